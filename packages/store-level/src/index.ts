@@ -1,0 +1,5 @@
+/**
+ * LevelDB implementation of the roomgraph store (the embedded default).
+ * @packageDocumentation
+ */
+export {};

@@ -1,0 +1,5 @@
+/**
+ * In-memory implementation of the roomgraph store.
+ * @packageDocumentation
+ */
+export {};

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// One entry point for the README's commands: installs the pinned toolchain (pnpm 12.4.2 through
+// npx, then the locked dependencies), builds every package, then runs the requested job.
+// Usage: node scripts/bootstrap.mjs <setup|test|demo|bench> [args...]
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const PNPM = ['npx', '--yes', 'pnpm@12.4.2'];
+const [job = 'test', ...rest] = process.argv.slice(2);
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env, ...opts });
+  if (r.error) throw r.error;
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+function install() {
+  const lock = join(root, 'pnpm-lock.yaml');
+  const stamp = join(root, 'node_modules', '.roomgraph-install-stamp');
+  const want = existsSync(lock) ? createHash('sha256').update(readFileSync(lock)).update(readFileSync(join(root, 'package.json'))).digest('hex') : 'none';
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
+  run(PNPM[0], [...PNPM.slice(1), 'install', ...(existsSync(lock) ? ['--frozen-lockfile'] : []), '--config.confirmModulesPurge=false'], { env: { ...process.env, CI: 'true' } });
+  const now = createHash('sha256').update(readFileSync(lock)).update(readFileSync(join(root, 'package.json'))).digest('hex');
+  writeFileSync(stamp, now);
+}
+function build() {
+  run(bin('tsc'), ['-b', 'tsconfig.json']);
+}
+
+install();
+build();
+switch (job) {
+  case 'setup':
+    break;
+  case 'test':
+    run(bin('vitest'), ['run', ...rest]);
+    break;
+  case 'demo':
+    run(process.execPath, [join(root, 'packages/cli/bin/roomgraph.mjs'), 'demo', ...rest]);
+    break;
+  case 'bench':
+    run(process.execPath, [join(root, 'benchmarks/run.mjs'), ...rest]);
+    break;
+  default:
+    console.error(`unknown job ${job}`);
+    process.exit(2);
+}
