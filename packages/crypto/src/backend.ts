@@ -1,0 +1,175 @@
+/**
+ * Crypto backends: ed25519 and SHA-256 from node:crypto (default) or from the audited pure-JS
+ * @noble libraries (portable fallback, and a cross-check in tests).
+ * @packageDocumentation
+ */
+import { Buffer } from 'node:buffer';
+import * as nodeCrypto from 'node:crypto';
+import * as ed from '@noble/ed25519';
+import { sha256 as nobleSha256, sha512 } from '@noble/hashes/sha2.js';
+
+// @noble/ed25519 v3 needs a SHA-512 for its synchronous API (see its README, "Enabling synchronous methods").
+ed.hashes.sha512 = sha512;
+
+/** An ed25519 implementation (RFC 8032; deterministic signatures). */
+export interface Ed25519Backend {
+  /** Short name, e.g. `"node"`, `"noble"`. */
+  readonly name: string;
+  /** The 32-byte public key of a 32-byte seed (the RFC 8032 private key). */
+  publicKeyFromSeed(seed: Uint8Array): Uint8Array;
+  /** The 64-byte signature of `message` with the key of `seed`. */
+  sign(seed: Uint8Array, message: Uint8Array): Uint8Array;
+  /**
+   * Whether `signature` is a valid signature of `message` by `publicKey`. Returns `false` — never
+   * throws — for wrong lengths, invalid points and any other malformed input.
+   */
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+/** An {@link Ed25519Backend} that also provides SHA-256. */
+export interface CryptoBackend extends Ed25519Backend {
+  /** SHA-256 digest (32 bytes). */
+  sha256(data: Uint8Array): Uint8Array;
+}
+
+function checkSeed(seed: Uint8Array): void {
+  if (!(seed instanceof Uint8Array) || seed.length !== 32) throw new TypeError('ed25519 seed must be 32 bytes');
+}
+
+/** A small LRU cache (Map keeps insertion order; a hit is moved to the end). */
+class Lru<K, V> {
+  readonly #map = new Map<K, V>();
+  readonly #limit: number;
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+  get(k: K): V | undefined {
+    const v = this.#map.get(k);
+    if (v !== undefined && this.#map.size > this.#limit >> 1) {
+      // Refresh recency only when eviction could matter (keeps hits cheap for small working sets).
+      this.#map.delete(k);
+      this.#map.set(k, v);
+    }
+    return v;
+  }
+  set(k: K, v: V): void {
+    if (this.#map.size >= this.#limit) this.#map.delete(this.#map.keys().next().value as K);
+    this.#map.set(k, v);
+  }
+}
+
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+function bytesKey(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
+
+/** Private KeyObjects by seed array identity (with a copy to detect in-place mutation). */
+const privateByArray = new WeakMap<Uint8Array, { copy: Uint8Array; key: nodeCrypto.KeyObject }>();
+const privateByValue = new Lru<string, nodeCrypto.KeyObject>(256);
+const publicByValue = new Lru<string, nodeCrypto.KeyObject>(4096);
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function privateKeyObject(seed: Uint8Array): nodeCrypto.KeyObject {
+  const hit = privateByArray.get(seed);
+  if (hit !== undefined && sameBytes(hit.copy, seed)) return hit.key;
+  checkSeed(seed);
+  const k = bytesKey(seed);
+  let key = privateByValue.get(k);
+  if (key === undefined) {
+    key = nodeCrypto.createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+    privateByValue.set(k, key);
+  }
+  privateByArray.set(seed, { copy: seed.slice(), key });
+  return key;
+}
+
+function publicKeyObject(publicKey: Uint8Array): nodeCrypto.KeyObject {
+  const k = bytesKey(publicKey);
+  let key = publicByValue.get(k);
+  if (key === undefined) {
+    key = nodeCrypto.createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    publicByValue.set(k, key);
+  }
+  return key;
+}
+
+function toU8(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function lengthsOk(publicKey: Uint8Array, signature: Uint8Array): boolean {
+  return (
+    publicKey instanceof Uint8Array && publicKey.length === 32 && signature instanceof Uint8Array && signature.length === 64
+  );
+}
+
+/**
+ * node:crypto (OpenSSL) backend — the default on Node. Raw keys are wrapped in PKCS#8/SPKI DER;
+ * the resulting KeyObjects are cached (private keys per seed, public keys in a 4096-entry LRU).
+ */
+export const nodeBackend: CryptoBackend = {
+  name: 'node',
+  publicKeyFromSeed(seed) {
+    const spki = nodeCrypto.createPublicKey(privateKeyObject(seed)).export({ format: 'der', type: 'spki' });
+    return toU8(spki).slice(spki.length - 32);
+  },
+  sign(seed, message) {
+    return toU8(nodeCrypto.sign(null, message, privateKeyObject(seed)));
+  },
+  verify(publicKey, message, signature) {
+    if (!lengthsOk(publicKey, signature) || !(message instanceof Uint8Array)) return false;
+    try {
+      return nodeCrypto.verify(null, message, publicKeyObject(publicKey), signature);
+    } catch {
+      return false;
+    }
+  },
+  sha256(data) {
+    return toU8(nodeCrypto.createHash('sha256').update(data).digest());
+  },
+};
+
+/**
+ * Pure-JS backend: @noble/ed25519 3.2.0 (SHA-512 from @noble/hashes) and @noble/hashes SHA-256.
+ * Verification uses RFC 8032 strict rules (`zip215: false`) to agree with OpenSSL.
+ */
+export const nobleBackend: CryptoBackend = {
+  name: 'noble',
+  publicKeyFromSeed(seed) {
+    checkSeed(seed);
+    return ed.getPublicKey(seed);
+  },
+  sign(seed, message) {
+    checkSeed(seed);
+    return ed.sign(message, seed);
+  },
+  verify(publicKey, message, signature) {
+    if (!lengthsOk(publicKey, signature) || !(message instanceof Uint8Array)) return false;
+    try {
+      return ed.verify(signature, message, publicKey, { zip215: false });
+    } catch {
+      return false;
+    }
+  },
+  sha256(data) {
+    return nobleSha256(data);
+  },
+};
+
+/** The backend used when none is given: {@link nodeBackend}. */
+export const defaultBackend: CryptoBackend = nodeBackend;
+
+/**
+ * SHA-256 of `data` (32 bytes).
+ * @param backend - defaults to {@link defaultBackend} (node:crypto).
+ */
+export function sha256(data: Uint8Array, backend: CryptoBackend = defaultBackend): Uint8Array {
+  return backend.sha256(data);
+}
