@@ -1,5 +1,45 @@
 /**
- * Matrix PDUs: parsing and validation, redaction, event and room IDs, building and signing events, auth event selection.
+ * Matrix PDUs: the shared event view, parsing and validation, redaction, event and room IDs,
+ * building and signing events, auth event selection.
  * @packageDocumentation
  */
-export {};
+export {
+  type RoomEvent,
+  type StateLookup,
+  type StateMap,
+  isStateEvent,
+  stateKeyOf,
+  splitStateKey,
+  stateLookupOf,
+  toRoomEvent,
+  domainOf,
+} from './view.js';
+export { type AuthSelectionInput, authEventTypes, selectAuthEvents } from './authEventsSelection.js';
+export { EventsError, type EventsErrorCode, PduFormatError, type PduProblem, type PduProblemCode } from './errors.js';
+export {
+  MAX_PDU_BYTES,
+  MAX_FIELD_BYTES,
+  MAX_PREV_EVENTS,
+  MAX_AUTH_EVENTS,
+  MAX_DEPTH_V1,
+  MAX_DEPTH_V6,
+  utf8ByteLength,
+} from './limits.js';
+export { isValidServerName, isValidUserId, isValidRoomId, isValidEventId, type UserIdOptions } from './grammar.js';
+export type { Pdu, PduJson, PduV1Json, PduV3Json, PduV11Json, PduV12Json, EventReferenceV1, EventHashes, EventSignatures } from './types.js';
+export { redact } from './redact.js';
+export { contentHash, checkContentHash, referenceHash, redactedSigningBytes } from './hashes.js';
+export { eventId, roomIdFromCreateEvent } from './ids.js';
+export { parsePdu, parsePduText, validatePdu, type ParsePduOptions, type PduValidation } from './parse.js';
+export { buildEvent, type BuildEventInput, type BuildEventOptions, type EventReferenceInput } from './build.js';
+export {
+  hashAndSignEvent,
+  verifyEventSignatures,
+  requiredSigningServers,
+  signedForm,
+  type EventSigner,
+  type SignedEvent,
+  type VerifyKey,
+  type KeyLookup,
+  type SignatureCheckResult,
+} from './sign.js';

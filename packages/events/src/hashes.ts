@@ -1,0 +1,88 @@
+/**
+ * Content hashes and reference hashes (server-server-api.md › Calculating the content hash for an
+ * event, Calculating the reference hash for an event; checklist C1–C6).
+ *
+ * @module
+ */
+import { encodeCanonicalJsonBytes, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
+import type { RoomVersionRules } from '@roomgraph/room-versions';
+import { encodeBase64, sha256, tryDecodeBase64 } from './digest.js';
+import { EventsError } from './errors.js';
+import { redact } from './redact.js';
+
+/** Canonical JSON bytes of `value`, strict or lenient per room version (A8/A9). */
+export function canonicalBytes(value: JsonValue, rules: RoomVersionRules | undefined): Uint8Array {
+  try {
+    return encodeCanonicalJsonBytes(value, { strict: rules?.canonicalJson.strict ?? false });
+  } catch (e) {
+    throw new EventsError('EVENTS_NOT_ENCODABLE', `event is not encodable as canonical JSON: ${(e as Error).message}`);
+  }
+}
+
+const CONTENT_STRIP = ['unsigned', 'signatures', 'hashes'];
+const CONTENT_STRIP_V3 = ['unsigned', 'signatures', 'hashes', 'event_id'];
+
+function without(event: JsonObject, keys: readonly string[]): JsonObject {
+  const out: Record<string, JsonValue> = {};
+  for (const k of Object.keys(event)) if (!keys.includes(k)) out[k] = event[k] as JsonValue;
+  return out;
+}
+
+/**
+ * The SHA-256 content hash of an event as unpadded base64 (C1): the event without `unsigned`,
+ * `signatures` and `hashes`, as canonical JSON. Everything else is covered, including the full
+ * content and (v1–v2) `event_id`.
+ *
+ * @param event - the full (unredacted) PDU in federation format.
+ * @param rules - decides strict or lenient canonical JSON, and for v3+ an `event_id` key (not part
+ *   of the federation PDU, C6) is ignored. Omit for lenient encoding of the object exactly as given.
+ * @throws {@link EventsError} `EVENTS_NOT_ENCODABLE` (lone surrogate, non-finite number...).
+ */
+export function contentHash(event: JsonObject, rules?: RoomVersionRules): string {
+  const strip = rules !== undefined && rules.eventFormat.eventIdFormat !== 'server-assigned' ? CONTENT_STRIP_V3 : CONTENT_STRIP;
+  return encodeBase64(sha256(canonicalBytes(without(event, strip), rules)));
+}
+
+/**
+ * Whether `event.hashes.sha256` equals the recomputed content hash (C4). A missing or non-string
+ * hash is `false`. Padding in the stored value is tolerated (APP › Unpadded Base64 B2).
+ * On `false` a receiving server replaces the event with its redacted form (H1 step 3).
+ */
+export function checkContentHash(event: JsonObject, rules?: RoomVersionRules): boolean {
+  const hashes = event['hashes'];
+  if (hashes === null || typeof hashes !== 'object' || Array.isArray(hashes)) return false;
+  const claimed = (hashes as JsonObject)['sha256'];
+  if (typeof claimed !== 'string') return false;
+  let computed: string;
+  try {
+    computed = contentHash(event, rules);
+  } catch {
+    return false;
+  }
+  if (claimed === computed) return true;
+  const decoded = tryDecodeBase64(claimed);
+  return decoded !== undefined && decoded.length === 32 && encodeBase64(decoded) === computed;
+}
+
+/**
+ * The bytes the reference hash (and every signature) covers (C5, B5, B8): the event redacted by the
+ * room version's algorithm, without `signatures` and `unsigned`, as canonical JSON. For v3+ an
+ * `event_id` key is removed first (C6: it is not part of the federation PDU).
+ */
+export function redactedSigningBytes(event: JsonObject, rules: RoomVersionRules): Uint8Array {
+  const redacted = redact(event, rules);
+  const strip = rules.eventFormat.eventIdFormat === 'server-assigned' ? ['signatures', 'unsigned'] : ['signatures', 'unsigned', 'event_id'];
+  return canonicalBytes(without(redacted, strip), rules);
+}
+
+/**
+ * The SHA-256 reference hash of an event (C5): redact with the room version's algorithm, remove
+ * `signatures` and `unsigned` (and, for v3+, any `event_id`: C6), canonical JSON, SHA-256.
+ * `hashes` stays in.
+ *
+ * @returns the 32-byte digest.
+ * @throws {@link EventsError} `EVENTS_NOT_ENCODABLE`.
+ */
+export function referenceHash(event: JsonObject, rules: RoomVersionRules): Uint8Array {
+  return sha256(redactedSigningBytes(event, rules));
+}

@@ -1,0 +1,99 @@
+/**
+ * The redaction algorithm of every room version (frag:v1-redactions, frag:v6-redactions,
+ * rooms/v8.md › Redactions, frag:v9-redactions, frag:v11-redactions; checklist §e E1–E5).
+ *
+ * Redaction is also the first step of signing, verifying and the reference hash (E9), so it must be
+ * exact.
+ *
+ * @module
+ */
+import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
+import type { RedactionRules, RoomVersionRules } from '@roomgraph/room-versions';
+import { frozenCopy, setOwn } from './freeze.js';
+
+/** Top-level keys every room version keeps (E1). */
+const KEEP_TOP_LEVEL = [
+  'event_id', 'type', 'room_id', 'sender', 'state_key', 'content', 'hashes', 'signatures', 'depth',
+  'prev_events', 'auth_events', 'origin_server_ts',
+] as const;
+/** Top-level keys kept only in v1–v10 (E1; dropped by frag:v11-redactions). */
+const KEEP_TOP_LEVEL_PRE_V11 = ['origin', 'membership', 'prev_state'] as const;
+
+const POWER_LEVELS_KEYS = ['ban', 'events', 'events_default', 'kick', 'redact', 'state_default', 'users', 'users_default'] as const;
+
+function isObject(v: JsonValue | undefined): v is JsonObject {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Which content keys survive for `type` under `r` (E2); `'all'` for v11+ `m.room.create`. */
+function keptContentKeys(type: JsonValue | undefined, r: RedactionRules): readonly string[] | 'all' {
+  switch (type) {
+    case 'm.room.member':
+      return r.keepJoinAuthorisedViaUsersServer ? ['membership', 'join_authorised_via_users_server'] : ['membership'];
+    case 'm.room.create':
+      return r.keepAllCreateContent ? 'all' : ['creator'];
+    case 'm.room.join_rules':
+      return r.keepJoinRulesAllow ? ['join_rule', 'allow'] : ['join_rule'];
+    case 'm.room.power_levels':
+      return r.keepPowerLevelsInvite ? [...POWER_LEVELS_KEYS, 'invite'] : POWER_LEVELS_KEYS;
+    case 'm.room.history_visibility':
+      return ['history_visibility'];
+    case 'm.room.aliases':
+      return r.keepAliasesContent ? ['aliases'] : [];
+    case 'm.room.redaction':
+      return r.keepRedactionRedacts ? ['redacts'] : [];
+    default:
+      return [];
+  }
+}
+
+function redactContent(type: JsonValue | undefined, content: JsonValue | undefined, r: RedactionRules): JsonObject {
+  const out: Record<string, JsonValue> = {};
+  if (!isObject(content)) return Object.freeze(out);
+  const keep = keptContentKeys(type, r);
+  if (keep === 'all') return frozenCopy(content) as JsonObject;
+  // Kept keys in their original order ("if present": never adds keys, E5).
+  for (const k of Object.keys(content)) {
+    if (keep.includes(k)) setOwn(out, k, frozenCopy(content[k] as JsonValue));
+  }
+  // v11+ m.room.member: `third_party_invite` is reduced to its `signed` key (frag:v11-redactions).
+  // E4 is silent on a `third_party_invite` that is not an object or has no `signed`: like Synapse,
+  // drop it then (never keep `{}`).
+  if (type === 'm.room.member' && r.keepThirdPartyInviteSigned) {
+    const tpi = content['third_party_invite'];
+    if (isObject(tpi) && Object.hasOwn(tpi, 'signed')) {
+      setOwn(out, 'third_party_invite', Object.freeze({ signed: frozenCopy(tpi['signed'] as JsonValue) }));
+    }
+  }
+  return Object.freeze(out);
+}
+
+/**
+ * Redacts an event with the room version's algorithm (checklist E1–E5): keeps only the allowed
+ * top-level keys (those present; `unsigned` and top-level `redacts` always go) and, in `content`,
+ * only the keys allowed for the event's `type`. A `content` that is not an object becomes `{}`.
+ *
+ * Works on any JSON object (a PDU, a client-format event); `event_id` is kept when present.
+ * Returns a new deep-frozen object and never modifies `event`. Idempotent.
+ *
+ * @example
+ * ```ts
+ * redact({ type: 'm.room.message', content: { body: 'hi' }, sender: '@a:x', unsigned: {} }, getRoomVersion('11'));
+ * // { type: 'm.room.message', content: {}, sender: '@a:x' }
+ * ```
+ */
+export function redact(event: JsonObject, rules: RoomVersionRules): JsonObject {
+  const r = rules.redaction;
+  const out: Record<string, JsonValue> = {};
+  for (const k of Object.keys(event)) {
+    if (k === 'content') {
+      out['content'] = redactContent(event['type'], event['content'], r);
+    } else if (
+      (KEEP_TOP_LEVEL as readonly string[]).includes(k) ||
+      (r.keepOriginMembershipPrevState && (KEEP_TOP_LEVEL_PRE_V11 as readonly string[]).includes(k))
+    ) {
+      out[k] = frozenCopy(event[k] as JsonValue);
+    }
+  }
+  return Object.freeze(out);
+}

@@ -1,0 +1,169 @@
+/**
+ * Hashing and signing outgoing events, and checking the signatures of received ones
+ * (server-server-api.md › Signing events, Validating hashes and signatures on received events;
+ * checklist B5, B8, B9, B11, B12, C3).
+ *
+ * @module
+ */
+import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
+import { defaultBackend, type SigningKey } from '@roomgraph/crypto';
+import type { RoomVersionRules } from '@roomgraph/room-versions';
+import { encodeBase64, tryDecodeBase64 } from './digest.js';
+import { canonicalBytes, contentHash } from './hashes.js';
+import { redact } from './redact.js';
+import { domainOf } from './view.js';
+import { EventsError } from './errors.js';
+
+/** A server's signing identity: its name and one ed25519 key (from `@roomgraph/crypto`). */
+export interface EventSigner {
+  /** The server name that signs, e.g. `example.org`. */
+  readonly serverName: string;
+  /** The signing key (`signingKeyFromSeed` / `generateSigningKey`). */
+  readonly key: SigningKey;
+}
+
+function isObject(v: JsonValue | undefined): v is JsonObject {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** The redacted form minus `signatures`/`unsigned` (and v3+ `event_id`): what is signed and hashed for the reference hash. */
+export function signedForm(event: JsonObject, rules: RoomVersionRules): JsonObject {
+  const redacted = redact(event, rules);
+  const dropId = rules.eventFormat.eventIdFormat !== 'server-assigned';
+  const out: Record<string, JsonValue> = {};
+  for (const k of Object.keys(redacted)) {
+    if (k === 'signatures' || k === 'unsigned' || (dropId && k === 'event_id')) continue;
+    out[k] = redacted[k] as JsonValue;
+  }
+  return out;
+}
+
+/** Result of {@link hashAndSignEvent}: the signed event and the bytes its reference hash covers. */
+export interface SignedEvent {
+  /** The full event with `hashes.sha256` set and the new signature added (other signatures kept). */
+  readonly event: JsonObject;
+  /** Canonical JSON of the redacted event without `signatures`/`unsigned`: signed bytes = reference-hash input (C5). */
+  readonly signedBytes: Uint8Array;
+}
+
+/**
+ * Hashes and signs an outgoing event (C3, SS › Adding hashes and signatures to outgoing events):
+ * content hash of the full event → `hashes.sha256`; redact with the room version's algorithm;
+ * sign the redacted form (without `signatures` and `unsigned`, B5); copy the signature into the
+ * full event's `signatures[serverName][keyId]`, keeping any other signatures.
+ *
+ * The input is not modified; the returned event is a new (unfrozen) object.
+ * @throws {@link EventsError} `EVENTS_NOT_ENCODABLE`.
+ */
+export function hashAndSignEvent(event: JsonObject, rules: RoomVersionRules, signer: EventSigner): SignedEvent {
+  const dropId = rules.eventFormat.eventIdFormat !== 'server-assigned';
+  const full: Record<string, JsonValue> = {};
+  for (const k of Object.keys(event)) if (!(dropId && k === 'event_id')) full[k] = event[k] as JsonValue;
+  const oldHashes = isObject(full['hashes']) ? full['hashes'] : {};
+  full['hashes'] = { ...oldHashes, sha256: contentHash(full, rules) };
+  const signedBytes = canonicalBytes(signedForm(full, rules), rules);
+  const signature = encodeBase64(defaultBackend.sign(signer.key.seed, signedBytes));
+  const sigs = isObject(full['signatures']) ? full['signatures'] : {};
+  const mine = isObject(sigs[signer.serverName]) ? (sigs[signer.serverName] as JsonObject) : {};
+  full['signatures'] = { ...sigs, [signer.serverName]: { ...mine, [signer.key.keyId]: signature } };
+  return { event: full, signedBytes };
+}
+
+/** A verify key as returned by a key lookup (from `/_matrix/key/v2/server` or a notary). */
+export interface VerifyKey {
+  /** The 32-byte ed25519 public key. */
+  readonly publicKey: Uint8Array;
+  /**
+   * Until when the key may be used (ms since the epoch): `valid_until_ts` of a current key
+   * (callers should cap it at fetch time + 7 days, frag:v5-signing-requirements), `expired_ts` of an
+   * old key. Only enforced in room versions with `signatures.enforceKeyValidity` (v5+; B12).
+   */
+  readonly validUntilTs?: number;
+}
+
+/** Looks a server's verify key up by key ID (`ed25519:abc`); `undefined` when unknown. */
+export type KeyLookup = (server: string, keyId: string) => VerifyKey | undefined;
+
+/** Result of {@link verifyEventSignatures}. */
+export type SignatureCheckResult =
+  /** Every required server has at least one signature, all by known valid keys and all valid. */
+  | { readonly status: 'ok'; readonly servers: readonly string[] }
+  /** A required server did not sign the event at all. */
+  | { readonly status: 'missing-signature'; readonly server: string; readonly message: string }
+  /** A required server signed, but with no key the lookup knows (or only with keys expired for this event). */
+  | { readonly status: 'missing-key'; readonly server: string; readonly keyIds: readonly string[]; readonly message: string }
+  /** A signature by a known valid key does not verify (or is not valid base64 / 64 bytes). */
+  | { readonly status: 'bad-signature'; readonly server: string; readonly keyId: string; readonly message: string };
+
+/**
+ * The servers whose signatures a received event needs at the signature stage (B9; SS › Validating
+ * hashes and signatures on received events): the `sender`'s server, and for v1–v2 also the server of
+ * the `event_id` if different. The restricted-join authorising server (B10) and the third-party
+ * invite exception are auth-rule matters, not handled here.
+ */
+export function requiredSigningServers(event: JsonObject, rules: RoomVersionRules): string[] {
+  const out: string[] = [];
+  const sender = event['sender'];
+  const s = typeof sender === 'string' ? domainOf(sender) : undefined;
+  if (s !== undefined) out.push(s);
+  if (rules.signatures.checkEventIdServer) {
+    const id = event['event_id'];
+    const d = typeof id === 'string' ? domainOf(id) : undefined;
+    if (d !== undefined && !out.includes(d)) out.push(d);
+  }
+  return out;
+}
+
+/**
+ * Checks the signatures of a received event (B8, B9, B11, B12): the event is redacted with the
+ * room version's algorithm (so a redacted copy verifies too) and, for each required server
+ * ({@link requiredSigningServers}, or `options.servers`), every signature made with a key the lookup
+ * knows must verify, and there must be at least one. Signatures by unknown keys and non-ed25519
+ * algorithms are skipped; in v5+ a key whose `validUntilTs` is before the event's
+ * `origin_server_ts` counts as unknown (B12; v1–v4 ignore validity).
+ *
+ * Never throws on malformed input.
+ *
+ * @param event - a {@link Pdu} or PDU JSON (its `json` is used when it has one).
+ */
+export function verifyEventSignatures(
+  event: JsonObject | { readonly json: JsonObject },
+  rules: RoomVersionRules,
+  keyLookup: KeyLookup,
+  options?: { readonly servers?: readonly string[] },
+): SignatureCheckResult {
+  const json: JsonObject = isObject((event as { json?: JsonValue }).json) ? (event as { json: JsonObject }).json : (event as JsonObject);
+  const servers = options?.servers ?? requiredSigningServers(json, rules);
+  if (servers.length === 0) return { status: 'missing-signature', server: '', message: 'the event has no sender server' };
+  const sigs = json['signatures'];
+  const ts = json['origin_server_ts'];
+  let bytes: Uint8Array | undefined;
+  for (const server of servers) {
+    const mine = isObject(sigs) ? sigs[server] : undefined;
+    if (!isObject(mine) || Object.keys(mine).length === 0) return { status: 'missing-signature', server, message: `no signature from ${server}` };
+    let checked = 0;
+    const unknown: string[] = [];
+    for (const keyId of Object.keys(mine)) {
+      if (!keyId.startsWith('ed25519:')) continue;
+      const key = keyLookup(server, keyId);
+      if (key === undefined || (rules.signatures.enforceKeyValidity && key.validUntilTs !== undefined && (typeof ts !== 'number' || key.validUntilTs < ts))) {
+        unknown.push(keyId);
+        continue;
+      }
+      const b64 = mine[keyId];
+      const sig = typeof b64 === 'string' ? tryDecodeBase64(b64) : undefined;
+      if (sig === undefined || sig.length !== 64) return { status: 'bad-signature', server, keyId, message: `signature ${server} ${keyId} is not 64 bytes of base64` };
+      if (bytes === undefined) {
+        try {
+          bytes = canonicalBytes(signedForm(json, rules), rules);
+        } catch (e) {
+          return { status: 'bad-signature', server, keyId, message: e instanceof EventsError ? e.message : String(e) };
+        }
+      }
+      if (!defaultBackend.verify(key.publicKey, bytes, sig)) return { status: 'bad-signature', server, keyId, message: `signature ${server} ${keyId} does not verify` };
+      checked++;
+    }
+    if (checked === 0) return { status: 'missing-key', server, keyIds: Object.freeze(unknown), message: `no known valid key of ${server} signed the event (key IDs: ${unknown.join(', ') || 'none'})` };
+  }
+  return { status: 'ok', servers: Object.freeze([...servers]) };
+}

@@ -1,0 +1,127 @@
+/**
+ * The read-only event view that authorization, state resolution, stores and the engine share.
+ *
+ * Any object with these fields is a {@link RoomEvent}: a parsed PDU, a store's row type or a test
+ * double. Views are frozen and safe to share.
+ *
+ * @module
+ */
+import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
+import type { RoomVersionRules } from '@roomgraph/room-versions';
+
+/** Read-only view of a PDU: what auth, state resolution and the engine read. */
+export interface RoomEvent {
+  /** The event ID (given in v1–v2 PDUs, computed from the reference hash from v3 on). */
+  readonly eventId: string;
+  /** The room ID; `undefined` only for a v12 `m.room.create` event. */
+  readonly roomId: string | undefined;
+  /** The event type. */
+  readonly type: string;
+  /** The state key; `undefined` for a non-state event. */
+  readonly stateKey: string | undefined;
+  /** The sender's user ID. */
+  readonly sender: string;
+  /** `origin_server_ts` (0 when absent or malformed in a trusted import). */
+  readonly originServerTs: number;
+  /** `depth` (0 when absent or malformed in a trusted import). */
+  readonly depth: number;
+  /** The event content (an empty object when absent or not an object). */
+  readonly content: JsonObject;
+  /** IDs of `prev_events` (for v1–v2, the first element of each pair). */
+  readonly prevEvents: readonly string[];
+  /** IDs of `auth_events` (for v1–v2, the first element of each pair). */
+  readonly authEvents: readonly string[];
+  /** The redacted event's ID for `m.room.redaction` (top level v1–v10, `content.redacts` v11+). */
+  readonly redacts: string | undefined;
+  /** The full PDU as JSON (possibly redacted), used for signatures and re-serving. */
+  readonly json: JsonObject;
+}
+
+/** Whether the event is a state event (has a `state_key`). */
+export function isStateEvent(event: RoomEvent): boolean {
+  return event.stateKey !== undefined;
+}
+
+/**
+ * The key of a state entry: one string for the pair (type, state_key). The type's length prefix
+ * makes the encoding injective for any strings (no separator can collide).
+ */
+export function stateKeyOf(type: string, stateKey: string): string {
+  return `${type.length}:${type}${stateKey}`;
+}
+
+/** Splits a key made by {@link stateKeyOf} back into (type, state_key). */
+export function splitStateKey(key: string): readonly [type: string, stateKey: string] {
+  const colon = key.indexOf(':');
+  const len = Number(key.slice(0, colon));
+  return [key.slice(colon + 1, colon + 1 + len), key.slice(colon + 1 + len)];
+}
+
+/** (type, state_key) → value lookup: the auth events, the state before an event, or current state. */
+export interface StateLookup<E = RoomEvent> {
+  /** The entry for (type, state_key), or `undefined`. */
+  get(type: string, stateKey: string): E | undefined;
+}
+
+/** A state map keyed by {@link stateKeyOf}. */
+export type StateMap<V = string> = ReadonlyMap<string, V>;
+
+/** Builds a {@link StateLookup} over events (later events with the same key win). */
+export function stateLookupOf<E extends RoomEvent>(events: Iterable<E>): StateLookup<E> & { readonly map: ReadonlyMap<string, E> } {
+  const map = new Map<string, E>();
+  for (const e of events) if (e.stateKey !== undefined) map.set(stateKeyOf(e.type, e.stateKey), e);
+  return { map, get: (type, sk) => map.get(stateKeyOf(type, sk)) };
+}
+
+function refIds(value: JsonValue | undefined, pairs: boolean): string[] {
+  if (!Array.isArray(value)) return [];
+  const out: string[] = [];
+  for (const item of value as readonly JsonValue[]) {
+    if (typeof item === 'string') out.push(item);
+    else if (pairs && Array.isArray(item) && typeof item[0] === 'string') out.push(item[0]);
+  }
+  return out;
+}
+
+/**
+ * Makes a {@link RoomEvent} view over PDU JSON **without validating it** (trusted input: test data,
+ * events from one's own store). Missing or mistyped fields become neutral values; use `parsePdu`
+ * for untrusted input.
+ *
+ * @param json - the PDU object.
+ * @param rules - the room version (decides reference format and where `redacts` lives).
+ * @param eventId - the event ID; defaults to `json.event_id` when it is a string, else `""`.
+ */
+export function toRoomEvent(json: JsonObject, rules: RoomVersionRules, eventId?: string): RoomEvent {
+  const pairs = rules.eventFormat.eventReferences === 'id-and-hash';
+  const content = json['content'];
+  const contentObj: JsonObject = content !== null && typeof content === 'object' && !Array.isArray(content) ? (content as JsonObject) : {};
+  const redactsRaw = rules.eventFormat.redactsInContent ? contentObj['redacts'] : json['redacts'];
+  const sk = json['state_key'];
+  const roomId = json['room_id'];
+  const ts = json['origin_server_ts'];
+  const depth = json['depth'];
+  const sender = json['sender'];
+  const type = json['type'];
+  const given = json['event_id'];
+  return Object.freeze({
+    eventId: eventId ?? (typeof given === 'string' ? given : ''),
+    roomId: typeof roomId === 'string' ? roomId : undefined,
+    type: typeof type === 'string' ? type : '',
+    stateKey: typeof sk === 'string' ? sk : undefined,
+    sender: typeof sender === 'string' ? sender : '',
+    originServerTs: typeof ts === 'number' ? ts : 0,
+    depth: typeof depth === 'number' ? depth : 0,
+    content: contentObj,
+    prevEvents: Object.freeze(refIds(json['prev_events'], pairs)),
+    authEvents: Object.freeze(refIds(json['auth_events'], pairs)),
+    redacts: typeof redactsRaw === 'string' ? redactsRaw : undefined,
+    json,
+  });
+}
+
+/** The server name part of a user, room or event ID: everything after the first `:` (checklist D8). */
+export function domainOf(id: string): string | undefined {
+  const i = id.indexOf(':');
+  return i < 0 ? undefined : id.slice(i + 1);
+}
