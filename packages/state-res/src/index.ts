@@ -2,4 +2,25 @@
  * Matrix state resolution v1, v2 and v2.1, with auth-chain caching and a chain cover index.
  * @packageDocumentation
  */
-export {};
+export {
+  type StateResolutionSource,
+  type ResolveOptions,
+  type ResolveSyncOptions,
+  type SyncEventLookup,
+  resolveState,
+  resolveStateDelta,
+  resolveStateSync,
+  resolveStateDeltaSync,
+  authChainOf,
+  authDifference,
+  conflictedStateSubgraph,
+  reverseTopologicalPowerOrder,
+  mainlineOrder,
+  iterativeAuthChecks,
+} from './api.js';
+export { type AuthChecker, type StateDelta, type Split, ResolutionCache, defaultAuthChecker, splitStateSets } from './core.js';
+export { type AuthChainProvider, ChainCoverIndex } from './chainCover.js';
+export { type EventLookup, isPowerEvent, parsePowerLevel, senderPowerLevel, createEventFor, creatorsOf } from './power.js';
+export { compareCodePoints } from './compare.js';
+export { sha1Hex } from './sha1.js';
+export { StateResolutionError, type StateResolutionErrorCode } from './errors.js';

@@ -1,0 +1,122 @@
+/**
+ * Power events and the sender power level used by the reverse topological power ordering.
+ *
+ * @module
+ */
+import type { RoomEvent } from '@roomgraph/events';
+import type { RoomVersionRules } from '@roomgraph/room-versions';
+
+/** A JSON value as found in event content. */
+type JsonValue = RoomEvent['content'][string];
+
+/** Looks an event up by ID (`undefined` when unknown). */
+export type EventLookup = (id: string) => RoomEvent | undefined;
+
+/**
+ * Whether `event` is a *power event* (frag:v2-state-res › Definitions; checklist G9): an
+ * `m.room.power_levels` or `m.room.join_rules` state event, or an `m.room.member` leave/ban whose
+ * sender is not the target. Like Synapse (G9 AMBIGUOUS) `m.room.create` counts too, and PL/JR/create
+ * need an empty state key.
+ */
+export function isPowerEvent(event: RoomEvent): boolean {
+  const sk = event.stateKey;
+  if (sk === undefined) return false;
+  switch (event.type) {
+    case 'm.room.power_levels':
+    case 'm.room.join_rules':
+    case 'm.room.create':
+      return sk === '';
+    case 'm.room.member': {
+      const m = event.content['membership'];
+      return (m === 'leave' || m === 'ban') && event.sender !== sk;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * Parses a power level value per room version (checklist F0.5/F0.6/F0.7): integers always;
+ * integer-valued strings in v1–v9; floats truncated in v1–v5. `undefined` when invalid.
+ */
+export function parsePowerLevel(value: JsonValue | undefined, rules: RoomVersionRules): number | undefined {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return undefined;
+    if (Number.isInteger(value)) return value;
+    return rules.authorization.floatPowerLevels ? Math.trunc(value) : undefined;
+  }
+  if (typeof value === 'string' && rules.authorization.stringPowerLevels) {
+    const m = /^[ \t\n\r\f\v]*([+-]?[0-9]+)[ \t\n\r\f\v]*$/.exec(value);
+    if (m !== null) return Number.parseInt(m[1] as string, 10);
+  }
+  return undefined;
+}
+
+/** Whether `x` is `m.room.<type>` with an empty state key. */
+function isKey(x: RoomEvent, type: string): boolean {
+  return x.type === type && x.stateKey === '';
+}
+
+/**
+ * The create event governing `event`: in v12 (`roomIdFromCreateEvent`) the event named by the room
+ * ID (`!X` → `$X`, checklist G22), else the `m.room.create` among its auth events. A create event
+ * governs itself.
+ */
+export function createEventFor(event: RoomEvent, lookup: EventLookup, rules: RoomVersionRules): RoomEvent | undefined {
+  if (isKey(event, 'm.room.create')) return event;
+  if (rules.authorization.roomIdFromCreateEvent && event.roomId !== undefined && event.roomId.startsWith('!')) {
+    const c = lookup('$' + event.roomId.slice(1));
+    if (c !== undefined) return c;
+  }
+  for (const id of event.authEvents) {
+    const a = lookup(id);
+    if (a !== undefined && isKey(a, 'm.room.create')) return a;
+  }
+  return undefined;
+}
+
+/** The room creators named by a create event (F0.3/F0.4): v12 sender + `additional_creators`. */
+export function creatorsOf(create: RoomEvent, rules: RoomVersionRules): string[] {
+  if (rules.authorization.creatorInContent) {
+    const c = create.content['creator'];
+    return typeof c === 'string' ? [c] : [];
+  }
+  const out = [create.sender];
+  if (rules.authorization.privilegedCreators) {
+    const extra = create.content['additional_creators'];
+    if (Array.isArray(extra)) for (const u of extra) if (typeof u === 'string') out.push(u);
+  }
+  return out;
+}
+
+/**
+ * The power level of `event`'s sender "looking at its auth events" (checklist G13, G22), as
+ * Synapse's `_get_power_level_for_sender` does: v12 creators are `Infinity`; with an
+ * `m.room.power_levels` auth event, `users[sender]` else `users_default` else 0; without one, 100
+ * for the creator and 0 for anyone else. Missing auth events are skipped.
+ */
+export function senderPowerLevel(event: RoomEvent, lookup: EventLookup, rules: RoomVersionRules): number {
+  let pl: RoomEvent | undefined;
+  for (const id of event.authEvents) {
+    const a = lookup(id);
+    if (a !== undefined && isKey(a, 'm.room.power_levels')) {
+      pl = a;
+      break;
+    }
+  }
+  const create = createEventFor(event, lookup, rules);
+  if (rules.authorization.privilegedCreators && create !== undefined && creatorsOf(create, rules).includes(event.sender)) {
+    return Infinity;
+  }
+  if (pl === undefined) {
+    return create !== undefined && creatorsOf(create, rules)[0] === event.sender ? 100 : 0;
+  }
+  const users = pl.content['users'];
+  let raw: JsonValue | undefined;
+  if (users !== null && typeof users === 'object' && !Array.isArray(users) && Object.hasOwn(users, event.sender)) {
+    raw = (users as Record<string, JsonValue>)[event.sender];
+  } else {
+    raw = pl.content['users_default'];
+  }
+  return parsePowerLevel(raw, rules) ?? 0;
+}

@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { createHash } from 'node:crypto';
+import type { JsonObject } from '@roomgraph/canonical-json';
+import { type RoomEvent, toRoomEvent } from '@roomgraph/events';
+import { getRoomVersion } from '@roomgraph/room-versions';
+import {
+  ChainCoverIndex,
+  authChainOf,
+  authDifference,
+  compareCodePoints,
+  conflictedStateSubgraph,
+  isPowerEvent,
+  mainlineOrder,
+  resolveStateSync,
+  sha1Hex,
+  splitStateSets,
+  StateResolutionError,
+} from '@roomgraph/state-res';
+import { eventsOf, readJsonl, stateOf } from './helpers.js';
+
+const v10 = getRoomVersion('10');
+const ev = (id: string, auth: string[], extra: JsonObject = {}): RoomEvent =>
+  toRoomEvent({ type: 'x', state_key: id, sender: '@a:x', auth_events: auth, prev_events: [], content: {}, ...extra }, v10, id);
+
+describe('compareCodePoints', () => {
+  it('orders by code point, not UTF-16 unit', () => {
+    expect(compareCodePoints('\uffff', '😀')).toBeLessThan(0); // U+FFFF < U+1F600
+    expect('\uffff' < '😀').toBe(false); // what plain < would say
+    expect(compareCodePoints('a', 'b')).toBeLessThan(0);
+    expect(compareCodePoints('ab', 'a')).toBeGreaterThan(0);
+    expect(compareCodePoints('x', 'x')).toBe(0);
+  });
+  it('agrees with comparing code point arrays', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (a, b) => {
+        const ca = [...a].map((c) => c.codePointAt(0)!);
+        const cb = [...b].map((c) => c.codePointAt(0)!);
+        let want = 0;
+        for (let i = 0; i < Math.min(ca.length, cb.length) && want === 0; i++) want = Math.sign(ca[i]! - cb[i]!);
+        if (want === 0) want = Math.sign(ca.length - cb.length);
+        expect(Math.sign(compareCodePoints(a, b))).toBe(want);
+      }),
+    );
+  });
+});
+
+describe('sha1Hex', () => {
+  it('matches node:crypto', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (s) => {
+      expect(sha1Hex(s)).toBe(createHash('sha1').update(s, 'utf8').digest('hex'));
+    }));
+  });
+});
+
+describe('splitStateSets', () => {
+  const a = new Map([['k1', '$1'], ['k2', '$2'], ['k3', '$3']]);
+  const b = new Map([['k1', '$1'], ['k2', '$9']]);
+  it('v2: a key missing from some set is conflicted (G10)', () => {
+    const s = splitStateSets([a, b]);
+    expect([...s.conflicted]).toEqual([['k2', ['$2', '$9']], ['k3', ['$3']]]);
+  });
+  it('v1: a key missing from some set is unconflicted (G4)', () => {
+    const s = splitStateSets([b, a], { missingIsConflict: false });
+    expect([...s.conflicted]).toEqual([['k2', ['$2', '$9']]]);
+    expect([...s.extraUnconflicted]).toEqual([['k3', '$3']]);
+  });
+  it('conflictedKeys hint examines only the hinted keys', () => {
+    expect([...splitStateSets([a, b], { conflictedKeys: ['k2'] }).conflicted.keys()]).toEqual(['k2']);
+  });
+});
+
+describe('power events (G9)', () => {
+  it('classifies', () => {
+    const m = (membership: string, sender: string, sk: string) => toRoomEvent({ type: 'm.room.member', state_key: sk, sender, content: { membership } }, v10, '$m');
+    expect(isPowerEvent(m('ban', '@a:x', '@b:x'))).toBe(true);
+    expect(isPowerEvent(m('leave', '@b:x', '@b:x'))).toBe(false);
+    expect(isPowerEvent(m('join', '@a:x', '@b:x'))).toBe(false);
+    expect(isPowerEvent(toRoomEvent({ type: 'm.room.power_levels', state_key: '', sender: '@a:x' }, v10, '$p'))).toBe(true);
+    expect(isPowerEvent(toRoomEvent({ type: 'm.room.power_levels', state_key: 'x', sender: '@a:x' }, v10, '$p'))).toBe(false);
+    expect(isPowerEvent(toRoomEvent({ type: 'm.room.topic', state_key: '', sender: '@a:x' }, v10, '$p'))).toBe(false);
+  });
+});
+
+describe('auth chains, difference, subgraph', () => {
+  // A diamond plus a tail: A ← B ← D, A ← C ← D, D ← E; F alone on A.
+  const events = new Map(
+    [ev('A', []), ev('B', ['A']), ev('C', ['A']), ev('D', ['B', 'C']), ev('E', ['D']), ev('F', ['A'])].map((e) => [e.eventId, e]),
+  );
+  it('authChainOf', () => {
+    expect([...authChainOf('E', events)].sort()).toEqual(['A', 'B', 'C', 'D']);
+  });
+  it('authDifference includes each set’s own events (Synapse)', () => {
+    expect([...authDifference([['E'], ['F']], events)].sort()).toEqual(['B', 'C', 'D', 'E', 'F']);
+    expect([...authDifference([['E'], ['D']], events)].sort()).toEqual(['E']);
+  });
+  it('conflicted state subgraph: paths between conflicted events (G19)', () => {
+    expect([...conflictedStateSubgraph(['E', 'A'], events)].sort()).toEqual(['A', 'B', 'C', 'D', 'E']);
+    expect([...conflictedStateSubgraph(['E', 'F'], events)].sort()).toEqual(['E', 'F']);
+    expect([...conflictedStateSubgraph(['E', 'B'], events)].sort()).toEqual(['B', 'D', 'E']);
+  });
+  it('ChainCoverIndex agrees with plain walks', () => {
+    const idx = new ChainCoverIndex();
+    for (const id of 'ABCDEF') idx.add(events.get(id)!);
+    for (const id of 'ABCDEF') expect([...idx.authChain(id)].sort()).toEqual([...authChainOf(id, events)].sort());
+    expect(idx.reaches('E', 'A')).toBe(true);
+    expect(idx.reaches('F', 'B')).toBe(false);
+    expect(idx.authChildren('A')).toEqual(['B', 'C', 'F']);
+    expect([...idx.authChainDifference([['E'], ['F']])].sort()).toEqual(['B', 'C', 'D', 'E', 'F']);
+  });
+  it('ChainCoverIndex agrees on random DAGs', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.nat(), { maxLength: 4 }), { minLength: 1, maxLength: 40 }), fc.array(fc.array(fc.nat(), { maxLength: 5 }), { minLength: 1, maxLength: 4 }), (parents, setsRaw) => {
+        const evs = new Map<string, RoomEvent>();
+        const idx = new ChainCoverIndex();
+        parents.forEach((ps, i) => {
+          const e = ev(`e${i}`, i === 0 ? [] : [...new Set(ps.map((p) => `e${p % i}`))]);
+          evs.set(e.eventId, e);
+          idx.add(e);
+        });
+        for (const id of evs.keys()) expect([...idx.authChain(id)].sort()).toEqual([...authChainOf(id, evs)].sort());
+        const sets = setsRaw.map((s) => s.map((n) => `e${n % parents.length}`));
+        expect([...idx.authChainDifference(sets)].sort()).toEqual([...authDifference(sets, evs)].sort());
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('mainline ordering (G14/G15)', () => {
+  it('orders by mainline position, then ts, then ID', () => {
+    const p = (id: string, auth: string[]) => toRoomEvent({ type: 'm.room.power_levels', state_key: '', sender: '@a:x', auth_events: auth }, v10, id);
+    const t = (id: string, auth: string[], ts: number) => toRoomEvent({ type: 'm.room.topic', state_key: '', sender: '@a:x', auth_events: auth, origin_server_ts: ts }, v10, id);
+    const events = new Map([p('P0', []), p('P1', ['P0']), p('P2', ['P1']), p('Q', ['P0']), t('a', ['P2'], 1), t('b', ['P1'], 5), t('c', ['Q'], 9), t('d', [], 3), t('e', ['P1'], 5)].map((e) => [e.eventId, e]));
+    // d: no PL (∞ → first); c: via Q → P0 (pos 2); b, e: P1 (pos 1, ts tie → ID); a: P2 (pos 0).
+    expect(mainlineOrder(['a', 'b', 'c', 'd', 'e'], 'P2', events)).toEqual(['d', 'c', 'b', 'e', 'a']);
+  });
+});
+
+describe('resolution properties (G3, G23)', () => {
+  interface Room { room_version: string; events: JsonObject[]; state_sets: string[][] }
+  const rooms = readJsonl<Room>('fixtures/reference-sample/stateres.jsonl.gz');
+  it('[S] → S and [S, S] → S, for every reference state set', () => {
+    for (const room of rooms) {
+      const rules = getRoomVersion(room.room_version);
+      const events = eventsOf(room.events, rules);
+      for (const ids of room.state_sets.slice(0, 3)) {
+        const s = stateOf(ids, events);
+        expect(resolveStateSync(rules, [s], events)).toEqual(s);
+        expect(new Map([...resolveStateSync(rules, [s, s], events)].sort())).toEqual(new Map([...s].sort()));
+      }
+    }
+  });
+  it('is independent of the order of state sets', () => {
+    const picked = rooms.filter((r) => r.state_sets.length >= 3).slice(0, 12);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: picked.length - 1 }), fc.integer(), (i, seed) => {
+        const room = picked[i]!;
+        const rules = getRoomVersion(room.room_version);
+        const events = eventsOf(room.events, rules);
+        const sets = room.state_sets.map((ids) => stateOf(ids, events));
+        const perm = fc.sample(fc.shuffledSubarray(sets, { minLength: sets.length }), { seed, numRuns: 1 })[0]!;
+        const sort = (m: Map<string, string>) => new Map([...m].sort());
+        expect(sort(resolveStateSync(rules, perm, events))).toEqual(sort(resolveStateSync(rules, sets, events)));
+      }),
+      { numRuns: 30 },
+    );
+  });
+  it('conflictedKeys hint gives the same answer as the full split', () => {
+    for (const room of rooms) {
+      const rules = getRoomVersion(room.room_version);
+      const events = eventsOf(room.events, rules);
+      const sets = room.state_sets.map((ids) => stateOf(ids, events));
+      const keys = splitStateSets(sets, { missingIsConflict: rules.stateResolution.algorithm !== 'v1' });
+      const hint = [...keys.conflicted.keys(), ...keys.extraUnconflicted.keys()];
+      const sort = (m: Map<string, string>) => new Map([...m].sort());
+      expect(sort(resolveStateSync(rules, sets, events, { conflictedKeys: hint }))).toEqual(sort(resolveStateSync(rules, sets, events)));
+    }
+  });
+  it('unknown room versions are a typed error', () => {
+    expect(() => resolveStateSync('nope', [new Map(), new Map()], new Map())).toThrow();
+    expect(new StateResolutionError('ABORTED', 'x').code).toBe('ABORTED');
+  });
+});
