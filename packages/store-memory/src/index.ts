@@ -1,5 +1,127 @@
 /**
- * In-memory implementation of the roomgraph store.
+ * In-memory implementation of the roomgraph store: plain `Map`s behind the shared
+ * {@link AbstractRoomStore} logic (validation, snapshot core, caches).
+ *
  * @packageDocumentation
  */
-export {};
+import { AbstractRoomStore, type AbstractStoreOptions, type StoreWriteBatch, type TimelineRange, type SnapshotLayer, layerSize } from '@roomgraph/store';
+import type { EventId, ParkedEvent, RoomId, RoomInfo, ServerKeyRecord, SnapshotId, StoreStats, StoredEvent } from '@roomgraph/store';
+
+/** Options of {@link MemoryRoomStore}. */
+export type MemoryStoreOptions = AbstractStoreOptions;
+
+/**
+ * A store that keeps everything in memory. Commits are validated completely before anything is
+ * applied, and applying cannot fail, so a failed commit leaves no trace. Not persistent.
+ */
+export class MemoryRoomStore extends AbstractRoomStore {
+  readonly #events = new Map<EventId, StoredEvent>();
+  readonly #layers = new Map<SnapshotId, SnapshotLayer>();
+  readonly #rooms = new Map<RoomId, RoomInfo>();
+  readonly #streams = new Map<RoomId, EventId[]>();
+  readonly #keys = new Map<string, Map<string, ServerKeyRecord>>();
+  readonly #parked = new Map<RoomId, Map<EventId, ParkedEvent>>();
+  #nextSnapshotId = 1;
+  #layerEntries = 0;
+
+  /** @param options - cache sizes and snapshot policy (caches default to off: the maps are the data). */
+  constructor(options: MemoryStoreOptions = {}) {
+    super(
+      { persistent: false, crashSafe: false, serverKeys: true, parkedEvents: true, explicitSnapshots: false, authChainIndex: false },
+      { eventCacheSize: 0, layerCacheEntries: 0, ...options },
+    );
+  }
+
+  protected override async _open(): Promise<{ readonly nextSnapshotId: number }> {
+    return { nextSnapshotId: this.#nextSnapshotId };
+  }
+
+  protected override async _close(): Promise<void> {}
+
+  protected override async _write(batch: StoreWriteBatch): Promise<void> {
+    // Everything was validated by the caller; the mutations below cannot throw.
+    for (const e of batch.events) {
+      this.#events.set(e.eventId, e);
+      let s = this.#streams.get(e.roomId);
+      if (s === undefined) this.#streams.set(e.roomId, (s = []));
+      s[e.stream - 1] = e.eventId;
+    }
+    for (const l of batch.layers) {
+      this.#layers.set(l.id, l);
+      this.#layerEntries += layerSize(l);
+    }
+    for (const r of batch.rooms) this.#rooms.set(r.roomId, r);
+    this.#nextSnapshotId = batch.nextSnapshotId;
+  }
+
+  protected override async _getEvents(ids: readonly EventId[]): Promise<readonly (StoredEvent | undefined)[]> {
+    return ids.map((id) => this.#events.get(id));
+  }
+
+  protected override async _getLayers(ids: readonly SnapshotId[]): Promise<readonly (SnapshotLayer | undefined)[]> {
+    return ids.map((id) => this.#layers.get(id));
+  }
+
+  protected override async _getRoom(roomId: RoomId): Promise<RoomInfo | undefined> {
+    return this.#rooms.get(roomId);
+  }
+
+  protected override async _listRooms(): Promise<readonly RoomId[]> {
+    return [...this.#rooms.keys()];
+  }
+
+  protected override async _timeline(roomId: RoomId, range: TimelineRange): Promise<readonly StoredEvent[]> {
+    const s = this.#streams.get(roomId);
+    if (s === undefined) return [];
+    const out: StoredEvent[] = [];
+    const step = range.reverse ? -1 : 1;
+    for (let i = range.from - 1; i >= 0 && i < s.length && out.length < range.limit; i += step) {
+      const e = this.#events.get(s[i]!);
+      if (e !== undefined) out.push(e);
+    }
+    return out;
+  }
+
+  protected override async _putServerKeys(keys: readonly ServerKeyRecord[]): Promise<void> {
+    for (const k of keys) {
+      let m = this.#keys.get(k.server);
+      if (m === undefined) this.#keys.set(k.server, (m = new Map()));
+      m.set(k.keyId, k);
+    }
+  }
+
+  protected override async _getServerKey(server: string, keyId: string): Promise<ServerKeyRecord | undefined> {
+    return this.#keys.get(server)?.get(keyId);
+  }
+
+  protected override async _getServerKeys(server: string): Promise<readonly ServerKeyRecord[]> {
+    return [...(this.#keys.get(server)?.values() ?? [])];
+  }
+
+  protected override async _parkEvents(events: readonly ParkedEvent[]): Promise<void> {
+    for (const e of events) {
+      let m = this.#parked.get(e.roomId);
+      if (m === undefined) this.#parked.set(e.roomId, (m = new Map()));
+      m.set(e.eventId, e);
+    }
+  }
+
+  protected override async _listParkedEvents(roomId: RoomId): Promise<readonly ParkedEvent[]> {
+    return [...(this.#parked.get(roomId)?.values() ?? [])];
+  }
+
+  protected override async _deleteParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<void> {
+    const m = this.#parked.get(roomId);
+    if (m === undefined) return;
+    for (const id of eventIds) m.delete(id);
+  }
+
+  protected override async _stats(): Promise<StoreStats> {
+    return { events: this.#events.size, snapshots: this.#layers.size, snapshotEntries: this.#layerEntries };
+  }
+}
+
+/** Creates (but does not open) an in-memory store. */
+export function createMemoryStore(options?: MemoryStoreOptions): MemoryRoomStore {
+  return new MemoryRoomStore(options);
+}

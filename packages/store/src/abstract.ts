@@ -1,0 +1,632 @@
+/**
+ * `AbstractRoomStore`: the shared store logic (implementor API, abstract-level style).
+ *
+ * Public methods validate arguments, serialise commits, run the snapshot core and keep the caches;
+ * a concrete store implements the narrow underscored methods, which receive exactly the documented,
+ * already-validated arguments. `_write` must apply one {@link StoreWriteBatch} atomically.
+ *
+ * @module
+ */
+import { StoreError } from './errors.js';
+import type {
+  CommitResult,
+  EventId,
+  EventStatus,
+  ParkedEvent,
+  RoomCommit,
+  RoomId,
+  RoomInfo,
+  RoomStore,
+  ServerKeyRecord,
+  SnapshotId,
+  SnapshotInfo,
+  SnapshotRef,
+  StateDiffEntry,
+  StateKey,
+  StoreStats,
+  StoreSupports,
+  StoredEvent,
+  TimelineOptions,
+} from './interfaces.js';
+import {
+  DEFAULT_SNAPSHOT_POLICY,
+  type LayerChain,
+  LruCache,
+  type SnapshotLayer,
+  type SnapshotPolicy,
+  diffChains,
+  layerSize,
+  lookupInChain,
+  materialiseChain,
+  planSnapshot,
+} from './snapshots.js';
+
+/** Everything one commit writes; a backend applies it atomically in `_write`. */
+export interface StoreWriteBatch {
+  /** New event records (exactly one for a commit). */
+  readonly events: readonly StoredEvent[];
+  /** New snapshot layers. */
+  readonly layers: readonly SnapshotLayer[];
+  /** Room records to put (complete records, replacing the stored ones). */
+  readonly rooms: readonly RoomInfo[];
+  /** The snapshot ID counter after this batch (persist it in the same atomic write). */
+  readonly nextSnapshotId: number;
+}
+
+/** Range request passed to `_timeline`. */
+export interface TimelineRange {
+  /** Inclusive start stream position. */
+  readonly from: number;
+  /** Descending order when `true`. */
+  readonly reverse: boolean;
+  /** Maximum number of events. */
+  readonly limit: number;
+}
+
+/** Cache sizes and snapshot policy for {@link AbstractRoomStore}. */
+export interface AbstractStoreOptions {
+  /** Snapshot layer policy. */
+  readonly snapshotPolicy?: Partial<SnapshotPolicy>;
+  /** Event records kept in the LRU (default 50 000; 0 disables). */
+  readonly eventCacheSize?: number;
+  /** Total state entries of layers kept in the LRU (default 2 000 000; 0 disables). */
+  readonly layerCacheEntries?: number;
+  /** Materialised states kept in the LRU (default 8). */
+  readonly stateCacheSize?: number;
+  /** Per-event auth chains kept in the LRU (default 10 000). */
+  readonly authChainCacheSize?: number;
+}
+
+const STATUSES: ReadonlySet<string> = new Set<EventStatus>(['accepted', 'rejected', 'soft-failed', 'outlier']);
+
+function invalid(message: string): StoreError {
+  return new StoreError('STORE_INVALID_COMMIT', message);
+}
+
+function isNonEmptyString(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0;
+}
+
+/**
+ * Base class for stores. Subclasses implement the `_`-prefixed methods; everything else
+ * (validation, idempotence, snapshots, caching, auth chains) is shared.
+ */
+export abstract class AbstractRoomStore implements RoomStore {
+  /** Capability manifest. */
+  readonly supports: StoreSupports;
+  #status: RoomStore['status'] = 'closed';
+  #opening: Promise<void> | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #nextSnapshotId = 1;
+  readonly #policy: SnapshotPolicy;
+  readonly #events: LruCache<EventId, StoredEvent>;
+  readonly #layers: LruCache<SnapshotId, SnapshotLayer>;
+  readonly #states: LruCache<SnapshotId, ReadonlyMap<StateKey, EventId>>;
+  readonly #authChains: LruCache<EventId, ReadonlySet<EventId>>;
+  readonly #rooms = new Map<RoomId, RoomInfo>();
+
+  /**
+   * @param supports - the capability manifest of the concrete store.
+   * @param options - caches and snapshot policy.
+   */
+  constructor(supports: StoreSupports, options: AbstractStoreOptions = {}) {
+    this.supports = Object.freeze({ ...supports });
+    this.#policy = Object.freeze({ ...DEFAULT_SNAPSHOT_POLICY, ...options.snapshotPolicy });
+    this.#events = new LruCache(options.eventCacheSize ?? 50_000);
+    this.#layers = new LruCache(options.layerCacheEntries ?? 2_000_000, (l) => 1 + layerSize(l));
+    this.#states = new LruCache(options.stateCacheSize ?? 8);
+    this.#authChains = new LruCache(options.authChainCacheSize ?? 10_000);
+  }
+
+  // ---------------------------------------------------------------- implementor API
+
+  /** Opens the backend and returns the persisted snapshot counter (1 for a fresh store). */
+  protected abstract _open(): Promise<{ readonly nextSnapshotId: number }>;
+  /** Closes the backend. */
+  protected abstract _close(): Promise<void>;
+  /** Applies a batch atomically: all of it or (on rejection) nothing. */
+  protected abstract _write(batch: StoreWriteBatch): Promise<void>;
+  /** Event records by ID, aligned with `ids`. */
+  protected abstract _getEvents(ids: readonly EventId[]): Promise<readonly (StoredEvent | undefined)[]>;
+  /** Snapshot layers by ID, aligned with `ids`. */
+  protected abstract _getLayers(ids: readonly SnapshotId[]): Promise<readonly (SnapshotLayer | undefined)[]>;
+  /** A room record. */
+  protected abstract _getRoom(roomId: RoomId): Promise<RoomInfo | undefined>;
+  /** All room IDs. */
+  protected abstract _listRooms(): Promise<readonly RoomId[]>;
+  /** Events of a room by stream position (all statuses). */
+  protected abstract _timeline(roomId: RoomId, range: TimelineRange): Promise<readonly StoredEvent[]>;
+  /** Puts server keys. */
+  protected abstract _putServerKeys(keys: readonly ServerKeyRecord[]): Promise<void>;
+  /** Gets one server key. */
+  protected abstract _getServerKey(server: string, keyId: string): Promise<ServerKeyRecord | undefined>;
+  /** Gets all keys of a server. */
+  protected abstract _getServerKeys(server: string): Promise<readonly ServerKeyRecord[]>;
+  /** Puts parked events. */
+  protected abstract _parkEvents(events: readonly ParkedEvent[]): Promise<void>;
+  /** Lists parked events of a room (any order). */
+  protected abstract _listParkedEvents(roomId: RoomId): Promise<readonly ParkedEvent[]>;
+  /** Deletes parked events. */
+  protected abstract _deleteParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<void>;
+  /** Statistics. */
+  protected abstract _stats(): Promise<StoreStats>;
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Current lifecycle status. */
+  get status(): RoomStore['status'] {
+    return this.#status;
+  }
+
+  /** Opens the store (idempotent). */
+  async open(): Promise<void> {
+    if (this.#status === 'open') return;
+    if (this.#opening !== undefined) return this.#opening;
+    this.#status = 'opening';
+    this.#opening = (async () => {
+      try {
+        const { nextSnapshotId } = await this._open();
+        this.#nextSnapshotId = nextSnapshotId;
+        this.#status = 'open';
+      } catch (e) {
+        this.#status = 'closed';
+        throw e instanceof StoreError ? e : new StoreError('STORE_IO', `open failed: ${(e as Error).message}`, { cause: e });
+      } finally {
+        this.#opening = undefined;
+      }
+    })();
+    return this.#opening;
+  }
+
+  /** Closes the store after in-flight commits (idempotent). */
+  async close(): Promise<void> {
+    if (this.#status === 'closed') return;
+    if (this.#opening !== undefined) await this.#opening.catch(() => undefined);
+    this.#status = 'closing';
+    await this.#queue.catch(() => undefined);
+    this.#events.clear();
+    this.#layers.clear();
+    this.#states.clear();
+    this.#authChains.clear();
+    this.#rooms.clear();
+    try {
+      await this._close();
+    } finally {
+      this.#status = 'closed';
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#status !== 'open') throw new StoreError('STORE_NOT_OPEN', `store is ${this.#status}`);
+  }
+
+  // ---------------------------------------------------------------- commit
+
+  /** See {@link RoomStore.commit}. */
+  async commit(commit: RoomCommit): Promise<CommitResult> {
+    this.#assertOpen();
+    const run = this.#queue.then(
+      () => this.#commit(commit),
+      () => this.#commit(commit),
+    );
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #commit(c: RoomCommit): Promise<CommitResult> {
+    this.#assertOpen();
+    if (c === null || typeof c !== 'object') throw invalid('commit must be an object');
+    if (!isNonEmptyString(c.roomId)) throw invalid('roomId must be a non-empty string');
+    const ne = c.event as RoomCommit['event'] | undefined;
+    if (ne === null || typeof ne !== 'object' || ne.event === null || typeof ne.event !== 'object') throw invalid('event.event must be an event view');
+    const ev = ne.event;
+    if (!isNonEmptyString(ev.eventId)) throw invalid('event.eventId must be a non-empty string');
+
+    // Re-delivery: a known event makes the whole commit a no-op.
+    const existing = await this.getEvent(ev.eventId);
+    if (existing !== undefined) {
+      const room = await this.getRoom(existing.roomId);
+      if (room === undefined) throw new StoreError('STORE_CORRUPT', `room ${existing.roomId} of event ${existing.eventId} is missing`);
+      return { duplicate: true, event: existing, snapshots: new Map(), room };
+    }
+
+    if (!STATUSES.has(ne.status)) throw invalid(`unknown status ${String(ne.status)}`);
+    if (ne.rejection !== undefined && (ne.rejection === null || typeof ne.rejection !== 'object' || typeof ne.rejection.rule !== 'string' || (ne.rejection.reason !== undefined && typeof ne.rejection.reason !== 'string'))) {
+      throw invalid('rejection must be { rule: string, reason?: string }');
+    }
+    if (typeof ev.type !== 'string' || (ev.stateKey !== undefined && typeof ev.stateKey !== 'string')) throw invalid('event type/stateKey malformed');
+    if (typeof ev.depth !== 'number' || !Array.isArray(ev.prevEvents) || !Array.isArray(ev.authEvents) || ev.json === null || typeof ev.json !== 'object') {
+      throw invalid('event depth/prevEvents/authEvents/json malformed');
+    }
+
+    let room = await this.getRoom(c.roomId);
+    if (c.createRoom !== undefined) {
+      if (room !== undefined) throw new StoreError('STORE_ROOM_EXISTS', `room ${c.roomId} already exists`);
+      if (!isNonEmptyString(c.createRoom.roomVersion) || !isNonEmptyString(c.createRoom.createEventId)) throw invalid('createRoom needs roomVersion and createEventId');
+      room = { roomId: c.roomId, roomVersion: c.createRoom.roomVersion, createEventId: c.createRoom.createEventId, currentState: undefined, forwardExtremities: [], lastStream: 0 };
+    } else if (room === undefined) {
+      throw new StoreError('STORE_UNKNOWN_ROOM', `room ${c.roomId} does not exist`);
+    }
+
+    // Snapshots, in order; refs resolve to IDs (new or reused).
+    let next = this.#nextSnapshotId;
+    const pending = new Map<SnapshotId, SnapshotLayer>();
+    const refs = new Map<string, SnapshotId>();
+    const resolve = async (r: SnapshotRef | undefined, what: string): Promise<SnapshotId> => {
+      if (typeof r === 'number') {
+        if (!pending.has(r) && !(await this.#hasSnapshot(r))) throw new StoreError('STORE_UNKNOWN_SNAPSHOT', `${what}: snapshot ${r} does not exist`);
+        return r;
+      }
+      if (r !== null && typeof r === 'object' && typeof r.ref === 'string') {
+        const id = refs.get(r.ref);
+        if (id === undefined) throw invalid(`${what}: unknown snapshot ref "${r.ref}" (refs must be defined earlier in the same commit)`);
+        return id;
+      }
+      throw invalid(`${what}: malformed snapshot reference`);
+    };
+    if (c.snapshots !== undefined) {
+      if (!Array.isArray(c.snapshots)) throw invalid('snapshots must be an array');
+      for (const s of c.snapshots) {
+        if (s === null || typeof s !== 'object' || typeof s.ref !== 'string') throw invalid('snapshot needs a string ref');
+        if (refs.has(s.ref)) throw invalid(`duplicate snapshot ref "${s.ref}"`);
+        const parent = s.parent === null ? undefined : await resolve(s.parent, `snapshot "${s.ref}" parent`);
+        const { set, removed } = readChanges(s.changes, s.ref);
+        const chain = parent === undefined ? undefined : await this.#chain(parent, pending);
+        const planned = planSnapshot(chain, set, removed, () => next++, this.#policy);
+        if (planned.layer !== undefined) pending.set(planned.id, planned.layer);
+        refs.set(s.ref, planned.id);
+      }
+    }
+
+    let stateBefore: SnapshotId | undefined;
+    if (ne.status === 'outlier') {
+      if (ne.stateBefore !== undefined) throw invalid('outliers have no stateBefore');
+    } else {
+      if (ne.stateBefore === undefined) throw invalid(`stateBefore is required for status ${ne.status}`);
+      stateBefore = await resolve(ne.stateBefore, 'stateBefore');
+    }
+
+    let forwardExtremities = room.forwardExtremities;
+    if (c.forwardExtremities !== undefined) {
+      if (!Array.isArray(c.forwardExtremities) || !c.forwardExtremities.every(isNonEmptyString)) throw invalid('forwardExtremities must be event IDs');
+      const unique = [...new Set(c.forwardExtremities)];
+      const others = unique.filter((id) => id !== ev.eventId);
+      const have = await this.hasEvents(others);
+      const missing = others.filter((id) => !have.has(id));
+      if (missing.length > 0) throw invalid(`forward extremities not stored: ${missing.join(', ')}`);
+      forwardExtremities = Object.freeze(unique);
+    }
+    const currentState = c.currentState === undefined ? room.currentState : await resolve(c.currentState, 'currentState');
+
+    const stream = room.lastStream + 1;
+    const record: StoredEvent = Object.freeze({
+      eventId: ev.eventId,
+      roomId: c.roomId,
+      json: ev.json,
+      type: ev.type,
+      stateKey: ev.stateKey,
+      depth: ev.depth,
+      prevEvents: Object.freeze([...ev.prevEvents]),
+      authEvents: Object.freeze([...ev.authEvents]),
+      status: ne.status,
+      ...(ne.rejection !== undefined ? { rejection: Object.freeze({ rule: ne.rejection.rule, ...(ne.rejection.reason !== undefined ? { reason: ne.rejection.reason } : {}) }) } : {}),
+      stream,
+      stateBefore,
+    });
+    const newRoom: RoomInfo = Object.freeze({ ...room, currentState, forwardExtremities, lastStream: stream });
+    const layers = [...pending.values()];
+    try {
+      await this._write({ events: [record], layers, rooms: [newRoom], nextSnapshotId: next });
+    } catch (e) {
+      throw e instanceof StoreError ? e : new StoreError('STORE_IO', `write failed: ${(e as Error).message}`, { cause: e });
+    }
+    // Caches only after the write succeeded.
+    this.#nextSnapshotId = next;
+    this.#events.set(record.eventId, record);
+    for (const l of layers) this.#layers.set(l.id, l);
+    this.#rooms.set(newRoom.roomId, newRoom);
+    return { duplicate: false, event: record, snapshots: refs, room: newRoom };
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /** See {@link RoomStore.getEvent}. */
+  async getEvent(id: EventId): Promise<StoredEvent | undefined> {
+    this.#assertOpen();
+    const hit = this.#events.get(id);
+    if (hit !== undefined) return hit;
+    const [e] = await this._getEvents([id]);
+    if (e !== undefined) this.#events.set(id, e);
+    return e;
+  }
+
+  /** See {@link RoomStore.getEvents}. */
+  async getEvents(ids: readonly EventId[]): Promise<ReadonlyMap<EventId, StoredEvent>> {
+    this.#assertOpen();
+    const out = new Map<EventId, StoredEvent>();
+    const missing: EventId[] = [];
+    for (const id of ids) {
+      if (out.has(id)) continue;
+      const hit = this.#events.get(id);
+      if (hit !== undefined) out.set(id, hit);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      const uniq = [...new Set(missing)];
+      const got = await this._getEvents(uniq);
+      for (let i = 0; i < uniq.length; i++) {
+        const e = got[i];
+        if (e !== undefined) {
+          out.set(uniq[i]!, e);
+          this.#events.set(uniq[i]!, e);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** See {@link RoomStore.hasEvents}. */
+  async hasEvents(ids: readonly EventId[]): Promise<ReadonlySet<EventId>> {
+    return new Set((await this.getEvents(ids)).keys());
+  }
+
+  /** See {@link RoomStore.getStatus}. */
+  async getStatus(id: EventId): Promise<EventStatus | undefined> {
+    return (await this.getEvent(id))?.status;
+  }
+
+  // ---------------------------------------------------------------- rooms
+
+  /** See {@link RoomStore.getRoom}. */
+  async getRoom(roomId: RoomId): Promise<RoomInfo | undefined> {
+    this.#assertOpen();
+    const hit = this.#rooms.get(roomId);
+    if (hit !== undefined) return hit;
+    const r = await this._getRoom(roomId);
+    if (r !== undefined) this.#rooms.set(roomId, r);
+    return r;
+  }
+
+  /** See {@link RoomStore.listRooms}. */
+  async listRooms(): Promise<readonly RoomId[]> {
+    this.#assertOpen();
+    return this._listRooms();
+  }
+
+  /** See {@link RoomStore.timeline}. */
+  async timeline(roomId: RoomId, options: TimelineOptions = {}): Promise<readonly StoredEvent[]> {
+    this.#assertOpen();
+    const reverse = options.direction === 'backwards';
+    const limit = options.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 0) throw new StoreError('STORE_INVALID_COMMIT', 'timeline limit must be a non-negative integer');
+    const room = await this.getRoom(roomId);
+    if (room === undefined || limit === 0) return [];
+    let from = options.from ?? (reverse ? room.lastStream : 1);
+    const filter = options.statuses === undefined ? undefined : new Set(options.statuses);
+    const out: StoredEvent[] = [];
+    while (out.length < limit && from >= 1 && from <= room.lastStream) {
+      const page = await this._timeline(roomId, { from, reverse, limit: filter === undefined ? limit - out.length : Math.max(64, limit - out.length) });
+      if (page.length === 0) break;
+      for (const e of page) {
+        if (filter === undefined || filter.has(e.status)) out.push(e);
+        if (out.length >= limit) break;
+      }
+      from = reverse ? page[page.length - 1]!.stream - 1 : page[page.length - 1]!.stream + 1;
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  async #hasSnapshot(id: SnapshotId): Promise<boolean> {
+    if (!Number.isInteger(id) || id < 1 || id >= this.#nextSnapshotId) return false;
+    if (this.#layers.peek(id) !== undefined) return true;
+    const [l] = await this._getLayers([id]);
+    return l !== undefined;
+  }
+
+  /** The chain of layers of a snapshot (top first), from caches, `pending` and the backend. */
+  async #chain(id: SnapshotId, pending?: ReadonlyMap<SnapshotId, SnapshotLayer>): Promise<LayerChain> {
+    const chain: SnapshotLayer[] = [];
+    let cur: SnapshotId | undefined = id;
+    while (cur !== undefined) {
+      let layer: SnapshotLayer | undefined = pending?.get(cur) ?? this.#layers.get(cur);
+      if (layer === undefined) {
+        [layer] = await this._getLayers([cur]);
+        if (layer === undefined) {
+          if (chain.length === 0) throw new StoreError('STORE_UNKNOWN_SNAPSHOT', `snapshot ${id} does not exist`);
+          throw new StoreError('STORE_CORRUPT', `snapshot ${id}: layer ${cur} is missing`);
+        }
+        this.#layers.set(cur, layer);
+      }
+      chain.push(layer);
+      if (chain.length > this.#policy.maxDepth + 1 + 64) throw new StoreError('STORE_CORRUPT', `snapshot ${id}: layer chain too deep`);
+      cur = layer.parent;
+    }
+    return chain;
+  }
+
+  #checkSnapshotArg(id: SnapshotId): void {
+    if (typeof id !== 'number' || !Number.isInteger(id)) throw new StoreError('STORE_UNKNOWN_SNAPSHOT', `snapshot ${String(id)} does not exist`);
+  }
+
+  /** See {@link RoomStore.getStateEntries}. */
+  async getStateEntries(snapshot: SnapshotId, keys: readonly StateKey[]): Promise<readonly (EventId | undefined)[]> {
+    this.#assertOpen();
+    this.#checkSnapshotArg(snapshot);
+    const full = this.#states.peek(snapshot);
+    if (full !== undefined) return keys.map((k) => full.get(k));
+    const chain = await this.#chain(snapshot);
+    return keys.map((k) => lookupInChain(chain, k));
+  }
+
+  /** See {@link RoomStore.loadState}. */
+  async loadState(snapshot: SnapshotId): Promise<ReadonlyMap<StateKey, EventId>> {
+    this.#assertOpen();
+    this.#checkSnapshotArg(snapshot);
+    const hit = this.#states.get(snapshot);
+    if (hit !== undefined) return hit;
+    const chain = await this.#chain(snapshot);
+    // Start from the nearest cached materialised ancestor, if any.
+    let start: { index: number; state: ReadonlyMap<StateKey, EventId> } | undefined;
+    for (let i = 1; i < chain.length; i++) {
+      const s = this.#states.peek(chain[i]!.id);
+      if (s !== undefined) {
+        start = { index: i, state: s };
+        break;
+      }
+    }
+    const state = materialiseChain(chain, start);
+    this.#states.set(snapshot, state);
+    return state;
+  }
+
+  /** See {@link RoomStore.diffStates}. */
+  async diffStates(a: SnapshotId, b: SnapshotId): Promise<ReadonlyMap<StateKey, StateDiffEntry>> {
+    this.#assertOpen();
+    this.#checkSnapshotArg(a);
+    this.#checkSnapshotArg(b);
+    const [ca, cb] = await Promise.all([this.#chain(a), this.#chain(b)]);
+    const shares = ca.some((l) => cb.some((m) => m.id === l.id));
+    if (!shares) {
+      const [sa, sb] = await Promise.all([this.loadState(a), this.loadState(b)]);
+      return diffChains(ca, cb, () => [sa, sb]);
+    }
+    return diffChains(ca, cb, () => {
+      throw new StoreError('STORE_CORRUPT', 'unreachable');
+    });
+  }
+
+  /** See {@link RoomStore.snapshotInfo}. */
+  async snapshotInfo(snapshot: SnapshotId): Promise<SnapshotInfo | undefined> {
+    this.#assertOpen();
+    if (!(await this.#hasSnapshot(snapshot))) return undefined;
+    const [l] = await this.#chain(snapshot);
+    return { id: l!.id, depth: l!.depth, parent: l!.parent, layerSize: layerSize(l!) };
+  }
+
+  // ---------------------------------------------------------------- auth chains
+
+  /** See {@link RoomStore.getAuthChain}. */
+  async getAuthChain(ids: readonly EventId[]): Promise<ReadonlySet<EventId>> {
+    this.#assertOpen();
+    const out = new Set<EventId>();
+    for (const id of new Set(ids)) {
+      for (const a of await this.#authChainOf(id)) out.add(a);
+    }
+    return out;
+  }
+
+  async #authChainOf(id: EventId): Promise<ReadonlySet<EventId>> {
+    const hit = this.#authChains.get(id);
+    if (hit !== undefined) return hit;
+    const chain = new Set<EventId>();
+    let complete = true;
+    let frontier: EventId[] = [id];
+    while (frontier.length > 0) {
+      const events = await this.getEvents(frontier);
+      const nextFrontier: EventId[] = [];
+      for (const f of frontier) {
+        const e = events.get(f);
+        if (e === undefined) {
+          complete = false;
+          continue;
+        }
+        for (const a of e.authEvents) {
+          if (chain.has(a)) continue;
+          chain.add(a);
+          const cached = this.#authChains.peek(a);
+          if (cached !== undefined) for (const x of cached) chain.add(x);
+          else nextFrontier.push(a);
+        }
+      }
+      frontier = nextFrontier;
+    }
+    // Only complete chains are cached: a missing ancestor may be stored later.
+    if (complete) this.#authChains.set(id, chain);
+    return chain;
+  }
+
+  // ---------------------------------------------------------------- keys, parked, stats
+
+  /** See {@link RoomStore.putServerKeys}. */
+  async putServerKeys(keys: readonly ServerKeyRecord[]): Promise<void> {
+    this.#assertOpen();
+    for (const k of keys) {
+      if (k === null || typeof k !== 'object' || !isNonEmptyString(k.server) || !isNonEmptyString(k.keyId) || typeof k.publicKey !== 'string') {
+        throw new StoreError('STORE_INVALID_COMMIT', 'server key needs server, keyId and publicKey strings');
+      }
+    }
+    await this._putServerKeys(keys.map((k) => Object.freeze({ ...k })));
+  }
+
+  /** See {@link RoomStore.getServerKey}. */
+  async getServerKey(server: string, keyId: string): Promise<ServerKeyRecord | undefined> {
+    this.#assertOpen();
+    return this._getServerKey(server, keyId);
+  }
+
+  /** See {@link RoomStore.getServerKeys}. */
+  async getServerKeys(server: string): Promise<readonly ServerKeyRecord[]> {
+    this.#assertOpen();
+    return this._getServerKeys(server);
+  }
+
+  /** See {@link RoomStore.parkEvents}. */
+  async parkEvents(events: readonly ParkedEvent[]): Promise<void> {
+    this.#assertOpen();
+    for (const e of events) {
+      if (e === null || typeof e !== 'object' || !isNonEmptyString(e.eventId) || !isNonEmptyString(e.roomId) || typeof e.receivedTs !== 'number' || e.json === null || typeof e.json !== 'object') {
+        throw new StoreError('STORE_INVALID_COMMIT', 'parked event needs eventId, roomId, json and receivedTs');
+      }
+    }
+    await this._parkEvents(events.map((e) => Object.freeze({ ...e })));
+  }
+
+  /** See {@link RoomStore.listParkedEvents}. */
+  async listParkedEvents(roomId: RoomId): Promise<readonly ParkedEvent[]> {
+    this.#assertOpen();
+    const list = [...(await this._listParkedEvents(roomId))];
+    return list.sort((x, y) => x.receivedTs - y.receivedTs || (x.eventId < y.eventId ? -1 : x.eventId > y.eventId ? 1 : 0));
+  }
+
+  /** See {@link RoomStore.deleteParkedEvents}. */
+  async deleteParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<void> {
+    this.#assertOpen();
+    await this._deleteParkedEvents(roomId, eventIds);
+  }
+
+  /** See {@link RoomStore.stats}. */
+  async stats(): Promise<StoreStats> {
+    this.#assertOpen();
+    return this._stats();
+  }
+}
+
+function readChanges(changes: unknown, ref: string): { set: Map<StateKey, EventId>; removed: Set<StateKey> } {
+  if (changes === null || typeof changes !== 'object') throw invalid(`snapshot "${ref}": changes must be an object`);
+  const ch = changes as { set?: unknown; remove?: unknown };
+  const set = new Map<StateKey, EventId>();
+  const removed = new Set<StateKey>();
+  if (ch.set !== undefined) {
+    if (ch.set === null || typeof (ch.set as Iterable<unknown>)[Symbol.iterator] !== 'function') throw invalid(`snapshot "${ref}": set must be iterable`);
+    for (const entry of ch.set as Iterable<unknown>) {
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !isNonEmptyString(entry[1])) throw invalid(`snapshot "${ref}": set entries must be [stateKey, eventId]`);
+      set.set(entry[0], entry[1]);
+    }
+  }
+  if (ch.remove !== undefined) {
+    if (ch.remove === null || typeof (ch.remove as Iterable<unknown>)[Symbol.iterator] !== 'function' || typeof ch.remove === 'string') throw invalid(`snapshot "${ref}": remove must be iterable`);
+    for (const k of ch.remove as Iterable<unknown>) {
+      if (typeof k !== 'string') throw invalid(`snapshot "${ref}": removed keys must be strings`);
+      if (set.has(k)) throw invalid(`snapshot "${ref}": key both set and removed`);
+      removed.add(k);
+    }
+  }
+  return { set, removed };
+}
+
+/** Orders events topologically for display/backfill: by depth, then stream. */
+export function compareTopological(a: StoredEvent, b: StoredEvent): number {
+  return a.depth - b.depth || a.stream - b.stream;
+}

@@ -1,0 +1,505 @@
+/**
+ * The store conformance suite (abstract-level style): any {@link RoomStore} implementation runs
+ * it from its own tests, passing the test runner's `describe` and `it` (vitest, node:test, …).
+ * Assertions use `node:assert/strict`, so this module has no test-framework dependency.
+ *
+ * ```ts
+ * import { describe, it } from 'vitest';
+ * import { runStoreConformance } from '@roomgraph/store/conformance';
+ * runStoreConformance({ name: 'my-store', describe, it, factory: async () => new MyStore() });
+ * ```
+ *
+ * @module
+ */
+import assert from 'node:assert/strict';
+import type { RoomEvent } from '@roomgraph/events';
+import { isStoreError, type StoreErrorCode } from './errors.js';
+import type { EventId, EventStatus, RoomCommit, RoomStore, SnapshotId, StateKey } from './interfaces.js';
+
+/** Minimal `describe` signature (vitest / node:test compatible). */
+export type DescribeFn = (name: string, fn: () => void) => unknown;
+/** Minimal `it` signature (vitest / node:test compatible). */
+export type ItFn = (name: string, fn: () => Promise<void>) => unknown;
+
+/** Options of {@link runStoreConformance}. */
+export interface StoreConformanceOptions {
+  /** Suite name (used in the `describe` title). */
+  readonly name: string;
+  /** Returns a fresh, empty store; the suite opens and closes it. */
+  readonly factory: () => Promise<RoomStore>;
+  /** For persistent stores: returns a new instance over the same data as the given (closed) store. */
+  readonly reopen?: (closed: RoomStore) => Promise<RoomStore>;
+  /** The runner's `describe`. */
+  readonly describe: DescribeFn;
+  /** The runner's `it`. */
+  readonly it: ItFn;
+}
+
+/** Options of {@link fakeEvent}. */
+export interface FakeEventInit {
+  /** Event type (default `m.room.message`). */
+  readonly type?: string;
+  /** State key; makes it a state event. */
+  readonly stateKey?: string;
+  /** prev_events. */
+  readonly prev?: readonly EventId[];
+  /** auth_events. */
+  readonly auth?: readonly EventId[];
+  /** depth (default 1). */
+  readonly depth?: number;
+  /** room_id (default `!room:example.org`). */
+  readonly roomId?: string;
+}
+
+/** A structurally valid {@link RoomEvent} for store tests (no hashes or signatures). */
+export function fakeEvent(id: EventId, init: FakeEventInit = {}): RoomEvent {
+  const roomId = init.roomId ?? '!room:example.org';
+  const type = init.type ?? 'm.room.message';
+  const json = {
+    event_id: id,
+    room_id: roomId,
+    type,
+    sender: '@alice:example.org',
+    origin_server_ts: 1_700_000_000_000,
+    depth: init.depth ?? 1,
+    content: { body: id },
+    prev_events: [...(init.prev ?? [])],
+    auth_events: [...(init.auth ?? [])],
+    ...(init.stateKey !== undefined ? { state_key: init.stateKey } : {}),
+  };
+  return Object.freeze({
+    eventId: id,
+    roomId,
+    type,
+    stateKey: init.stateKey,
+    sender: '@alice:example.org',
+    originServerTs: 1_700_000_000_000,
+    depth: init.depth ?? 1,
+    content: json.content,
+    prevEvents: Object.freeze([...(init.prev ?? [])]),
+    authEvents: Object.freeze([...(init.auth ?? [])]),
+    redacts: undefined,
+    json,
+  });
+}
+
+/** Deterministic PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function rejectsWith(p: Promise<unknown>, code: StoreErrorCode): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(isStoreError(e, code), `expected StoreError ${code}, got ${String((e as Error)?.message ?? e)} (${(e as { code?: string })?.code})`);
+    return true;
+  });
+}
+
+const ROOM = '!room:example.org';
+const CREATE = '$create';
+const k = (type: string, sk: string): StateKey => `${type.length}:${type}${sk}`;
+
+/** Creates a room whose create event has state {create}. Returns the create event's state-after snapshot. */
+async function createRoom(store: RoomStore, roomId = ROOM, createId = CREATE): Promise<SnapshotId> {
+  const r = await store.commit({
+    roomId,
+    createRoom: { roomVersion: '12', createEventId: createId },
+    event: { event: fakeEvent(createId, { type: 'm.room.create', stateKey: '', roomId, depth: 1 }), status: 'accepted', stateBefore: { ref: 'before' } },
+    snapshots: [
+      { ref: 'before', parent: null, changes: {} },
+      { ref: 'after', parent: { ref: 'before' }, changes: { set: [[k('m.room.create', ''), createId]] } },
+    ],
+    forwardExtremities: [createId],
+    currentState: { ref: 'after' },
+  });
+  return r.snapshots.get('after')!;
+}
+
+/** Registers the conformance tests with the given runner. */
+export function runStoreConformance(options: StoreConformanceOptions): void {
+  const { describe, it, factory, reopen, name } = options;
+
+  async function withStore(fn: (store: RoomStore) => Promise<void>): Promise<void> {
+    const store = await factory();
+    await store.open();
+    try {
+      await fn(store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  describe(`RoomStore conformance: ${name}`, () => {
+    it('lifecycle: supports manifest, STORE_NOT_OPEN before open and after close', async () => {
+      const store = await factory();
+      assert.equal(typeof store.supports.persistent, 'boolean');
+      assert.equal(typeof store.supports.crashSafe, 'boolean');
+      await rejectsWith(store.getEvent('$x'), 'STORE_NOT_OPEN');
+      await store.open();
+      await store.open();
+      assert.equal(store.status, 'open');
+      assert.equal(await store.getEvent('$missing'), undefined);
+      assert.equal(await store.getRoom('!missing:x'), undefined);
+      await store.close();
+      await store.close();
+      assert.equal(store.status, 'closed');
+      await rejectsWith(store.commit({ roomId: ROOM, event: { event: fakeEvent('$a'), status: 'outlier' } }), 'STORE_NOT_OPEN');
+    });
+
+    it('stores events with status, rejection, depth, stream and stateBefore', async () => {
+      await withStore(async (store) => {
+        const s1 = await createRoom(store);
+        const created = await store.getEvent(CREATE);
+        assert.ok(created);
+        assert.equal(created.roomId, ROOM);
+        assert.equal(created.type, 'm.room.create');
+        assert.equal(created.stateKey, '');
+        assert.equal(created.status, 'accepted');
+        assert.equal(created.stream, 1);
+        assert.notEqual(created.stateBefore, undefined);
+        assert.deepEqual([...(await store.loadState(created.stateBefore!))], []);
+        const statuses: EventStatus[] = ['accepted', 'rejected', 'soft-failed', 'outlier'];
+        let prev = CREATE;
+        for (const [i, status] of statuses.entries()) {
+          const id = `$e${i}`;
+          const r = await store.commit({
+            roomId: ROOM,
+            event: {
+              event: fakeEvent(id, { prev: [prev], auth: [CREATE], depth: 2 + i }),
+              status,
+              ...(status === 'outlier' ? {} : { stateBefore: s1 }),
+              ...(status === 'rejected' ? { rejection: { rule: 'test.rule', reason: 'because' } } : {}),
+            },
+          });
+          assert.equal(r.duplicate, false);
+          assert.equal(r.event.stream, 2 + i);
+          prev = id;
+        }
+        const all = await store.getEvents(['$e0', '$e1', '$e2', '$e3', '$nope', '$e0']);
+        assert.equal(all.size, 4);
+        assert.equal(all.get('$e1')!.status, 'rejected');
+        assert.deepEqual(all.get('$e1')!.rejection, { rule: 'test.rule', reason: 'because' });
+        assert.equal(all.get('$e0')!.rejection, undefined);
+        assert.equal(all.get('$e3')!.stateBefore, undefined);
+        assert.equal(all.get('$e2')!.stateBefore, s1);
+        assert.equal(all.get('$e2')!.depth, 4);
+        assert.deepEqual(all.get('$e2')!.prevEvents, ['$e1']);
+        assert.deepEqual(all.get('$e2')!.authEvents, [CREATE]);
+        assert.deepEqual(all.get('$e2')!.json, fakeEvent('$e2', { prev: ['$e1'], auth: [CREATE], depth: 4 }).json);
+        assert.equal(await store.getStatus('$e2'), 'soft-failed');
+        assert.equal(await store.getStatus('$nope'), undefined);
+        assert.deepEqual([...(await store.hasEvents(['$e0', '$nope', CREATE]))].sort(), [CREATE, '$e0'].sort());
+        const room = await store.getRoom(ROOM);
+        assert.equal(room!.roomVersion, '12');
+        assert.equal(room!.createEventId, CREATE);
+        assert.equal(room!.lastStream, 5);
+        assert.deepEqual(await store.listRooms(), [ROOM]);
+      });
+    });
+
+    it('re-delivery of a known event is a no-op returning the stored record', async () => {
+      await withStore(async (store) => {
+        const s1 = await createRoom(store);
+        const first = await store.commit({ roomId: ROOM, event: { event: fakeEvent('$m', { prev: [CREATE] }), status: 'accepted', stateBefore: s1 }, forwardExtremities: ['$m'] });
+        const before = await store.stats();
+        const again = await store.commit({
+          roomId: ROOM,
+          event: { event: fakeEvent('$m', { prev: [CREATE] }), status: 'rejected', stateBefore: s1 },
+          snapshots: [{ ref: 'x', parent: s1, changes: { set: [[k('m.room.name', ''), '$m']] } }],
+          forwardExtremities: [CREATE],
+        });
+        assert.equal(again.duplicate, true);
+        assert.deepEqual(again.event, first.event);
+        assert.equal(again.snapshots.size, 0);
+        assert.equal((await store.getStatus('$m')), 'accepted');
+        assert.deepEqual((await store.getRoom(ROOM))!.forwardExtremities, ['$m']);
+        assert.equal((await store.getRoom(ROOM))!.lastStream, 2);
+        assert.deepEqual(await store.stats(), before);
+      });
+    });
+
+    it('validates commits; a failing commit leaves no trace', async () => {
+      await withStore(async (store) => {
+        const s1 = await createRoom(store);
+        const statsBefore = await store.stats();
+        const roomBefore = await store.getRoom(ROOM);
+        const base = (id: string): RoomCommit => ({ roomId: ROOM, event: { event: fakeEvent(id, { prev: [CREATE] }), status: 'accepted', stateBefore: { ref: 's' } }, snapshots: [{ ref: 's', parent: s1, changes: { set: [[k('m.room.topic', ''), CREATE]] } }] });
+        await rejectsWith(store.commit({ ...base('$a'), roomId: '!other:x' }), 'STORE_UNKNOWN_ROOM');
+        await rejectsWith(store.commit({ ...base('$a'), createRoom: { roomVersion: '12', createEventId: '$a' } }), 'STORE_ROOM_EXISTS');
+        await rejectsWith(store.commit({ ...base('$a'), forwardExtremities: ['$a', '$unknown'] }), 'STORE_INVALID_COMMIT');
+        await rejectsWith(store.commit({ ...base('$a'), currentState: 987654 }), 'STORE_UNKNOWN_SNAPSHOT');
+        await rejectsWith(store.commit({ ...base('$a'), currentState: { ref: 'nope' } }), 'STORE_INVALID_COMMIT');
+        await rejectsWith(store.commit({ ...base('$a'), event: { event: fakeEvent('$a'), status: 'accepted' } }), 'STORE_INVALID_COMMIT');
+        await rejectsWith(store.commit({ ...base('$a'), event: { event: fakeEvent('$a'), status: 'outlier', stateBefore: s1 } }), 'STORE_INVALID_COMMIT');
+        await rejectsWith(store.commit({ ...base('$a'), event: { event: fakeEvent('$a'), status: 'bogus' as EventStatus, stateBefore: s1 } }), 'STORE_INVALID_COMMIT');
+        await rejectsWith(store.commit({ ...base('$a'), snapshots: [{ ref: 's', parent: { ref: 'later' }, changes: {} }, { ref: 'later', parent: null, changes: {} }] }), 'STORE_INVALID_COMMIT');
+        await rejectsWith(store.commit({ ...base('$a'), snapshots: [{ ref: 's', parent: null, changes: {} }, { ref: 's', parent: null, changes: {} }] }), 'STORE_INVALID_COMMIT');
+        await rejectsWith(store.commit({ ...base('$a'), snapshots: [{ ref: 's', parent: s1, changes: { set: [['a', '$x']], remove: ['a'] } }] }), 'STORE_INVALID_COMMIT');
+        await rejectsWith(store.commit({ ...base('$a'), snapshots: [{ ref: 's', parent: 424242, changes: {} }] }), 'STORE_UNKNOWN_SNAPSHOT');
+        await rejectsWith(store.commit(null as unknown as RoomCommit), 'STORE_INVALID_COMMIT');
+        await rejectsWith(store.commit({ roomId: ROOM, event: { event: { ...fakeEvent('$a'), eventId: '' }, status: 'outlier' } }), 'STORE_INVALID_COMMIT');
+        assert.equal(await store.getEvent('$a'), undefined);
+        assert.deepEqual(await store.stats(), statsBefore);
+        assert.deepEqual(await store.getRoom(ROOM), roomBefore);
+        assert.equal((await store.timeline(ROOM)).length, 1);
+        // The store still works, and snapshot IDs allocated by failed commits never alias real ones.
+        const ok = await store.commit(base('$a'));
+        const sid = ok.snapshots.get('s')!;
+        assert.deepEqual(Object.fromEntries(await store.loadState(sid)), { [k('m.room.create', '')]: CREATE, [k('m.room.topic', '')]: CREATE });
+        assert.equal(ok.event.stream, 2);
+      });
+    });
+
+    it('snapshot refs inside one commit; current state, extremities', async () => {
+      await withStore(async (store) => {
+        const s1 = await createRoom(store);
+        assert.equal((await store.getRoom(ROOM))!.currentState, s1);
+        assert.deepEqual((await store.getRoom(ROOM))!.forwardExtremities, [CREATE]);
+        const member = k('m.room.member', '@alice:example.org');
+        const r = await store.commit({
+          roomId: ROOM,
+          event: { event: fakeEvent('$join', { type: 'm.room.member', stateKey: '@alice:example.org', prev: [CREATE], auth: [CREATE], depth: 2 }), status: 'accepted', stateBefore: s1 },
+          snapshots: [{ ref: 'after', parent: s1, changes: { set: new Map([[member, '$join']]) } }],
+          forwardExtremities: ['$join'],
+          currentState: { ref: 'after' },
+        });
+        const after = r.snapshots.get('after')!;
+        assert.equal(r.room.currentState, after);
+        assert.deepEqual(r.room.forwardExtremities, ['$join']);
+        assert.deepEqual(await store.getStateEntries(after, [member, k('m.room.create', ''), k('m.room.name', '')]), ['$join', CREATE, undefined]);
+        assert.deepEqual(await store.getStateEntries(s1, [member]), [undefined]);
+        // No-op changes reuse the parent snapshot.
+        const r2 = await store.commit({
+          roomId: ROOM,
+          event: { event: fakeEvent('$msg', { prev: ['$join'], depth: 3 }), status: 'accepted', stateBefore: { ref: 'same' } },
+          snapshots: [{ ref: 'same', parent: after, changes: { set: [[member, '$join']], remove: [k('m.room.name', '')] } }],
+          forwardExtremities: ['$msg', '$join'],
+        });
+        assert.equal(r2.snapshots.get('same'), after);
+        assert.equal(r2.room.currentState, after);
+        assert.deepEqual([...r2.room.forwardExtremities].sort(), ['$join', '$msg']);
+        assert.equal(await store.snapshotInfo(99999), undefined);
+        assert.ok((await store.snapshotInfo(after))!.depth >= 0);
+        await rejectsWith(store.loadState(99999), 'STORE_UNKNOWN_SNAPSHOT');
+        await rejectsWith(store.getStateEntries(99999, ['x']), 'STORE_UNKNOWN_SNAPSHOT');
+      });
+    });
+
+    it('snapshots match a naive full-map model (1k+ changes, deep chains, forks, removals, diffs)', async () => {
+      await withStore(async (store) => {
+        await createRoom(store);
+        const random = rng(0x5eed);
+        const model = new Map<SnapshotId, Map<StateKey, EventId>>();
+        const ids: SnapshotId[] = [];
+        let n = 0;
+        const commitSnapshot = async (parent: SnapshotId | null, set: [StateKey, EventId][], remove: StateKey[]): Promise<SnapshotId> => {
+          const id = `$s${n++}`;
+          const r = await store.commit({
+            roomId: ROOM,
+            event: { event: fakeEvent(id, { prev: [CREATE] }), status: 'accepted', stateBefore: { ref: 's' } },
+            snapshots: [{ ref: 's', parent, changes: { set, remove } }],
+          });
+          const sid = r.snapshots.get('s')!;
+          const m = new Map(parent === null ? [] : model.get(parent)!);
+          for (const key of remove) m.delete(key);
+          for (const [key, v] of set) m.set(key, v);
+          if (model.has(sid)) assert.deepEqual(model.get(sid), m, 'a reused snapshot ID must have equal content');
+          model.set(sid, m);
+          ids.push(sid);
+          return sid;
+        };
+        // A big base: 1500 members.
+        const big: [StateKey, EventId][] = [];
+        for (let i = 0; i < 1500; i++) big.push([k('m.room.member', `@u${i}:example.org`), `$join${i}`]);
+        let head = await commitSnapshot(null, big, []);
+        // 400 snapshots: mostly linear single changes, with forks from random earlier snapshots,
+        // occasional big batches and removals.
+        for (let step = 0; step < 400; step++) {
+          const r = random();
+          const parent = r < 0.2 ? ids[Math.floor(random() * ids.length)]! : head;
+          const size = r > 0.97 ? 1000 + Math.floor(random() * 200) : 1 + Math.floor(random() * 3);
+          const set: [StateKey, EventId][] = [];
+          const remove: StateKey[] = [];
+          for (let j = 0; j < size; j++) {
+            const key = k('m.room.member', `@u${Math.floor(random() * 2000)}:example.org`);
+            if (set.some(([x]) => x === key) || remove.includes(key)) continue;
+            if (random() < 0.15) remove.push(key);
+            else set.push([key, `$v${step}_${j}`]);
+          }
+          head = await commitSnapshot(parent, set, remove);
+        }
+        const probe = [k('m.room.create', ''), k('m.room.name', '')];
+        for (let i = 0; i < 2000; i += 7) probe.push(k('m.room.member', `@u${i}:example.org`));
+        for (const sid of new Set(ids)) {
+          const expected = model.get(sid)!;
+          const info = (await store.snapshotInfo(sid))!;
+          assert.ok(info.depth <= 4, `snapshot depth ${info.depth} exceeds 4`);
+          assert.deepEqual(await store.getStateEntries(sid, probe), probe.map((p) => expected.get(p)));
+        }
+        for (const sid of [...new Set(ids)].filter((_, i) => i % 9 === 0)) {
+          assert.deepEqual(new Map([...(await store.loadState(sid))].sort()), new Map([...model.get(sid)!].sort()));
+        }
+        // Diffs between random pairs (ancestors, forks, far apart).
+        const uniq = [...new Set(ids)];
+        for (let t = 0; t < 60; t++) {
+          const a = uniq[Math.floor(random() * uniq.length)]!;
+          const b = t % 3 === 0 ? uniq[Math.min(uniq.length - 1, uniq.indexOf(a) + 1)]! : uniq[Math.floor(random() * uniq.length)]!;
+          const ma = model.get(a)!;
+          const mb = model.get(b)!;
+          const expected = new Map<StateKey, readonly [EventId | undefined, EventId | undefined]>();
+          for (const [key, v] of ma) if (mb.get(key) !== v) expected.set(key, [v, mb.get(key)]);
+          for (const [key, v] of mb) if (!ma.has(key)) expected.set(key, [undefined, v]);
+          const got = await store.diffStates(a, b);
+          assert.deepEqual(new Map([...got].sort()), new Map([...expected].sort()), `diff ${a} ${b}`);
+        }
+        assert.equal((await store.diffStates(head, head)).size, 0);
+      });
+    });
+
+    it('timeline: forwards, backwards, from, limit, status filter; topological data', async () => {
+      await withStore(async (store) => {
+        const s1 = await createRoom(store);
+        let prev = CREATE;
+        for (let i = 1; i <= 20; i++) {
+          const id = `$t${i}`;
+          await store.commit({ roomId: ROOM, event: { event: fakeEvent(id, { prev: [prev], depth: i + 1 }), status: i % 5 === 0 ? 'outlier' : 'accepted', ...(i % 5 === 0 ? {} : { stateBefore: s1 }) } });
+          prev = id;
+        }
+        const fwd = await store.timeline(ROOM, { limit: 5 });
+        assert.deepEqual(fwd.map((e) => e.eventId), [CREATE, '$t1', '$t2', '$t3', '$t4']);
+        assert.deepEqual(fwd.map((e) => e.stream), [1, 2, 3, 4, 5]);
+        const back = await store.timeline(ROOM, { direction: 'backwards', limit: 3 });
+        assert.deepEqual(back.map((e) => e.eventId), ['$t20', '$t19', '$t18']);
+        const mid = await store.timeline(ROOM, { from: 10, limit: 2 });
+        assert.deepEqual(mid.map((e) => e.eventId), ['$t9', '$t10']);
+        const midBack = await store.timeline(ROOM, { from: 10, limit: 3, direction: 'backwards' });
+        assert.deepEqual(midBack.map((e) => e.eventId), ['$t9', '$t8', '$t7']);
+        const outliers = await store.timeline(ROOM, { statuses: ['outlier'], limit: 100 });
+        assert.deepEqual(outliers.map((e) => e.eventId), ['$t5', '$t10', '$t15', '$t20']);
+        assert.equal((await store.timeline(ROOM, { limit: 1000 })).length, 21);
+        assert.deepEqual(await store.timeline('!unknown:x'), []);
+        assert.deepEqual(await store.timeline(ROOM, { from: 100 }), []);
+      });
+    });
+
+    it('auth chains: ancestors via auth_events, cached, unknown leaves included', async () => {
+      await withStore(async (store) => {
+        const s1 = await createRoom(store);
+        const put = async (id: string, auth: string[]): Promise<void> => {
+          await store.commit({ roomId: ROOM, event: { event: fakeEvent(id, { type: 'm.room.member', stateKey: id, auth }), status: 'accepted', stateBefore: s1 } });
+        };
+        await put('$pl', [CREATE]);
+        await put('$jr', [CREATE, '$pl']);
+        await put('$j1', [CREATE, '$pl', '$jr']);
+        await put('$j2', [CREATE, '$pl', '$jr', '$j1']);
+        await put('$x', ['$ghost', CREATE]);
+        assert.deepEqual([...(await store.getAuthChain([CREATE]))], []);
+        assert.deepEqual([...(await store.getAuthChain(['$j1']))].sort(), [CREATE, '$jr', '$pl'].sort());
+        assert.deepEqual([...(await store.getAuthChain(['$j2']))].sort(), [CREATE, '$j1', '$jr', '$pl'].sort());
+        assert.deepEqual([...(await store.getAuthChain(['$j2', '$x']))].sort(), [CREATE, '$ghost', '$j1', '$jr', '$pl'].sort());
+        assert.deepEqual([...(await store.getAuthChain(['$j2']))].sort(), [CREATE, '$j1', '$jr', '$pl'].sort());
+      });
+    });
+
+    it('server keys and parked events', async () => {
+      await withStore(async (store) => {
+        await store.putServerKeys([
+          { server: 'a.org', keyId: 'ed25519:1', publicKey: 'AAAA', validUntilTs: 5 },
+          { server: 'a.org', keyId: 'ed25519:0', publicKey: 'BBBB', expiredTs: 3 },
+          { server: 'a.orgx', keyId: 'ed25519:1', publicKey: 'CCCC' },
+        ]);
+        assert.deepEqual(await store.getServerKey('a.org', 'ed25519:1'), { server: 'a.org', keyId: 'ed25519:1', publicKey: 'AAAA', validUntilTs: 5 });
+        assert.equal(await store.getServerKey('a.org', 'ed25519:9'), undefined);
+        assert.deepEqual((await store.getServerKeys('a.org')).map((x) => x.keyId).sort(), ['ed25519:0', 'ed25519:1']);
+        await store.putServerKeys([{ server: 'a.org', keyId: 'ed25519:1', publicKey: 'DDDD', validUntilTs: 9 }]);
+        assert.equal((await store.getServerKey('a.org', 'ed25519:1'))!.publicKey, 'DDDD');
+        await rejectsWith(store.putServerKeys([{ server: '', keyId: 'k', publicKey: 'x' }]), 'STORE_INVALID_COMMIT');
+
+        await store.parkEvents([
+          { eventId: '$p2', roomId: ROOM, json: { a: 1 }, receivedTs: 20, origin: 'b.org' },
+          { eventId: '$p1', roomId: ROOM, json: { a: 2 }, receivedTs: 10 },
+          { eventId: '$q', roomId: '!other:x', json: {}, receivedTs: 1 },
+        ]);
+        assert.deepEqual((await store.listParkedEvents(ROOM)).map((e) => e.eventId), ['$p1', '$p2']);
+        assert.equal((await store.listParkedEvents(ROOM))[1]!.origin, 'b.org');
+        await store.deleteParkedEvents(ROOM, ['$p1', '$nope']);
+        assert.deepEqual((await store.listParkedEvents(ROOM)).map((e) => e.eventId), ['$p2']);
+        assert.deepEqual((await store.listParkedEvents('!other:x')).map((e) => e.eventId), ['$q']);
+      });
+    });
+
+    it('serialises concurrent commits (distinct streams, all stored)', async () => {
+      await withStore(async (store) => {
+        const s1 = await createRoom(store);
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            store.commit({
+              roomId: ROOM,
+              event: { event: fakeEvent(`$c${i}`, { prev: [CREATE] }), status: 'accepted', stateBefore: { ref: 's' } },
+              snapshots: [{ ref: 's', parent: s1, changes: { set: [[k('x', String(i)), `$c${i}`]] } }],
+            }),
+          ),
+        );
+        assert.deepEqual(results.map((r) => r.event.stream).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 2));
+        const snaps = new Set(results.map((r) => r.snapshots.get('s')));
+        assert.equal(snaps.size, 50);
+        assert.equal((await store.getEvents(results.map((r) => r.event.eventId))).size, 50);
+      });
+    });
+
+    if (reopen !== undefined) {
+      it('persists everything across close and reopen; counters continue', async () => {
+        let store = await factory();
+        await store.open();
+        const s1 = await createRoom(store);
+        const big: [StateKey, EventId][] = [];
+        for (let i = 0; i < 1200; i++) big.push([k('m.room.member', `@u${i}:x`), `$j${i}`]);
+        const r = await store.commit({
+          roomId: ROOM,
+          event: { event: fakeEvent('$big', { prev: [CREATE], auth: [CREATE] }), status: 'accepted', stateBefore: s1 },
+          snapshots: [{ ref: 'a', parent: s1, changes: { set: big } }, { ref: 'b', parent: { ref: 'a' }, changes: { remove: [k('m.room.member', '@u1:x')] } }],
+          forwardExtremities: ['$big'],
+          currentState: { ref: 'b' },
+        });
+        await store.commit({ roomId: ROOM, event: { event: fakeEvent('$rej', { prev: ['$big'] }), status: 'rejected', rejection: { rule: 'r' }, stateBefore: r.snapshots.get('b')! } });
+        await store.putServerKeys([{ server: 'a.org', keyId: 'ed25519:1', publicKey: 'AAAA' }]);
+        await store.parkEvents([{ eventId: '$p', roomId: ROOM, json: { x: 1 }, receivedTs: 1 }]);
+        const stateB = new Map(await store.loadState(r.snapshots.get('b')!));
+        const roomBefore = await store.getRoom(ROOM);
+        await store.close();
+        store = await reopen(store);
+        await store.open();
+        try {
+          assert.deepEqual(await store.getRoom(ROOM), roomBefore);
+          assert.equal((await store.getEvent('$rej'))!.rejection!.rule, 'r');
+          assert.equal((await store.getEvent('$big'))!.stateBefore, s1);
+          assert.deepEqual(new Map(await store.loadState(r.snapshots.get('b')!)), stateB);
+          assert.equal(stateB.size, 1200);
+          assert.deepEqual(await store.getAuthChain(['$big']), new Set([CREATE]));
+          assert.equal((await store.getServerKey('a.org', 'ed25519:1'))!.publicKey, 'AAAA');
+          assert.equal((await store.listParkedEvents(ROOM)).length, 1);
+          assert.deepEqual((await store.timeline(ROOM)).map((e) => e.eventId), [CREATE, '$big', '$rej']);
+          // New snapshots after reopen get fresh IDs; old ones keep their content.
+          const r2 = await store.commit({
+            roomId: ROOM,
+            event: { event: fakeEvent('$after', { prev: ['$rej'] }), status: 'accepted', stateBefore: { ref: 'n' } },
+            snapshots: [{ ref: 'n', parent: null, changes: { set: [['q', '$after']] } }],
+          });
+          const n = r2.snapshots.get('n')!;
+          assert.ok(![s1, r.snapshots.get('a'), r.snapshots.get('b')].includes(n));
+          assert.deepEqual(new Map(await store.loadState(r.snapshots.get('b')!)), stateB);
+          assert.equal(r2.event.stream, 4);
+        } finally {
+          await store.close();
+        }
+      });
+    }
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * Typed store errors with stable codes.
+ *
+ * @module
+ */
+
+/** Stable error codes of {@link StoreError}. */
+export type StoreErrorCode =
+  /** The store is not open (before `open()`, after `close()`). */
+  | 'STORE_NOT_OPEN'
+  /** A commit failed validation (bad field, unknown ref, missing extremity …). Nothing was written. */
+  | 'STORE_INVALID_COMMIT'
+  /** The commit's room does not exist and `createRoom` was not given. */
+  | 'STORE_UNKNOWN_ROOM'
+  /** `createRoom` was given for a room that already exists. */
+  | 'STORE_ROOM_EXISTS'
+  /** A snapshot ID is not known to the store. */
+  | 'STORE_UNKNOWN_SNAPSHOT'
+  /** Stored data could not be decoded or is inconsistent. */
+  | 'STORE_CORRUPT'
+  /** The underlying database failed (I/O, lock held by another process …). */
+  | 'STORE_IO';
+
+/** The only error type store methods reject with. */
+export class StoreError extends Error {
+  /** Stable code; match on this, not on the message. */
+  readonly code: StoreErrorCode;
+
+  /**
+   * @param code - the stable code.
+   * @param message - a human-readable message.
+   * @param options - standard `ErrorOptions` (`cause`).
+   */
+  constructor(code: StoreErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StoreError';
+    this.code = code;
+  }
+}
+
+/** Whether `e` is a {@link StoreError}, optionally with the given code. */
+export function isStoreError(e: unknown, code?: StoreErrorCode): e is StoreError {
+  return e instanceof StoreError && (code === undefined || e.code === code);
+}

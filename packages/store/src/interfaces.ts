@@ -1,0 +1,308 @@
+/**
+ * The storage contract the room engine depends on (consumer API).
+ *
+ * Style follows abstract-level (architecture §1.5): a capability manifest (`supports`), typed
+ * errors with stable codes ({@link StoreError}), `open()`/`close()`, bulk reads, and exactly one
+ * atomic write per event ({@link RoomStore.commit}). State is stored as immutable snapshots made of
+ * layered deltas with bounded depth (architecture §5.4); snapshot IDs are opaque numbers.
+ *
+ * State keys everywhere in this API are the injective strings made by `stateKeyOf(type, stateKey)`
+ * from `@roomgraph/events`; values are event IDs.
+ *
+ * @module
+ */
+import type { RoomEvent } from '@roomgraph/events';
+
+/** An event ID (`$...`). */
+export type EventId = string;
+/** A room ID (`!...`). */
+export type RoomId = string;
+/** A state key as made by `stateKeyOf(type, state_key)` from `@roomgraph/events`. */
+export type StateKey = string;
+/**
+ * Opaque identifier of an immutable state snapshot, allocated by the store. Only meaningful to
+ * the store that allocated it; never reused for different content.
+ */
+export type SnapshotId = number;
+/** The PDU JSON object type (the same as {@link RoomEvent.json}). */
+export type PduJson = RoomEvent['json'];
+
+/** What the engine decided about an event. */
+export type EventStatus = 'accepted' | 'rejected' | 'soft-failed' | 'outlier';
+
+/** Why an event was rejected (or soft-failed): a stable rule code and a human-readable reason. */
+export interface EventRejection {
+  /** A stable rule code, e.g. `member.join.banned` (the auth package's `AuthRuleCode`). */
+  readonly rule: string;
+  /** Human-readable explanation. */
+  readonly reason?: string;
+}
+
+/** An event as stored. Immutable; safe to share. */
+export interface StoredEvent {
+  /** The event ID. */
+  readonly eventId: EventId;
+  /** The room the event was committed to (the commit's `roomId`, also for v12 create events). */
+  readonly roomId: RoomId;
+  /** The stored (possibly redacted) PDU JSON. */
+  readonly json: PduJson;
+  /** The event type. */
+  readonly type: string;
+  /** The state key, or `undefined` for a non-state event. */
+  readonly stateKey: string | undefined;
+  /** `depth` as given by the event view. */
+  readonly depth: number;
+  /** IDs of `prev_events`. */
+  readonly prevEvents: readonly EventId[];
+  /** IDs of `auth_events` (the store answers {@link RoomStore.getAuthChain} from these). */
+  readonly authEvents: readonly EventId[];
+  /** The engine's verdict. */
+  readonly status: EventStatus;
+  /** Present when the commit gave one (normally for `rejected` / `soft-failed`). */
+  readonly rejection?: EventRejection;
+  /** Per-room stream ordering: 1, 2, 3, … in commit order (every status, outliers included). */
+  readonly stream: number;
+  /** The snapshot of the state before this event; `undefined` exactly for outliers. */
+  readonly stateBefore: SnapshotId | undefined;
+}
+
+/** Room metadata kept by the store. */
+export interface RoomInfo {
+  /** The room ID. */
+  readonly roomId: RoomId;
+  /** The room version identifier (e.g. `"12"`). */
+  readonly roomVersion: string;
+  /** The `m.room.create` event ID. */
+  readonly createEventId: EventId;
+  /** The room's current state snapshot, if one has been set. */
+  readonly currentState: SnapshotId | undefined;
+  /** Forward extremities (a small set; order as last committed). */
+  readonly forwardExtremities: readonly EventId[];
+  /** Stream position of the last event committed to the room (0 = none). */
+  readonly lastStream: number;
+}
+
+/** Reference to a snapshot in a commit: an existing ID, or a snapshot created earlier in the same commit. */
+export type SnapshotRef = SnapshotId | { readonly ref: string };
+
+/** Changes applied to a parent snapshot. A key both set and removed is an error. */
+export interface StateChanges {
+  /** Entries to set: state key → event ID. */
+  readonly set?: ReadonlyMap<StateKey, EventId> | Iterable<readonly [StateKey, EventId]>;
+  /** State keys to remove. */
+  readonly remove?: Iterable<StateKey>;
+}
+
+/** A new snapshot created inside a commit. */
+export interface NewSnapshot {
+  /** Client-chosen name, unique within the commit, used by {@link SnapshotRef} and in the result. */
+  readonly ref: string;
+  /** Parent snapshot (existing ID or an earlier `ref` in the same commit), or `null` to start from empty state. */
+  readonly parent: SnapshotRef | null;
+  /** Changes over the parent. */
+  readonly changes: StateChanges;
+}
+
+/** The event part of a commit. */
+export interface NewEvent {
+  /** The event view (the store keeps `json`, `type`, `stateKey`, `depth`, `prevEvents`, `authEvents`). */
+  readonly event: RoomEvent;
+  /** The engine's verdict. */
+  readonly status: EventStatus;
+  /** Optional rule/reason (rejected, soft-failed). */
+  readonly rejection?: EventRejection;
+  /** The state before the event: required unless `status` is `'outlier'`, forbidden for outliers. */
+  readonly stateBefore?: SnapshotRef;
+}
+
+/**
+ * Everything one event changes, written atomically: either all of it is visible after the promise
+ * resolves, or (on rejection) none of it.
+ */
+export interface RoomCommit {
+  /** The room. Must exist unless `createRoom` is given; must not exist if it is. */
+  readonly roomId: RoomId;
+  /** Creates the room (the first commit of a room, normally carrying the create event). */
+  readonly createRoom?: { readonly roomVersion: string; readonly createEventId: EventId };
+  /** The event to store. */
+  readonly event: NewEvent;
+  /** New snapshots, in order; each may reference earlier ones by `ref`. */
+  readonly snapshots?: readonly NewSnapshot[];
+  /** Replaces the room's forward extremities. Each ID must be stored or be this commit's event. */
+  readonly forwardExtremities?: readonly EventId[];
+  /** Replaces the room's current state pointer. */
+  readonly currentState?: SnapshotRef;
+}
+
+/**
+ * Result of {@link RoomStore.commit}.
+ *
+ * Re-delivery: if `event.event.eventId` is already stored, the commit is a no-op (nothing in it is
+ * validated or applied) and the result has `duplicate: true` and the stored record.
+ */
+export interface CommitResult {
+  /** `true` when the event was already stored and nothing was written. */
+  readonly duplicate: boolean;
+  /** The stored event record (the new one, or the existing one for duplicates). */
+  readonly event: StoredEvent;
+  /** IDs assigned to the commit's new snapshots, by `ref` (empty for duplicates). */
+  readonly snapshots: ReadonlyMap<string, SnapshotId>;
+  /** The room after the commit. */
+  readonly room: RoomInfo;
+}
+
+/** One entry of a state diff: the value in `a` and in `b` (`undefined` = absent). */
+export type StateDiffEntry = readonly [a: EventId | undefined, b: EventId | undefined];
+
+/** Structural information about a snapshot (for tests, benchmarks and diagnostics). */
+export interface SnapshotInfo {
+  /** The snapshot ID. */
+  readonly id: SnapshotId;
+  /** Layer depth: 0 = a full base, n = n delta layers above a base. */
+  readonly depth: number;
+  /** Parent layer, or `undefined` for a base. */
+  readonly parent: SnapshotId | undefined;
+  /** Entries held in this layer (set + removed for a delta, all entries for a base). */
+  readonly layerSize: number;
+}
+
+/** Timeline iteration options. */
+export interface TimelineOptions {
+  /** `'forwards'` (default: ascending stream) or `'backwards'` (descending). */
+  readonly direction?: 'forwards' | 'backwards';
+  /** Inclusive start position; defaults to the first (forwards) or last (backwards) event. */
+  readonly from?: number;
+  /** Maximum number of events returned (default 100). */
+  readonly limit?: number;
+  /** Only return events with one of these statuses (default: all). */
+  readonly statuses?: readonly EventStatus[];
+}
+
+/** A cached server signing key. */
+export interface ServerKeyRecord {
+  /** The server name. */
+  readonly server: string;
+  /** The key ID, e.g. `ed25519:abc`. */
+  readonly keyId: string;
+  /** The public key, unpadded base64 as in the key APIs. */
+  readonly publicKey: string;
+  /** `valid_until_ts`, for current keys. */
+  readonly validUntilTs?: number;
+  /** `expired_ts`, for old verify keys. */
+  readonly expiredTs?: number;
+}
+
+/** An event received but parked (e.g. waiting for missing prev_events). */
+export interface ParkedEvent {
+  /** The event ID. */
+  readonly eventId: EventId;
+  /** The room. */
+  readonly roomId: RoomId;
+  /** The received PDU JSON. */
+  readonly json: PduJson;
+  /** The server it came from, if known. */
+  readonly origin?: string;
+  /** When it was received (ms since epoch). */
+  readonly receivedTs: number;
+}
+
+/** abstract-level-style capability manifest. */
+export interface StoreSupports {
+  /** Data survives `close()` + reopen. */
+  readonly persistent: boolean;
+  /** Acknowledged commits survive a process kill (SIGKILL); nothing half-written is visible. */
+  readonly crashSafe: boolean;
+  /** Server key cache ({@link RoomStore.putServerKeys}). */
+  readonly serverKeys: boolean;
+  /** Parked events ({@link RoomStore.parkEvents}). */
+  readonly parkedEvents: boolean;
+  /** Consistent multi-read views (not implemented by the bundled stores yet). */
+  readonly explicitSnapshots: boolean;
+  /** A chain-cover auth index (the bundled stores walk and cache chains instead). */
+  readonly authChainIndex: boolean;
+}
+
+/** Point-in-time statistics (for diagnostics and benchmarks). */
+export interface StoreStats {
+  /** Number of stored events. */
+  readonly events: number;
+  /** Number of stored snapshot layers. */
+  readonly snapshots: number;
+  /** Number of state entries held across all layers. */
+  readonly snapshotEntries: number;
+}
+
+/**
+ * The store the engine writes through. All methods reject with {@link StoreError}
+ * (`STORE_NOT_OPEN` before `open()` / after `close()`). Missing things are `undefined`, not errors.
+ */
+export interface RoomStore {
+  /** Capability manifest. */
+  readonly supports: StoreSupports;
+  /** `'opening' | 'open' | 'closing' | 'closed'`. */
+  readonly status: 'opening' | 'open' | 'closing' | 'closed';
+  /** Opens the store (idempotent). */
+  open(): Promise<void>;
+  /** Closes the store, waiting for in-flight commits (idempotent). */
+  close(): Promise<void>;
+
+  /**
+   * Writes one event and everything it changes atomically. Validates first (`STORE_INVALID_COMMIT`,
+   * `STORE_UNKNOWN_ROOM`, `STORE_ROOM_EXISTS`, `STORE_UNKNOWN_SNAPSHOT`); on any error the store is
+   * unchanged. Commits are serialised by the store. Idempotent for a known event ID (see
+   * {@link CommitResult}).
+   */
+  commit(commit: RoomCommit): Promise<CommitResult>;
+
+  /** One event, or `undefined`. */
+  getEvent(id: EventId): Promise<StoredEvent | undefined>;
+  /** Batched lookup; unknown IDs are absent from the map. */
+  getEvents(ids: readonly EventId[]): Promise<ReadonlyMap<EventId, StoredEvent>>;
+  /** The subset of `ids` that is stored. */
+  hasEvents(ids: readonly EventId[]): Promise<ReadonlySet<EventId>>;
+  /** The stored status, or `undefined` for an unknown event. */
+  getStatus(id: EventId): Promise<EventStatus | undefined>;
+
+  /** Room metadata, or `undefined`. */
+  getRoom(roomId: RoomId): Promise<RoomInfo | undefined>;
+  /** All room IDs known to the store. */
+  listRooms(): Promise<readonly RoomId[]>;
+  /** Events of a room in stream order (see {@link TimelineOptions}). */
+  timeline(roomId: RoomId, options?: TimelineOptions): Promise<readonly StoredEvent[]>;
+
+  /** Point lookups: one result per key, in order. Walks ≤ D+1 layers per key; never materialises. */
+  getStateEntries(snapshot: SnapshotId, keys: readonly StateKey[]): Promise<readonly (EventId | undefined)[]>;
+  /** The full state of a snapshot (LRU-cached; do not mutate). */
+  loadState(snapshot: SnapshotId): Promise<ReadonlyMap<StateKey, EventId>>;
+  /**
+   * Keys whose value differs between `a` and `b`. Cost is proportional to the delta layers above
+   * their common layer ancestor when they share one; otherwise a full compare.
+   */
+  diffStates(a: SnapshotId, b: SnapshotId): Promise<ReadonlyMap<StateKey, StateDiffEntry>>;
+  /** Layer information, or `undefined` for an unknown snapshot. */
+  snapshotInfo(snapshot: SnapshotId): Promise<SnapshotInfo | undefined>;
+
+  /**
+   * Every ancestor of `ids` via `auth_events` (not including `ids` themselves unless one is an
+   * ancestor of another). Referenced events that are not stored are included but not expanded.
+   * Results are cached per event.
+   */
+  getAuthChain(ids: readonly EventId[]): Promise<ReadonlySet<EventId>>;
+
+  /** Adds or replaces cached server keys (its own small atomic batch). */
+  putServerKeys(keys: readonly ServerKeyRecord[]): Promise<void>;
+  /** One cached key, or `undefined`. */
+  getServerKey(server: string, keyId: string): Promise<ServerKeyRecord | undefined>;
+  /** All cached keys of a server. */
+  getServerKeys(server: string): Promise<readonly ServerKeyRecord[]>;
+
+  /** Persists parked events (replacing same IDs). */
+  parkEvents(events: readonly ParkedEvent[]): Promise<void>;
+  /** Parked events of a room, oldest first. */
+  listParkedEvents(roomId: RoomId): Promise<readonly ParkedEvent[]>;
+  /** Removes parked events (unknown IDs are ignored). */
+  deleteParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<void>;
+
+  /** Counters for diagnostics. */
+  stats(): Promise<StoreStats>;
+}
