@@ -1,5 +1,27 @@
 /**
- * Transport and key-source interfaces, and an in-process network of simulated homeservers.
+ * Transport and key-source interfaces the room engine depends on, key sources (static, caching,
+ * over federation) and an in-process network of simulated homeservers for tests.
  * @packageDocumentation
  */
-export {};
+export {
+  type CallOptions,
+  type MissingEventsRequest,
+  type StateIdsResponse,
+  type StateResponse,
+  type Transport,
+  type FederationHandler,
+  type ServerKey,
+  type KeySource,
+  type TransportErrorCode,
+  TransportError,
+} from './interfaces.js';
+export {
+  type StaticKeys,
+  type KeyCache,
+  StaticKeySource,
+  CachingKeySource,
+  MemoryKeyCache,
+  FederationKeySource,
+  parseServerKeys,
+} from './keys.js';
+export { InProcessNetwork } from './inProcess.js';

@@ -1,0 +1,125 @@
+/**
+ * How a room engine talks to other servers: the federation requests it makes (server-server-api.md
+ * › Retrieving events, Getting missing events, Room State / state_ids, Backfilling, Retrieving
+ * server keys), and how it learns other servers' signing keys.
+ *
+ * @module
+ */
+import type { JsonObject } from '@roomgraph/canonical-json';
+
+/** Options every remote call accepts. */
+export interface CallOptions {
+  /** Aborts the call. */
+  readonly signal?: AbortSignal;
+}
+
+/** Request of `POST /get_missing_events/{roomId}` (data/api/backfill.yaml). */
+export interface MissingEventsRequest {
+  /** Latest event IDs the requester already has (the walk stops there). */
+  readonly earliestEvents: readonly string[];
+  /** Event IDs whose missing ancestors are wanted. */
+  readonly latestEvents: readonly string[];
+  /** Maximum number of events to return (spec default 10). */
+  readonly limit: number;
+  /** Minimum depth of returned events (spec default 0). */
+  readonly minDepth?: number;
+}
+
+/** Response of `GET /state_ids/{roomId}?event_id=` (data/api/events.yaml). */
+export interface StateIdsResponse {
+  /** IDs of the room state at (before) the event. */
+  readonly pduIds: readonly string[];
+  /** IDs of the full auth chain of that state. */
+  readonly authChainIds: readonly string[];
+}
+
+/** Response of `GET /state/{roomId}?event_id=`. */
+export interface StateResponse {
+  /** The room state at (before) the event, as PDUs. */
+  readonly pdus: readonly JsonObject[];
+  /** The auth chain of that state, as PDUs. */
+  readonly authChain: readonly JsonObject[];
+}
+
+/**
+ * The federation requests an engine makes of another server. Every method may reject with a
+ * {@link TransportError} (unreachable, not found, bad response).
+ */
+export interface Transport {
+  /** `GET /event/{eventId}`: one PDU, or `undefined` when the remote does not have it. */
+  getEvent(destination: string, eventId: string, options?: CallOptions): Promise<JsonObject | undefined>;
+  /** `POST /get_missing_events/{roomId}`: ancestors of `latestEvents` not reachable before `earliestEvents`, oldest first. */
+  getMissingEvents(destination: string, roomId: string, request: MissingEventsRequest, options?: CallOptions): Promise<readonly JsonObject[]>;
+  /** `GET /state_ids/{roomId}`: the state before `eventId`, as IDs. */
+  getStateIds(destination: string, roomId: string, eventId: string, options?: CallOptions): Promise<StateIdsResponse>;
+  /** `GET /state/{roomId}`: the state before `eventId`, as PDUs. */
+  getState(destination: string, roomId: string, eventId: string, options?: CallOptions): Promise<StateResponse>;
+  /** `GET /backfill/{roomId}`: `fromEventIds` and their predecessors, up to `limit` PDUs. */
+  backfill(destination: string, roomId: string, fromEventIds: readonly string[], limit: number, options?: CallOptions): Promise<readonly JsonObject[]>;
+  /** `GET /_matrix/key/v2/server`: the destination's published key object (data/pdu/keys.yaml). */
+  getServerKeys(destination: string, options?: CallOptions): Promise<JsonObject>;
+  /** `PUT /send/{txnId}`: pushes PDUs to the destination; resolves to per-event results. */
+  sendPdus(destination: string, pdus: readonly JsonObject[], options?: CallOptions): Promise<Readonly<Record<string, { readonly error?: string }>>>;
+}
+
+/**
+ * What a server answers federation requests with. An engine implements it; the in-process network
+ * routes requests to it.
+ */
+export interface FederationHandler {
+  /** Answers `GET /event`. */
+  onGetEvent(origin: string, eventId: string): Promise<JsonObject | undefined>;
+  /** Answers `POST /get_missing_events`. */
+  onGetMissingEvents(origin: string, roomId: string, request: MissingEventsRequest): Promise<readonly JsonObject[]>;
+  /** Answers `GET /state_ids`. */
+  onGetStateIds(origin: string, roomId: string, eventId: string): Promise<StateIdsResponse>;
+  /** Answers `GET /state`. */
+  onGetState(origin: string, roomId: string, eventId: string): Promise<StateResponse>;
+  /** Answers `GET /backfill`. */
+  onBackfill(origin: string, roomId: string, fromEventIds: readonly string[], limit: number): Promise<readonly JsonObject[]>;
+  /** Answers `GET /_matrix/key/v2/server`. */
+  onGetServerKeys(): Promise<JsonObject>;
+  /** Receives pushed PDUs (`PUT /send`). */
+  onReceivePdus(origin: string, pdus: readonly JsonObject[]): Promise<Readonly<Record<string, { readonly error?: string }>>>;
+}
+
+/** A server's verify key as the engine uses it. */
+export interface ServerKey {
+  /** The server name. */
+  readonly serverName: string;
+  /** The key ID, `ed25519:<version>`. */
+  readonly keyId: string;
+  /** The raw 32-byte ed25519 public key. */
+  readonly publicKey: Uint8Array;
+  /** Until when (ms since epoch) the key may be used; `undefined` = no limit known. */
+  readonly validUntilTs?: number;
+  /** For an old key, when it expired (ms since epoch). */
+  readonly expiredTs?: number;
+}
+
+/** Where keys come from: a static map, a cache, the network (gomatrixserverlib's KeyFetcher). */
+export interface KeySource {
+  /**
+   * Looks up a key. `minimumValidUntilTs`, when given, asks for a key known to be valid at least
+   * until then (room version 5+ key validity); a source may refetch to satisfy it.
+   * Resolves to `undefined` when the key cannot be found.
+   */
+  getKey(serverName: string, keyId: string, minimumValidUntilTs?: number, options?: CallOptions): Promise<ServerKey | undefined>;
+}
+
+/** Error codes of {@link TransportError}. */
+export type TransportErrorCode = 'TRANSPORT_UNREACHABLE' | 'TRANSPORT_NOT_FOUND' | 'TRANSPORT_BAD_RESPONSE' | 'TRANSPORT_ABORTED';
+
+/** A failed federation request. */
+export class TransportError extends Error {
+  /** Stable code. */
+  readonly code: TransportErrorCode;
+  /** The server the request was for. */
+  readonly destination: string;
+  constructor(code: TransportErrorCode, destination: string, message: string) {
+    super(message);
+    this.name = 'TransportError';
+    this.code = code;
+    this.destination = destination;
+  }
+}
