@@ -1,5 +1,17 @@
 /**
- * The room engine: PDU receipt checks, state at each event, soft failure, forward extremities, missing events.
+ * The room engine: PDU receipt checks, state before and after every event, soft failure, forward
+ * extremities, missing events, local events, and serving federation requests. Depends only on the
+ * store, transport and key-source interfaces.
  * @packageDocumentation
  */
-export {};
+export { RoomEngine, createRoomEngine, decodeKeyMap, stateKeyOf, lookupOf } from './engine.js';
+export { EngineError, type EngineErrorCode } from './errors.js';
+export type {
+  PduStatus,
+  PduOutcome,
+  EngineNotification,
+  EngineLimits,
+  RoomEngineOptions,
+  LocalEventTemplate,
+  CreateRoomTemplate,
+} from './types.js';

@@ -1,0 +1,1022 @@
+/**
+ * The room engine: runs the checks performed on receipt of a PDU (server-server-api.md › Checks
+ * performed on receipt of a PDU), keeps the state before and after every event, soft-fails,
+ * tracks forward extremities and current state, fetches missing events, and creates local events.
+ *
+ * It depends only on the {@link RoomStore}, {@link Transport} and {@link KeySource} interfaces.
+ *
+ * @module
+ */
+import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
+import { decodeBase64Any, encodeBase64, signJson } from '@roomgraph/crypto';
+import {
+  type KeyLookup, type Pdu, type RoomEvent, type StateLookup, type VerifyKey,
+  PduFormatError, authEventTypes, buildEvent, checkContentHash, domainOf, eventId as computeEventId,
+  parsePdu, redact, requiredSigningServers, roomIdFromCreateEvent, stateKeyOf, toRoomEvent,
+  verifyEventSignatures,
+} from '@roomgraph/events';
+import { type AuthResult, checkAuth } from '@roomgraph/auth';
+import {
+  DEFAULT_ROOM_VERSION, type RoomVersionRules, RoomVersionRegistry,
+} from '@roomgraph/room-versions';
+import { ResolutionCache, resolveState } from '@roomgraph/state-res';
+import type { EventStatus, RoomInfo, RoomStore, SnapshotId, StoredEvent } from '@roomgraph/store';
+import type { FederationHandler, KeySource, MissingEventsRequest, StateIdsResponse, StateResponse, Transport } from '@roomgraph/transport';
+import { EngineError } from './errors.js';
+import type {
+  CreateRoomTemplate, EngineNotification, LocalEventTemplate, PduOutcome, RoomEngineOptions,
+} from './types.js';
+import { type VState, SnapshotPlan, lookup, materialise, overlayBetween, sameVState, stored, withEntry } from './vstate.js';
+
+function isObject(v: unknown): v is JsonObject {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** A small LRU map. */
+class Lru<K, V> {
+  readonly #max: number;
+  readonly #m = new Map<K, V>();
+  constructor(max: number) { this.#max = max; }
+  get(k: K): V | undefined {
+    const v = this.#m.get(k);
+    if (v !== undefined) { this.#m.delete(k); this.#m.set(k, v); }
+    return v;
+  }
+  set(k: K, v: V): void {
+    this.#m.delete(k);
+    this.#m.set(k, v);
+    if (this.#m.size > this.#max) this.#m.delete(this.#m.keys().next().value as K);
+  }
+}
+
+const isRejectedStatus = (e: StoredEvent): boolean => e.status === 'rejected' || (e.status === 'outlier' && e.rejection !== undefined);
+
+/** Internal result of processing one PDU. */
+type Outcome = PduOutcome;
+
+/**
+ * A room engine for one server. Create with {@link createRoomEngine}.
+ *
+ * Writes are serialised per room; each accepted, rejected or soft-failed event ends in exactly one
+ * atomic store commit.
+ */
+export class RoomEngine implements FederationHandler {
+  /** This server's name. */
+  readonly serverName: string;
+  readonly #store: RoomStore;
+  readonly #transport: Transport | undefined;
+  readonly #keys: KeySource;
+  readonly #versions: RoomVersionRegistry;
+  readonly #now: () => number;
+  readonly #maxMissing: number;
+  readonly #maxPrev: number;
+  readonly #opts: RoomEngineOptions;
+  readonly #views: Lru<string, RoomEvent>;
+  /** event ID → snapshot holding the state after it (only where one was written). */
+  readonly #after = new Lru<string, SnapshotId>(200_000);
+  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #listeners = new Set<(n: EngineNotification) => void>();
+  readonly #resCache = new Map<string, ResolutionCache>();
+  #opened: Promise<void> | undefined;
+
+  constructor(options: RoomEngineOptions) {
+    this.#opts = options;
+    this.serverName = options.serverName;
+    this.#store = options.store;
+    this.#transport = options.transport;
+    this.#keys = options.keys;
+    this.#versions = options.roomVersions ?? new RoomVersionRegistry();
+    this.#now = options.now ?? Date.now;
+    this.#maxMissing = options.limits?.maxMissingEvents ?? 100;
+    this.#maxPrev = Math.min(20, options.limits?.maxPrevEvents ?? 10);
+    this.#views = new Lru(options.limits?.eventCacheSize ?? 50_000);
+  }
+
+  /** The store this engine writes to. */
+  get store(): RoomStore {
+    return this.#store;
+  }
+
+  async #ready(): Promise<void> {
+    if (this.#store.status === 'open') return;
+    this.#opened ??= this.#store.open();
+    await this.#opened;
+  }
+
+  /** Subscribes to notifications (new events, state changes, soft-fails, rejections). Returns an unsubscribe function. */
+  subscribe(listener: (n: EngineNotification) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Notifications as an async iterable (until `close`). */
+  events(): AsyncIterable<EngineNotification> {
+    const queue: EngineNotification[] = [];
+    let wake: (() => void) | undefined;
+    const unsub = this.subscribe((n) => { queue.push(n); wake?.(); });
+    const self = this;
+    return {
+      [Symbol.asyncIterator](): AsyncIterator<EngineNotification> {
+        return {
+          async next(): Promise<IteratorResult<EngineNotification>> {
+            while (queue.length === 0) {
+              if (self.#store.status === 'closed') { unsub(); return { done: true, value: undefined }; }
+              await new Promise<void>((r) => { wake = r; setTimeout(r, 50); });
+            }
+            return { done: false, value: queue.shift() as EngineNotification };
+          },
+          async return(): Promise<IteratorResult<EngineNotification>> { unsub(); return { done: true, value: undefined }; },
+        };
+      },
+    };
+  }
+
+  #emit(n: EngineNotification): void {
+    for (const l of this.#listeners) {
+      try { l(n); } catch { /* a listener's failure is its own */ }
+    }
+  }
+
+  async #withRoom<T>(roomId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#locks.get(roomId) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.#locks.set(roomId, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.#locks.get(roomId) === tail) this.#locks.delete(roomId);
+    }
+  }
+
+  /** Closes the store. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#locks.values()]);
+    await this.#store.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Views and small lookups
+
+  #view(e: StoredEvent, rules: RoomVersionRules): RoomEvent {
+    let v = this.#views.get(e.eventId);
+    if (v === undefined) {
+      v = toRoomEvent(e.json, rules, e.eventId);
+      this.#views.set(e.eventId, v);
+    }
+    return v;
+  }
+
+  async #rulesOfRoom(roomId: string): Promise<RoomVersionRules | undefined> {
+    const room = await this.#store.getRoom(roomId);
+    return room === undefined ? undefined : this.#versions.get(room.roomVersion);
+  }
+
+  /** The state after a stored (non-outlier) event. */
+  #stateAfter(e: StoredEvent): VState {
+    const cached = this.#after.get(e.eventId);
+    if (cached !== undefined) return stored(cached);
+    const before = stored(e.stateBefore ?? null);
+    if (e.stateKey === undefined || isRejectedStatus(e)) return before;
+    return withEntry(before, stateKeyOf(e.type, e.stateKey), e.eventId);
+  }
+
+  #resolutionCache(roomId: string): ResolutionCache {
+    let c = this.#resCache.get(roomId);
+    if (c === undefined) {
+      c = new ResolutionCache();
+      this.#resCache.set(roomId, c);
+    }
+    // Events the store lacked at an earlier resolution may have arrived since.
+    c.forgetMissing();
+    return c;
+  }
+
+  /** Resolves several states (deduplicated) with the room's algorithm. */
+  async #resolve(roomId: string, rules: RoomVersionRules, states: readonly VState[], inFlight?: RoomEvent): Promise<VState> {
+    const distinct: VState[] = [];
+    for (const s of states) if (!distinct.some((d) => sameVState(d, s))) distinct.push(s);
+    if (distinct.length === 1) return distinct[0] as VState;
+    if (distinct.length === 0) return stored(null);
+    const maps = await Promise.all(distinct.map((s) => materialise(this.#store, s)));
+    const store = this.#store;
+    const self = this;
+    const statuses = new Map<string, boolean>();
+    const resolved = await resolveState(rules, maps, {
+      async getEvents(ids: readonly string[]): Promise<ReadonlyMap<string, RoomEvent>> {
+        const got = await store.getEvents(ids);
+        const out = new Map<string, RoomEvent>();
+        // The event being committed is part of its own "state after" but not stored yet.
+        if (inFlight !== undefined && ids.includes(inFlight.eventId)) out.set(inFlight.eventId, inFlight);
+        for (const [id, e] of got) {
+          statuses.set(id, isRejectedStatus(e));
+          out.set(id, self.#view(e, rules));
+        }
+        return out;
+      },
+      isRejected: (id: string) => statuses.get(id) === true,
+    }, { cache: this.#resolutionCache(roomId) });
+    // Express the result as an overlay on the first input's base.
+    const first = distinct[0] as VState;
+    const baseMap = first.base === null ? new Map<string, string>() : await store.loadState(first.base);
+    return { base: first.base, overlay: overlayBetween(baseMap, resolved) };
+  }
+
+  async #loadAuthState(store: RoomStore, rules: RoomVersionRules, state: VState, event: RoomEvent): Promise<Map<string, RoomEvent>> {
+    const types = authEventTypes(event, rules, { includeCreate: true });
+    const keys = types.map(([t, k]) => stateKeyOf(t, k));
+    const ids = await lookup(store, state, keys);
+    const want = [...new Set(ids.filter((x): x is string => x !== undefined))];
+    const events = await store.getEvents(want);
+    const out = new Map<string, RoomEvent>();
+    for (const e of events.values()) out.set(e.eventId, this.#view(e, rules));
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Keys
+
+  /** Fetches the keys an event's signatures name for `servers`; returns a sync lookup. */
+  async #keyLookup(json: JsonObject, servers: readonly string[], rules: RoomVersionRules): Promise<KeyLookup & { raw: (s: string, k: string) => Uint8Array | undefined }> {
+    const found = new Map<string, VerifyKey>();
+    const sigs = json['signatures'];
+    const ts = json['origin_server_ts'];
+    const min = rules.signatures.enforceKeyValidity && typeof ts === 'number' ? ts : undefined;
+    await Promise.all(servers.map(async (server) => {
+      const mine = isObject(sigs) ? sigs[server] : undefined;
+      if (!isObject(mine)) return;
+      for (const keyId of Object.keys(mine)) {
+        if (!keyId.startsWith('ed25519:')) continue;
+        const key = await this.#keys.getKey(server, keyId, min).catch(() => undefined);
+        if (key === undefined) continue;
+        const until = key.expiredTs ?? key.validUntilTs;
+        found.set(`${server}\u0000${keyId}`, { publicKey: key.publicKey, ...(until !== undefined ? { validUntilTs: until } : {}) });
+      }
+    }));
+    const fn = ((s: string, k: string) => found.get(`${s}\u0000${k}`)) as KeyLookup & { raw: (s: string, k: string) => Uint8Array | undefined };
+    fn.raw = (s, k) => found.get(`${s}\u0000${k}`)?.publicKey;
+    return fn;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Receiving PDUs
+
+  /**
+   * Runs the receipt checks on each PDU, in order, as if each arrived from `origin`
+   * (server-server-api.md › Checks performed on receipt of a PDU): format (else dropped),
+   * signatures (else dropped), content hash (else redacted), auth against its auth events (else
+   * rejected), against the state before it (else rejected), against the current state (else
+   * soft-failed). Never throws for bad input: every PDU gets an outcome.
+   */
+  async receivePdus(origin: string, pdus: readonly unknown[]): Promise<PduOutcome[]> {
+    await this.#ready();
+    const out: PduOutcome[] = [];
+    for (const pdu of pdus) out.push(await this.receivePdu(origin, pdu));
+    return out;
+  }
+
+  /** {@link receivePdus} for one PDU. */
+  async receivePdu(origin: string, pdu: unknown): Promise<PduOutcome> {
+    await this.#ready();
+    const pre = await this.#identify(pdu);
+    if ('status' in pre) return pre;
+    return this.#withRoom(pre.roomId, async () => {
+      const outcome = await this.#process(origin, pre.pdu, pre.rules, pre.roomId, 0);
+      if (outcome.status !== 'dropped' && outcome.status !== 'parked') await this.#retryParked(pre.roomId, pre.rules);
+      return outcome;
+    });
+  }
+
+  /** Finds the room, its version, and parses the PDU. */
+  async #identify(json: unknown): Promise<PduOutcome | { pdu: Pdu; rules: RoomVersionRules; roomId: string }> {
+    const drop = (rule: string, reason: string, id = ''): PduOutcome => ({ eventId: id, status: 'dropped', rule, reason });
+    if (!isObject(json)) return drop('format', 'the PDU is not a JSON object');
+    let rules: RoomVersionRules;
+    let roomId: string | undefined = typeof json['room_id'] === 'string' ? json['room_id'] : undefined;
+    const isCreate = json['type'] === 'm.room.create' && json['state_key'] === '';
+    const known = roomId !== undefined ? await this.#store.getRoom(roomId) : undefined;
+    if (known !== undefined) {
+      rules = this.#versions.get(known.roomVersion);
+    } else if (isCreate) {
+      const content = json['content'];
+      const v = isObject(content) ? (content['room_version'] ?? '1') : '1';
+      if (typeof v !== 'string' || !this.#versions.has(v)) return drop('room_version', `unsupported room version ${JSON.stringify(v)}`);
+      rules = this.#versions.get(v);
+    } else {
+      return drop('unknown_room', `room ${JSON.stringify(roomId)} is not known to this server`);
+    }
+    let pdu: Pdu;
+    try {
+      pdu = parsePdu(json, rules);
+    } catch (e) {
+      let id = '';
+      try { id = computeEventId(json, rules); } catch { /* no ID */ }
+      if (e instanceof PduFormatError) return drop('format', e.message.slice(0, 500), id);
+      return drop('format', String(e), id);
+    }
+    if (roomId === undefined) {
+      if (!isCreate || rules.eventFormat.createEventHasRoomId) return drop('format', 'no room_id', pdu.eventId);
+      roomId = roomIdFromCreateEvent(pdu.json, rules);
+    }
+    return { pdu, rules, roomId };
+  }
+
+  async #retryParked(roomId: string, rules: RoomVersionRules): Promise<void> {
+    if (!this.#store.supports.parkedEvents) return;
+    for (let round = 0; round < 100; round++) {
+      const parked = await this.#store.listParkedEvents(roomId);
+      if (parked.length === 0) return;
+      let progressed = false;
+      for (const p of parked) {
+        let pdu: Pdu;
+        try { pdu = parsePdu(p.json, rules); } catch {
+          await this.#store.deleteParkedEvents(roomId, [p.eventId]);
+          continue;
+        }
+        const have = await this.#store.hasEvents(pdu.prevEvents);
+        if (have.size < new Set(pdu.prevEvents).size) continue;
+        await this.#store.deleteParkedEvents(roomId, [p.eventId]);
+        await this.#process(p.origin ?? domainOf(pdu.sender) ?? '', pdu, rules, roomId, 1);
+        progressed = true;
+      }
+      if (!progressed) return;
+    }
+  }
+
+  /**
+   * The receipt pipeline for one parsed PDU (inside the room's lock). `depth` bounds recursion
+   * through missing-event fetches.
+   */
+  async #process(origin: string, pdu: Pdu, rules: RoomVersionRules, roomId: string, depth: number, asOutlier = false): Promise<Outcome> {
+    const store = this.#store;
+    const id = pdu.eventId;
+    const existing = await store.getEvent(id);
+    if (existing !== undefined) return this.#outcomeOf(existing, true);
+
+    // Signatures (SS › Validating hashes and signatures on received events). Failing → dropped.
+    const servers = requiredSigningServers(pdu.json, rules);
+    const keys = await this.#keyLookup(pdu.json, servers, rules);
+    const sig = verifyEventSignatures(pdu.json, rules, keys);
+    if (sig.status !== 'ok') return { eventId: id, status: 'dropped', rule: `signature.${sig.status}`, reason: sig.message };
+
+    // Content hash: on mismatch, continue with the redacted event.
+    let json = pdu.json;
+    let redactedOnReceipt = false;
+    if (!checkContentHash(json, rules)) {
+      json = redact(json, rules);
+      redactedOnReceipt = true;
+    }
+    const event: RoomEvent = redactedOnReceipt ? toRoomEvent(json, rules, id) : pdu;
+
+    const room = await store.getRoom(roomId);
+    const isCreate = event.type === 'm.room.create' && event.stateKey === '';
+    if (room === undefined && !isCreate) return { eventId: id, status: 'dropped', rule: 'unknown_room', reason: 'room not known' };
+
+    // Auth events must be known (fetched as outliers if not).
+    await this.#ensureAuthEvents(origin, roomId, rules, event, depth);
+    const authStored = await store.getEvents(event.authEvents);
+    const authViews: RoomEvent[] = [];
+    for (const a of authStored.values()) authViews.push(this.#view(a, rules));
+    if (rules.authorization.roomIdFromCreateEvent && room !== undefined && !event.authEvents.includes(room.createEventId)) {
+      const c = await store.getEvent(room.createEventId);
+      if (c !== undefined) authViews.push(this.#view(c, rules));
+    }
+    const rejectedIds = new Set<string>();
+    for (const a of authStored.values()) if (isRejectedStatus(a)) rejectedIds.add(a.eventId);
+    const isRejected = (x: string): boolean => rejectedIds.has(x);
+    const serverKeys = await this.#authorisingKeys(event, rules);
+    const missingAuth = event.authEvents.filter((a) => !authStored.has(a));
+
+    const reject = (r: AuthResult & { allowed: false }): { rule: string; reason: string } => ({ rule: r.rule, reason: r.reason });
+    let rejection: { rule: string; reason: string } | undefined;
+    if (missingAuth.length > 0) {
+      rejection = { rule: 'auth_events.missing', reason: `auth events not available: ${missingAuth.join(', ')}` };
+    } else {
+      // Check 4: auth against the event's own auth events.
+      const authMap = new Map<string, RoomEvent>();
+      for (const a of authViews) if (a.stateKey !== undefined) authMap.set(stateKeyOf(a.type, a.stateKey), a);
+      const r = checkAuth(event, { get: (t, k) => authMap.get(stateKeyOf(t, k)) }, rules, { authEvents: authViews, isRejected, serverKeys });
+      if (!r.allowed) rejection = reject(r);
+    }
+
+    if (asOutlier || isCreate && room !== undefined) {
+      // Outliers: stored without state; rejected ones remember it.
+      if (isCreate && room !== undefined && !asOutlier) rejection ??= { rule: 'create.duplicate', reason: 'the room already has a create event' };
+      const res = await store.commit({
+        roomId, event: { event, status: 'outlier', ...(rejection !== undefined ? { rejection } : {}) },
+      });
+      return this.#outcomeOf(res.event, false, redactedOnReceipt);
+    }
+
+    // State before the event.
+    const prevStored = new Map(await store.getEvents(event.prevEvents));
+    let missingPrev = event.prevEvents.filter((p) => { const e = prevStored.get(p); return e === undefined || e.status === 'outlier'; });
+    if (missingPrev.length > 0 && room !== undefined) {
+      await this.#fetchMissing(origin, roomId, rules, event, room, depth);
+      const again = await store.getEvents(event.prevEvents);
+      for (const [k, v] of again) prevStored.set(k, v);
+      missingPrev = event.prevEvents.filter((p) => { const e = prevStored.get(p); return e === undefined || e.status === 'outlier'; });
+    }
+    const states: VState[] = [];
+    for (const p of event.prevEvents) {
+      const e = prevStored.get(p);
+      if (e !== undefined && e.status !== 'outlier') states.push(this.#stateAfter(e));
+    }
+    if (missingPrev.length > 0 && room !== undefined) {
+      const remote = await this.#remoteStateBefore(origin, roomId, rules, event, depth);
+      if (remote === undefined) {
+        if (store.supports.parkedEvents && depth === 0) {
+          await store.parkEvents([{ eventId: id, roomId, json: pdu.json, origin, receivedTs: this.#now() }]);
+          return { eventId: id, status: 'parked', reason: `missing prev_events: ${missingPrev.join(', ')}` };
+        }
+        return { eventId: id, status: 'parked', reason: `missing prev_events: ${missingPrev.join(', ')}` };
+      }
+      states.push(remote);
+    }
+    const before = isCreate ? stored(null) : await this.#resolve(roomId, rules, states);
+
+    // Check 5: auth against the state before the event.
+    if (rejection === undefined && !isCreate) {
+      const stateAuth = await this.#loadAuthState(store, rules, before, event);
+      const claimed = [...event.authEvents].sort();
+      const calculated = [...stateAuth.keys()].sort();
+      const same = claimed.length === calculated.length && claimed.every((x, i) => x === calculated[i]);
+      if (!same) {
+        const byKey = new Map<string, RoomEvent>();
+        for (const a of stateAuth.values()) if (a.stateKey !== undefined) byKey.set(stateKeyOf(a.type, a.stateKey), a);
+        const r = checkAuth(event, { get: (t, k) => byKey.get(stateKeyOf(t, k)) }, rules, { serverKeys });
+        if (!r.allowed) rejection = reject(r);
+      }
+    }
+
+    // Check 6: soft failure against the current state.
+    let softFail: { rule: string; reason: string } | undefined;
+    if (rejection === undefined && room !== undefined && !isCreate) {
+      const extrem = new Set(room.forwardExtremities);
+      const prevs = new Set(event.prevEvents);
+      const same = extrem.size === prevs.size && [...prevs].every((p) => extrem.has(p));
+      if (!same) {
+        let current: VState = stored(room.currentState ?? null);
+        if (missingPrev.length > 0) {
+          const extStates: VState[] = [];
+          const ext = await store.getEvents(room.forwardExtremities);
+          for (const e of ext.values()) extStates.push(this.#stateAfter(e));
+          current = await this.#resolve(roomId, rules, [...extStates, before]);
+        }
+        const curAuth = await this.#loadAuthState(store, rules, current, event);
+        const byKey = new Map<string, RoomEvent>();
+        for (const a of curAuth.values()) if (a.stateKey !== undefined) byKey.set(stateKeyOf(a.type, a.stateKey), a);
+        const r = checkAuth(event, { get: (t, k) => byKey.get(stateKeyOf(t, k)) }, rules, { serverKeys });
+        if (!r.allowed) softFail = reject(r);
+      }
+    }
+
+    const status: EventStatus = rejection !== undefined ? 'rejected' : softFail !== undefined ? 'soft-failed' : 'accepted';
+    return this.#commitEvent(roomId, rules, event, status, rejection ?? softFail, before, room, redactedOnReceipt);
+  }
+
+  /** Keys for the restricted-join authorising server's signature (an auth rule, F6.2). */
+  async #authorisingKeys(event: RoomEvent, rules: RoomVersionRules): Promise<((s: string, k: string) => Uint8Array | undefined) | undefined> {
+    const via = event.type === 'm.room.member' ? event.content['join_authorised_via_users_server'] : undefined;
+    if (typeof via !== 'string' || !rules.authorization.restrictedJoinRule) return undefined;
+    const server = domainOf(via);
+    if (server === undefined) return undefined;
+    const lookupFn = await this.#keyLookup(event.json, [server], rules);
+    return lookupFn.raw;
+  }
+
+  #outcomeOf(e: StoredEvent, duplicate: boolean, redactedOnReceipt = false): Outcome {
+    const status = e.status === 'outlier' && e.rejection !== undefined ? 'rejected' : e.status;
+    return {
+      eventId: e.eventId, status,
+      ...(e.rejection !== undefined ? { rule: e.rejection.rule, ...(e.rejection.reason !== undefined ? { reason: e.rejection.reason } : {}) } : {}),
+      ...(duplicate ? { duplicate: true } : {}),
+      ...(redactedOnReceipt ? { redactedOnReceipt: true } : {}),
+    };
+  }
+
+  /**
+   * New forward extremities after `event` (Synapse's persist_events `_calculate_new_extremities`):
+   * an accepted event joins them and retires its prev events; where a prev event was soft-failed
+   * or rejected, the extremities that chain was built on are retired too (no dangling
+   * extremities). Rejected and soft-failed events never become extremities.
+   */
+  async #newExtremities(room: RoomInfo | undefined, event: RoomEvent, status: EventStatus): Promise<string[] | undefined> {
+    if (status !== 'accepted') return undefined;
+    const result = new Set(room?.forwardExtremities ?? []);
+    result.add(event.eventId);
+    for (const p of event.prevEvents) result.delete(p);
+    // Walk up through soft-failed / rejected prev events.
+    const seen = new Set<string>();
+    let frontier = [...event.prevEvents];
+    while (frontier.length > 0) {
+      const got = await this.#store.getEvents(frontier);
+      const next: string[] = [];
+      for (const e of got.values()) {
+        if (e.status === 'outlier') continue;
+        if (e.status === 'soft-failed' || e.status === 'rejected') {
+          for (const pp of e.prevEvents) {
+            if (seen.has(pp)) continue;
+            seen.add(pp);
+            result.delete(pp);
+            next.push(pp);
+          }
+        }
+      }
+      frontier = next;
+    }
+    return [...result].sort();
+  }
+
+  async #commitEvent(
+    roomId: string, rules: RoomVersionRules, event: RoomEvent, status: EventStatus,
+    rejection: { rule: string; reason: string } | undefined, before: VState, room: RoomInfo | undefined,
+    redactedOnReceipt: boolean,
+  ): Promise<Outcome> {
+    const store = this.#store;
+    const plan = new SnapshotPlan();
+    const beforeRef = plan.ref(before);
+    const isState = event.stateKey !== undefined;
+    const after: VState = isState && status !== 'rejected' ? withEntry(before, stateKeyOf(event.type, event.stateKey as string), event.eventId) : before;
+    const extremities = await this.#newExtremities(room, event, status);
+    let currentRef: ReturnType<SnapshotPlan['ref']> | undefined;
+    let afterRef: ReturnType<SnapshotPlan['ref']> | undefined;
+    let newCurrent: VState | undefined;
+    if (extremities !== undefined) {
+      const others = extremities.filter((x) => x !== event.eventId);
+      if (others.length === 0) {
+        newCurrent = after;
+      } else {
+        const got = await store.getEvents(others);
+        const states: VState[] = [after];
+        for (const x of others) {
+          const e = got.get(x);
+          if (e !== undefined) states.push(this.#stateAfter(e));
+        }
+        newCurrent = await this.#resolve(roomId, rules, states, event);
+      }
+      if (isState && sameVState(newCurrent, after)) {
+        afterRef = plan.ref(after);
+        currentRef = afterRef;
+      } else {
+        currentRef = plan.ref(newCurrent);
+        if (isState && status !== 'rejected') afterRef = plan.ref(after);
+      }
+    }
+    const oldCurrent = room?.currentState;
+    const res = await store.commit({
+      roomId,
+      ...(room === undefined ? { createRoom: { roomVersion: rules.id, createEventId: event.eventId } } : {}),
+      event: { event, status, ...(rejection !== undefined ? { rejection } : {}), stateBefore: beforeRef },
+      snapshots: plan.snapshots,
+      ...(extremities !== undefined ? { forwardExtremities: extremities } : {}),
+      ...(currentRef !== undefined ? { currentState: currentRef } : {}),
+    });
+    if (afterRef !== undefined) {
+      const sid = typeof afterRef === 'number' ? afterRef : res.snapshots.get(afterRef.ref);
+      if (sid !== undefined) this.#after.set(event.eventId, sid);
+    }
+    const outcome = this.#outcomeOf(res.event, res.duplicate, redactedOnReceipt);
+    if (!res.duplicate) {
+      this.#emit({ kind: 'event', roomId, eventId: event.eventId, status: outcome.status, ...(outcome.rule !== undefined ? { rule: outcome.rule } : {}), event: event.json });
+      if (extremities !== undefined) this.#emit({ kind: 'extremities', roomId, forwardExtremities: res.room.forwardExtremities });
+      if (this.#listeners.size > 0 && res.room.currentState !== oldCurrent && res.room.currentState !== undefined) {
+        const changed = new Map<string, { from: string | undefined; to: string | undefined }>();
+        if (oldCurrent === undefined) {
+          for (const [k, v] of await store.loadState(res.room.currentState)) changed.set(k, { from: undefined, to: v });
+        } else {
+          for (const [k, [a, b]] of await store.diffStates(oldCurrent, res.room.currentState)) changed.set(k, { from: a, to: b });
+        }
+        if (changed.size > 0) this.#emit({ kind: 'state', roomId, changed });
+      }
+    }
+    return outcome;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Missing events (SS › Getting missing events; Room State)
+
+  async #ensureAuthEvents(origin: string, roomId: string, rules: RoomVersionRules, event: RoomEvent, depth: number): Promise<void> {
+    if (this.#transport === undefined || depth > 8 || event.authEvents.length === 0) return;
+    const have = await this.#store.hasEvents(event.authEvents);
+    const missing = event.authEvents.filter((a) => !have.has(a));
+    for (const m of missing) {
+      const json = await this.#transport.getEvent(origin, m).catch(() => undefined);
+      if (json === undefined) continue;
+      let pdu: Pdu;
+      try { pdu = parsePdu(json, rules); } catch { continue; }
+      if (pdu.eventId !== m) continue;
+      await this.#process(origin, pdu, rules, roomId, depth + 1, true);
+    }
+  }
+
+  async #fetchMissing(origin: string, roomId: string, rules: RoomVersionRules, event: RoomEvent, room: RoomInfo, depth: number): Promise<void> {
+    if (this.#transport === undefined || depth > 0) return;
+    const got = await this.#transport.getMissingEvents(origin, roomId, {
+      earliestEvents: room.forwardExtremities, latestEvents: [event.eventId], limit: this.#maxMissing, minDepth: 0,
+    }).catch(() => [] as readonly JsonObject[]);
+    const pdus: Pdu[] = [];
+    for (const j of got) {
+      try { pdus.push(parsePdu(j, rules)); } catch { /* dropped */ }
+    }
+    pdus.sort((a, b) => a.depth - b.depth || (a.eventId < b.eventId ? -1 : 1));
+    for (const p of pdus) {
+      if (p.eventId === event.eventId) continue;
+      await this.#process(origin, p, rules, roomId, depth + 1);
+    }
+  }
+
+  /** The state before `event` as the remote reports it (its events stored as outliers). */
+  async #remoteStateBefore(origin: string, roomId: string, rules: RoomVersionRules, event: RoomEvent, depth: number): Promise<VState | undefined> {
+    if (this.#transport === undefined || depth > 0) return undefined;
+    let ids: StateIdsResponse;
+    try {
+      ids = await this.#transport.getStateIds(origin, roomId, event.eventId);
+    } catch {
+      return undefined;
+    }
+    const all = [...new Set([...ids.authChainIds, ...ids.pduIds])];
+    const have = await this.#store.hasEvents(all);
+    const fetched: Pdu[] = [];
+    for (const id of all) {
+      if (have.has(id)) continue;
+      const json = await this.#transport.getEvent(origin, id).catch(() => undefined);
+      if (json === undefined) continue;
+      try {
+        const p = parsePdu(json, rules);
+        if (p.eventId === id) fetched.push(p);
+      } catch { /* skip */ }
+    }
+    fetched.sort((a, b) => a.depth - b.depth || (a.eventId < b.eventId ? -1 : 1));
+    for (const p of fetched) await this.#process(origin, p, rules, roomId, depth + 1, true);
+    const got = await this.#store.getEvents(ids.pduIds);
+    const overlay = new Map<string, string | null>();
+    for (const e of got.values()) {
+      if (e.stateKey !== undefined && !isRejectedStatus(e)) overlay.set(stateKeyOf(e.type, e.stateKey), e.eventId);
+    }
+    return { base: null, overlay };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Local events
+
+  #signer(): { serverName: string; key: NonNullable<RoomEngineOptions['signingKey']> } {
+    const key = this.#opts.signingKey;
+    if (key === undefined) throw new EngineError('ENGINE_NO_SIGNING_KEY', 'this engine has no signing key');
+    return { serverName: this.serverName, key };
+  }
+
+  /**
+   * Creates, signs, auth-checks and stores a local event in one step: prev_events = the forward
+   * extremities (bounded, deepest first), auth events selected from the current state.
+   * @throws {@link EngineError} `ENGINE_AUTH_FAILED` when the event would be rejected or soft-failed (nothing is stored).
+   */
+  async createLocalEvent(roomId: string, template: LocalEventTemplate): Promise<Pdu> {
+    await this.#ready();
+    return this.#withRoom(roomId, async () => {
+      const room = await this.#store.getRoom(roomId);
+      if (room === undefined) throw new EngineError('ENGINE_UNKNOWN_ROOM', `unknown room ${roomId}`);
+      const rules = this.#versions.get(room.roomVersion);
+      const prevIds = template.prevEvents ?? room.forwardExtremities;
+      const prevs = [...(await this.#store.getEvents(prevIds)).values()]
+        .sort((a, b) => b.depth - a.depth || (a.eventId < b.eventId ? -1 : 1))
+        .slice(0, this.#maxPrev);
+      if (prevs.length === 0) throw new EngineError('ENGINE_INVALID_ARGUMENT', 'no prev events');
+      const current = stored(room.currentState ?? null);
+      const skeleton = { type: template.type, stateKey: template.stateKey, sender: template.sender, content: template.content };
+      const authMap = await this.#loadAuthState(this.#store, rules, current, toRoomEvent({ ...skeleton, state_key: template.stateKey ?? null, content: template.content } as unknown as JsonObject, rules, ''));
+      const byKey = new Map<string, RoomEvent>();
+      for (const a of authMap.values()) if (a.stateKey !== undefined) byKey.set(stateKeyOf(a.type, a.stateKey), a);
+      const authIds: RoomEvent[] = [];
+      for (const [t, k] of authEventTypes(skeleton, rules)) {
+        const e = byKey.get(stateKeyOf(t, k));
+        if (e !== undefined && !authIds.includes(e)) authIds.push(e);
+      }
+      const maxDepth = Math.max(...prevs.map((p) => p.depth));
+      const pdu = buildEvent({
+        roomVersion: rules,
+        type: template.type,
+        ...(template.stateKey !== undefined ? { stateKey: template.stateKey } : {}),
+        sender: template.sender,
+        content: template.content,
+        prevEvents: prevs.map((p) => this.#view(p, rules)),
+        authEvents: authIds,
+        depth: Math.min(maxDepth + 1, rules.eventFormat.limitDepth ? Number.MAX_SAFE_INTEGER : Number.MAX_SAFE_INTEGER),
+        originServerTs: template.originServerTs ?? this.#now(),
+        roomId,
+        ...(template.redacts !== undefined ? { redacts: template.redacts } : {}),
+      }, this.#signer());
+      const outcome = await this.#processLocal(pdu, rules, roomId);
+      if (outcome.status !== 'accepted') {
+        throw new EngineError('ENGINE_AUTH_FAILED', `local event ${outcome.status}: ${outcome.reason ?? ''}`, outcome.rule);
+      }
+      return pdu;
+    });
+  }
+
+  /** Local events skip the network but run the same auth checks; a failure stores nothing. */
+  async #processLocal(pdu: Pdu, rules: RoomVersionRules, roomId: string): Promise<Outcome> {
+    const room = await this.#store.getRoom(roomId);
+    const prevStored = await this.#store.getEvents(pdu.prevEvents);
+    const states: VState[] = [];
+    for (const e of prevStored.values()) states.push(this.#stateAfter(e));
+    const isCreate = pdu.type === 'm.room.create';
+    const before = isCreate ? stored(null) : await this.#resolve(roomId, rules, states);
+    if (!isCreate) {
+      const authStored = await this.#store.getEvents(pdu.authEvents);
+      const authViews = [...authStored.values()].map((e) => this.#view(e, rules));
+      if (rules.authorization.roomIdFromCreateEvent && room !== undefined) {
+        const c = await this.#store.getEvent(room.createEventId);
+        if (c !== undefined && !pdu.authEvents.includes(c.eventId)) authViews.push(this.#view(c, rules));
+      }
+      const m = new Map<string, RoomEvent>();
+      for (const a of authViews) if (a.stateKey !== undefined) m.set(stateKeyOf(a.type, a.stateKey), a);
+      const r = checkAuth(pdu, { get: (t, k) => m.get(stateKeyOf(t, k)) }, rules, { authEvents: authViews });
+      if (!r.allowed) return { eventId: pdu.eventId, status: 'rejected', rule: r.rule, reason: r.reason };
+      const cur = await this.#loadAuthState(this.#store, rules, before, pdu);
+      const m2 = new Map<string, RoomEvent>();
+      for (const a of cur.values()) if (a.stateKey !== undefined) m2.set(stateKeyOf(a.type, a.stateKey), a);
+      const r2 = checkAuth(pdu, { get: (t, k) => m2.get(stateKeyOf(t, k)) }, rules);
+      if (!r2.allowed) return { eventId: pdu.eventId, status: 'rejected', rule: r2.rule, reason: r2.reason };
+    } else {
+      const r = checkAuth(pdu, { get: () => undefined }, rules);
+      if (!r.allowed) return { eventId: pdu.eventId, status: 'rejected', rule: r.rule, reason: r.reason };
+    }
+    return this.#commitEvent(roomId, rules, pdu, 'accepted', undefined, before, room, false);
+  }
+
+  /**
+   * Creates a room: the create event, the creator's join, power levels, join rules and history
+   * visibility, all signed by this server. Returns the room ID.
+   */
+  async createRoom(template: CreateRoomTemplate): Promise<string> {
+    await this.#ready();
+    const version = template.roomVersion ?? DEFAULT_ROOM_VERSION;
+    const rules = this.#versions.get(version);
+    const server = domainOf(template.creator);
+    if (server !== this.serverName) throw new EngineError('ENGINE_INVALID_ARGUMENT', `creator ${template.creator} is not a user of ${this.serverName}`);
+    const createContent: Record<string, JsonValue> = { ...(template.createContent ?? {}), room_version: version };
+    if (rules.authorization.creatorInContent) createContent['creator'] = template.creator;
+    let roomId: string | undefined;
+    if (rules.eventFormat.createEventHasRoomId) {
+      roomId = `!${template.roomIdLocalpart ?? encodeBase64(crypto.getRandomValues(new Uint8Array(12))).replace(/[+/]/g, 'x')}:${this.serverName}`;
+    }
+    const create = buildEvent({
+      roomVersion: rules, type: 'm.room.create', stateKey: '', sender: template.creator, content: createContent,
+      prevEvents: [], authEvents: [], depth: 1, originServerTs: this.#now(), ...(roomId !== undefined ? { roomId } : {}),
+    }, this.#signer());
+    roomId ??= roomIdFromCreateEvent(create.json, rules);
+    const rid = roomId;
+    await this.#withRoom(rid, async () => {
+      const o = await this.#processLocal(create, rules, rid);
+      if (o.status !== 'accepted') throw new EngineError('ENGINE_AUTH_FAILED', `create event ${o.status}: ${o.reason ?? ''}`, o.rule);
+    });
+    await this.createLocalEvent(rid, { type: 'm.room.member', stateKey: template.creator, sender: template.creator, content: { membership: 'join' } });
+    const pl: JsonObject = template.powerLevels ?? (rules.authorization.privilegedCreators
+      ? { users: {}, users_default: 0, events_default: 0, state_default: 50, ban: 50, kick: 50, redact: 50, invite: 0 }
+      : { users: { [template.creator]: 100 }, users_default: 0, events_default: 0, state_default: 50, ban: 50, kick: 50, redact: 50, invite: 0 });
+    await this.createLocalEvent(rid, { type: 'm.room.power_levels', stateKey: '', sender: template.creator, content: pl });
+    await this.createLocalEvent(rid, { type: 'm.room.join_rules', stateKey: '', sender: template.creator, content: { join_rule: template.joinRule ?? 'public' } });
+    await this.createLocalEvent(rid, { type: 'm.room.history_visibility', stateKey: '', sender: template.creator, content: { history_visibility: 'shared' } });
+    return rid;
+  }
+
+  /**
+   * Joins a room hosted elsewhere (a simplified make_join/send_join): builds a join event on top of
+   * the remote's latest events using the state the remote reports, then sends it.
+   */
+  async joinRemoteRoom(roomId: string, via: string, userId: string, knownLatestEventId: string): Promise<PduOutcome> {
+    await this.#ready();
+    const t = this.#transport;
+    if (t === undefined) throw new EngineError('ENGINE_INVALID_ARGUMENT', 'joining over federation needs a transport');
+    const latestJson = await t.getEvent(via, knownLatestEventId);
+    if (latestJson === undefined) throw new EngineError('ENGINE_UNKNOWN_EVENT', `${via} does not have ${knownLatestEventId}`);
+    const createState = await t.getState(via, roomId, knownLatestEventId);
+    const createJson = [...createState.pdus, ...createState.authChain].find((e) => e['type'] === 'm.room.create');
+    const content = createJson?.['content'];
+    const version = isObject(content) && typeof content['room_version'] === 'string' ? content['room_version'] : '1';
+    const rules = this.#versions.get(version);
+    // Store the remote state (and its auth chain) as outliers first, then the latest event.
+    for (const j of [...createState.authChain, ...createState.pdus].sort((a, b) => Number(a['depth']) - Number(b['depth']))) {
+      await this.receiveOutlier(via, j, rules, roomId);
+    }
+    const latest = parsePdu(latestJson, rules);
+    const o = await this.receivePdu(via, latestJson);
+    void o;
+    const room = await this.#store.getRoom(roomId);
+    if (room === undefined) throw new EngineError('ENGINE_UNKNOWN_ROOM', `could not learn room ${roomId}`);
+    const pdu = await this.createLocalEvent(roomId, { type: 'm.room.member', stateKey: userId, sender: userId, content: { membership: 'join' }, prevEvents: [latest.eventId] });
+    const sent = await t.sendPdus(via, [pdu.json]);
+    return { eventId: pdu.eventId, status: sent[pdu.eventId]?.error === undefined ? 'accepted' : 'rejected', ...(sent[pdu.eventId]?.error !== undefined ? { reason: sent[pdu.eventId]?.error as string } : {}) };
+  }
+
+  /** Stores an event as an outlier (known without its state): format, signatures, hash and auth against its auth events are checked. */
+  async receiveOutlier(origin: string, json: unknown, rules: RoomVersionRules, roomId: string): Promise<PduOutcome> {
+    await this.#ready();
+    if (!isObject(json)) return { eventId: '', status: 'dropped', rule: 'format', reason: 'not an object' };
+    let pdu: Pdu;
+    try { pdu = parsePdu(json, rules); } catch (e) { return { eventId: '', status: 'dropped', rule: 'format', reason: String(e) }; }
+    const rid = pdu.roomId ?? roomId;
+    return this.#withRoom(rid, () => this.#process(origin, pdu, rules, rid, 1, true));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Queries
+
+  /** An event by ID (the stored record), or `undefined`. */
+  async getEvent(eventId: string): Promise<StoredEvent | undefined> {
+    await this.#ready();
+    return this.#store.getEvent(eventId);
+  }
+
+  /** The state before (default) or after an event, as (type, state_key) → event ID. */
+  async stateAt(eventId: string, options?: { readonly after?: boolean }): Promise<Map<string, string>> {
+    await this.#ready();
+    const e = await this.#store.getEvent(eventId);
+    if (e === undefined || e.stateBefore === undefined) throw new EngineError('ENGINE_UNKNOWN_EVENT', `no state known at ${eventId}`);
+    return materialise(this.#store, options?.after === true ? this.#stateAfter(e) : stored(e.stateBefore));
+  }
+
+  /** The room's current state as (type, state_key) key → event ID. */
+  async currentState(roomId: string): Promise<Map<string, string>> {
+    await this.#ready();
+    const room = await this.#store.getRoom(roomId);
+    if (room === undefined) throw new EngineError('ENGINE_UNKNOWN_ROOM', `unknown room ${roomId}`);
+    return materialise(this.#store, stored(room.currentState ?? null));
+  }
+
+  /** The forward extremities of a room (sorted). */
+  async forwardExtremities(roomId: string): Promise<string[]> {
+    await this.#ready();
+    const room = await this.#store.getRoom(roomId);
+    if (room === undefined) throw new EngineError('ENGINE_UNKNOWN_ROOM', `unknown room ${roomId}`);
+    return [...room.forwardExtremities].sort();
+  }
+
+  /** The membership of `userId` in the room's current state (`undefined` = none). */
+  async membership(roomId: string, userId: string): Promise<string | undefined> {
+    await this.#ready();
+    const room = await this.#store.getRoom(roomId);
+    if (room === undefined || room.currentState === undefined) return undefined;
+    const [id] = await this.#store.getStateEntries(room.currentState, [stateKeyOf('m.room.member', userId)]);
+    if (id === undefined) return undefined;
+    const e = await this.#store.getEvent(id);
+    const m = e !== undefined && isObject(e.json['content']) ? e.json['content']['membership'] : undefined;
+    return typeof m === 'string' ? m : undefined;
+  }
+
+  /** The full auth chain of events. */
+  async authChain(eventIds: readonly string[]): Promise<ReadonlySet<string>> {
+    await this.#ready();
+    return this.#store.getAuthChain(eventIds);
+  }
+
+  /** Events of a room in stream (arrival) order. */
+  async timeline(roomId: string, options?: { readonly from?: number; readonly limit?: number; readonly direction?: 'forwards' | 'backwards' }): Promise<readonly StoredEvent[]> {
+    await this.#ready();
+    return this.#store.timeline(roomId, options);
+  }
+
+  /** Events of a room (non-outliers) in topological order: by depth, then stream order. */
+  async topologicalOrder(roomId: string): Promise<StoredEvent[]> {
+    await this.#ready();
+    const all: StoredEvent[] = [];
+    let from: number | undefined;
+    for (;;) {
+      const page = await this.#store.timeline(roomId, { ...(from !== undefined ? { from } : {}), limit: 1000 });
+      all.push(...page.filter((e) => e.status !== 'outlier'));
+      if (page.length < 1000) break;
+      from = (page[page.length - 1] as StoredEvent).stream + 1;
+    }
+    return all.sort((a, b) => a.depth - b.depth || a.stream - b.stream);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Serving federation requests (FederationHandler)
+
+  /** {@inheritDoc FederationHandler.onGetEvent} */
+  async onGetEvent(_origin: string, eventId: string): Promise<JsonObject | undefined> {
+    await this.#ready();
+    const e = await this.#store.getEvent(eventId);
+    return e === undefined || isRejectedStatus(e) ? undefined : e.json;
+  }
+
+  /** {@inheritDoc FederationHandler.onGetMissingEvents} */
+  async onGetMissingEvents(_origin: string, _roomId: string, request: MissingEventsRequest): Promise<readonly JsonObject[]> {
+    await this.#ready();
+    const earliest = new Set(request.earliestEvents);
+    const seen = new Set<string>(request.latestEvents);
+    const out: StoredEvent[] = [];
+    let frontier = [...request.latestEvents];
+    while (frontier.length > 0 && out.length < request.limit) {
+      const got = await this.#store.getEvents(frontier);
+      const next: string[] = [];
+      for (const id of frontier) {
+        const e = got.get(id);
+        if (e === undefined) continue;
+        for (const p of e.prevEvents) {
+          if (seen.has(p) || earliest.has(p)) continue;
+          seen.add(p);
+          next.push(p);
+        }
+      }
+      const nextGot = await this.#store.getEvents(next);
+      for (const id of next) {
+        const e = nextGot.get(id);
+        if (e !== undefined && e.status !== 'outlier' && !isRejectedStatus(e) && e.depth >= (request.minDepth ?? 0) && out.length < request.limit) out.push(e);
+      }
+      frontier = next;
+    }
+    return out.sort((a, b) => a.depth - b.depth || a.stream - b.stream).map((e) => e.json);
+  }
+
+  /** {@inheritDoc FederationHandler.onGetStateIds} */
+  async onGetStateIds(_origin: string, _roomId: string, eventId: string): Promise<StateIdsResponse> {
+    await this.#ready();
+    const e = await this.#store.getEvent(eventId);
+    if (e === undefined || e.stateBefore === undefined) return { pduIds: [], authChainIds: [] };
+    const state = await this.#store.loadState(e.stateBefore);
+    const pduIds = [...state.values()];
+    const chain = await this.#store.getAuthChain(pduIds);
+    return { pduIds, authChainIds: [...chain] };
+  }
+
+  /** {@inheritDoc FederationHandler.onGetState} */
+  async onGetState(origin: string, roomId: string, eventId: string): Promise<StateResponse> {
+    const ids = await this.onGetStateIds(origin, roomId, eventId);
+    const pdus = await this.#store.getEvents(ids.pduIds);
+    const chain = await this.#store.getEvents(ids.authChainIds);
+    return { pdus: [...pdus.values()].map((e) => e.json), authChain: [...chain.values()].map((e) => e.json) };
+  }
+
+  /** {@inheritDoc FederationHandler.onBackfill} */
+  async onBackfill(_origin: string, _roomId: string, fromEventIds: readonly string[], limit: number): Promise<readonly JsonObject[]> {
+    await this.#ready();
+    const seen = new Set<string>();
+    const out: StoredEvent[] = [];
+    let frontier = [...fromEventIds];
+    while (frontier.length > 0 && out.length < limit) {
+      const got = await this.#store.getEvents(frontier.filter((x) => !seen.has(x)));
+      const next: string[] = [];
+      for (const id of frontier) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const e = got.get(id);
+        if (e === undefined || e.status === 'outlier' || isRejectedStatus(e)) continue;
+        if (out.length < limit) out.push(e);
+        next.push(...e.prevEvents);
+      }
+      frontier = next;
+    }
+    return out.sort((a, b) => b.depth - a.depth || b.stream - a.stream).map((e) => e.json);
+  }
+
+  /** {@inheritDoc FederationHandler.onGetServerKeys} */
+  async onGetServerKeys(): Promise<JsonObject> {
+    const { key } = this.#signer();
+    const body: JsonObject = {
+      server_name: this.serverName,
+      valid_until_ts: this.#now() + 7 * 24 * 3600 * 1000,
+      verify_keys: { [key.keyId]: { key: encodeBase64(key.publicKey) } },
+      old_verify_keys: {},
+    };
+    return signJson(body, this.serverName, key);
+  }
+
+  /** {@inheritDoc FederationHandler.onReceivePdus} */
+  async onReceivePdus(origin: string, pdus: readonly JsonObject[]): Promise<Readonly<Record<string, { readonly error?: string }>>> {
+    const res: Record<string, { error?: string }> = {};
+    for (const o of await this.receivePdus(origin, pdus)) {
+      if (o.eventId === '') continue;
+      res[o.eventId] = o.status === 'accepted' || o.status === 'soft-failed' || o.status === 'outlier' ? {} : { error: `${o.status}: ${o.rule ?? ''} ${o.reason ?? ''}`.trim() };
+    }
+    return res;
+  }
+
+  /** Sends this server's new events of a room to other servers (best effort). */
+  async sendToServers(destinations: readonly string[], pdus: readonly Pdu[]): Promise<void> {
+    const t = this.#transport;
+    if (t === undefined) return;
+    await Promise.all(destinations.filter((d) => d !== this.serverName).map((d) => t.sendPdus(d, pdus.map((p) => p.json)).catch(() => undefined)));
+  }
+}
+
+/** Creates a {@link RoomEngine}. */
+export function createRoomEngine(options: RoomEngineOptions): RoomEngine {
+  return new RoomEngine(options);
+}
+
+/** Decodes a key map of unpadded base64 strings (KEYS.json format) — a convenience for embedders. */
+export function decodeKeyMap(keys: Readonly<Record<string, Readonly<Record<string, string>>>>): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  for (const [server, byId] of Object.entries(keys)) for (const [keyId, b64] of Object.entries(byId)) out.set(`${server}\u0000${keyId}`, decodeBase64Any(b64));
+  return out;
+}
+
+/** Reads the state entry helper for embedders: (type, state_key) → key used in state maps. */
+export { stateKeyOf };
+
+/** Internal: a lookup over a map (for tests). */
+export function lookupOf(map: ReadonlyMap<string, RoomEvent>): StateLookup<RoomEvent> {
+  return { get: (t, k) => map.get(stateKeyOf(t, k)) };
+}
