@@ -1,5 +1,28 @@
 /**
- * The roomgraph command line: JSON commands over stdin/stdout, ingest, resolve, demo.
+ * The roomgraph command line: JSON commands over stdin/stdout, and the framework to add more.
  * @packageDocumentation
  */
-export {};
+export { main } from './main.js';
+export { commands } from './commands/index.js';
+export {
+  defineJsonCommand,
+  defineMainCommand,
+  parseFlags,
+  stringFlag,
+  runJsonCommand,
+  readAll,
+  lines,
+  errorObject,
+  writeError,
+  commandHelp,
+  CliError,
+  EXIT,
+  COMMON_FLAGS,
+  type Command,
+  type JsonCommand,
+  type MainCommand,
+  type FlagSpec,
+  type Flags,
+  type RunContext,
+  type Io,
+} from './framework.js';

@@ -2,8 +2,61 @@
  * Entry point of the `roomgraph` command line.
  * @packageDocumentation
  */
-/** Runs the command line with the given arguments; resolves to the exit code. */
-export async function main(argv: readonly string[]): Promise<number> {
-  process.stdout.write(JSON.stringify({ argv }) + '\n');
-  return 0;
+import { commands } from './commands/index.js';
+import { CliError, EXIT, commandHelp, runJsonCommand, writeError, type Command, type Io } from './framework.js';
+
+function generalHelp(): string {
+  let out = 'Usage: roomgraph <command> [flags]\n\nCommands:\n';
+  for (const c of commands) out += `  ${c.name.padEnd(16)} ${c.summary}\n`;
+  out += '  help [command]   show this help, or a command\'s flags\n';
+  out +=
+    '\nJSON commands read one JSON document on stdin and write one line of canonical JSON on stdout.\n' +
+    'With --jsonl they read one document per line and write exactly one line per input line\n' +
+    '(errors as {"error":{"code":"...","message":"..."}} on that line). Without --jsonl an error goes\n' +
+    'to stderr as that object and the exit code is 2. --lenient accepts floats (room versions 1-5).\n';
+  return out;
+}
+
+function find(name: string): Command | undefined {
+  return commands.find((c) => c.name === name);
+}
+
+/**
+ * Runs the command line with the given arguments; resolves to the exit code (0 success, 1 some
+ * `--jsonl` lines failed, 2 error).
+ * @param argv - arguments after the program name, e.g. `['canonicalize', '--jsonl']`.
+ * @param io - streams to use instead of the process's (for tests and embedding).
+ */
+export async function main(argv: readonly string[], io?: Partial<Io>): Promise<number> {
+  const streams: Io = {
+    stdin: io?.stdin ?? process.stdin,
+    stdout: io?.stdout ?? process.stdout,
+    stderr: io?.stderr ?? process.stderr,
+  };
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? rest[0] : undefined;
+    if (topic !== undefined) {
+      const cmd = find(topic);
+      if (cmd === undefined) {
+        writeError(streams.stderr, new CliError('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(topic)}`));
+        return EXIT.ERROR;
+      }
+      streams.stdout.write(commandHelp(cmd));
+      return EXIT.OK;
+    }
+    streams.stdout.write(generalHelp());
+    return name === undefined ? EXIT.ERROR : EXIT.OK;
+  }
+  const cmd = find(name);
+  if (cmd === undefined) {
+    writeError(streams.stderr, new CliError('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(name)}; try roomgraph help`));
+    return EXIT.ERROR;
+  }
+  try {
+    return cmd.kind === 'json' ? await runJsonCommand(cmd, rest, streams) : await cmd.main(rest, streams);
+  } catch (e) {
+    writeError(streams.stderr, e);
+    return EXIT.ERROR;
+  }
 }

@@ -1,0 +1,44 @@
+// Crypto: signJson/verifyJson vs raw node:crypto on the same canonical bytes; node vs noble
+// backends; sha256 on both backends.
+import * as nodeCrypto from 'node:crypto';
+import {
+  signJson, verifyJson, signingKeyFromSeed, signingBytes, nodeBackend, nobleBackend, sha256,
+  computeContentHash, decodeBase64,
+} from '@roomgraph/crypto';
+import { table, ratio } from '../lib/measure.mjs';
+import { memberEvent } from '../lib/events.mjs';
+
+export default async function suite() {
+  const key = signingKeyFromSeed('YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA1', '1');
+  const { signatures: _s, unsigned: _u, ...unsignedEvent } = memberEvent;
+  const bytes = signingBytes(memberEvent);
+  const signed = signJson(unsignedEvent, 'example.org', key);
+  const sig = decodeBase64(signed.signatures['example.org']['ed25519:1']);
+  // Raw baseline: node:crypto with a prebuilt KeyObject, on the same canonical bytes (no encoding).
+  const priv = nodeCrypto.createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), key.seed]), format: 'der', type: 'pkcs8' });
+  const pub = nodeCrypto.createPublicKey(priv);
+  console.log(`event: ${bytes.length} bytes signed`);
+
+  const s = await table('sign (1 KB event)', {
+    'signJson (node backend)': () => signJson(memberEvent, 'example.org', key),
+    'raw node:crypto sign(bytes)': () => nodeCrypto.sign(null, bytes, priv),
+    'signJson (noble backend)': () => signJson(memberEvent, 'example.org', key, { backend: nobleBackend }),
+  });
+  ratio('signJson/raw node:crypto sign', s['signJson (node backend)'], s['raw node:crypto sign(bytes)'], 0.9);
+  ratio('noble signJson/node signJson', s['signJson (noble backend)'], s['signJson (node backend)']);
+
+  const v = await table('verify (1 KB event)', {
+    'verifyJson (node backend)': () => verifyJson(signed, 'example.org', 'ed25519:1', key.publicKey),
+    'raw node:crypto verify(bytes)': () => nodeCrypto.verify(null, bytes, pub, sig),
+    'verifyJson (noble backend)': () => verifyJson(signed, 'example.org', 'ed25519:1', key.publicKey, { backend: nobleBackend }),
+  });
+  ratio('verifyJson/raw node:crypto verify', v['verifyJson (node backend)'], v['raw node:crypto verify(bytes)'], 0.9);
+  ratio('noble verifyJson/node verifyJson', v['verifyJson (noble backend)'], v['verifyJson (node backend)']);
+
+  const h = await table('sha256 (1 KB) and content hash', {
+    'sha256 node': () => sha256(bytes, nodeBackend),
+    'sha256 noble': () => sha256(bytes, nobleBackend),
+    'computeContentHash (encode + sha256, node)': () => computeContentHash(memberEvent),
+  });
+  ratio('sha256 noble/node', h['sha256 noble'], h['sha256 node']);
+}

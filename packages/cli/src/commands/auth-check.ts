@@ -1,0 +1,59 @@
+/**
+ * `roomgraph auth-check`: runs the authorization rules on one event against its auth events.
+ * @packageDocumentation
+ */
+import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
+import { checkAuth } from '@roomgraph/auth';
+import { decodeBase64Any } from '@roomgraph/crypto';
+import { stateLookupOf, toRoomEvent } from '@roomgraph/events';
+import { ROOM_VERSIONS } from '@roomgraph/room-versions';
+import { CliError, defineJsonCommand } from '../framework.js';
+import { requireObject } from './util.js';
+
+function isObject(v: JsonValue | undefined): v is JsonObject {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * `roomgraph auth-check`: input `{"room_version":"V","event":{...},"auth_events":[{...}],
+ * "server_keys":{"server":{"key_id":"ed25519:K","public_key":"BASE64"}}}` (each event carries its
+ * `event_id`, trusted as given; `server_keys` optional, used for F6.2 signatures) → `{"allowed":true}`
+ * or `{"allowed":false,"rule":"...","reason":"..."}`. The auth events are both the state the event
+ * is checked against and the list the auth_events rules (checklist F3) inspect.
+ */
+export const command = defineJsonCommand({
+  name: 'auth-check',
+  summary: 'check an event against its auth events: {"allowed":true} or {"allowed":false,"rule":...,"reason":...}',
+  flags: {},
+  run: (input) => {
+    const doc = requireObject(input);
+    const version = doc['room_version'];
+    if (typeof version !== 'string') throw new CliError('USAGE', 'room_version must be a string');
+    const rules = ROOM_VERSIONS.get(version);
+    if (rules === undefined) throw new CliError('UNKNOWN_ROOM_VERSION', `unknown room version ${JSON.stringify(version)}`);
+    const eventJson = doc['event'];
+    if (!isObject(eventJson)) throw new CliError('USAGE', 'event must be a JSON object');
+    const authJson = doc['auth_events'] ?? [];
+    if (!Array.isArray(authJson) || !(authJson as readonly JsonValue[]).every(isObject)) {
+      throw new CliError('USAGE', 'auth_events must be an array of JSON objects');
+    }
+    const idOf = (j: JsonObject): string => (typeof j['event_id'] === 'string' ? j['event_id'] : '');
+    const event = toRoomEvent(eventJson, rules, idOf(eventJson));
+    const authEvents = (authJson as readonly JsonObject[]).map((j) => toRoomEvent(j, rules, idOf(j)));
+    const keys = isObject(doc['server_keys']) ? doc['server_keys'] : {};
+    const result = checkAuth(event, stateLookupOf(authEvents), rules, {
+      authEvents,
+      serverKeys: (server, keyId) => {
+        const entry = keys[server];
+        if (!isObject(entry) || entry['key_id'] !== keyId || typeof entry['public_key'] !== 'string') return undefined;
+        try {
+          return decodeBase64Any(entry['public_key']);
+        } catch {
+          return undefined;
+        }
+      },
+    });
+    const out: JsonObject = result.allowed ? { allowed: true } : { allowed: false, rule: result.rule, reason: result.reason };
+    return out;
+  },
+});

@@ -1,0 +1,33 @@
+/**
+ * `roomgraph event-id`: the event ID of the input PDU.
+ * @packageDocumentation
+ */
+import { eventId } from '@roomgraph/events';
+import { getRoomVersion, RoomVersionError, type RoomVersionRules } from '@roomgraph/room-versions';
+import { CliError, defineJsonCommand, stringFlag, type FlagSpec, type Flags } from '../framework.js';
+import { requireObject } from './util.js';
+
+/** The `--room-version` flag (shared by the event commands: event-id, redact, validate, room-id). */
+export const roomVersionFlag: FlagSpec = { type: 'string', description: 'room version, "1" … "12"', required: true };
+
+/** The rules of `--room-version`, or a `UNKNOWN_ROOM_VERSION` error. */
+export function rulesFromFlags(flags: Flags): RoomVersionRules {
+  const id = stringFlag(flags, 'room-version');
+  try {
+    return getRoomVersion(id);
+  } catch (e) {
+    if (e instanceof RoomVersionError) throw new CliError('UNKNOWN_ROOM_VERSION', e.message);
+    throw e;
+  }
+}
+
+/**
+ * `roomgraph event-id --room-version V`: `{"event_id":"$..."}` — the PDU's `event_id` for v1–v2,
+ * `$` + the base64 reference hash for v3+ (an `event_id` key in the input is ignored there).
+ */
+export const command = defineJsonCommand({
+  name: 'event-id',
+  summary: 'event ID of the input PDU: {"event_id":"$..."}',
+  flags: { 'room-version': roomVersionFlag },
+  run: (input, flags) => ({ event_id: eventId(requireObject(input), rulesFromFlags(flags)) }),
+});

@@ -1,0 +1,32 @@
+/**
+ * The command table of the `roomgraph` CLI. To add a command, create `src/commands/<name>.ts`
+ * exporting `command` (built with `defineJsonCommand` or `defineMainCommand`) and add one line here.
+ * @packageDocumentation
+ */
+import type { Command } from '../framework.js';
+import { command as canonicalize } from './canonicalize.js';
+import { command as contentHash } from './content-hash.js';
+import { command as demo } from './demo.js';
+import { command as resolve } from './resolve.js';
+import { command as sign } from './sign.js';
+import { command as verify } from './verify.js';
+import { command as eventId } from './event-id.js';
+import { command as redact } from './redact.js';
+import { command as validate } from './validate.js';
+import { command as roomId } from './room-id.js';
+import { command as authCheck } from './auth-check.js';
+
+/** Every registered command, in `roomgraph help` order. */
+export const commands: readonly Command[] = [
+  canonicalize,
+  sign,
+  verify,
+  contentHash,
+  resolve,
+  eventId,
+  redact,
+  validate,
+  roomId,
+  authCheck,
+  demo,
+];

@@ -1,0 +1,27 @@
+/**
+ * `roomgraph validate`: checks the input PDU against a room version's event format and limits.
+ * @packageDocumentation
+ */
+import type { JsonObject } from '@roomgraph/canonical-json';
+import { validatePdu } from '@roomgraph/events';
+import { defineJsonCommand } from '../framework.js';
+import { roomVersionFlag, rulesFromFlags } from './event-id.js';
+
+/**
+ * `roomgraph validate --room-version V`: `{"valid":true,"event_id":"$..."}` or
+ * `{"valid":false,"errors":[{"path","code","message"}, ...]}` listing every problem (exit 0 either
+ * way). Input that is not JSON at all (or, without `--lenient`, holds float tokens) is reported by
+ * the framework as an error object instead.
+ */
+export const command = defineJsonCommand({
+  name: 'validate',
+  summary: 'validate the input PDU: {"valid":true} or {"valid":false,"errors":[...]}',
+  flags: { 'room-version': roomVersionFlag },
+  run: (input, flags) => {
+    const r = validatePdu(input, rulesFromFlags(flags));
+    const out: JsonObject = r.ok
+      ? { valid: true, event_id: r.pdu.eventId }
+      : { valid: false, errors: r.problems.map((p) => ({ path: p.path, code: p.code, message: p.message })) };
+    return out;
+  },
+});

@@ -1,0 +1,245 @@
+/**
+ * The command framework of the `roomgraph` CLI: command definitions, flag parsing, JSON / JSON Lines
+ * I/O and the error contract. Commands live in `src/commands/<name>.ts` and are registered in
+ * `src/commands/index.ts`.
+ * @packageDocumentation
+ */
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import {
+  CanonicalJsonError,
+  encodeCanonicalJson,
+  parseCanonicalJson,
+  type JsonValue,
+} from '@roomgraph/canonical-json';
+
+/** Where a command reads and writes. `main` defaults these to the process streams. */
+export interface Io {
+  /** Standard input (a Node readable stream, or a string/Buffer for tests). */
+  readonly stdin: NodeJS.ReadableStream | string | Uint8Array;
+  /** Standard output. */
+  readonly stdout: { write(chunk: string): unknown };
+  /** Standard error. */
+  readonly stderr: { write(chunk: string): unknown };
+}
+
+/** Declaration of one `--flag`. */
+export interface FlagSpec {
+  /** `string` flags take a value (`--name v` or `--name=v`); `boolean` flags take none. */
+  readonly type: 'string' | 'boolean';
+  /** One-line description for `--help`. */
+  readonly description: string;
+  /** Whether the command refuses to run without it. */
+  readonly required?: boolean;
+}
+
+/** Parsed flags: string flags map to their value, boolean flags to `true`; absent flags are missing. */
+export type Flags = Readonly<Record<string, string | boolean | undefined>>;
+
+/** Context given to a JSON command's `run`. */
+export interface RunContext {
+  /** `--lenient`: input parsed and output encoded with room versions 1–5 rules (floats allowed). */
+  readonly lenient: boolean;
+}
+
+/**
+ * A JSON-in/JSON-out command: the framework reads stdin (one document, or one per line with
+ * `--jsonl`), calls `run` per document, and writes the result as one line of canonical JSON (a
+ * string result is written as is).
+ */
+export interface JsonCommand {
+  readonly kind: 'json';
+  /** Command name (`roomgraph <name>`). */
+  readonly name: string;
+  /** One-line summary for `roomgraph help`. */
+  readonly summary: string;
+  /** Command-specific flags (`--jsonl`, `--lenient` and `--help` are added by the framework). */
+  readonly flags: Readonly<Record<string, FlagSpec>>;
+  /** Computes the result for one input document; throw to report an error for that document. */
+  run(input: JsonValue, flags: Flags, ctx: RunContext): JsonValue | string;
+}
+
+/** A command that handles its own argv and I/O (streaming or interactive commands). */
+export interface MainCommand {
+  readonly kind: 'main';
+  /** Command name. */
+  readonly name: string;
+  /** One-line summary for `roomgraph help`. */
+  readonly summary: string;
+  /** Flags, for `--help` only (the command parses argv itself; see {@link parseFlags}). */
+  readonly flags: Readonly<Record<string, FlagSpec>>;
+  /** Runs the command; resolves to the exit code. */
+  main(argv: readonly string[], io: Io): Promise<number>;
+}
+
+/** Any command. */
+export type Command = JsonCommand | MainCommand;
+
+/** Identity helper that type-checks a JSON command definition. */
+export function defineJsonCommand(c: Omit<JsonCommand, 'kind'>): JsonCommand {
+  return { kind: 'json', ...c };
+}
+
+/** Identity helper that type-checks a main command definition. */
+export function defineMainCommand(c: Omit<MainCommand, 'kind'>): MainCommand {
+  return { kind: 'main', ...c };
+}
+
+/** A usage or input error with a stable code; reported as `{"error":{"code","message"}}`. */
+export class CliError extends Error {
+  override readonly name: string = 'CliError';
+  /** Stable code, e.g. `USAGE`, `UNKNOWN_COMMAND`, `NOT_JSON_OBJECT`. */
+  readonly code: string;
+  /** @param code - stable code; @param message - description. */
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** Exit codes of the CLI. */
+export const EXIT = Object.freeze({ OK: 0, SOME_LINES_FAILED: 1, ERROR: 2 });
+
+/** The flags every JSON command accepts. */
+export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze({
+  jsonl: { type: 'boolean', description: 'read one JSON document per line, write one result line per input line' },
+  lenient: { type: 'boolean', description: 'room versions 1-5 mode: accept floats and out-of-range integers' },
+  help: { type: 'boolean', description: 'show help for this command' },
+});
+
+/**
+ * Parses `--name value`, `--name=value` and boolean `--name` flags against `spec`.
+ * @throws {@link CliError} `USAGE` for unknown flags, missing values, positional arguments or
+ *   missing required flags.
+ */
+export function parseFlags(argv: readonly string[], spec: Readonly<Record<string, FlagSpec>>): Flags {
+  const out: Record<string, string | boolean> = Object.create(null) as Record<string, string | boolean>;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--') || arg === '--') throw new CliError('USAGE', `unexpected argument ${JSON.stringify(arg)}`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const f = Object.hasOwn(spec, name) ? spec[name] : undefined;
+    if (f === undefined) throw new CliError('USAGE', `unknown flag --${name}`);
+    if (f.type === 'boolean') {
+      if (eq >= 0) throw new CliError('USAGE', `flag --${name} takes no value`);
+      out[name] = true;
+    } else if (eq >= 0) {
+      out[name] = arg.slice(eq + 1);
+    } else {
+      const v = argv[++i];
+      if (v === undefined) throw new CliError('USAGE', `flag --${name} needs a value`);
+      out[name] = v;
+    }
+  }
+  if (!out.help) {
+    for (const [name, f] of Object.entries(spec)) {
+      if (f.required && out[name] === undefined) throw new CliError('USAGE', `missing required flag --${name}`);
+    }
+  }
+  return out;
+}
+
+/** The value of a string flag (use for flags declared `required`). */
+export function stringFlag(flags: Flags, name: string): string {
+  const v = flags[name];
+  if (typeof v !== 'string') throw new CliError('USAGE', `missing required flag --${name}`);
+  return v;
+}
+
+/** The `{"error":{...}}` object for any thrown value. */
+export function errorObject(e: unknown): { error: { code: string; message: string } } {
+  if (e instanceof CanonicalJsonError || e instanceof CliError) return { error: { code: e.code, message: e.message } };
+  if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') {
+    return { error: { code: (e as unknown as { code: string }).code, message: e.message } };
+  }
+  return { error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) } };
+}
+
+/** Writes the error object as one line. */
+export function writeError(stream: Io['stdout'], e: unknown): void {
+  stream.write(JSON.stringify(errorObject(e)) + '\n');
+}
+
+function toReadable(stdin: Io['stdin']): NodeJS.ReadableStream {
+  return typeof stdin === 'string' || stdin instanceof Uint8Array ? Readable.from([Buffer.from(stdin)]) : stdin;
+}
+
+/** Reads all of stdin as bytes. */
+export async function readAll(stdin: Io['stdin']): Promise<Uint8Array> {
+  if (typeof stdin === 'string') return Buffer.from(stdin, 'utf8');
+  if (stdin instanceof Uint8Array) return stdin;
+  const chunks: Buffer[] = [];
+  for await (const c of stdin) chunks.push(typeof c === 'string' ? Buffer.from(c, 'utf8') : Buffer.from(c));
+  return Buffer.concat(chunks);
+}
+
+/** Iterates stdin line by line (`\n` or `\r\n`; a final newline does not start an extra line). */
+export function lines(stdin: Io['stdin']): AsyncIterable<string> {
+  return createInterface({ input: toReadable(stdin), crlfDelay: Infinity });
+}
+
+function runOne(cmd: JsonCommand, input: string | Uint8Array, flags: Flags, ctx: RunContext): string {
+  const value = parseCanonicalJson(input, { strict: !ctx.lenient });
+  const result = cmd.run(value, flags, ctx);
+  return typeof result === 'string' ? result : encodeCanonicalJson(result, { strict: !ctx.lenient });
+}
+
+/**
+ * Runs a JSON command with the I/O contract:
+ * - default: stdin is one JSON document; the result is one line on stdout, exit 0; an error is
+ *   `{"error":{"code","message"}}` on stderr, exit 2;
+ * - `--jsonl`: every input line gives exactly one output line, in order — the result, or the error
+ *   object for that line (blank lines included: code `EMPTY_LINE`); processing continues; exit 0
+ *   when every line succeeded, 1 otherwise.
+ */
+export async function runJsonCommand(cmd: JsonCommand, argv: readonly string[], io: Io): Promise<number> {
+  let flags: Flags;
+  try {
+    flags = parseFlags(argv, { ...COMMON_FLAGS, ...cmd.flags });
+  } catch (e) {
+    writeError(io.stderr, e);
+    return EXIT.ERROR;
+  }
+  if (flags.help) {
+    io.stdout.write(commandHelp(cmd));
+    return EXIT.OK;
+  }
+  const ctx: RunContext = { lenient: flags.lenient === true };
+  if (!flags.jsonl) {
+    try {
+      io.stdout.write(runOne(cmd, await readAll(io.stdin), flags, ctx) + '\n');
+      return EXIT.OK;
+    } catch (e) {
+      writeError(io.stderr, e);
+      return EXIT.ERROR;
+    }
+  }
+  let failed = false;
+  for await (const line of lines(io.stdin)) {
+    try {
+      if (line.trim() === '') throw new CliError('EMPTY_LINE', 'empty input line');
+      io.stdout.write(runOne(cmd, line, flags, ctx) + '\n');
+    } catch (e) {
+      failed = true;
+      writeError(io.stdout, e);
+    }
+  }
+  return failed ? EXIT.SOME_LINES_FAILED : EXIT.OK;
+}
+
+/** Help text of one command. */
+export function commandHelp(cmd: Command): string {
+  const all = cmd.kind === 'json' ? { ...cmd.flags, ...COMMON_FLAGS } : cmd.flags;
+  let out = `roomgraph ${cmd.name} — ${cmd.summary}\n`;
+  const entries = Object.entries(all);
+  if (entries.length > 0) {
+    out += '\nFlags:\n';
+    for (const [name, f] of entries) {
+      const left = `  --${name}${f.type === 'string' ? ' VALUE' : ''}`;
+      out += `${left.padEnd(26)} ${f.description}${f.required ? ' (required)' : ''}\n`;
+    }
+  }
+  if (cmd.kind === 'json') out += '\nReads JSON on stdin, writes canonical JSON on stdout (see `roomgraph help`).\n';
+  return out;
+}
