@@ -37,11 +37,21 @@ build();
 switch (job) {
   case 'setup':
     break;
-  case 'test':
-    run(bin('vitest'), ['run', ...rest]);
-    break;
+  case 'test': {
+    // The summary line ("N passed, N failed") is printed from vitest's JSON report.
+    const report = join(root, 'node_modules', '.roomgraph-test-report.json');
+    const r = spawnSync(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...rest], { cwd: root, stdio: 'inherit' });
+    if (existsSync(report)) {
+      const j = JSON.parse(readFileSync(report, 'utf8'));
+      console.log(`${j.numPassedTests} passed, ${j.numFailedTests} failed${j.numPendingTests + j.numTodoTests > 0 ? `, ${j.numPendingTests + j.numTodoTests} skipped` : ''}`);
+    }
+    process.exit(r.status ?? 1);
+  }
   case 'demo':
     run(process.execPath, [join(root, 'packages/cli/bin/roomgraph.mjs'), 'demo', ...rest]);
+    break;
+  case 'docs':
+    run(bin('typedoc'), ['--options', 'typedoc.json', ...rest]);
     break;
   case 'bench':
     run(process.execPath, [join(root, 'benchmarks/run.mjs'), ...rest]);

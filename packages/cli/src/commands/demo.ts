@@ -1,60 +1,155 @@
 /**
- * `roomgraph demo`: a short walk through canonical JSON, hashing, signing and verifying.
- * Placeholder until the full room-engine demo lands.
+ * `roomgraph demo`: the main job, end to end. Two simulated homeservers on the embedded LevelDB
+ * store build a room, exchange it over an in-process federation, fork during a network partition,
+ * heal, resolve state and merge — printing every step.
  * @packageDocumentation
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
 import { encodeCanonicalJson } from '@roomgraph/canonical-json';
-import { computeContentHashBase64, encodeBase64, computeReferenceHash, publicKeyBase64, signJson, signingKeyFromSeed, verifyJson } from '@roomgraph/crypto';
-import { defineMainCommand, parseFlags, writeError, EXIT, commandHelp } from '../framework.js';
+import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
+import { createRoomEngine, stateKeyOf as stateKey, type RoomEngine } from '@roomgraph/engine';
+import { type Pdu, splitStateKey, verifyEventSignatures } from '@roomgraph/events';
+import { DEFAULT_ROOM_VERSION, getRoomVersion } from '@roomgraph/room-versions';
+import { LevelRoomStore } from '@roomgraph/store-level';
+import { InProcessNetwork, StaticKeySource } from '@roomgraph/transport';
+import { CliError, EXIT, commandHelp, defineMainCommand, parseFlags, writeError } from '../framework.js';
 
-/** The spec's test signing key seed (APP › Cryptographic Test Vectors). */
-const DEMO_SEED = 'YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA1';
+const short = (id: string): string => (id.length > 20 ? `${id.slice(0, 12)}…` : id);
 
-/** `roomgraph demo`: prints each step of hashing and signing an example event. */
+/** `roomgraph demo [--room-version V] [--store DIR]`. */
 export const command = defineMainCommand({
   name: 'demo',
-  summary: 'walk through canonical JSON, content hash, signing and verification of an example event',
-  flags: { help: { type: 'boolean', description: 'show help for this command' } },
+  summary: 'two simulated servers on LevelDB: build a room, federate it, fork in a partition, heal, resolve and merge',
+  flags: {
+    'room-version': { type: 'string', description: `room version of the demo room (default ${DEFAULT_ROOM_VERSION})` },
+    store: { type: 'string', description: 'directory for the two LevelDB stores (default: a new temporary directory)' },
+    help: { type: 'boolean', description: 'show help for this command' },
+  },
   async main(argv, io) {
+    const out = (s = ''): void => { io.stdout.write(s + '\n'); };
+    const engines: RoomEngine[] = [];
     try {
-      if (parseFlags(argv, command.flags).help) {
+      const flags = parseFlags(argv, command.flags);
+      if (flags.help) {
         io.stdout.write(commandHelp(command));
         return EXIT.OK;
       }
+      const version = typeof flags['room-version'] === 'string' ? flags['room-version'] : DEFAULT_ROOM_VERSION;
+      try { getRoomVersion(version); } catch (e) { throw new CliError('USAGE', e instanceof Error ? e.message : String(e)); }
+      const dir = typeof flags.store === 'string' ? flags.store : mkdtempSync(joinPath(tmpdir(), 'roomgraph-demo-'));
+
+      // Two servers with deterministic keys and a shared in-process network.
+      const net = new InProcessNetwork();
+      const keyA = signingKeyFromSeed(new Uint8Array(32).fill(1), 'a1');
+      const keyB = signingKeyFromSeed(new Uint8Array(32).fill(2), 'b1');
+      const keys = new StaticKeySource({
+        'a.example': { [keyA.keyId]: encodeBase64(keyA.publicKey) },
+        'b.example': { [keyB.keyId]: encodeBase64(keyB.publicKey) },
+      });
+      let clock = 1_700_000_000_000;
+      const now = (): number => (clock += 1000);
+      const make = (serverName: string, key: typeof keyA): RoomEngine => {
+        const e = createRoomEngine({ serverName, signingKey: key, store: new LevelRoomStore(joinPath(dir, serverName)), transport: net.transportFor(serverName), keys, now });
+        net.register(serverName, e);
+        engines.push(e);
+        return e;
+      };
+      const a = make('a.example', keyA);
+      const b = make('b.example', keyB);
+      out(`roomgraph demo — room version ${version}, LevelDB stores in ${dir}`);
+      out();
+
+      // 1. Alice builds a room on a.example.
+      out('1. @alice:a.example creates a room on a.example');
+      const created: Pdu[] = [];
+      const unsub = a.subscribe((n) => {
+        if (n.kind === 'event') out(`   ${n.status.padEnd(9)} ${short(n.eventId).padEnd(14)} ${String(n.event['type'])}${typeof n.event['state_key'] === 'string' ? ` [${n.event['state_key']}]` : ''}`);
+      });
+      const roomId = await a.createRoom({ roomVersion: version, creator: '@alice:a.example' });
+      for (let i = 1; i <= 2; i++) {
+        created.push(await a.createLocalEvent(roomId, { type: 'm.room.message', sender: '@alice:a.example', content: { msgtype: 'm.text', body: `hello ${i}` } }));
+      }
+      unsub();
+      out(`   room ID ${roomId}`);
+      const timeline = await a.timeline(roomId);
+      out(`   ${timeline.length} events stored; the last one, as canonical JSON:`);
+      const last = timeline[timeline.length - 1];
+      if (last !== undefined) out(`   ${encodeCanonicalJson(last.json).slice(0, 240)}…`);
+      const sig = last === undefined ? undefined : verifyEventSignatures(last.json, getRoomVersion(version), (server, keyId) =>
+        server === 'a.example' && keyId === keyA.keyId ? { publicKey: keyA.publicKey } : undefined);
+      out(`   a.example's signature (over the redacted event) checks: ${sig?.status ?? 'no event'}`);
+      out();
+
+      // 2. b.example receives the room over federation; Bob joins and sends his join back.
+      out('2. a.example sends the room to b.example; @bob:b.example joins');
+      const outcomes = await b.receivePdus('a.example', timeline.map((e) => e.json));
+      out(`   b.example checked ${outcomes.length} PDUs (format, signatures, hashes, auth): ${outcomes.filter((o) => o.status === 'accepted').length} accepted`);
+      const join = await b.createLocalEvent(roomId, { type: 'm.room.member', stateKey: '@bob:b.example', sender: '@bob:b.example', content: { membership: 'join' } });
+      const [joinOutcome] = await a.receivePdus('b.example', [join.json]);
+      out(`   bob's join ${short(join.eventId)} on a.example: ${joinOutcome?.status}`);
+      const plContent = (await a.getEvent((await a.currentState(roomId)).get(stateKey('m.room.power_levels', '')) ?? ''))?.json['content'];
+      const users = { ...((plContent as { users?: Record<string, number> } | undefined)?.users ?? {}), '@bob:b.example': 50 };
+      const promote = await a.createLocalEvent(roomId, { type: 'm.room.power_levels', stateKey: '', sender: '@alice:a.example', content: { ...(plContent as object), users } });
+      const [promoteAtB] = await b.receivePdus('a.example', [promote.json]);
+      out(`   alice gives bob power 50: ${short(promote.eventId)} (b.example: ${promoteAtB?.status})`);
+      out();
+
+      // 3. Partition: both sides change state concurrently.
+      out('3. network partition: each server changes state on its own fork');
+      net.partition(['a.example'], ['b.example']);
+      const topic = await a.createLocalEvent(roomId, { type: 'm.room.topic', stateKey: '', sender: '@alice:a.example', content: { topic: 'set by alice during the partition' } });
+      const pl = await a.createLocalEvent(roomId, { type: 'm.room.message', sender: '@alice:a.example', content: { msgtype: 'm.text', body: 'anyone there?' } });
+      const name = await b.createLocalEvent(roomId, { type: 'm.room.name', stateKey: '', sender: '@bob:b.example', content: { name: 'named by bob' } });
+      const msg = await b.createLocalEvent(roomId, { type: 'm.room.topic', stateKey: '', sender: '@bob:b.example', content: { topic: 'set by bob during the partition' } });
+      out(`   a.example: topic ${short(topic.eventId)}, message ${short(pl.eventId)}`);
+      out(`   b.example: name ${short(name.eventId)}, topic ${short(msg.eventId)} (the topic is now in conflict)`);
+      const blocked = await net.transportFor('a.example').sendPdus('b.example', [topic.json]).then(() => false, () => true);
+      out(`   a.example -> b.example while partitioned: ${blocked ? 'unreachable' : 'delivered'}`);
+      out();
+
+      // 4. Heal: exchange the forks; each server resolves the two states.
+      out('4. heal: the servers exchange their forks and resolve state');
+      net.heal();
+      const atB = await b.receivePdus('a.example', [topic.json, pl.json]);
+      const atA = await a.receivePdus('b.example', [name.json, msg.json]);
+      out(`   b.example received a's fork: ${atB.map((o) => o.status).join(', ')}`);
+      const resolvedTopic = (await b.currentState(roomId)).get(stateKey('m.room.topic', ''));
+      out(`   state resolution picked the topic ${short(resolvedTopic ?? '')} (${resolvedTopic === topic.eventId ? "alice's" : "bob's"})`);
+      out(`   a.example received b's fork: ${atA.map((o) => o.status).join(', ')}`);
+      for (const e of [a, b]) {
+        out(`   ${e.serverName} forward extremities: ${(await e.forwardExtremities(roomId)).map(short).join(', ')}`);
+      }
+      out();
+
+      // 5. Merge: a new event on a.example references both tips.
+      out('5. merge: a.example sends an event on top of both forks');
+      const merge = await a.createLocalEvent(roomId, { type: 'm.room.message', sender: '@alice:a.example', content: { msgtype: 'm.text', body: 'merged' } });
+      out(`   merge event ${short(merge.eventId)} has ${merge.prevEvents.length} prev_events`);
+      const [mergeAtB] = await b.receivePdus('a.example', [merge.json]);
+      out(`   b.example: ${mergeAtB?.status}`);
+      out();
+
+      // 6. Both servers agree.
+      out('6. current state and forward extremities on both servers');
+      const states = [];
+      for (const e of [a, b]) {
+        const state = await e.currentState(roomId);
+        const rows = [...state].map(([k, v]) => { const [t, sk] = splitStateKey(k); return `${t}${sk !== '' ? ` [${sk}]` : ''} = ${short(v)}`; }).sort();
+        states.push(JSON.stringify(rows));
+        out(`   ${e.serverName}: ${rows.length} state entries; extremities ${(await e.forwardExtremities(roomId)).map(short).join(', ')}`);
+        for (const r of rows) out(`     ${r}`);
+      }
+      const agree = states[0] === states[1];
+      out();
+      out(`converged: ${agree ? 'yes' : 'NO'} — the two servers hold the same current state`);
+      return agree ? EXIT.OK : EXIT.ERROR;
     } catch (e) {
       writeError(io.stderr, e);
       return EXIT.ERROR;
+    } finally {
+      for (const e of engines) await e.close().catch(() => undefined);
     }
-    const out = (s: string) => io.stdout.write(s + '\n');
-    const event = {
-      type: 'm.room.message',
-      room_id: '!demo:example.org',
-      sender: '@alice:example.org',
-      origin_server_ts: 1700000000000,
-      content: { msgtype: 'm.text', body: 'Hello, 世界 🌍' },
-      depth: 3,
-      prev_events: [],
-      auth_events: [],
-      unsigned: { age: 12 },
-    };
-    const key = signingKeyFromSeed(DEMO_SEED, '1');
-    out('1. Example event (as written):');
-    out('   ' + JSON.stringify(event));
-    out('2. Canonical JSON (sorted keys, no whitespace, UTF-8):');
-    out('   ' + encodeCanonicalJson(event));
-    const sha256 = computeContentHashBase64(event);
-    out('3. Content hash (without unsigned/signatures/hashes):');
-    out(`   hashes.sha256 = ${sha256}`);
-    const hashed = { ...event, hashes: { sha256 } };
-    out(`4. Signing key ${key.keyId}, public key ${publicKeyBase64(key)} (the spec test seed)`);
-    const signed = signJson(hashed, 'example.org', key);
-    out('   Signed event:');
-    out('   ' + encodeCanonicalJson(signed));
-    const ok = verifyJson(signed, 'example.org', key.keyId, key.publicKey);
-    out(`5. Verify signature: ${JSON.stringify(ok)}`);
-    const tampered = verifyJson({ ...signed, content: { ...event.content, body: 'tampered' } }, 'example.org', key.keyId, key.publicKey);
-    out(`6. Verify after changing the body: ${JSON.stringify(tampered)}`);
-    out(`7. Reference hash (unredacted here; event IDs hash the redacted event): ${encodeBase64(computeReferenceHash(signed))}`);
-    return ok.valid && !tampered.valid ? EXIT.OK : EXIT.ERROR;
   },
 });

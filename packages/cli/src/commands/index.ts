@@ -15,6 +15,7 @@ import { command as redact } from './redact.js';
 import { command as validate } from './validate.js';
 import { command as roomId } from './room-id.js';
 import { command as authCheck } from './auth-check.js';
+import { command as ingest } from './ingest.js';
 
 /** Every registered command, in `roomgraph help` order. */
 export const commands: readonly Command[] = [
@@ -28,5 +29,6 @@ export const commands: readonly Command[] = [
   validate,
   roomId,
   authCheck,
+  ingest,
   demo,
 ];

@@ -1,0 +1,36 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '@roomgraph/cli';
+
+async function run(argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { stdin: '', stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
+  return { code, out, err };
+}
+
+describe('roomgraph demo', () => {
+  it.each(['1', '3', '10', '12'])('room version %s: two servers fork, heal, merge and converge on LevelDB', async (v) => {
+    const dir = mkdtempSync(join(tmpdir(), 'rg-demo-'));
+    try {
+      const r = await run(['demo', '--room-version', v, '--store', dir]);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`room version ${v}`);
+      expect(r.out).toContain('merge event');
+      expect(r.out).toMatch(/converged: yes/);
+      // Both forks were accepted on the other side, and the merge collapsed the extremities to one.
+      expect(r.out).toContain("b.example received a's fork: accepted, accepted");
+      expect(r.out).toMatch(/a\.example: 8 state entries; extremities \S+$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('rejects an unknown room version with a typed error', async () => {
+    const r = await run(['demo', '--room-version', '99']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.err).error.code).toBe('USAGE');
+  });
+});
