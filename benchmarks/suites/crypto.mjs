@@ -22,17 +22,23 @@ export default async function suite() {
   const s = await table('sign (1 KB event)', {
     'signJson (node backend)': () => signJson(memberEvent, 'example.org', key),
     'raw node:crypto sign(bytes)': () => nodeCrypto.sign(null, bytes, priv),
+    'signingBytes + raw sign (encode, then sign)': () => nodeCrypto.sign(null, signingBytes(memberEvent), priv),
+    'JSON.stringify→Buffer + raw sign (floor)': () => nodeCrypto.sign(null, Buffer.from(JSON.stringify(unsignedEvent)), priv),
     'signJson (noble backend)': () => signJson(memberEvent, 'example.org', key, { backend: nobleBackend }),
   });
   ratio('signJson/raw node:crypto sign', s['signJson (node backend)'], s['raw node:crypto sign(bytes)'], 0.9);
+  ratio('signJson/(signingBytes + raw sign)', s['signJson (node backend)'], s['signingBytes + raw sign (encode, then sign)']);
+  ratio('signJson/(JSON.stringify + raw sign)', s['signJson (node backend)'], s['JSON.stringify→Buffer + raw sign (floor)']);
   ratio('noble signJson/node signJson', s['signJson (noble backend)'], s['signJson (node backend)']);
 
   const v = await table('verify (1 KB event)', {
     'verifyJson (node backend)': () => verifyJson(signed, 'example.org', 'ed25519:1', key.publicKey),
     'raw node:crypto verify(bytes)': () => nodeCrypto.verify(null, bytes, pub, sig),
+    'signingBytes + raw verify': () => nodeCrypto.verify(null, signingBytes(signed), pub, sig),
     'verifyJson (noble backend)': () => verifyJson(signed, 'example.org', 'ed25519:1', key.publicKey, { backend: nobleBackend }),
   });
   ratio('verifyJson/raw node:crypto verify', v['verifyJson (node backend)'], v['raw node:crypto verify(bytes)'], 0.9);
+  ratio('verifyJson/(signingBytes + raw verify)', v['verifyJson (node backend)'], v['signingBytes + raw verify']);
   ratio('noble verifyJson/node verifyJson', v['verifyJson (noble backend)'], v['verifyJson (node backend)']);
 
   const h = await table('sha256 (1 KB) and content hash', {

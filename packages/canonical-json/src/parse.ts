@@ -314,6 +314,8 @@ export function parseCanonicalJson(input: string | Uint8Array, options?: ParseOp
   const bytes = typeof input === 'string' ? undefined : input;
   if (bytes === undefined) {
     src = input as string;
+  } else if (!(bytes instanceof Uint8Array)) {
+    return fail('JSON_SYNTAX', 'input must be a string or a Uint8Array', 0);
   } else {
     try {
       src = utf8Decoder.decode(bytes);

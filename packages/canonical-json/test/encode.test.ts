@@ -100,6 +100,16 @@ describe('encoding rules', () => {
     expect(encodeCanonicalJson(parseCanonicalJson('{"__proto__":{"x":1},"a":1}'))).toBe('{"__proto__":{"x":1},"a":1}');
   });
 
+  it('omitKeys leaves out top-level keys only', () => {
+    const v = { signatures: { a: 1 }, unsigned: 2, b: { unsigned: 3 }, a: 1 };
+    expect(encodeCanonicalJson(v, { omitKeys: ['signatures', 'unsigned'] })).toBe('{"a":1,"b":{"unsigned":3}}');
+    expect(new TextDecoder().decode(encodeCanonicalJsonBytes(v, { omitKeys: ['signatures', 'unsigned'] }))).toBe('{"a":1,"b":{"unsigned":3}}');
+    expect(encodeCanonicalJson({ '\u{10000}': 1, x: 2, '\uffff': 3 }, { omitKeys: ['x'] })).toBe('{"\uffff":3,"\u{10000}":1}');
+    expect(encodeCanonicalJson([1], { omitKeys: ['x'] })).toBe('[1]');
+    // Omitted keys are not validated either.
+    expect(encodeCanonicalJson({ a: 1, bad: 1.5 }, { omitKeys: ['bad'] })).toBe('{"a":1}');
+  });
+
   it('orders integer-like keys as strings', () => {
     expect(encodeCanonicalJson({ 9: 'a', 10: 'b', '-1': 'c', a: 1 })).toBe('{"-1":"c","10":"b","9":"a","a":1}');
   });

@@ -105,6 +105,11 @@ describe('parseCanonicalJson rejects', () => {
     });
   }
 
+  it('non-string, non-bytes input', () => {
+    expect(parseError(42 as unknown as string).code).toBe('JSON_SYNTAX');
+    expect(parseError(null as unknown as string).code).toBe('JSON_SYNTAX');
+  });
+
   it('numbers overflowing to Infinity even in lenient mode', () => {
     expect(parseError('1e400', { strict: false }).code).toBe('JSON_INTEGER_RANGE');
     expect(parseError('-1e400', { strict: false }).code).toBe('JSON_INTEGER_RANGE');

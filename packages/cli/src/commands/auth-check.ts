@@ -22,6 +22,7 @@ function isObject(v: JsonValue | undefined): v is JsonObject {
  * is checked against and the list the auth_events rules (checklist F3) inspect.
  */
 export const command = defineJsonCommand({
+  lenientInput: true,
   name: 'auth-check',
   summary: 'check an event against its auth events: {"allowed":true} or {"allowed":false,"rule":...,"reason":...}',
   flags: {},

@@ -26,6 +26,7 @@ export function rulesFromFlags(flags: Flags): RoomVersionRules {
  * `$` + the base64 reference hash for v3+ (an `event_id` key in the input is ignored there).
  */
 export const command = defineJsonCommand({
+  lenientInput: true,
   name: 'event-id',
   summary: 'event ID of the input PDU: {"event_id":"$..."}',
   flags: { 'room-version': roomVersionFlag },

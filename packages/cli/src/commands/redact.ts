@@ -9,6 +9,7 @@ import { requireObject } from './util.js';
 
 /** `roomgraph redact --room-version V`: the redacted event as canonical JSON (checklist §e). */
 export const command = defineJsonCommand({
+  lenientInput: true,
   name: 'redact',
   summary: 'redact the input event with the room version\'s algorithm',
   flags: { 'room-version': roomVersionFlag },

@@ -24,6 +24,7 @@ function rulesOf(v: JsonValue | undefined): RoomVersionRules {
  * `{"timings":{"parse_ms","resolve_ms"}}`.
  */
 export const command = defineJsonCommand({
+  lenientInput: true,
   name: 'resolve',
   summary: 'state resolution: {"room_version","events","state_sets"} -> {"resolved":{type:{state_key:event_id}}}',
   flags: { timings: { type: 'boolean', description: 'add {"timings":{"parse_ms","resolve_ms"}}' } },

@@ -9,6 +9,7 @@ import { requireObject } from './util.js';
 
 /** `roomgraph room-id --room-version 12` (input: the `m.room.create` event): `{"room_id":"!..."}`. */
 export const command = defineJsonCommand({
+  lenientInput: true,
   name: 'room-id',
   summary: 'room ID from the input m.room.create event (v12): {"room_id":"!..."}',
   flags: { 'room-version': roomVersionFlag },

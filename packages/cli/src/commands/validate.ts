@@ -14,6 +14,7 @@ import { roomVersionFlag, rulesFromFlags } from './event-id.js';
  * the framework as an error object instead.
  */
 export const command = defineJsonCommand({
+  lenientInput: true,
   name: 'validate',
   summary: 'validate the input PDU: {"valid":true} or {"valid":false,"errors":[...]}',
   flags: { 'room-version': roomVersionFlag },
