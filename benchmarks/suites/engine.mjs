@@ -1,0 +1,87 @@
+// Room engine ingest: signed PDUs through every receipt check, against the raw node:crypto verify
+// rate measured in the same run; memory per event; memory vs LevelDB store.
+// Sizes: 1k and 10k members by default; ROOMGRAPH_BENCH_LARGE=1 adds 100k members.
+import { createPublicKey, verify as nodeVerify } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
+import { createRoomEngine } from '@roomgraph/engine';
+import { redactedSigningBytes } from '@roomgraph/events';
+import { getRoomVersion } from '@roomgraph/room-versions';
+import { createMemoryStore } from '@roomgraph/store-memory';
+import { LevelRoomStore } from '@roomgraph/store-level';
+import { StaticKeySource } from '@roomgraph/transport';
+
+const VERSION = '10';
+const key = signingKeyFromSeed(new Uint8Array(32).fill(7), 'bench');
+const keys = new StaticKeySource({ 'a.example': { [key.keyId]: encodeBase64(key.publicKey) } });
+
+/** Builds a room with `members` joined users and `messages` messages on a source engine; returns the PDUs in order. */
+async function buildRoom(members, messages) {
+  let clock = 1_700_000_000_000;
+  const src = createRoomEngine({ serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: () => (clock += 1) });
+  const roomId = await src.createRoom({ roomVersion: VERSION, creator: '@admin:a.example' });
+  for (let i = 0; i < members; i++) {
+    const u = `@u${i}:a.example`;
+    await src.createLocalEvent(roomId, { type: 'm.room.member', stateKey: u, sender: u, content: { membership: 'join', displayname: `User ${i}` } });
+  }
+  for (let i = 0; i < messages; i++) {
+    const u = `@u${i % members}:a.example`;
+    await src.createLocalEvent(roomId, { type: 'm.room.message', sender: u, content: { msgtype: 'm.text', body: `message ${i} `.repeat(8) } });
+  }
+  const timeline = [];
+  let from;
+  for (;;) {
+    const page = await src.timeline(roomId, { limit: 5000, ...(from !== undefined ? { from } : {}) });
+    timeline.push(...page.map((e) => e.json));
+    if (page.length < 5000) break;
+    from = page[page.length - 1].stream + 1;
+  }
+  await src.close();
+  return timeline;
+}
+
+async function ingest(pdus, store) {
+  const engine = createRoomEngine({ serverName: 'b.example', store, keys });
+  global.gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  const t0 = performance.now();
+  let accepted = 0;
+  for (const p of pdus) if ((await engine.receivePdu('a.example', p)).status === 'accepted') accepted++;
+  const ms = performance.now() - t0;
+  global.gc?.();
+  const heap = process.memoryUsage().heapUsed - heap0;
+  await engine.close();
+  if (accepted !== pdus.length) throw new Error(`only ${accepted}/${pdus.length} accepted`);
+  return { ms, perSec: (pdus.length / ms) * 1000, heapPerEvent: heap / pdus.length };
+}
+
+function rawVerifyRate(pdus) {
+  const rules = getRoomVersion(VERSION);
+  const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(key.publicKey)]);
+  const pk = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  const items = pdus.map((p) => [redactedSigningBytes(p, rules), Buffer.from(p.signatures['a.example'][key.keyId], 'base64')]);
+  const t0 = performance.now();
+  for (const [bytes, sig] of items) if (!nodeVerify(null, bytes, pk, sig)) throw new Error('bad signature');
+  return (items.length / (performance.now() - t0)) * 1000;
+}
+
+export default async function run() {
+  const sizes = [[1000, 2000], [10_000, 5000]];
+  if (process.env.ROOMGRAPH_BENCH_LARGE === '1') sizes.push([100_000, 20_000]);
+  console.log(`\n## ingest of signed PDUs (room version ${VERSION}), all receipt checks, one core`);
+  console.log('  members  events   store    PDUs/s   raw verify/s  ratio   heap/event');
+  for (const [members, messages] of sizes) {
+    const pdus = await buildRoom(members, messages);
+    const verify = rawVerifyRate(pdus);
+    for (const kind of ['memory', 'level']) {
+      const dir = kind === 'level' ? mkdtempSync(join(tmpdir(), 'rg-bench-')) : undefined;
+      const store = kind === 'level' ? new LevelRoomStore(dir) : createMemoryStore();
+      const r = await ingest(pdus, store);
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      console.log(`  ${String(members).padStart(7)} ${String(pdus.length).padStart(7)}   ${kind.padEnd(6)} ${r.perSec.toFixed(0).padStart(8)} ${verify.toFixed(0).padStart(13)}  ${(r.perSec / verify).toFixed(2)}x  ${(r.heapPerEvent / 1024).toFixed(1).padStart(7)} KiB`);
+    }
+  }
+  console.log('  (ratio = engine PDUs/s over raw node:crypto ed25519 verify/s of the same events; target >= 0.8x)');
+}
