@@ -347,7 +347,7 @@ export class RoomEngine implements FederationHandler {
    * The receipt pipeline for one parsed PDU (inside the room's lock). `depth` bounds recursion
    * through missing-event fetches.
    */
-  async #process(origin: string, pdu: Pdu, rules: RoomVersionRules, roomId: string, depth: number, asOutlier = false): Promise<Outcome> {
+  async #process(origin: string, pdu: Pdu, rules: RoomVersionRules, roomId: string, depth: number, asOutlier = false, knownStateBefore?: VState): Promise<Outcome> {
     const store = this.#store;
     const id = pdu.eventId;
     const existing = await store.getEvent(id);
@@ -371,6 +371,17 @@ export class RoomEngine implements FederationHandler {
     const room = await store.getRoom(roomId);
     const isCreate = event.type === 'm.room.create' && event.stateKey === '';
     if (room === undefined && !isCreate) return { eventId: id, status: 'dropped', rule: 'unknown_room', reason: 'room not known' };
+
+    // Missing prev events first (get_missing_events): fetching auth events first would store
+    // events that are also prev events as outliers, and an outlier is never "de-outliered".
+    const prevStored = new Map(await store.getEvents(event.prevEvents));
+    const isMissingPrev = (p: string): boolean => { const e = prevStored.get(p); return e === undefined || e.status === 'outlier'; };
+    let missingPrev = asOutlier || knownStateBefore !== undefined ? [] : event.prevEvents.filter(isMissingPrev);
+    if (missingPrev.length > 0 && room !== undefined) {
+      await this.#fetchMissing(origin, roomId, rules, event, room, depth);
+      for (const [k, v] of await store.getEvents(event.prevEvents)) prevStored.set(k, v);
+      missingPrev = event.prevEvents.filter(isMissingPrev);
+    }
 
     // Auth events must be known (fetched as outliers if not).
     await this.#ensureAuthEvents(origin, roomId, rules, event, depth);
@@ -402,21 +413,21 @@ export class RoomEngine implements FederationHandler {
     if (asOutlier || isCreate && room !== undefined) {
       // Outliers: stored without state; rejected ones remember it.
       if (isCreate && room !== undefined && !asOutlier) rejection ??= { rule: 'create.duplicate', reason: 'the room already has a create event' };
+      // An outlier create event of an unknown room (joining over federation) creates the room,
+      // without state or extremities yet; a rejected one creates nothing.
+      if (room === undefined && rejection !== undefined) return { eventId: id, status: 'rejected', rule: rejection.rule, reason: rejection.reason };
+      if (room === undefined && event.roomId === undefined && roomIdFromCreateEvent(event.json, rules) !== roomId) {
+        return { eventId: id, status: 'dropped', rule: 'room_id', reason: `the create event is not the one of ${roomId}` };
+      }
       const res = await store.commit({
-        roomId, event: { event, status: 'outlier', ...(rejection !== undefined ? { rejection } : {}) },
+        roomId,
+        ...(room === undefined ? { createRoom: { roomVersion: rules.id, createEventId: id } } : {}),
+        event: { event, status: 'outlier', ...(rejection !== undefined ? { rejection } : {}) },
       });
       return this.#outcomeOf(res.event, false, redactedOnReceipt);
     }
 
     // State before the event.
-    const prevStored = new Map(await store.getEvents(event.prevEvents));
-    let missingPrev = event.prevEvents.filter((p) => { const e = prevStored.get(p); return e === undefined || e.status === 'outlier'; });
-    if (missingPrev.length > 0 && room !== undefined) {
-      await this.#fetchMissing(origin, roomId, rules, event, room, depth);
-      const again = await store.getEvents(event.prevEvents);
-      for (const [k, v] of again) prevStored.set(k, v);
-      missingPrev = event.prevEvents.filter((p) => { const e = prevStored.get(p); return e === undefined || e.status === 'outlier'; });
-    }
     const states: VState[] = [];
     for (const p of event.prevEvents) {
       const e = prevStored.get(p);
@@ -433,7 +444,7 @@ export class RoomEngine implements FederationHandler {
       }
       states.push(remote);
     }
-    const before = isCreate ? stored(null) : await this.#resolve(roomId, rules, states);
+    const before = isCreate ? stored(null) : knownStateBefore ?? await this.#resolve(roomId, rules, states);
 
     // Check 5: auth against the state before the event.
     if (rejection === undefined && !isCreate) {
@@ -451,7 +462,7 @@ export class RoomEngine implements FederationHandler {
 
     // Check 6: soft failure against the current state.
     let softFail: { rule: string; reason: string } | undefined;
-    if (rejection === undefined && room !== undefined && !isCreate) {
+    if (rejection === undefined && room !== undefined && room.currentState !== undefined && !isCreate) {
       const extrem = new Set(room.forwardExtremities);
       const prevs = new Set(event.prevEvents);
       const same = extrem.size === prevs.size && [...prevs].every((p) => extrem.has(p));
@@ -628,13 +639,18 @@ export class RoomEngine implements FederationHandler {
 
   /** The state before `event` as the remote reports it (its events stored as outliers). */
   async #remoteStateBefore(origin: string, roomId: string, rules: RoomVersionRules, event: RoomEvent, depth: number): Promise<VState | undefined> {
-    if (this.#transport === undefined || depth > 0) return undefined;
+    // Depth 1 = an event #fetchMissing fetched: the oldest of a window smaller than the gap needs
+    // the remote's state (Synapse does the same in _get_missing_events_for_pdu / _process_pulled_event).
+    if (this.#transport === undefined || depth > 1) return undefined;
     let ids: StateIdsResponse;
     try {
       ids = await this.#transport.getStateIds(origin, roomId, event.eventId);
     } catch {
       return undefined;
     }
+    // A room's state always holds at least the create event: an empty answer means the remote
+    // does not know the state there (e.g. it has the event only as an outlier), not "no state".
+    if (ids.pduIds.length === 0) return undefined;
     const all = [...new Set([...ids.authChainIds, ...ids.pduIds])];
     const have = await this.#store.hasEvents(all);
     const fetched: Pdu[] = [];
@@ -782,32 +798,80 @@ export class RoomEngine implements FederationHandler {
   }
 
   /**
-   * Joins a room hosted elsewhere (a simplified make_join/send_join): builds a join event on top of
-   * the remote's latest events using the state the remote reports, then sends it.
+   * Joins a room hosted elsewhere (a simplified make_join/send_join, server-server-api.md › Joining
+   * Rooms): fetches `knownLatestEventId` and the state before it from `via`, stores that state and
+   * its auth chain as outliers (checked: signatures, hashes, auth against their auth events), commits
+   * the latest event with that state as the join point, builds and signs the join event on top of
+   * it, and sends it to `via`. When the room is already known with a current state, only the join
+   * event is built (on the current forward extremities) and sent.
+   * @throws {@link EngineError} `ENGINE_UNKNOWN_EVENT` / `ENGINE_UNKNOWN_ROOM` when `via` cannot
+   *   provide the event or a usable state; `ENGINE_AUTH_FAILED` when the join is not allowed.
    */
   async joinRemoteRoom(roomId: string, via: string, userId: string, knownLatestEventId: string): Promise<PduOutcome> {
     await this.#ready();
     const t = this.#transport;
     if (t === undefined) throw new EngineError('ENGINE_INVALID_ARGUMENT', 'joining over federation needs a transport');
-    const latestJson = await t.getEvent(via, knownLatestEventId);
-    if (latestJson === undefined) throw new EngineError('ENGINE_UNKNOWN_EVENT', `${via} does not have ${knownLatestEventId}`);
-    const createState = await t.getState(via, roomId, knownLatestEventId);
-    const createJson = [...createState.pdus, ...createState.authChain].find((e) => e['type'] === 'm.room.create');
-    const content = createJson?.['content'];
-    const version = isObject(content) && typeof content['room_version'] === 'string' ? content['room_version'] : '1';
-    const rules = this.#versions.get(version);
-    // Store the remote state (and its auth chain) as outliers first, then the latest event.
-    for (const j of [...createState.authChain, ...createState.pdus].sort((a, b) => Number(a['depth']) - Number(b['depth']))) {
-      await this.receiveOutlier(via, j, rules, roomId);
+    const known = await this.#store.getRoom(roomId);
+    let prevEvents: string[] | undefined;
+    if (known === undefined || known.currentState === undefined) {
+      const latestJson = await t.getEvent(via, knownLatestEventId).catch(() => undefined);
+      if (latestJson === undefined) throw new EngineError('ENGINE_UNKNOWN_EVENT', `${via} does not have ${knownLatestEventId}`);
+      const remote = await t.getState(via, roomId, knownLatestEventId).catch(() => undefined);
+      if (remote === undefined) throw new EngineError('ENGINE_UNKNOWN_EVENT', `${via} gave no state at ${knownLatestEventId}`);
+      const all = [...remote.authChain, ...remote.pdus];
+      const createJson = all.find((e) => e['type'] === 'm.room.create' && e['state_key'] === '');
+      const content = createJson?.['content'];
+      const version = isObject(content) ? (content['room_version'] ?? '1') : undefined;
+      if (createJson === undefined || typeof version !== 'string' || !this.#versions.has(version)) {
+        throw new EngineError('ENGINE_UNKNOWN_ROOM', `${via} gave no usable create event for ${roomId}`);
+      }
+      const rules = this.#versions.get(version);
+      let latest: Pdu;
+      let create: Pdu;
+      try {
+        latest = parsePdu(latestJson, rules);
+        create = parsePdu(createJson, rules);
+      } catch (e) {
+        throw new EngineError('ENGINE_UNKNOWN_EVENT', `${via} sent a malformed event: ${String(e).slice(0, 200)}`);
+      }
+      const createRoomId = create.roomId ?? roomIdFromCreateEvent(create.json, rules);
+      if (latest.eventId !== knownLatestEventId || createRoomId !== roomId || (latest.roomId ?? roomId) !== roomId) {
+        throw new EngineError('ENGINE_UNKNOWN_EVENT', `${via} sent events of another room or with other IDs`);
+      }
+      await this.#withRoom(roomId, async () => {
+        // The create event first (it creates the room in the store), then the rest by depth.
+        const c = await this.#process(via, create, rules, roomId, 1, true);
+        if (c.status !== 'outlier') throw new EngineError('ENGINE_UNKNOWN_ROOM', `create event of ${roomId} ${c.status}: ${c.reason ?? ''}`);
+        const pdus: Pdu[] = [];
+        const seen = new Set<string>([create.eventId]);
+        for (const j of all) {
+          try {
+            const p = parsePdu(j, rules);
+            if (!seen.has(p.eventId)) { seen.add(p.eventId); pdus.push(p); }
+          } catch { /* malformed: left out (its dependants then fail auth) */ }
+        }
+        pdus.sort((a, b) => a.depth - b.depth || (a.eventId < b.eventId ? -1 : 1));
+        for (const p of pdus) await this.#process(via, p, rules, roomId, 1, true);
+        // The state before the join point, from the remote's answer (stored, non-rejected events only).
+        const stateIds = [...new Set(remote.pdus.map((j) => { try { return parsePdu(j, rules).eventId; } catch { return ''; } }))];
+        const got = await this.#store.getEvents(stateIds.filter((x) => x !== ''));
+        const overlay = new Map<string, string | null>();
+        for (const e of got.values()) if (e.stateKey !== undefined && !isRejectedStatus(e)) overlay.set(stateKeyOf(e.type, e.stateKey), e.eventId);
+        const room = await this.#store.getRoom(roomId);
+        if (room !== undefined && room.currentState === undefined) {
+          const o = await this.#process(via, latest, rules, roomId, 1, false, { base: null, overlay });
+          if (o.status !== 'accepted') throw new EngineError('ENGINE_AUTH_FAILED', `join point ${latest.eventId} ${o.status}: ${o.reason ?? ''}`, o.rule);
+        }
+      });
+      prevEvents = [latest.eventId];
     }
-    const latest = parsePdu(latestJson, rules);
-    const o = await this.receivePdu(via, latestJson);
-    void o;
-    const room = await this.#store.getRoom(roomId);
-    if (room === undefined) throw new EngineError('ENGINE_UNKNOWN_ROOM', `could not learn room ${roomId}`);
-    const pdu = await this.createLocalEvent(roomId, { type: 'm.room.member', stateKey: userId, sender: userId, content: { membership: 'join' }, prevEvents: [latest.eventId] });
-    const sent = await t.sendPdus(via, [pdu.json]);
-    return { eventId: pdu.eventId, status: sent[pdu.eventId]?.error === undefined ? 'accepted' : 'rejected', ...(sent[pdu.eventId]?.error !== undefined ? { reason: sent[pdu.eventId]?.error as string } : {}) };
+    const pdu = await this.createLocalEvent(roomId, {
+      type: 'm.room.member', stateKey: userId, sender: userId, content: { membership: 'join' },
+      ...(prevEvents !== undefined ? { prevEvents } : {}),
+    });
+    const sent = await t.sendPdus(via, [pdu.json]).catch((e: unknown) => ({ [pdu.eventId]: { error: String(e) } }));
+    const error = sent[pdu.eventId]?.error;
+    return { eventId: pdu.eventId, status: error === undefined ? 'accepted' : 'rejected', ...(error !== undefined ? { reason: error } : {}) };
   }
 
   /** Stores an event as an outlier (known without its state): format, signatures, hash and auth against its auth events are checked. */
@@ -894,6 +958,13 @@ export class RoomEngine implements FederationHandler {
   // ---------------------------------------------------------------------------------------------
   // Serving federation requests (FederationHandler)
 
+  /** Whether every one of `ids` that is stored belongs to `roomId`. */
+  async #inRoom(ids: readonly string[], roomId: string): Promise<boolean> {
+    const got = await this.#store.getEvents(ids);
+    for (const e of got.values()) if (e.roomId !== roomId) return false;
+    return true;
+  }
+
   /** {@inheritDoc FederationHandler.onGetEvent} */
   async onGetEvent(_origin: string, eventId: string): Promise<JsonObject | undefined> {
     await this.#ready();
@@ -902,8 +973,10 @@ export class RoomEngine implements FederationHandler {
   }
 
   /** {@inheritDoc FederationHandler.onGetMissingEvents} */
-  async onGetMissingEvents(_origin: string, _roomId: string, request: MissingEventsRequest): Promise<readonly JsonObject[]> {
+  async onGetMissingEvents(_origin: string, roomId: string, request: MissingEventsRequest): Promise<readonly JsonObject[]> {
     await this.#ready();
+    // Only events of the requested room are served (never walk into another room's events).
+    if (!(await this.#inRoom(request.latestEvents, roomId))) return [];
     const earliest = new Set(request.earliestEvents);
     const seen = new Set<string>(request.latestEvents);
     const out: StoredEvent[] = [];
@@ -931,10 +1004,10 @@ export class RoomEngine implements FederationHandler {
   }
 
   /** {@inheritDoc FederationHandler.onGetStateIds} */
-  async onGetStateIds(_origin: string, _roomId: string, eventId: string): Promise<StateIdsResponse> {
+  async onGetStateIds(_origin: string, roomId: string, eventId: string): Promise<StateIdsResponse> {
     await this.#ready();
     const e = await this.#store.getEvent(eventId);
-    if (e === undefined || e.stateBefore === undefined) return { pduIds: [], authChainIds: [] };
+    if (e === undefined || e.stateBefore === undefined || e.roomId !== roomId) return { pduIds: [], authChainIds: [] };
     const state = await this.#store.loadState(e.stateBefore);
     const pduIds = [...state.values()];
     const chain = await this.#store.getAuthChain(pduIds);
@@ -950,8 +1023,9 @@ export class RoomEngine implements FederationHandler {
   }
 
   /** {@inheritDoc FederationHandler.onBackfill} */
-  async onBackfill(_origin: string, _roomId: string, fromEventIds: readonly string[], limit: number): Promise<readonly JsonObject[]> {
+  async onBackfill(_origin: string, roomId: string, fromEventIds: readonly string[], limit: number): Promise<readonly JsonObject[]> {
     await this.#ready();
+    if (!(await this.#inRoom(fromEventIds, roomId))) return [];
     const seen = new Set<string>();
     const out: StoredEvent[] = [];
     let frontier = [...fromEventIds];

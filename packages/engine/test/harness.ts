@@ -1,0 +1,172 @@
+/**
+ * Test harness: simulated homeservers (engine + store + in-process transport) for the federation
+ * tests. Deterministic: fixed signing-key seeds, a fixed clock.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JsonObject } from '@roomgraph/canonical-json';
+import { type SigningKey, publicKeyBase64, signingKeyFromSeed } from '@roomgraph/crypto';
+import { type RoomEngine, type RoomEngineOptions, createRoomEngine } from '@roomgraph/engine';
+import { type EventReferenceInput, type Pdu, buildEvent, stateKeyOf } from '@roomgraph/events';
+import { getRoomVersion } from '@roomgraph/room-versions';
+import { expect } from 'vitest';
+import type { RoomStore } from '@roomgraph/store';
+import { createMemoryStore } from '@roomgraph/store-memory';
+import { LevelRoomStore } from '@roomgraph/store-level';
+import { type KeySource, InProcessNetwork, StaticKeySource } from '@roomgraph/transport';
+
+export type StoreKind = 'memory' | 'level';
+export const STORE_KINDS: readonly StoreKind[] = ['memory', 'level'];
+
+/** A deterministic 32-byte seed from a small number. */
+export function seedOf(n: number): Uint8Array {
+  const s = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) s[i] = (n * 31 + i * 7 + 11) & 0xff;
+  return s;
+}
+
+/** A fixed clock that advances 1 s per reading. */
+export function fixedClock(start = 1_700_000_000_000): () => number {
+  let t = start;
+  return () => (t += 1000);
+}
+
+export interface Server {
+  readonly name: string;
+  readonly engine: RoomEngine;
+  readonly key: SigningKey;
+  readonly store: RoomStore;
+}
+
+/** A network of servers sharing one clock and one static key map. */
+export class Fed {
+  readonly net = new InProcessNetwork();
+  readonly servers = new Map<string, Server>();
+  readonly keys = new StaticKeySource();
+  readonly now = fixedClock();
+  readonly #dirs: string[] = [];
+  readonly kind: StoreKind;
+  #seed = 1;
+
+  constructor(kind: StoreKind) {
+    this.kind = kind;
+  }
+
+  newStore(): RoomStore {
+    if (this.kind === 'memory') return createMemoryStore();
+    const dir = mkdtempSync(join(tmpdir(), 'rg-fed-'));
+    this.#dirs.push(dir);
+    return new LevelRoomStore(dir);
+  }
+
+  /** Adds a server `name` (its key is registered in the shared static key source). */
+  add(name: string, opts: { keys?: KeySource; limits?: RoomEngineOptions['limits']; transport?: boolean } = {}): Server {
+    const key = signingKeyFromSeed(seedOf(this.#seed++), 'k1');
+    this.keys.add(name, key.keyId, publicKeyBase64(key));
+    const store = this.newStore();
+    const engine = createRoomEngine({
+      serverName: name, signingKey: key, store, keys: opts.keys ?? this.keys, now: this.now,
+      ...(opts.transport === false ? {} : { transport: this.net.transportFor(name) }),
+      ...(opts.limits !== undefined ? { limits: opts.limits } : {}),
+    });
+    this.net.register(name, engine);
+    const s: Server = { name, engine, key, store };
+    this.servers.set(name, s);
+    return s;
+  }
+
+  get(name: string): Server {
+    const s = this.servers.get(name);
+    if (s === undefined) throw new Error(`no server ${name}`);
+    return s;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.servers.values()) await s.engine.close().catch(() => undefined);
+    for (const d of this.#dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/** Runs `fn` with a fresh federation, always closing it. */
+export async function withFed<T>(kind: StoreKind, fn: (fed: Fed) => Promise<T>): Promise<T> {
+  const fed = new Fed(kind);
+  try {
+    return await fn(fed);
+  } finally {
+    await fed.close();
+  }
+}
+
+/** Creates a local event on `from` and pushes it to `to`. */
+export async function send(from: Server, to: readonly Server[], roomId: string, t: {
+  type: string; stateKey?: string; sender: string; content: JsonObject; prevEvents?: readonly string[];
+}): Promise<Pdu> {
+  const pdu = await from.engine.createLocalEvent(roomId, t);
+  await from.engine.sendToServers(to.map((s) => s.name), [pdu]);
+  return pdu;
+}
+
+/** Everything about a room on one server that must converge. */
+export async function roomView(s: Server, roomId: string): Promise<{ state: Record<string, string>; extremities: string[] }> {
+  const state = Object.fromEntries([...(await s.engine.currentState(roomId))].sort(([a], [b]) => (a < b ? -1 : 1)));
+  return { state, extremities: await s.engine.forwardExtremities(roomId) };
+}
+
+/** Builds and signs an event by hand (for malicious servers): raw `buildEvent` with explicit fields. */
+export function forge(rules: string, signer: { serverName: string; key: SigningKey }, input: {
+  roomId: string; type: string; stateKey?: string; sender: string; content: JsonObject;
+  prevEvents: readonly EventReferenceInput[]; authEvents: readonly EventReferenceInput[]; depth: number; ts: number;
+}): Pdu {
+  return buildEvent({
+    roomVersion: rules, type: input.type, ...(input.stateKey !== undefined ? { stateKey: input.stateKey } : {}),
+    sender: input.sender, content: input.content, prevEvents: input.prevEvents, authEvents: input.authEvents,
+    depth: input.depth, originServerTs: input.ts, roomId: input.roomId,
+  }, signer);
+}
+
+/** Everything observable about a room in a store, to assert "nothing changed". */
+export async function storeSnapshot(s: Server, roomId: string): Promise<unknown> {
+  const room = await s.store.getRoom(roomId);
+  const tl = await s.store.timeline(roomId, { limit: 10_000 });
+  return {
+    stats: await s.store.stats(),
+    room,
+    state: [...(await s.engine.currentState(roomId))].sort(),
+    timeline: tl.map((e) => [e.eventId, e.status, e.stream]),
+    parked: (await s.store.listParkedEvents(roomId)).map((p) => p.eventId),
+  };
+}
+
+export interface Room { a: Server; m: Server; roomId: string; v: string }
+
+export async function setupWithM(fed: Fed, v: string): Promise<Room> {
+  const a = fed.add('a.test');
+  const m = fed.add('m.test');
+  const rules = getRoomVersion(v);
+  const roomId = await a.engine.createRoom({ roomVersion: v, creator: '@alice:a.test', ...(rules.eventFormat.createEventHasRoomId ? { roomIdLocalpart: 'mal' } : {}) });
+  const [latest] = await a.engine.forwardExtremities(roomId);
+  expect((await m.engine.joinRemoteRoom(roomId, 'a.test', '@mallory:m.test', latest as string)).status).toBe('accepted');
+  return { a, m, roomId, v };
+}
+
+/**
+ * An event signed as M (by M's real key unless `key` is given) on top of A's forward extremities,
+ * citing what a legitimate event of mallory's cites (create unless v12, power levels, member).
+ * Not stored anywhere. (v3+ rooms: references are plain IDs.)
+ */
+export async function fromM(r: Room, t: { type: string; stateKey?: string; content: JsonObject; authEvents?: readonly string[]; key?: SigningKey }): Promise<Pdu> {
+  const ext = await r.a.engine.forwardExtremities(r.roomId);
+  const prev = await r.a.store.getEvents(ext);
+  const depth = Math.max(...[...prev.values()].map((e) => e.depth)) + 1;
+  const rules = getRoomVersion(r.v);
+  const state = await r.a.engine.currentState(r.roomId);
+  const want = [stateKeyOf('m.room.power_levels', ''), stateKeyOf('m.room.member', '@mallory:m.test')];
+  if (!rules.authorization.roomIdFromCreateEvent) want.unshift(stateKeyOf('m.room.create', ''));
+  const ids = want.map((k) => state.get(k)).filter((x): x is string => x !== undefined);
+  return forge(r.v, { serverName: 'm.test', key: t.key ?? r.m.key }, {
+    roomId: r.roomId, type: t.type, ...(t.stateKey !== undefined ? { stateKey: t.stateKey } : {}), sender: '@mallory:m.test',
+    content: t.content, prevEvents: ext, authEvents: t.authEvents ?? ids, depth, ts: 1_800_000_000_000 + depth,
+  });
+}
+
