@@ -24,6 +24,12 @@ export interface Ed25519Backend {
    * throws — for wrong lengths, invalid points and any other malformed input.
    */
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+  /**
+   * {@link Ed25519Backend.verify} off the calling thread where the backend can (node:crypto runs it
+   * on the libuv thread pool), so a caller can overlap verification with other work. Resolves to
+   * `false` — never rejects — for malformed input. Optional for third-party backends.
+   */
+  verifyAsync?(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
 }
 
 /** An {@link Ed25519Backend} that also provides SHA-256. */
@@ -131,6 +137,18 @@ export const nodeBackend: CryptoBackend = {
       return false;
     }
   },
+  verifyAsync(publicKey, message, signature) {
+    if (!lengthsOk(publicKey, signature) || !(message instanceof Uint8Array)) return Promise.resolve(false);
+    let key: nodeCrypto.KeyObject;
+    try {
+      key = publicKeyObject(publicKey);
+    } catch {
+      return Promise.resolve(false);
+    }
+    return new Promise((resolve) => {
+      nodeCrypto.verify(null, message, key, signature, (err, ok) => resolve(err === null && ok));
+    });
+  },
   sha256(data) {
     return toU8(nodeCrypto.createHash('sha256').update(data).digest());
   },
@@ -157,6 +175,9 @@ export const nobleBackend: CryptoBackend = {
     } catch {
       return false;
     }
+  },
+  verifyAsync(publicKey, message, signature) {
+    return Promise.resolve(this.verify(publicKey, message, signature));
   },
   sha256(data) {
     return nobleSha256(data);

@@ -13,7 +13,7 @@ import {
   type KeyLookup, type Pdu, type RoomEvent, type StateLookup, type VerifyKey,
   PduFormatError, authEventTypes, buildEvent, checkContentHash, domainOf, eventId as computeEventId,
   parsePdu, redact, requiredSigningServers, roomIdFromCreateEvent, stateKeyOf, toRoomEvent,
-  verifyEventSignatures,
+  type SignatureCheckResult, verifyEventSignatures, verifyEventSignaturesAsync,
 } from '@roomgraph/events';
 import { type AuthResult, checkAuth } from '@roomgraph/auth';
 import {
@@ -24,7 +24,7 @@ import type { EventStatus, RoomInfo, RoomStore, SnapshotId, StoredEvent } from '
 import type { FederationHandler, KeySource, MissingEventsRequest, StateIdsResponse, StateResponse, Transport } from '@roomgraph/transport';
 import { EngineError } from './errors.js';
 import type {
-  CreateRoomTemplate, EngineNotification, LocalEventTemplate, PduOutcome, RoomEngineOptions,
+  CreateRoomTemplate, EngineNotification, LocalEventTemplate, PduOutcome, ReceiveOptions, RoomEngineOptions,
 } from './types.js';
 import { type VState, SnapshotPlan, lookup, materialise, overlayBetween, sameVState, stored, withEntry } from './vstate.js';
 
@@ -54,6 +54,24 @@ const isRejectedStatus = (e: StoredEvent): boolean => e.status === 'rejected' ||
 /** Internal result of processing one PDU. */
 type Outcome = PduOutcome;
 
+/** A PDU whose room and version are known, parsed. */
+interface Identified {
+  readonly pdu: Pdu;
+  readonly rules: RoomVersionRules;
+  readonly roomId: string;
+}
+
+/** A look-ahead result: dropped already, or identified with its signature check under way. */
+type Prepared = PduOutcome | (Identified & { readonly sig: Promise<SignatureCheckResult> });
+
+/** How the signature stage of {@link RoomEngine.receivePdus} runs for one PDU. */
+interface ProcessChecks {
+  /** Skip signature and content hash checks (trusted import). */
+  readonly trusted?: boolean;
+  /** A signature check already started (pipelined). */
+  readonly sig?: Promise<SignatureCheckResult>;
+}
+
 /**
  * A room engine for one server. Create with {@link createRoomEngine}.
  *
@@ -77,6 +95,8 @@ export class RoomEngine implements FederationHandler {
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #listeners = new Set<(n: EngineNotification) => void>();
   readonly #resCache = new Map<string, ResolutionCache>();
+  /** Rooms with no parked events (so the store need not be scanned after every event). */
+  readonly #noParked = new Set<string>();
   #opened: Promise<void> | undefined;
 
   constructor(options: RoomEngineOptions) {
@@ -268,23 +288,57 @@ export class RoomEngine implements FederationHandler {
    * rejected), against the state before it (else rejected), against the current state (else
    * soft-failed). Never throws for bad input: every PDU gets an outcome.
    */
-  async receivePdus(origin: string, pdus: readonly unknown[]): Promise<PduOutcome[]> {
+  async receivePdus(origin: string, pdus: readonly unknown[], options?: ReceiveOptions): Promise<PduOutcome[]> {
     await this.#ready();
+    const trusted = options?.trusted === true;
+    // Pipelining: the signatures of the next few PDUs are verified on the crypto thread pool while
+    // the current one is processed (each PDU is still processed, and committed, in order).
+    const window = trusted ? 0 : Math.max(0, options?.lookahead ?? 32);
+    const prepared: (Promise<Prepared> | undefined)[] = new Array<Promise<Prepared> | undefined>(pdus.length);
+    const prepare = (i: number): Promise<Prepared> => {
+      let p = prepared[i];
+      if (p === undefined) {
+        p = this.#identify(pdus[i]).then((id) => ('status' in id ? id : { ...id, sig: this.#startSignatureCheck(id.pdu, id.rules) }));
+        // A failed look-ahead must not surface as an unhandled rejection; it is retried in order.
+        p.catch(() => undefined);
+        prepared[i] = p;
+      }
+      return p;
+    };
     const out: PduOutcome[] = [];
-    for (const pdu of pdus) out.push(await this.receivePdu(origin, pdu));
+    for (let i = 0; i < pdus.length; i++) {
+      for (let j = i + 1; j < Math.min(pdus.length, i + 1 + window); j++) void prepare(j);
+      const ahead: Prepared | undefined = window > 0 ? await prepare(i).catch(() => undefined) : undefined;
+      // Identified before an earlier PDU of this batch created its room: identify again now.
+      const pre: Prepared | PduOutcome | Identified = ahead === undefined || ('status' in ahead && ahead.rule === 'unknown_room')
+        ? await this.#identify(pdus[i])
+        : ahead;
+      out.push('status' in pre ? pre : await this.#receiveIdentified(origin, pre, { trusted, ...('sig' in pre ? { sig: pre.sig } : {}) }));
+      prepared[i] = undefined;
+    }
     return out;
   }
 
   /** {@link receivePdus} for one PDU. */
-  async receivePdu(origin: string, pdu: unknown): Promise<PduOutcome> {
+  async receivePdu(origin: string, pdu: unknown, options?: ReceiveOptions): Promise<PduOutcome> {
     await this.#ready();
     const pre = await this.#identify(pdu);
     if ('status' in pre) return pre;
+    return this.#receiveIdentified(origin, pre, { trusted: options?.trusted === true });
+  }
+
+  async #receiveIdentified(origin: string, pre: Identified, checks: ProcessChecks): Promise<PduOutcome> {
     return this.#withRoom(pre.roomId, async () => {
-      const outcome = await this.#process(origin, pre.pdu, pre.rules, pre.roomId, 0);
+      const outcome = await this.#process(origin, pre.pdu, pre.rules, pre.roomId, 0, false, undefined, checks);
       if (outcome.status !== 'dropped' && outcome.status !== 'parked') await this.#retryParked(pre.roomId, pre.rules);
       return outcome;
     });
+  }
+
+  /** Looks up the keys an event names and starts verifying its signatures off the main thread. */
+  async #startSignatureCheck(pdu: Pdu, rules: RoomVersionRules): Promise<SignatureCheckResult> {
+    const keys = await this.#keyLookup(pdu.json, requiredSigningServers(pdu.json, rules), rules);
+    return verifyEventSignaturesAsync(pdu.json, rules, keys);
   }
 
   /** Finds the room, its version, and parses the PDU. */
@@ -323,9 +377,15 @@ export class RoomEngine implements FederationHandler {
 
   async #retryParked(roomId: string, rules: RoomVersionRules): Promise<void> {
     if (!this.#store.supports.parkedEvents) return;
+    // Rooms known to have nothing parked skip the store scan (parking goes through this engine;
+    // a room's first check after start-up reads the store).
+    if (this.#noParked.has(roomId)) return;
     for (let round = 0; round < 100; round++) {
       const parked = await this.#store.listParkedEvents(roomId);
-      if (parked.length === 0) return;
+      if (parked.length === 0) {
+        this.#noParked.add(roomId);
+        return;
+      }
       let progressed = false;
       for (const p of parked) {
         let pdu: Pdu;
@@ -347,22 +407,32 @@ export class RoomEngine implements FederationHandler {
    * The receipt pipeline for one parsed PDU (inside the room's lock). `depth` bounds recursion
    * through missing-event fetches.
    */
-  async #process(origin: string, pdu: Pdu, rules: RoomVersionRules, roomId: string, depth: number, asOutlier = false, knownStateBefore?: VState): Promise<Outcome> {
+  async #process(
+    origin: string, pdu: Pdu, rules: RoomVersionRules, roomId: string, depth: number, asOutlier = false,
+    knownStateBefore?: VState, checks?: ProcessChecks,
+  ): Promise<Outcome> {
     const store = this.#store;
     const id = pdu.eventId;
     const existing = await store.getEvent(id);
     if (existing !== undefined) return this.#outcomeOf(existing, true);
 
     // Signatures (SS › Validating hashes and signatures on received events). Failing → dropped.
-    const servers = requiredSigningServers(pdu.json, rules);
-    const keys = await this.#keyLookup(pdu.json, servers, rules);
-    const sig = verifyEventSignatures(pdu.json, rules, keys);
-    if (sig.status !== 'ok') return { eventId: id, status: 'dropped', rule: `signature.${sig.status}`, reason: sig.message };
+    // A trusted import (the embedder's own data) skips this and the content hash check.
+    if (checks?.trusted !== true) {
+      let sig: SignatureCheckResult;
+      if (checks?.sig !== undefined) {
+        sig = await checks.sig;
+      } else {
+        const keys = await this.#keyLookup(pdu.json, requiredSigningServers(pdu.json, rules), rules);
+        sig = verifyEventSignatures(pdu.json, rules, keys);
+      }
+      if (sig.status !== 'ok') return { eventId: id, status: 'dropped', rule: `signature.${sig.status}`, reason: sig.message };
+    }
 
     // Content hash: on mismatch, continue with the redacted event.
     let json = pdu.json;
     let redactedOnReceipt = false;
-    if (!checkContentHash(json, rules)) {
+    if (checks?.trusted !== true && !checkContentHash(json, rules)) {
       json = redact(json, rules);
       redactedOnReceipt = true;
     }
@@ -438,6 +508,7 @@ export class RoomEngine implements FederationHandler {
       if (remote === undefined) {
         if (store.supports.parkedEvents && depth === 0) {
           await store.parkEvents([{ eventId: id, roomId, json: pdu.json, origin, receivedTs: this.#now() }]);
+          this.#noParked.delete(roomId);
           return { eventId: id, status: 'parked', reason: `missing prev_events: ${missingPrev.join(', ')}` };
         }
         return { eventId: id, status: 'parked', reason: `missing prev_events: ${missingPrev.join(', ')}` };

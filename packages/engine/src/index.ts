@@ -9,6 +9,7 @@ export { EngineError, type EngineErrorCode } from './errors.js';
 export type {
   PduStatus,
   PduOutcome,
+  ReceiveOptions,
   EngineNotification,
   EngineLimits,
   RoomEngineOptions,

@@ -33,6 +33,17 @@ export type EngineNotification =
   | { readonly kind: 'state'; readonly roomId: string; readonly changed: ReadonlyMap<string, { readonly from: string | undefined; readonly to: string | undefined }> }
   | { readonly kind: 'extremities'; readonly roomId: string; readonly forwardExtremities: readonly string[] };
 
+/** Options of {@link RoomEngine.receivePdus}. */
+export interface ReceiveOptions {
+  /**
+   * Trusted import: skip the signature and content hash checks (for events from the embedder's own
+   * storage or backups). Format and every auth check still run.
+   */
+  readonly trusted?: boolean;
+  /** How many following PDUs have their signatures verified ahead, on the crypto thread pool (default 32; 0 = none). */
+  readonly lookahead?: number;
+}
+
 /** Limits the engine applies. */
 export interface EngineLimits {
   /** Maximum events asked for in one `get_missing_events` (default 100). */

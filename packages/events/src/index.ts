@@ -35,6 +35,7 @@ export { buildEvent, type BuildEventInput, type BuildEventOptions, type EventRef
 export {
   hashAndSignEvent,
   verifyEventSignatures,
+  verifyEventSignaturesAsync,
   requiredSigningServers,
   signedForm,
   type EventSigner,

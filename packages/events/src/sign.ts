@@ -114,30 +114,28 @@ export function requiredSigningServers(event: JsonObject, rules: RoomVersionRule
   return out;
 }
 
-/**
- * Checks the signatures of a received event (B8, B9, B11, B12): the event is redacted with the
- * room version's algorithm (so a redacted copy verifies too) and, for each required server
- * ({@link requiredSigningServers}, or `options.servers`), every signature made with a key the lookup
- * knows must verify, and there must be at least one. Signatures by unknown keys and non-ed25519
- * algorithms are skipped; in v5+ a key whose `validUntilTs` is before the event's
- * `origin_server_ts` counts as unknown (B12; v1–v4 ignore validity).
- *
- * Never throws on malformed input.
- *
- * @param event - a {@link Pdu} or PDU JSON (its `json` is used when it has one).
- */
-export function verifyEventSignatures(
+/** One signature to check: the work {@link verifyEventSignatures} plans before verifying. */
+interface SignatureJob {
+  readonly server: string;
+  readonly keyId: string;
+  readonly publicKey: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/** Everything but the ed25519 arithmetic: a final result, or the bytes and the signatures to check. */
+function planSignatureCheck(
   event: JsonObject | { readonly json: JsonObject },
   rules: RoomVersionRules,
   keyLookup: KeyLookup,
   options?: { readonly servers?: readonly string[] },
-): SignatureCheckResult {
+): SignatureCheckResult | { readonly bytes: Uint8Array; readonly jobs: readonly SignatureJob[]; readonly servers: readonly string[] } {
   const json: JsonObject = isObject((event as { json?: JsonValue }).json) ? (event as { json: JsonObject }).json : (event as JsonObject);
   const servers = options?.servers ?? requiredSigningServers(json, rules);
   if (servers.length === 0) return { status: 'missing-signature', server: '', message: 'the event has no sender server' };
   const sigs = json['signatures'];
   const ts = json['origin_server_ts'];
   let bytes: Uint8Array | undefined;
+  const jobs: SignatureJob[] = [];
   for (const server of servers) {
     const mine = isObject(sigs) ? sigs[server] : undefined;
     if (!isObject(mine) || Object.keys(mine).length === 0) return { status: 'missing-signature', server, message: `no signature from ${server}` };
@@ -160,10 +158,62 @@ export function verifyEventSignatures(
           return { status: 'bad-signature', server, keyId, message: e instanceof EventsError ? e.message : String(e) };
         }
       }
-      if (!defaultBackend.verify(key.publicKey, bytes, sig)) return { status: 'bad-signature', server, keyId, message: `signature ${server} ${keyId} does not verify` };
+      jobs.push({ server, keyId, publicKey: key.publicKey, signature: sig });
       checked++;
     }
     if (checked === 0) return { status: 'missing-key', server, keyIds: Object.freeze(unknown), message: `no known valid key of ${server} signed the event (key IDs: ${unknown.join(', ') || 'none'})` };
   }
+  return { bytes: bytes as Uint8Array, jobs, servers };
+}
+
+function settle(jobs: readonly SignatureJob[], ok: readonly boolean[], servers: readonly string[]): SignatureCheckResult {
+  for (let i = 0; i < jobs.length; i++) {
+    if (ok[i] !== true) {
+      const j = jobs[i] as SignatureJob;
+      return { status: 'bad-signature', server: j.server, keyId: j.keyId, message: `signature ${j.server} ${j.keyId} does not verify` };
+    }
+  }
   return { status: 'ok', servers: Object.freeze([...servers]) };
+}
+
+/**
+ * Checks the signatures of a received event (B8, B9, B11, B12): the event is redacted with the
+ * room version's algorithm (so a redacted copy verifies too) and, for each required server
+ * ({@link requiredSigningServers}, or `options.servers`), every signature made with a key the lookup
+ * knows must verify, and there must be at least one. Signatures by unknown keys and non-ed25519
+ * algorithms are skipped; in v5+ a key whose `validUntilTs` is before the event's
+ * `origin_server_ts` counts as unknown (B12; v1–v4 ignore validity).
+ *
+ * Never throws on malformed input.
+ *
+ * @param event - a {@link Pdu} or PDU JSON (its `json` is used when it has one).
+ */
+export function verifyEventSignatures(
+  event: JsonObject | { readonly json: JsonObject },
+  rules: RoomVersionRules,
+  keyLookup: KeyLookup,
+  options?: { readonly servers?: readonly string[] },
+): SignatureCheckResult {
+  const plan = planSignatureCheck(event, rules, keyLookup, options);
+  if ('status' in plan) return plan;
+  return settle(plan.jobs, plan.jobs.map((j) => defaultBackend.verify(j.publicKey, plan.bytes, j.signature)), plan.servers);
+}
+
+/**
+ * {@link verifyEventSignatures} with the ed25519 checks run off the calling thread where the crypto
+ * backend can (node:crypto's thread pool), so that a receiver can verify the next events while it
+ * processes the current one. Same result; never rejects on malformed input.
+ */
+export async function verifyEventSignaturesAsync(
+  event: JsonObject | { readonly json: JsonObject },
+  rules: RoomVersionRules,
+  keyLookup: KeyLookup,
+  options?: { readonly servers?: readonly string[] },
+): Promise<SignatureCheckResult> {
+  const plan = planSignatureCheck(event, rules, keyLookup, options);
+  if ('status' in plan) return plan;
+  const be = defaultBackend;
+  const ok = await Promise.all(plan.jobs.map((j) =>
+    be.verifyAsync !== undefined ? be.verifyAsync(j.publicKey, plan.bytes, j.signature) : Promise.resolve(be.verify(j.publicKey, plan.bytes, j.signature))));
+  return settle(plan.jobs, ok, plan.servers);
 }

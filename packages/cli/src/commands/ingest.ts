@@ -68,6 +68,37 @@ export async function ingestLines(
   const status = new Map<string, PduOutcome['status']>();
   let roomId: string | undefined;
   let lineNo = 0;
+  // PDUs go to the engine in small batches (each still checked and committed one at a time, in
+  // order) so that signature checks of the next PDUs overlap with processing the current one.
+  let batch: { readonly lineNo: number; readonly pdu: JsonObject; readonly origin: string }[] = [];
+  const flush = async (): Promise<void> => {
+    const byOrigin = batch;
+    batch = [];
+    // Consecutive PDUs from the same origin form one receivePdus call.
+    for (let i = 0; i < byOrigin.length;) {
+      let j = i + 1;
+      while (j < byOrigin.length && byOrigin[j]?.origin === byOrigin[i]?.origin) j++;
+      const group = byOrigin.slice(i, j);
+      const outcomes = await engine.receivePdus(group[0]?.origin ?? '', group.map((g) => g.pdu));
+      for (let k = 0; k < group.length; k++) await record(group[k] as (typeof group)[number], outcomes[k] as PduOutcome);
+      i = j;
+    }
+  };
+  const record = async (item: { readonly lineNo: number; readonly pdu: JsonObject }, outcome: PduOutcome): Promise<void> => {
+    // A dropped event may have no trustworthy ID of its own: report it by the ID its line gives.
+    const given = item.pdu['event_id'];
+    const id = outcome.status === 'dropped' && typeof given === 'string' ? given : outcome.eventId;
+    if (id === '') {
+      warn(`line ${item.lineNo}: dropped without an event ID (${outcome.rule ?? ''}: ${outcome.reason ?? ''})`);
+      return;
+    }
+    status.set(id, outcome.status);
+    if (outcome.status === 'parked') warn(`line ${item.lineNo}: ${id} parked: ${outcome.reason ?? 'missing prev_events'}`);
+    if (roomId === undefined && outcome.status !== 'dropped' && outcome.status !== 'parked') {
+      const stored = await store.getEvent(outcome.eventId);
+      roomId = stored?.roomId;
+    }
+  };
   for await (const line of input) {
     lineNo++;
     if (line.trim() === '') continue;
@@ -84,21 +115,10 @@ export async function ingestLines(
     }
     const sender = pdu['sender'];
     const origin = typeof sender === 'string' && sender.includes(':') ? sender.slice(sender.indexOf(':') + 1) : '';
-    const outcome = await engine.receivePdu(origin, pdu);
-    // A dropped event may have no trustworthy ID of its own: report it by the ID its line gives.
-    const given = pdu['event_id'];
-    const id = outcome.status === 'dropped' && typeof given === 'string' ? given : outcome.eventId;
-    if (id === '') {
-      warn(`line ${lineNo}: dropped without an event ID (${outcome.rule ?? ''}: ${outcome.reason ?? ''})`);
-      continue;
-    }
-    status.set(id, outcome.status);
-    if (outcome.status === 'parked') warn(`line ${lineNo}: ${id} parked: ${outcome.reason ?? 'missing prev_events'}`);
-    if (roomId === undefined && outcome.status !== 'dropped' && outcome.status !== 'parked') {
-      const stored = await store.getEvent(outcome.eventId);
-      roomId = stored?.roomId;
-    }
+    batch.push({ lineNo, pdu, origin });
+    if (batch.length >= 64) await flush();
   }
+  await flush();
   const current: Record<string, Record<string, string>> = {};
   let extremities: string[] = [];
   if (roomId !== undefined) {
