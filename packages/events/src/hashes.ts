@@ -70,10 +70,22 @@ export function checkContentHash(event: JsonObject, rules?: RoomVersionRules): b
  * `event_id` key is removed first (C6: it is not part of the federation PDU).
  */
 export function redactedSigningBytes(event: JsonObject, rules: RoomVersionRules): Uint8Array {
+  // The event ID (reference hash) and the signature check of one received PDU cover the same
+  // bytes: a frozen event (this package's PDUs are deep-frozen) computes them once per room version.
+  const frozen = Object.isFrozen(event);
+  if (frozen) {
+    const hit = signingBytesCache.get(event);
+    if (hit !== undefined && hit.rules === rules) return hit.bytes;
+  }
   const redacted = redact(event, rules);
   const strip = rules.eventFormat.eventIdFormat === 'server-assigned' ? ['signatures', 'unsigned'] : ['signatures', 'unsigned', 'event_id'];
-  return canonicalBytes(without(redacted, strip), rules);
+  const bytes = canonicalBytes(without(redacted, strip), rules);
+  if (frozen) signingBytesCache.set(event, { rules, bytes });
+  return bytes;
 }
+
+/** Signing bytes of frozen events (see {@link redactedSigningBytes}); never handed out for mutation. */
+const signingBytesCache = new WeakMap<JsonObject, { readonly rules: RoomVersionRules; readonly bytes: Uint8Array }>();
 
 /**
  * The SHA-256 reference hash of an event (C5): redact with the room version's algorithm, remove

@@ -9,7 +9,7 @@ import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
 import { defaultBackend, type SigningKey } from '@roomgraph/crypto';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { encodeBase64, tryDecodeBase64 } from './digest.js';
-import { canonicalBytes, contentHash } from './hashes.js';
+import { canonicalBytes, contentHash, redactedSigningBytes } from './hashes.js';
 import { redact } from './redact.js';
 import { domainOf } from './view.js';
 import { EventsError } from './errors.js';
@@ -153,7 +153,7 @@ function planSignatureCheck(
       if (sig === undefined || sig.length !== 64) return { status: 'bad-signature', server, keyId, message: `signature ${server} ${keyId} is not 64 bytes of base64` };
       if (bytes === undefined) {
         try {
-          bytes = canonicalBytes(signedForm(json, rules), rules);
+          bytes = redactedSigningBytes(json, rules);
         } catch (e) {
           return { status: 'bad-signature', server, keyId, message: e instanceof EventsError ? e.message : String(e) };
         }

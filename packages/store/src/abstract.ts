@@ -100,6 +100,13 @@ export abstract class AbstractRoomStore implements RoomStore {
   #nextSnapshotId = 1;
   readonly #policy: SnapshotPolicy;
   readonly #events: LruCache<EventId, StoredEvent>;
+  /**
+   * Event IDs recently looked up and not stored. Every write goes through this instance (a store
+   * owns its database; LevelDB's lock keeps other processes out), so an ID stays absent until this
+   * instance commits it — which removes it here. Saves the backend a read for the receive-time
+   * duplicate check and the commit's own re-check of a new event.
+   */
+  readonly #absent = new LruCache<EventId, true>(10_000);
   readonly #layers: LruCache<SnapshotId, SnapshotLayer>;
   readonly #states: LruCache<SnapshotId, ReadonlyMap<StateKey, EventId>>;
   readonly #authChains: LruCache<EventId, ReadonlySet<EventId>>;
@@ -185,6 +192,7 @@ export abstract class AbstractRoomStore implements RoomStore {
     this.#status = 'closing';
     await this.#queue.catch(() => undefined);
     this.#events.clear();
+    this.#absent.clear();
     this.#layers.clear();
     this.#states.clear();
     this.#authChains.clear();
@@ -323,6 +331,7 @@ export abstract class AbstractRoomStore implements RoomStore {
     // Caches only after the write succeeded.
     this.#nextSnapshotId = next;
     this.#events.set(record.eventId, record);
+    this.#absent.delete(record.eventId);
     for (const l of layers) this.#layers.set(l.id, l);
     this.#rooms.set(newRoom.roomId, newRoom);
     return { duplicate: false, event: record, snapshots: refs, room: newRoom };
@@ -335,8 +344,10 @@ export abstract class AbstractRoomStore implements RoomStore {
     this.#assertOpen();
     const hit = this.#events.get(id);
     if (hit !== undefined) return hit;
+    if (this.#absent.peek(id) !== undefined) return undefined;
     const [e] = await this._getEvents([id]);
     if (e !== undefined) this.#events.set(id, e);
+    else this.#absent.set(id, true);
     return e;
   }
 
@@ -349,7 +360,7 @@ export abstract class AbstractRoomStore implements RoomStore {
       if (out.has(id)) continue;
       const hit = this.#events.get(id);
       if (hit !== undefined) out.set(id, hit);
-      else missing.push(id);
+      else if (this.#absent.peek(id) === undefined) missing.push(id);
     }
     if (missing.length > 0) {
       const uniq = [...new Set(missing)];
@@ -359,6 +370,8 @@ export abstract class AbstractRoomStore implements RoomStore {
         if (e !== undefined) {
           out.set(uniq[i]!, e);
           this.#events.set(uniq[i]!, e);
+        } else {
+          this.#absent.set(uniq[i]!, true);
         }
       }
     }

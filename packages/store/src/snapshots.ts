@@ -259,6 +259,14 @@ export class LruCache<K, V> {
     }
   }
 
+  /** Removes one entry (no-op when absent). */
+  delete(key: K): void {
+    const old = this.#map.get(key);
+    if (old === undefined) return;
+    this.#weight -= this.#weightOf(old);
+    this.#map.delete(key);
+  }
+
   /** Removes everything. */
   clear(): void {
     this.#map.clear();
