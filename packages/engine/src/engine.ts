@@ -309,11 +309,7 @@ export class RoomEngine implements FederationHandler {
     for (let i = 0; i < pdus.length; i++) {
       for (let j = i + 1; j < Math.min(pdus.length, i + 1 + window); j++) void prepare(j);
       const ahead: Prepared | undefined = window > 0 ? await prepare(i).catch(() => undefined) : undefined;
-      // Identified before an earlier PDU of this batch created its room: identify again now.
-      const pre: Prepared | PduOutcome | Identified = ahead === undefined || ('status' in ahead && ahead.rule === 'unknown_room')
-        ? await this.#identify(pdus[i])
-        : ahead;
-      out.push('status' in pre ? pre : await this.#receiveIdentified(origin, pre, { trusted, ...('sig' in pre ? { sig: pre.sig } : {}) }));
+      out.push(await this.#receiveLocked(origin, pdus[i], trusted, ahead));
       prepared[i] = undefined;
     }
     return out;
@@ -322,13 +318,33 @@ export class RoomEngine implements FederationHandler {
   /** {@link receivePdus} for one PDU. */
   async receivePdu(origin: string, pdu: unknown, options?: ReceiveOptions): Promise<PduOutcome> {
     await this.#ready();
-    const pre = await this.#identify(pdu);
-    if ('status' in pre) return pre;
-    return this.#receiveIdentified(origin, pre, { trusted: options?.trusted === true });
+    return this.#receiveLocked(origin, pdu, options?.trusted === true, undefined);
   }
 
-  async #receiveIdentified(origin: string, pre: Identified, checks: ProcessChecks): Promise<PduOutcome> {
-    return this.#withRoom(pre.roomId, async () => {
+  /** The room a PDU names, for the per-room lock (v12 create events: computed from the event). */
+  #lockKey(pdu: unknown): string {
+    if (!isObject(pdu)) return '';
+    const r = pdu['room_id'];
+    if (typeof r === 'string') return r;
+    try {
+      return roomIdFromCreateEvent(pdu);
+    } catch {
+      return '';
+    }
+  }
+
+  /**
+   * Identifies and processes one PDU inside its room's lock, so that events racing their room's
+   * create event (or each other) see a consistent room. A look-ahead identification is reused
+   * unless it found no room (the room may exist by now).
+   */
+  async #receiveLocked(origin: string, pdu: unknown, trusted: boolean, ahead: Prepared | undefined): Promise<PduOutcome> {
+    return this.#withRoom(this.#lockKey(pdu), async () => {
+      const pre: Prepared | PduOutcome | Identified = ahead === undefined || ('status' in ahead && ahead.rule === 'unknown_room')
+        ? await this.#identify(pdu)
+        : ahead;
+      if ('status' in pre) return pre;
+      const checks: ProcessChecks = { trusted, ...('sig' in pre ? { sig: pre.sig } : {}) };
       const outcome = await this.#process(origin, pre.pdu, pre.rules, pre.roomId, 0, false, undefined, checks);
       if (outcome.status !== 'dropped' && outcome.status !== 'parked') await this.#retryParked(pre.roomId, pre.rules);
       return outcome;
