@@ -13,7 +13,7 @@ const rules = getRoomVersion('10');
 const ROOM = '!bench:example.org';
 const ALICE = '@alice:example.org';
 
-function buildRoom(members, plChanges, joinsPerFork) {
+export function buildRoom(members, plChanges, joinsPerFork) {
   const events = new Map();
   const order = [];
   let n = 0;
