@@ -58,7 +58,7 @@ describe('validate', () => {
     for (const v of ['2', '5', '12']) {
       const ev = byVersion(v).event;
       const r = await run(['validate', '--room-version', v], JSON.stringify(ev));
-      expect(JSON.parse(r.out)).toEqual({ valid: true, event_id: ev['event_id'] });
+      expect(JSON.parse(r.out)).toEqual({ valid: true });
     }
   });
   it('lists every problem', async () => {

@@ -8,10 +8,10 @@ import { defineJsonCommand } from '../framework.js';
 import { roomVersionFlag, rulesFromFlags } from './event-id.js';
 
 /**
- * `roomgraph validate --room-version V`: `{"valid":true,"event_id":"$..."}` or
+ * `roomgraph validate --room-version V`: `{"valid":true}` or
  * `{"valid":false,"errors":[{"path","code","message"}, ...]}` listing every problem (exit 0 either
- * way). Input that is not JSON at all (or, without `--lenient`, holds float tokens) is reported by
- * the framework as an error object instead.
+ * way; the output shape is the CLI contract, so it carries nothing else — `event-id` gives the ID).
+ * Input that is not JSON at all is reported by the framework as an error object instead.
  */
 export const command = defineJsonCommand({
   lenientInput: true,
@@ -21,7 +21,7 @@ export const command = defineJsonCommand({
   run: (input, flags) => {
     const r = validatePdu(input, rulesFromFlags(flags));
     const out: JsonObject = r.ok
-      ? { valid: true, event_id: r.pdu.eventId }
+      ? { valid: true }
       : { valid: false, errors: r.problems.map((p) => ({ path: p.path, code: p.code, message: p.message })) };
     return out;
   },
