@@ -50,6 +50,8 @@ class Lru<K, V> {
 }
 
 const isRejectedStatus = (e: StoredEvent): boolean => e.status === 'rejected' || (e.status === 'outlier' && e.rejection !== undefined);
+/** A stored outlier that was not rejected: a normal delivery with its state known promotes it. */
+const isPromotableOutlier = (e: StoredEvent): boolean => e.status === 'outlier' && e.rejection === undefined;
 
 /** Internal result of processing one PDU. */
 type Outcome = PduOutcome;
@@ -430,7 +432,12 @@ export class RoomEngine implements FederationHandler {
     const store = this.#store;
     const id = pdu.eventId;
     const existing = await store.getEvent(id);
-    if (existing !== undefined) return this.#outcomeOf(existing, true);
+    // A stored event is a duplicate — unless it is an outlier that now arrives through normal
+    // receipt with its state known: it is then "de-outliered" (as Synapse does): run through the
+    // whole pipeline and committed as a promotion (the store replaces the outlier record).
+    if (existing !== undefined && (asOutlier || !(await this.#canPromote(existing, pdu, roomId, knownStateBefore !== undefined)))) {
+      return this.#outcomeOf(existing, true);
+    }
 
     // Signatures (SS › Validating hashes and signatures on received events). Failing → dropped.
     // A trusted import (the embedder's own data) skips this and the content hash check.
@@ -442,7 +449,11 @@ export class RoomEngine implements FederationHandler {
         const keys = await this.#keyLookup(pdu.json, requiredSigningServers(pdu.json, rules), rules);
         sig = verifyEventSignatures(pdu.json, rules, keys);
       }
-      if (sig.status !== 'ok') return { eventId: id, status: 'dropped', rule: `signature.${sig.status}`, reason: sig.message };
+      if (sig.status !== 'ok') {
+        // A badly signed copy of a stored outlier does not promote it.
+        if (existing !== undefined) return this.#outcomeOf(existing, true);
+        return { eventId: id, status: 'dropped', rule: `signature.${sig.status}`, reason: sig.message };
+      }
     }
 
     // Content hash: on mismatch, continue with the redacted event.
@@ -454,18 +465,30 @@ export class RoomEngine implements FederationHandler {
     }
     const event: RoomEvent = redactedOnReceipt ? toRoomEvent(json, rules, id) : pdu;
 
-    const room = await store.getRoom(roomId);
+    let room = await store.getRoom(roomId);
     const isCreate = event.type === 'm.room.create' && event.stateKey === '';
     if (room === undefined && !isCreate) return { eventId: id, status: 'dropped', rule: 'unknown_room', reason: 'room not known' };
 
-    // Missing prev events first (get_missing_events): fetching auth events first would store
-    // events that are also prev events as outliers, and an outlier is never "de-outliered".
+    // Prev events stored as outliers are promoted first where their own prev events have state
+    // (no network needed: their stored JSON was checked when they were stored).
     const prevStored = new Map(await store.getEvents(event.prevEvents));
+    if (!asOutlier && knownStateBefore === undefined && room !== undefined && [...prevStored.values()].some(isPromotableOutlier)) {
+      await this.#promoteOutlierAncestors(origin, roomId, rules, event.prevEvents, depth);
+      for (const [k, v] of await store.getEvents(event.prevEvents)) prevStored.set(k, v);
+      // Promotions moved the extremities and the current state.
+      room = await store.getRoom(roomId);
+    }
+    // Missing prev events next (get_missing_events; prev events still outliers count as missing,
+    // and are promoted when the answer includes them). Fetching auth events first would store
+    // events that are also prev events as outliers (they would be promoted later, but at a cost).
     const isMissingPrev = (p: string): boolean => { const e = prevStored.get(p); return e === undefined || e.status === 'outlier'; };
     let missingPrev = asOutlier || knownStateBefore !== undefined ? [] : event.prevEvents.filter(isMissingPrev);
     if (missingPrev.length > 0 && room !== undefined) {
       await this.#fetchMissing(origin, roomId, rules, event, room, depth);
       for (const [k, v] of await store.getEvents(event.prevEvents)) prevStored.set(k, v);
+      // The fetched events moved the extremities and the current state: the soft-fail check and
+      // the new extremities must start from the room as it is now.
+      room = await store.getRoom(roomId);
       missingPrev = event.prevEvents.filter(isMissingPrev);
     }
 
@@ -573,6 +596,84 @@ export class RoomEngine implements FederationHandler {
     return this.#commitEvent(roomId, rules, event, status, rejection ?? softFail, before, room, redactedOnReceipt);
   }
 
+  /**
+   * Whether a stored event may be promoted from outlier by this (normal) delivery: it is an
+   * outlier that was not rejected, of this room, not a create event, the delivered PDU has the
+   * same edges, and its state before is known — given (`knownState`), or all its prev events are
+   * stored with state (not outliers). Synapse de-outliers in the same situation
+   * (`_process_pulled_event` / `on_receive_pdu` let an existing outlier through); the spec is
+   * silent on outliers.
+   */
+  async #canPromote(existing: StoredEvent, pdu: Pdu, roomId: string, knownState: boolean): Promise<boolean> {
+    if (!isPromotableOutlier(existing) || existing.roomId !== roomId) return false;
+    if (existing.type === 'm.room.create' && existing.stateKey === '') return false;
+    const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+    // v1/v2 event IDs are not hashes: a different event under a known ID is not promoted.
+    if (pdu.type !== existing.type || pdu.stateKey !== existing.stateKey || !same(pdu.prevEvents, existing.prevEvents) || !same(pdu.authEvents, existing.authEvents)) return false;
+    if (knownState) return true;
+    if (existing.prevEvents.length === 0) return false;
+    const prevs = await this.#store.getEvents(existing.prevEvents);
+    return existing.prevEvents.every((p) => { const e = prevs.get(p); return e !== undefined && e.status !== 'outlier'; });
+  }
+
+  /**
+   * Promotes stored outliers among `ids` and their outlier ancestors (through prev_events,
+   * bounded by `limits.maxMissingEvents`), oldest first, from their stored JSON: each one whose
+   * prev events then all have state goes through the normal pipeline (see {@link #canPromote}).
+   */
+  async #promoteOutlierAncestors(origin: string, roomId: string, rules: RoomVersionRules, ids: readonly string[], depth: number): Promise<void> {
+    const found = new Map<string, StoredEvent>();
+    let frontier = [...new Set(ids)];
+    while (frontier.length > 0 && found.size < this.#maxMissing) {
+      const got = await this.#store.getEvents(frontier);
+      const next: string[] = [];
+      for (const id of frontier) {
+        const e = got.get(id);
+        if (e === undefined || !isPromotableOutlier(e) || e.roomId !== roomId || found.has(id) || found.size >= this.#maxMissing) continue;
+        found.set(id, e);
+        for (const p of e.prevEvents) if (!found.has(p)) next.push(p);
+      }
+      frontier = [...new Set(next)];
+    }
+    const order = [...found.values()].sort((a, b) => a.depth - b.depth || a.stream - b.stream);
+    for (const e of order) {
+      let pdu: Pdu;
+      try { pdu = parsePdu(e.json, rules); } catch { continue; }
+      if (pdu.eventId !== e.eventId) continue;
+      await this.#process(origin, pdu, rules, roomId, depth + 1, false, undefined, { trusted: true });
+    }
+  }
+
+  /**
+   * Whether an accepted, stored event (outliers included in the walk) has `x` among its prev
+   * events: Synapse's `_calculate_new_extremities` never makes such an event a forward extremity
+   * (`_get_events_which_are_prevs`). The store keeps no child index, so this walks back from the
+   * forward extremities, expanding only events deeper than `x` (children of `x` are deeper), at
+   * most 10 000 events. For a live event (deeper than the extremities) it reads the extremities
+   * only.
+   */
+  async #hasAcceptedChild(room: RoomInfo, x: RoomEvent): Promise<boolean> {
+    const seen = new Set<string>(room.forwardExtremities);
+    let frontier = [...room.forwardExtremities];
+    let visited = 0;
+    while (frontier.length > 0 && visited < 10_000) {
+      const got = await this.#store.getEvents(frontier);
+      const next: string[] = [];
+      for (const e of got.values()) {
+        visited++;
+        if (e.prevEvents.includes(x.eventId) && e.status === 'accepted') return true;
+        if (e.depth <= x.depth + 1) continue;
+        for (const p of e.prevEvents) {
+          if (seen.has(p)) continue;
+          seen.add(p);
+          next.push(p);
+        }
+      }
+      frontier = next;
+    }
+    return false;
+  }
+
   /** Keys for the restricted-join authorising server's signature (an auth rule, F6.2). */
   async #authorisingKeys(event: RoomEvent, rules: RoomVersionRules): Promise<((s: string, k: string) => Uint8Array | undefined) | undefined> {
     const via = event.type === 'm.room.member' ? event.content['join_authorised_via_users_server'] : undefined;
@@ -602,7 +703,10 @@ export class RoomEngine implements FederationHandler {
   async #newExtremities(room: RoomInfo | undefined, event: RoomEvent, status: EventStatus): Promise<string[] | undefined> {
     if (status !== 'accepted') return undefined;
     const result = new Set(room?.forwardExtremities ?? []);
-    result.add(event.eventId);
+    // An event may already have children: events accepted with state from state_ids while it was
+    // missing or an outlier (a gap filled later, e.g. by backfill, or a promoted outlier). Then it
+    // is not an extremity (Synapse: `_get_events_which_are_prevs`).
+    if (room === undefined || !(await this.#hasAcceptedChild(room, event))) result.add(event.eventId);
     for (const p of event.prevEvents) result.delete(p);
     // Walk up through soft-failed / rejected prev events.
     const seen = new Set<string>();
@@ -674,7 +778,7 @@ export class RoomEngine implements FederationHandler {
       const sid = typeof afterRef === 'number' ? afterRef : res.snapshots.get(afterRef.ref);
       if (sid !== undefined) this.#after.set(event.eventId, sid);
     }
-    const outcome = this.#outcomeOf(res.event, res.duplicate, redactedOnReceipt);
+    const outcome: Outcome = { ...this.#outcomeOf(res.event, res.duplicate, redactedOnReceipt), ...(res.promoted ? { promoted: true } : {}) };
     if (!res.duplicate) {
       this.#emit({ kind: 'event', roomId, eventId: event.eventId, status: outcome.status, ...(outcome.rule !== undefined ? { rule: outcome.rule } : {}), event: event.json });
       if (extremities !== undefined) this.#emit({ kind: 'extremities', roomId, forwardExtremities: res.room.forwardExtremities });

@@ -23,6 +23,11 @@ export interface PduOutcome {
   readonly reason?: string;
   /** `true` when the event was already stored (re-delivery): `status` is the stored one. */
   readonly duplicate?: boolean;
+  /**
+   * `true` when the event was stored as an outlier (known without its state) and this delivery
+   * gave it its state and `status` and added it to the room's timeline ("de-outliered").
+   */
+  readonly promoted?: boolean;
   /** `true` when the content hash did not match and the event was redacted before storing. */
   readonly redactedOnReceipt?: boolean;
 }

@@ -44,6 +44,11 @@ function hex(n: number, width: number): string {
   return n.toString(16).padStart(width, '0');
 }
 
+/** Key of a room_stream entry: room ID, NUL, 12-digit hex stream position. */
+function streamKey(roomId: RoomId, stream: number): string {
+  return `${roomId}\x00${hex(stream, 12)}`;
+}
+
 interface EncodedEvent {
   r: string;
   j: PduJson;
@@ -178,9 +183,11 @@ export class LevelRoomStore extends AbstractRoomStore {
   protected override async _write(batch: StoreWriteBatch): Promise<void> {
     const t = this.#t;
     const ops: BatchOp[] = [];
+    // Promoted outliers: their old stream entry goes in the same batch as the new one.
+    for (const old of batch.replaced) ops.push({ type: 'del', sublevel: t.roomStream, key: streamKey(old.roomId, old.stream) });
     for (const e of batch.events) {
       ops.push({ type: 'put', sublevel: t.events, key: e.eventId, value: encodeEvent(e) });
-      ops.push({ type: 'put', sublevel: t.roomStream, key: `${e.roomId}\x00${hex(e.stream, 12)}`, value: e.eventId });
+      ops.push({ type: 'put', sublevel: t.roomStream, key: streamKey(e.roomId, e.stream), value: e.eventId });
     }
     for (const l of batch.layers) ops.push({ type: 'put', sublevel: t.layers, key: hex(l.id, 8), value: encodeLayer(l) });
     for (const r of batch.rooms) ops.push({ type: 'put', sublevel: t.rooms, key: r.roomId, value: JSON.stringify(r) });
@@ -215,7 +222,7 @@ export class LevelRoomStore extends AbstractRoomStore {
 
   protected override async _timeline(roomId: RoomId, range: TimelineRange): Promise<readonly StoredEvent[]> {
     const lo = `${roomId}\x00`;
-    const at = `${roomId}\x00${hex(range.from, 12)}`;
+    const at = streamKey(roomId, range.from);
     const opts = range.reverse ? { gt: lo, lte: at, reverse: true, limit: range.limit } : { gte: at, lt: `${roomId}\x01`, limit: range.limit };
     const ids = await this.#t.roomStream.values(opts).all();
     const events = await this.getEvents(ids);

@@ -18,7 +18,8 @@ export class MemoryRoomStore extends AbstractRoomStore {
   readonly #events = new Map<EventId, StoredEvent>();
   readonly #layers = new Map<SnapshotId, SnapshotLayer>();
   readonly #rooms = new Map<RoomId, RoomInfo>();
-  readonly #streams = new Map<RoomId, EventId[]>();
+  /** Per room: event IDs by stream position - 1 (`undefined` where a promoted outlier was). */
+  readonly #streams = new Map<RoomId, (EventId | undefined)[]>();
   readonly #keys = new Map<string, Map<string, ServerKeyRecord>>();
   readonly #parked = new Map<RoomId, Map<EventId, ParkedEvent>>();
   #nextSnapshotId = 1;
@@ -40,6 +41,10 @@ export class MemoryRoomStore extends AbstractRoomStore {
 
   protected override async _write(batch: StoreWriteBatch): Promise<void> {
     // Everything was validated by the caller; the mutations below cannot throw.
+    for (const old of batch.replaced) {
+      const s = this.#streams.get(old.roomId);
+      if (s !== undefined && s[old.stream - 1] === old.eventId) s[old.stream - 1] = undefined;
+    }
     for (const e of batch.events) {
       this.#events.set(e.eventId, e);
       let s = this.#streams.get(e.roomId);
@@ -76,7 +81,8 @@ export class MemoryRoomStore extends AbstractRoomStore {
     const out: StoredEvent[] = [];
     const step = range.reverse ? -1 : 1;
     for (let i = range.from - 1; i >= 0 && i < s.length && out.length < range.limit; i += step) {
-      const e = this.#events.get(s[i]!);
+      const id = s[i];
+      const e = id === undefined ? undefined : this.#events.get(id);
       if (e !== undefined) out.push(e);
     }
     return out;

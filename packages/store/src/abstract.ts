@@ -43,8 +43,15 @@ import {
 
 /** Everything one commit writes; a backend applies it atomically in `_write`. */
 export interface StoreWriteBatch {
-  /** New event records (exactly one for a commit). */
+  /** New event records (exactly one for a commit). A record may replace a stored one (see `replaced`). */
   readonly events: readonly StoredEvent[];
+  /**
+   * The previous records of events in `events` that this batch replaces: outliers promoted by the
+   * commit (see {@link CommitResult.promoted}). The backend must drop their old room stream entry
+   * (`replaced[i].stream`) in the same atomic write, so the event appears once in the timeline, at
+   * its new position. Empty for an ordinary commit.
+   */
+  readonly replaced: readonly StoredEvent[];
   /** New snapshot layers. */
   readonly layers: readonly SnapshotLayer[];
   /** Room records to put (complete records, replacing the stored ones). */
@@ -230,12 +237,14 @@ export abstract class AbstractRoomStore implements RoomStore {
     const ev = ne.event;
     if (!isNonEmptyString(ev.eventId)) throw invalid('event.eventId must be a non-empty string');
 
-    // Re-delivery: a known event makes the whole commit a no-op.
+    // Re-delivery: a known event makes the whole commit a no-op — except that a stored outlier
+    // (not rejected) is promoted by a commit giving it a real status (see CommitResult).
     const existing = await this.getEvent(ev.eventId);
-    if (existing !== undefined) {
+    const promoting = existing !== undefined && isPromotable(existing) && ne.status !== 'outlier';
+    if (existing !== undefined && !promoting) {
       const room = await this.getRoom(existing.roomId);
       if (room === undefined) throw new StoreError('STORE_CORRUPT', `room ${existing.roomId} of event ${existing.eventId} is missing`);
-      return { duplicate: true, event: existing, snapshots: new Map(), room };
+      return { duplicate: true, promoted: false, event: existing, snapshots: new Map(), room };
     }
 
     if (!STATUSES.has(ne.status)) throw invalid(`unknown status ${String(ne.status)}`);
@@ -245,6 +254,12 @@ export abstract class AbstractRoomStore implements RoomStore {
     if (typeof ev.type !== 'string' || (ev.stateKey !== undefined && typeof ev.stateKey !== 'string')) throw invalid('event type/stateKey malformed');
     if (typeof ev.depth !== 'number' || !Array.isArray(ev.prevEvents) || !Array.isArray(ev.authEvents) || ev.json === null || typeof ev.json !== 'object') {
       throw invalid('event depth/prevEvents/authEvents/json malformed');
+    }
+    if (promoting) {
+      // An event ID names one event: the promoted record keeps its room and auth events (cached
+      // auth chains of it and of its descendants stay valid).
+      if (c.roomId !== existing.roomId) throw invalid(`event ${ev.eventId} is stored as an outlier of room ${existing.roomId}, not ${c.roomId}`);
+      if (!sameIds(ev.authEvents, existing.authEvents)) throw invalid(`event ${ev.eventId}: auth events differ from the stored outlier's`);
     }
 
     let room = await this.getRoom(c.roomId);
@@ -324,7 +339,7 @@ export abstract class AbstractRoomStore implements RoomStore {
     const newRoom: RoomInfo = Object.freeze({ ...room, currentState, forwardExtremities, lastStream: stream });
     const layers = [...pending.values()];
     try {
-      await this._write({ events: [record], layers, rooms: [newRoom], nextSnapshotId: next });
+      await this._write({ events: [record], replaced: promoting ? [existing] : [], layers, rooms: [newRoom], nextSnapshotId: next });
     } catch (e) {
       throw e instanceof StoreError ? e : new StoreError('STORE_IO', `write failed: ${(e as Error).message}`, { cause: e });
     }
@@ -334,7 +349,7 @@ export abstract class AbstractRoomStore implements RoomStore {
     this.#absent.delete(record.eventId);
     for (const l of layers) this.#layers.set(l.id, l);
     this.#rooms.set(newRoom.roomId, newRoom);
-    return { duplicate: false, event: record, snapshots: refs, room: newRoom };
+    return { duplicate: false, promoted: promoting, event: record, snapshots: refs, room: newRoom };
   }
 
   // ---------------------------------------------------------------- events
@@ -614,6 +629,15 @@ export abstract class AbstractRoomStore implements RoomStore {
     this.#assertOpen();
     return this._stats();
   }
+}
+
+/** A stored record a commit may replace: an outlier that was not rejected. */
+function isPromotable(e: StoredEvent): boolean {
+  return e.status === 'outlier' && e.rejection === undefined;
+}
+
+function sameIds(a: readonly EventId[], b: readonly EventId[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function readChanges(changes: unknown, ref: string): { set: Map<StateKey, EventId>; removed: Set<StateKey> } {

@@ -225,6 +225,134 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       });
     });
 
+    it('promotes a stored outlier: a real commit with a new status, state and stream position', async () => {
+      await withStore(async (store) => {
+        const s1 = await createRoom(store);
+        const member = k('m.room.member', '@bob:example.org');
+        await store.commit({ roomId: ROOM, event: { event: fakeEvent('$m1', { prev: [CREATE], auth: [CREATE], depth: 2 }), status: 'accepted', stateBefore: s1 }, forwardExtremities: ['$m1'] });
+        const oEvent = fakeEvent('$o', { type: 'm.room.member', stateKey: '@bob:example.org', prev: ['$m1'], auth: [CREATE], depth: 3 });
+        const asOutlier = await store.commit({ roomId: ROOM, event: { event: oEvent, status: 'outlier' } });
+        assert.equal(asOutlier.promoted, false);
+        assert.equal(asOutlier.event.stream, 3);
+        await store.commit({ roomId: ROOM, event: { event: fakeEvent('$x', { prev: ['$m1'], auth: [CREATE], depth: 3 }), status: 'accepted', stateBefore: s1 }, forwardExtremities: ['$x'] });
+        await store.commit({ roomId: ROOM, event: { event: fakeEvent('$child', { type: 'm.room.member', stateKey: '@c:example.org', auth: [CREATE, '$o'], depth: 4 }), status: 'outlier' } });
+        // Auth chains computed (and cached) while $o is an outlier.
+        assert.deepEqual([...(await store.getAuthChain(['$o']))], [CREATE]);
+        assert.deepEqual([...(await store.getAuthChain(['$child']))].sort(), [CREATE, '$o'].sort());
+        // Committing a stored outlier again as an outlier stays a duplicate no-op.
+        const again = await store.commit({ roomId: ROOM, event: { event: oEvent, status: 'outlier' } });
+        assert.equal(again.duplicate, true);
+        assert.equal(again.promoted, false);
+        assert.deepEqual(again.event, asOutlier.event);
+        const statsBefore = await store.stats();
+
+        const r = await store.commit({
+          roomId: ROOM,
+          event: { event: oEvent, status: 'accepted', stateBefore: s1 },
+          snapshots: [{ ref: 'after', parent: s1, changes: { set: [[member, '$o']] } }],
+          forwardExtremities: ['$x', '$o'],
+          currentState: { ref: 'after' },
+        });
+        assert.equal(r.duplicate, false);
+        assert.equal(r.promoted, true);
+        assert.equal(r.event.status, 'accepted');
+        assert.equal(r.event.stream, 6);
+        assert.equal(r.event.stateBefore, s1);
+        assert.equal(r.event.rejection, undefined);
+        const after = r.snapshots.get('after')!;
+        assert.equal(r.room.lastStream, 6);
+        assert.equal(r.room.currentState, after);
+        assert.deepEqual([...r.room.forwardExtremities].sort(), ['$o', '$x']);
+        assert.deepEqual(await store.getRoom(ROOM), r.room);
+        assert.deepEqual(await store.getEvent('$o'), r.event);
+        assert.equal(await store.getStatus('$o'), 'accepted');
+        assert.deepEqual(await store.getStateEntries(after, [member]), ['$o']);
+        // The event is listed once, at its new position; its old position is empty.
+        const tl = await store.timeline(ROOM, { limit: 100 });
+        assert.deepEqual(tl.map((e) => [e.eventId, e.stream]), [[CREATE, 1], ['$m1', 2], ['$x', 4], ['$child', 5], ['$o', 6]]);
+        assert.deepEqual((await store.timeline(ROOM, { direction: 'backwards', limit: 3 })).map((e) => e.eventId), ['$o', '$child', '$x']);
+        assert.deepEqual((await store.timeline(ROOM, { from: 3, limit: 1 })).map((e) => e.eventId), ['$x']);
+        assert.deepEqual((await store.timeline(ROOM, { from: 3, limit: 2, direction: 'backwards' })).map((e) => e.eventId), ['$m1', CREATE]);
+        assert.deepEqual((await store.timeline(ROOM, { statuses: ['outlier'] })).map((e) => e.eventId), ['$child']);
+        // Auth chains are unchanged (the same event ID has the same auth events).
+        assert.deepEqual([...(await store.getAuthChain(['$o']))], [CREATE]);
+        assert.deepEqual([...(await store.getAuthChain(['$child']))].sort(), [CREATE, '$o'].sort());
+        // No new event record: the stored one was replaced.
+        assert.equal((await store.stats()).events, statsBefore.events);
+
+        // Promotion happens once: later commits of it (any status) are duplicates.
+        for (const status of ['rejected', 'accepted', 'outlier'] as const) {
+          const dup = await store.commit({ roomId: ROOM, event: { event: oEvent, status, ...(status === 'outlier' ? {} : { stateBefore: s1 }) }, forwardExtremities: [CREATE] });
+          assert.equal(dup.duplicate, true);
+          assert.equal(dup.promoted, false);
+          assert.deepEqual(dup.event, r.event);
+        }
+        assert.deepEqual(await store.getRoom(ROOM), r.room);
+        // Concurrent promotions of one outlier: exactly one wins, the others are duplicates.
+        const results = await Promise.all(['rejected', 'soft-failed', 'accepted'].map((status) =>
+          store.commit({ roomId: ROOM, event: { event: fakeEvent('$child', { type: 'm.room.member', stateKey: '@c:example.org', auth: [CREATE, '$o'], depth: 4 }), status: status as EventStatus, stateBefore: after, ...(status === 'accepted' ? {} : { rejection: { rule: 'r' } }) } })));
+        assert.deepEqual(results.map((x) => x.promoted), [true, false, false]);
+        assert.equal(results[0]!.event.status, 'rejected');
+        assert.deepEqual(results[0]!.event.rejection, { rule: 'r' });
+        assert.equal(results[0]!.event.stream, 7);
+        assert.deepEqual(results.map((x) => x.event), [results[0]!.event, results[0]!.event, results[0]!.event]);
+        assert.deepEqual((await store.timeline(ROOM, { limit: 100 })).map((e) => e.eventId), [CREATE, '$m1', '$x', '$o', '$child']);
+        assert.equal((await store.getRoom(ROOM))!.lastStream, 7);
+      });
+    });
+
+    it('a rejected outlier is never promoted', async () => {
+      await withStore(async (store) => {
+        const s1 = await createRoom(store);
+        const ev = fakeEvent('$bad', { prev: [CREATE], auth: [CREATE], depth: 2 });
+        const first = await store.commit({ roomId: ROOM, event: { event: ev, status: 'outlier', rejection: { rule: 'auth.x', reason: 'no' } } });
+        const room = await store.getRoom(ROOM);
+        const r = await store.commit({ roomId: ROOM, event: { event: ev, status: 'accepted', stateBefore: s1 }, forwardExtremities: ['$bad'] });
+        assert.equal(r.duplicate, true);
+        assert.equal(r.promoted, false);
+        assert.deepEqual(r.event, first.event);
+        assert.equal(await store.getStatus('$bad'), 'outlier');
+        assert.deepEqual(await store.getRoom(ROOM), room);
+      });
+    });
+
+    it('a failing promotion leaves no trace', async () => {
+      await withStore(async (store) => {
+        const s1 = await createRoom(store);
+        await createRoom(store, '!other:example.org', '$create2');
+        const ev = fakeEvent('$o', { type: 'm.room.topic', stateKey: '', prev: [CREATE], auth: [CREATE], depth: 2 });
+        const outlier = (await store.commit({ roomId: ROOM, event: { event: ev, status: 'outlier' } })).event;
+        const statsBefore = await store.stats();
+        const roomBefore = await store.getRoom(ROOM);
+        const otherBefore = await store.getRoom('!other:example.org');
+        const base: RoomCommit = {
+          roomId: ROOM,
+          event: { event: ev, status: 'accepted', stateBefore: s1 },
+          snapshots: [{ ref: 'after', parent: s1, changes: { set: [[k('m.room.topic', ''), '$o']] } }],
+          forwardExtremities: ['$o'],
+          currentState: { ref: 'after' },
+        };
+        await rejectsWith(store.commit({ ...base, currentState: 987654 }), 'STORE_UNKNOWN_SNAPSHOT');
+        await rejectsWith(store.commit({ ...base, forwardExtremities: ['$o', '$unknown'] }), 'STORE_INVALID_COMMIT');
+        await rejectsWith(store.commit({ ...base, event: { event: ev, status: 'accepted' } }), 'STORE_INVALID_COMMIT');
+        await rejectsWith(store.commit({ ...base, event: { event: ev, status: 'bogus' as EventStatus, stateBefore: s1 } }), 'STORE_INVALID_COMMIT');
+        await rejectsWith(store.commit({ ...base, createRoom: { roomVersion: '12', createEventId: '$o' } }), 'STORE_ROOM_EXISTS');
+        await rejectsWith(store.commit({ ...base, roomId: '!other:example.org', snapshots: [], currentState: undefined, forwardExtremities: undefined }), 'STORE_INVALID_COMMIT');
+        await rejectsWith(store.commit({ ...base, event: { event: fakeEvent('$o', { type: 'm.room.topic', stateKey: '', prev: [CREATE], auth: [CREATE, '$x'], depth: 2 }), status: 'accepted', stateBefore: s1 } }), 'STORE_INVALID_COMMIT');
+        assert.deepEqual(await store.getEvent('$o'), outlier);
+        assert.deepEqual(await store.stats(), statsBefore);
+        assert.deepEqual(await store.getRoom(ROOM), roomBefore);
+        assert.deepEqual(await store.getRoom('!other:example.org'), otherBefore);
+        assert.deepEqual((await store.timeline(ROOM)).map((e) => [e.eventId, e.status, e.stream]), [[CREATE, 'accepted', 1], ['$o', 'outlier', 2]]);
+        // It can still be promoted.
+        const ok = await store.commit(base);
+        assert.equal(ok.promoted, true);
+        assert.equal(ok.event.stream, 3);
+        assert.deepEqual(Object.fromEntries(await store.loadState(ok.snapshots.get('after')!)), { [k('m.room.create', '')]: CREATE, [k('m.room.topic', '')]: '$o' });
+        assert.deepEqual((await store.timeline(ROOM)).map((e) => [e.eventId, e.status, e.stream]), [[CREATE, 'accepted', 1], ['$o', 'accepted', 3]]);
+      });
+    });
+
     it('validates commits; a failing commit leaves no trace', async () => {
       await withStore(async (store) => {
         const s1 = await createRoom(store);
@@ -455,6 +583,38 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     });
 
     if (reopen !== undefined) {
+      it('a promotion persists across close and reopen (one timeline entry, at the new position)', async () => {
+        let store = await factory();
+        await store.open();
+        const s1 = await createRoom(store);
+        const ev = fakeEvent('$o', { type: 'm.room.name', stateKey: '', prev: [CREATE], auth: [CREATE], depth: 2 });
+        await store.commit({ roomId: ROOM, event: { event: ev, status: 'outlier' } });
+        await store.commit({ roomId: ROOM, event: { event: fakeEvent('$m', { prev: [CREATE], auth: [CREATE], depth: 2 }), status: 'accepted', stateBefore: s1 }, forwardExtremities: ['$m'] });
+        const r = await store.commit({
+          roomId: ROOM,
+          event: { event: ev, status: 'soft-failed', rejection: { rule: 'soft' }, stateBefore: s1 },
+          snapshots: [{ ref: 'after', parent: s1, changes: { set: [[k('m.room.name', ''), '$o']] } }],
+        });
+        assert.equal(r.promoted, true);
+        await store.close();
+        store = await reopen(store);
+        await store.open();
+        try {
+          assert.deepEqual(await store.getEvent('$o'), r.event);
+          assert.deepEqual(await store.getRoom(ROOM), r.room);
+          assert.deepEqual((await store.timeline(ROOM)).map((e) => [e.eventId, e.status, e.stream]), [[CREATE, 'accepted', 1], ['$m', 'accepted', 3], ['$o', 'soft-failed', 4]]);
+          assert.deepEqual((await store.timeline(ROOM, { direction: 'backwards' })).map((e) => e.eventId), ['$o', '$m', CREATE]);
+          assert.deepEqual(await store.getAuthChain(['$o']), new Set([CREATE]));
+          const dup = await store.commit({ roomId: ROOM, event: { event: ev, status: 'accepted', stateBefore: s1 } });
+          assert.equal(dup.duplicate, true);
+          const next = await store.commit({ roomId: ROOM, event: { event: fakeEvent('$n', { prev: ['$m'], depth: 3 }), status: 'accepted', stateBefore: s1 } });
+          assert.equal(next.event.stream, 5);
+          assert.deepEqual((await store.timeline(ROOM)).map((e) => e.eventId), [CREATE, '$m', '$o', '$n']);
+        } finally {
+          await store.close();
+        }
+      });
+
       it('persists everything across close and reopen; counters continue', async () => {
         let store = await factory();
         await store.open();

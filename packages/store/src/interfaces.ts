@@ -60,7 +60,11 @@ export interface StoredEvent {
   readonly status: EventStatus;
   /** Present when the commit gave one (normally for `rejected` / `soft-failed`). */
   readonly rejection?: EventRejection;
-  /** Per-room stream ordering: 1, 2, 3, … in commit order (every status, outliers included). */
+  /**
+   * Per-room stream ordering: 1, 2, 3, … in commit order (every status, outliers included). A
+   * promoted outlier (see {@link CommitResult.promoted}) moves to the stream position of the
+   * promoting commit; its old position is left empty (positions are never reused).
+   */
   readonly stream: number;
   /** The snapshot of the state before this event; `undefined` exactly for outliers. */
   readonly stateBefore: SnapshotId | undefined;
@@ -139,10 +143,23 @@ export interface RoomCommit {
  *
  * Re-delivery: if `event.event.eventId` is already stored, the commit is a no-op (nothing in it is
  * validated or applied) and the result has `duplicate: true` and the stored record.
+ *
+ * Promotion ("de-outliering", as Synapse does when an event known only as an outlier later arrives
+ * with its prev events known): if the event is stored with status `'outlier'` and no `rejection`,
+ * and the commit gives it another status (`accepted`, `rejected`, `soft-failed`), the commit is not
+ * a duplicate but a real commit, validated and applied atomically like any other: the stored record
+ * is replaced (new status, rejection, `stateBefore`, JSON), the event gets a new stream position
+ * (`lastStream + 1`; its old position disappears from the timeline, so it is listed once), and the
+ * commit's snapshots, forward extremities and current state are applied. The result has
+ * `promoted: true`. The commit must name the outlier's room and the same `auth_events`
+ * (`STORE_INVALID_COMMIT` otherwise). Committing a stored outlier again as `'outlier'`, or any
+ * commit for a rejected outlier or an event with another status, stays a duplicate no-op.
  */
 export interface CommitResult {
   /** `true` when the event was already stored and nothing was written. */
   readonly duplicate: boolean;
+  /** `true` when the commit promoted a stored (non-rejected) outlier; `duplicate` is then `false`. */
+  readonly promoted: boolean;
   /** The stored event record (the new one, or the existing one for duplicates). */
   readonly event: StoredEvent;
   /** IDs assigned to the commit's new snapshots, by `ref` (empty for duplicates). */
@@ -249,8 +266,8 @@ export interface RoomStore {
   /**
    * Writes one event and everything it changes atomically. Validates first (`STORE_INVALID_COMMIT`,
    * `STORE_UNKNOWN_ROOM`, `STORE_ROOM_EXISTS`, `STORE_UNKNOWN_SNAPSHOT`); on any error the store is
-   * unchanged. Commits are serialised by the store. Idempotent for a known event ID (see
-   * {@link CommitResult}).
+   * unchanged. Commits are serialised by the store. Idempotent for a known event ID, except that
+   * a stored outlier can be promoted once to a real status (see {@link CommitResult}).
    */
   commit(commit: RoomCommit): Promise<CommitResult>;
 
