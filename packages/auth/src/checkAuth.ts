@@ -505,6 +505,29 @@ export function checkStateDependentAuth(
   }
 }
 
+/**
+ * {@link powerLevelsOf}, memoised per (power levels event, create event, rules). Events are
+ * immutable views, so the parsed answers never go stale; state resolution checks thousands of
+ * events against the same few power levels events.
+ */
+const plMemo = new WeakMap<RoomEvent, WeakMap<RoomEvent, WeakMap<RoomVersionRules, PowerLevels>>>();
+const noPlMemo = new WeakMap<RoomEvent, WeakMap<RoomVersionRules, PowerLevels>>();
+function cachedPowerLevels(pl: RoomEvent | undefined, create: RoomEvent, rules: RoomVersionRules): PowerLevels {
+  let byRules: WeakMap<RoomVersionRules, PowerLevels> | undefined;
+  if (pl === undefined) {
+    byRules = noPlMemo.get(create);
+    if (byRules === undefined) noPlMemo.set(create, (byRules = new WeakMap()));
+  } else {
+    let byCreate = plMemo.get(pl);
+    if (byCreate === undefined) plMemo.set(pl, (byCreate = new WeakMap()));
+    byRules = byCreate.get(create);
+    if (byRules === undefined) byCreate.set(create, (byRules = new WeakMap()));
+  }
+  let pls = byRules.get(rules);
+  if (pls === undefined) byRules.set(rules, (pls = powerLevelsOf(pl, create, rules)));
+  return pls;
+}
+
 function stateDependent(event: RoomEvent, authState: StateLookup<RoomEvent>, rules: RoomVersionRules, options: AuthOptions | undefined): AuthResult {
   if (event.type === 'm.room.create') return ALLOW;
   const a = rules.authorization;
@@ -529,7 +552,7 @@ function stateDependent(event: RoomEvent, authState: StateLookup<RoomEvent>, rul
     return ALLOW;
   }
 
-  const pls = powerLevelsOf(authState.get('m.room.power_levels', ''), create, rules);
+  const pls = cachedPowerLevels(authState.get('m.room.power_levels', ''), create, rules);
 
   // F6
   if (event.type === 'm.room.member') return checkMember(event, authState, rules, create, pls, options);

@@ -122,7 +122,9 @@ export function resolveStateDeltaSync(
 ): StateDelta {
   const rules = rulesOf(roomVersion);
   if (stateSets.length <= 1) return { changes: new Map() }; // G3
-  const input = inputOf(rules, stateSets, options, options.isRejected, options.authChains);
+  const base = inputOf(rules, stateSets, options, options.isRejected, options.authChains);
+  // A Map holds every event already: the engine reads it in place instead of loading.
+  const input: EngineInput = typeof lookup === 'function' ? base : { ...base, direct: lookup };
   return runSync(engineFor(rules)(input), input.cache, lookupFn(lookup));
 }
 

@@ -66,6 +66,11 @@ export interface EngineInput {
   readonly provider: AuthChainProvider | undefined;
   readonly check: AuthChecker;
   readonly tickEvery: number;
+  /**
+   * Sync entry points given a `Map`: every event, read in place (nothing is loaded or copied into
+   * `cache.events`; IDs it lacks are missing).
+   */
+  readonly direct?: ReadonlyMap<string, RoomEvent> | undefined;
 }
 
 
@@ -80,15 +85,24 @@ function keyOfEvent(e: RoomEvent): string {
   return k;
 }
 
-/** Memoised auth-relevant keys per event. */
-const authKeyMemo = new WeakMap<RoomEvent, string[]>();
-function authKeysOf(e: RoomEvent, rules: RoomVersionRules): string[] {
-  let ks = authKeyMemo.get(e);
-  if (ks === undefined) {
-    ks = authEventTypes(e, rules).map(([t, sk]) => stateKeyOf(t, sk));
-    authKeyMemo.set(e, ks);
-  }
+/** Auth-relevant keys of an event; `shared[i]`: key i has an empty state key (create, PL, JR). */
+interface AuthKeys {
+  readonly keys: readonly string[];
+  readonly shared: readonly boolean[];
+}
+
+/** Memoised auth-relevant keys per event (per rules object: the selection depends on it). */
+const authKeyMemo = new WeakMap<RoomEvent, { rules: RoomVersionRules; ks: AuthKeys }>();
+function authKeysFull(e: RoomEvent, rules: RoomVersionRules): AuthKeys {
+  const m = authKeyMemo.get(e);
+  if (m !== undefined && m.rules === rules) return m.ks;
+  const types = authEventTypes(e, rules);
+  const ks: AuthKeys = { keys: types.map(([t, sk]) => stateKeyOf(t, sk)), shared: types.map(([, sk]) => sk === '') };
+  authKeyMemo.set(e, { rules, ks });
   return ks;
+}
+function authKeysOf(e: RoomEvent, rules: RoomVersionRules): readonly string[] {
+  return authKeysFull(e, rules).keys;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -109,6 +123,22 @@ function splitKeys(stateSets: readonly ReadonlyMap<string, string>[], keys: Iter
   const conflicted = new Map<string, string[]>();
   const extra = new Map<string, string>();
   const first = stateSets[0] as ReadonlyMap<string, string>;
+  if (stateSets.length === 2) {
+    // Two sets (the common case): the same outcome with two lookups per key and no temporaries.
+    const second = stateSets[1] as ReadonlyMap<string, string>;
+    for (const key of keys) {
+      const a = first.get(key);
+      const b = second.get(key);
+      if (a === b) continue;
+      if (a === undefined || b === undefined) {
+        if (missingIsConflict) conflicted.set(key, [(a ?? b) as string]);
+        else if (a === undefined) extra.set(key, b as string);
+      } else {
+        conflicted.set(key, compareCodePoints(a, b) < 0 ? [a, b] : [b, a]);
+      }
+    }
+    return { conflicted, extraUnconflicted: extra };
+  }
   for (const key of keys) {
     if (conflicted.has(key)) continue;
     let value: string | undefined;
@@ -154,6 +184,30 @@ export function splitStateSets(
   const conflicted = new Map<string, string[]>();
   const extra = new Map<string, string>();
   const candidates: string[] = [];
+  if (stateSets.length === 2) {
+    // Sets forked from one base share its insertion order: walk both in step and hash only from
+    // the first place where they stop lining up.
+    const second = stateSets[1] as ReadonlyMap<string, string>;
+    const it = second.entries();
+    let aligned = true;
+    let breakKey: string | undefined; // `second`'s entry where the walk stopped lining up
+    for (const [k, v] of first) {
+      if (aligned) {
+        const r = it.next();
+        if (r.done !== true && r.value[0] === k) {
+          if (r.value[1] !== v) candidates.push(k);
+          continue;
+        }
+        aligned = false;
+        if (r.done !== true) breakKey = r.value[0];
+      }
+      if (second.get(k) !== v) candidates.push(k);
+    }
+    // `second`'s entries before the break are keys of `first`; only its tail can hold other keys.
+    if (breakKey !== undefined && !first.has(breakKey)) candidates.push(breakKey);
+    for (let r = it.next(); r.done !== true; r = it.next()) if (aligned || !first.has(r.value[0])) candidates.push(r.value[0]);
+    return splitKeys(stateSets, candidates, missingIsConflict);
+  }
   for (const [k, v] of first) {
     let same = true;
     for (let i = 1; i < stateSets.length; i++) {
@@ -173,29 +227,59 @@ export function splitStateSets(
 // ---------------------------------------------------------------------------------------------
 // Helpers over the in-memory event map
 
+/** Read access to the events the engine knows (a `Map`, or a view over the caller's map). */
+export interface EventReader {
+  get(id: string): RoomEvent | undefined;
+  has(id: string): boolean;
+}
+
+/**
+ * A view of a caller's `Map` of every event (sync entry points): an entry counts only when its
+ * event has that ID, as a loaded event must. Reading it directly spares copying each event into
+ * the cache and every load request.
+ */
+class CheckedMapReader implements EventReader {
+  constructor(readonly map: ReadonlyMap<string, RoomEvent>) {}
+  get(id: string): RoomEvent | undefined {
+    const e = this.map.get(id);
+    return e !== undefined && e.eventId === id ? e : undefined;
+  }
+  has(id: string): boolean {
+    return this.get(id) !== undefined;
+  }
+}
+
 /** Internal engine state over the shared event map. */
 export class Engine {
-  readonly events: Map<string, RoomEvent>;
+  readonly events: EventReader;
   readonly missing: Set<string>;
   readonly lookup: (id: string) => RoomEvent | undefined;
+  /** Every event is already at hand (`input.direct`): load requests are no-ops. */
+  readonly direct: boolean;
   #ticks = 0;
   constructor(readonly input: EngineInput) {
-    this.events = input.cache.events;
+    const events: EventReader = input.direct !== undefined ? new CheckedMapReader(input.direct) : input.cache.events;
+    this.events = events;
+    this.direct = input.direct !== undefined;
     this.missing = input.cache.missing;
-    const events = this.events;
     this.lookup = (id) => events.get(id);
   }
 
-  /** Yields a tick every `tickEvery` calls. */
-  *tick(): Generator<EngineStep, void, void> {
+  /**
+   * Counts one unit of work; `true` every `tickEvery` calls (the caller then yields `null`, a point
+   * where the async driver may yield to the event loop). Cheaper than a `yield*` per unit.
+   */
+  due(): boolean {
     if (++this.#ticks >= this.input.tickEvery) {
       this.#ticks = 0;
-      yield null;
+      return true;
     }
+    return false;
   }
 
   /** Requests the IDs among `ids` that are neither loaded nor known missing. */
   *load(ids: Iterable<string>): Generator<EngineStep, void, void> {
+    if (this.direct) return;
     const want: string[] = [];
     const seen = new Set<string>();
     for (const id of ids) {
@@ -211,6 +295,7 @@ export class Engine {
 
   /** Loads `roots` and their whole auth chains, one frontier per request. */
   *loadClosure(roots: Iterable<string>): Generator<EngineStep, void, void> {
+    if (this.direct) return;
     const visited = new Set<string>();
     let frontier = [...roots];
     while (frontier.length > 0) {
@@ -224,7 +309,7 @@ export class Engine {
         for (const a of e.authEvents) if (!visited.has(a)) next.push(a);
       }
       frontier = next;
-      yield* this.tick();
+      if (this.due()) yield null;
     }
   }
 
@@ -239,64 +324,107 @@ export class Engine {
   }
 }
 
-/** Iterative auth checks (checklist G16) over the in-memory event map. */
+/** Replaces the entry of `auth` with `x`'s (type, state key), or appends `x`. */
+function putAuth(auth: RoomEvent[], x: RoomEvent): void {
+  for (let i = 0; i < auth.length; i++) {
+    const y = auth[i] as RoomEvent;
+    if (y.type === x.type && y.stateKey === x.stateKey) {
+      auth[i] = x;
+      return;
+    }
+  }
+  auth.push(x);
+}
+
+/** A {@link StateLookup} over a small array of auth events (rebuilt per checked event). */
+class AuthArrayLookup implements StateLookup<RoomEvent> {
+  constructor(readonly auth: readonly RoomEvent[]) {}
+  get(type: string, stateKey: string): RoomEvent | undefined {
+    const auth = this.auth;
+    for (let i = 0; i < auth.length; i++) {
+      const x = auth[i] as RoomEvent;
+      if (x.type === type && x.stateKey === stateKey) return x;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Iterative auth checks (checklist G16) over the in-memory event map. `sortedEvents`, when given,
+ * holds the event of each ID of `sorted` (or `undefined`), sparing a lookup per event.
+ */
 export function* iterativeAuthChecksGen(
   eng: Engine,
   sorted: readonly string[],
   get: (key: string) => string | undefined,
   set: (key: string, id: string) => void,
+  sortedEvents?: readonly (RoomEvent | undefined)[],
 ): Generator<EngineStep, void, void> {
   const { rules, isRejected, check } = eng.input;
-  for (const id of sorted) {
-    yield* eng.tick();
-    const event = eng.events.get(id);
+  const events = eng.events;
+  const roomIdCreate = rules.authorization.roomIdFromCreateEvent;
+  // Usable auth events by ID (null: missing, rejected or not a state event). Events cite the same
+  // few auth events (create, power levels, join rules), so this small map stays hot.
+  const authById = new Map<string, RoomEvent | null>();
+  // The usable state event per shared auth-relevant key (create, PL, JR; null: none), valid until
+  // `set` writes the key — `get` changes only through `set` during this run. Per-user keys are
+  // looked up each time (most are consulted once).
+  const stateEvent = new Map<string, RoomEvent | null>();
+  const stateEventOf = (key: string): RoomEvent | null => {
+    const sid = get(key);
+    const e = sid === undefined ? undefined : events.get(sid);
+    return e !== undefined && !isRejected(sid as string) && keyOfEvent(e) === key ? e : null;
+  };
+  for (let n = 0; n < sorted.length; n++) {
+    if (eng.due()) yield null;
+    const id = sorted[n] as string;
+    const event = sortedEvents !== undefined ? sortedEvents[n] : events.get(id);
     if (event === undefined || event.stateKey === undefined) continue;
     // Rejected events never enter state (G2; Synapse preserves the earlier rejection).
     if (isRejected(id)) continue;
     // A handful of entries: a small array beats hashing concatenated keys.
     const auth: RoomEvent[] = [];
-    const put = (x: RoomEvent): void => {
-      for (let i = 0; i < auth.length; i++) {
-        const y = auth[i] as RoomEvent;
-        if (y.type === x.type && y.stateKey === x.stateKey) {
-          auth[i] = x;
-          return;
-        }
-      }
-      auth.push(x);
-    };
     // The event's own non-rejected auth events; missing ones are skipped as Synapse does.
     for (const aid of event.authEvents) {
-      const a = eng.events.get(aid);
-      if (a !== undefined && a.stateKey !== undefined && !isRejected(aid)) put(a);
+      let a = authById.get(aid);
+      if (a === undefined) {
+        const x = events.get(aid);
+        a = x !== undefined && x.stateKey !== undefined && !isRejected(aid) ? x : null;
+        authById.set(aid, a);
+      }
+      if (a !== null) putAuth(auth, a);
     }
     // v12: the create event is implied by the room ID (checklist G22).
-    if (rules.authorization.roomIdFromCreateEvent && event.roomId !== undefined && event.roomId.startsWith('!')) {
+    if (roomIdCreate && event.roomId !== undefined && event.roomId.startsWith('!')) {
       const cid = '$' + event.roomId.slice(1);
-      const c = eng.events.get(cid);
-      if (c !== undefined && !isRejected(cid) && c.type === 'm.room.create' && c.stateKey === '') put(c);
+      const c = events.get(cid);
+      if (c !== undefined && !isRejected(cid) && c.type === 'm.room.create' && c.stateKey === '') putAuth(auth, c);
     }
     // Overlay the partially resolved state for the auth-relevant keys (Synapse's behaviour: the
     // state wins over the event's own auth events wherever it has an entry; G16 AMBIGUOUS).
-    for (const key of authKeysOf(event, rules)) {
-      const sid = get(key);
-      if (sid === undefined) continue;
-      const st = eng.events.get(sid);
-      if (st !== undefined && !isRejected(sid) && keyOfEvent(st) === key) put(st);
+    const { keys, shared } = authKeysFull(event, rules);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      let st: RoomEvent | null | undefined;
+      if (shared[i] === true) {
+        st = stateEvent.get(key);
+        if (st === undefined) stateEvent.set(key, (st = stateEventOf(key)));
+      } else {
+        st = stateEventOf(key);
+      }
+      if (st !== null) putAuth(auth, st);
     }
-    const lookup: StateLookup<RoomEvent> = {
-      get: (t, sk) => {
-        for (const x of auth) if (x.type === t && x.stateKey === sk) return x;
-        return undefined;
-      },
-    };
     let allowed = false;
     try {
-      allowed = check(event, lookup, rules);
+      allowed = check(event, new AuthArrayLookup(auth), rules);
     } catch {
       allowed = false; // hostile content must never abort resolution
     }
-    if (allowed) set(keyOfEvent(event), id);
+    if (allowed) {
+      const key = keyOfEvent(event);
+      set(key, id);
+      stateEvent.delete(key);
+    }
   }
 }
 
@@ -309,31 +437,46 @@ export function* iterativeAuthChecksGen(
  * so the difference is {e ∈ ⋃closure(Xᵢ) − ⋂closure(Xᵢ)} minus closure(U). The first part touches
  * only the conflicted events' auth chains; the second uses the provider's auth children (a
  * descendant search that stops at the first unconflicted event) or, without one, a walk of
- * closure(U), which is O(room).
+ * closure(U), which is O(room) unless every candidate is found early.
+ *
+ * IDs in `known` (the conflicted events, already in the full conflicted set the caller builds) are
+ * left out of the result, so they need no closure(U) check: the caller's union is unchanged, and
+ * the checks that remain are for the few non-conflicted events of the conflicted auth chains.
  */
 export function* authDifferenceGen(
   eng: Engine,
   perSet: readonly string[][],
   isUnconflictedEvent: (id: string, key: string) => boolean,
   iterateUnconflicted: () => Iterable<string>,
+  known: ReadonlySet<string> = new Set(),
 ): Generator<EngineStep, Set<string>, void> {
   const n = perSet.length;
   const count = new Map<string, number>();
   for (const roots of perSet) {
     const visited = new Set<string>();
-    const stack = [...roots];
+    const stack: string[] = [];
+    // Roots that are `known` are never candidates, so they need no count or visited mark: push
+    // their auth events directly (one reached again from another root is simply walked again).
+    for (const id of roots) {
+      if (known.has(id)) {
+        const e = eng.events.get(id);
+        if (e !== undefined) for (const a of e.authEvents) if (!visited.has(a)) stack.push(a);
+      } else {
+        stack.push(id);
+      }
+    }
     while (stack.length > 0) {
       const id = stack.pop() as string;
       if (visited.has(id)) continue;
       visited.add(id);
-      count.set(id, (count.get(id) ?? 0) + 1);
+      if (!known.has(id)) count.set(id, (count.get(id) ?? 0) + 1);
       const e = eng.events.get(id);
       if (e !== undefined) for (const a of e.authEvents) if (!visited.has(a)) stack.push(a);
     }
-    yield* eng.tick();
+    if (eng.due()) yield null;
   }
   const candidates = new Set<string>();
-  for (const [id, c] of count) if (c < n && eng.events.has(id)) candidates.add(id);
+  for (const [id, c] of count) if (c < n && !known.has(id) && eng.events.has(id)) candidates.add(id);
   if (candidates.size === 0) return candidates;
 
   const provider = eng.input.provider;
@@ -359,7 +502,7 @@ export function* authDifferenceGen(
       }
       if (found) candidates.delete(c);
       else for (const v of visited) noU.add(v);
-      yield* eng.tick();
+      if (eng.due()) yield null;
     }
     return candidates;
   }
@@ -382,7 +525,7 @@ export function* authDifferenceGen(
         if (e !== undefined) for (const a of e.authEvents) if (!visited.has(a)) next.push(a);
       }
       frontier = next;
-      yield* eng.tick();
+      if (eng.due()) yield null;
     }
   };
   for (const id of iterateUnconflicted()) {
@@ -560,7 +703,12 @@ function plAuthEvent(eng: Engine, e: RoomEvent): RoomEvent | undefined {
  * As in Synapse the walk starts at the event itself; for non-PL events this equals the spec's walk
  * from e₁, and PL events are always power events so never reach this step.
  */
-export function* mainlineSortGen(eng: Engine, events: readonly string[], powerLevelsId: string | undefined): Generator<EngineStep, string[], void> {
+export function* mainlineSortGen(
+  eng: Engine,
+  events: readonly string[],
+  powerLevelsId: string | undefined,
+  outEvents?: RoomEvent[],
+): Generator<EngineStep, string[], void> {
   const depth = new Map<string, number>();
   if (powerLevelsId !== undefined) {
     yield* eng.loadClosure([powerLevelsId]);
@@ -586,15 +734,19 @@ export function* mainlineSortGen(eng: Engine, events: readonly string[], powerLe
       path.push(e.eventId);
       e = plAuthEvent(eng, e);
     }
-    for (const id of path) memo.set(id, d);
+    // Only PL events are ever reached again (through plAuthEvent); the start event is memoised
+    // only when it is one, sparing a map entry per ordinary event.
+    for (let i = start.type === 'm.room.power_levels' ? 0 : 1; i < path.length; i++) memo.set(path[i] as string, d);
     return d;
   };
   const keyed = events.map((id) => {
     const e = eng.events.get(id) as RoomEvent;
-    return { id, d: depthOf(e), ts: e.originServerTs };
+    return { id, e, d: depthOf(e), ts: e.originServerTs };
   });
-  yield* eng.tick();
+  if (eng.due()) yield null;
   keyed.sort((x, y) => (x.d !== y.d ? x.d - y.d : x.ts !== y.ts ? (x.ts < y.ts ? -1 : 1) : compareCodePoints(x.id, y.id)));
+  // `outEvents` (internal): receives the event of each returned ID, in the same order.
+  if (outEvents !== undefined) for (const k of keyed) outEvents.push(k.e);
   return keyed.map((k) => k.id);
 }
 
@@ -627,42 +779,52 @@ export function* resolveV2Gen(input: EngineInput): Generator<EngineStep, StateDe
   });
   yield* eng.loadClosure(conflictedIds);
 
-  // Full conflicted set (G12, G20).
-  const full = new Set<string>();
-  for (const id of conflictedIds) if (eng.events.has(id)) full.add(id);
-  const diff = yield* authDifferenceGen(eng, perSet, isUnconflictedEvent, iterateUnconflicted);
+  // Full conflicted set (G12, G20), starting from the loaded conflicted events (usually all).
+  let full = conflictedIds;
+  for (const id of conflictedIds) {
+    if (!eng.events.has(id)) {
+      full = new Set<string>();
+      for (const x of conflictedIds) if (eng.events.has(x)) full.add(x);
+      break;
+    }
+  }
+  const subgraphRoots = rules.stateResolution.considerConflictedStateSubgraph ? [...full] : [];
+  const diff = yield* authDifferenceGen(eng, perSet, isUnconflictedEvent, iterateUnconflicted, full);
   for (const id of diff) full.add(id);
   if (rules.stateResolution.considerConflictedStateSubgraph) {
-    for (const id of conflictedStateSubgraphOf(full.size > 0 ? [...conflictedIds].filter((x) => eng.events.has(x)) : [], eng.lookup)) full.add(id);
+    for (const id of conflictedStateSubgraphOf(full.size > 0 ? subgraphRoots : [], eng.lookup)) full.add(id);
   }
 
   // Load the unconflicted events the auth checks may consult, and their auth chains (bounded by
   // the conflicted events' auth-relevant keys, not by the room).
-  const needed = new Set<string>();
-  needed.add(stateKeyOf('m.room.power_levels', ''));
-  needed.add(stateKeyOf('m.room.create', ''));
-  for (const id of full) {
-    for (const k of authKeysOf(eng.events.get(id) as RoomEvent, rules)) needed.add(k);
-  }
-  const neededIds: string[] = [];
-  if (rules.authorization.roomIdFromCreateEvent) {
-    // v12: the create event is named by the room ID, not listed in auth_events (G22).
-    const rooms = new Set<string>();
+  // (Skipped when every event is at hand: it only serves to batch loads.)
+  if (!eng.direct) {
+    const needed = new Set<string>();
+    needed.add(stateKeyOf('m.room.power_levels', ''));
+    needed.add(stateKeyOf('m.room.create', ''));
     for (const id of full) {
-      const r = (eng.events.get(id) as RoomEvent).roomId;
-      if (r !== undefined && r.startsWith('!')) rooms.add(r);
+      for (const k of authKeysOf(eng.events.get(id) as RoomEvent, rules)) needed.add(k);
     }
-    for (const r of rooms) neededIds.push('$' + r.slice(1));
+    const neededIds: string[] = [];
+    if (rules.authorization.roomIdFromCreateEvent) {
+      // v12: the create event is named by the room ID, not listed in auth_events (G22).
+      const rooms = new Set<string>();
+      for (const id of full) {
+        const r = (eng.events.get(id) as RoomEvent).roomId;
+        if (r !== undefined && r.startsWith('!')) rooms.add(r);
+      }
+      for (const r of rooms) neededIds.push('$' + r.slice(1));
+    }
+    for (const k of needed) {
+      const v = U(k);
+      if (v !== undefined) neededIds.push(v);
+    }
+    yield* eng.loadClosure(neededIds);
   }
-  for (const k of needed) {
-    const v = U(k);
-    if (v !== undefined) neededIds.push(v);
-  }
-  yield* eng.loadClosure(neededIds);
 
   // Step 1: power events and their auth ancestors in the full conflicted set, power-sorted.
   const sortedPower = powerSort(eng, full);
-  yield* eng.tick();
+  if (eng.due()) yield null;
 
   // Step 2: iterative auth checks from the unconflicted map (v2) or an empty map (v2.1, G21).
   const emptyStart = rules.stateResolution.beginIterativeAuthChecksWithEmptyState;
@@ -675,10 +837,11 @@ export function* resolveV2Gen(input: EngineInput): Generator<EngineStep, StateDe
   const inPower = new Set(sortedPower);
   const leftover: string[] = [];
   for (const id of full) if (!inPower.has(id)) leftover.push(id);
-  const sortedRest = yield* mainlineSortGen(eng, leftover, get(stateKeyOf('m.room.power_levels', '')));
+  const restEvents: RoomEvent[] = [];
+  const sortedRest = yield* mainlineSortGen(eng, leftover, get(stateKeyOf('m.room.power_levels', '')), restEvents);
 
   // Step 4: iterative auth checks on the partial state.
-  yield* iterativeAuthChecksGen(eng, sortedRest, get, set);
+  yield* iterativeAuthChecksGen(eng, sortedRest, get, set, restEvents);
 
   // Step 5: the unconflicted map wins; express the result relative to stateSets[0].
   const changes = new Map<string, string | undefined>();
@@ -795,7 +958,7 @@ export function* resolveV1Gen(input: EngineInput): Generator<EngineStep, StateDe
       if ((evs[0] as RoomEvent).type === phase) out.set(k, resolveAuthEvents(evs, authEvents));
     }
     for (const [k, e] of out) authEvents.set(k, e);
-    yield* eng.tick();
+    if (eng.due()) yield null;
   }
   for (const k of sortedKeys) if (!out.has(k)) out.set(k, resolveNormal(conflicts.get(k) as RoomEvent[], authEvents));
 

@@ -68,6 +68,41 @@ describe('splitStateSets', () => {
   it('conflictedKeys hint examines only the hinted keys', () => {
     expect([...splitStateSets([a, b], { conflictedKeys: ['k2'] }).conflicted.keys()]).toEqual(['k2']);
   });
+  it('matches a naive split for forks of one base (any insertion order, 2 or 3 sets)', () => {
+    // Naive reference: every key of every set, values compared across all sets.
+    const naive = (sets: ReadonlyMap<string, string>[], missingIsConflict: boolean) => {
+      const keys = new Set(sets.flatMap((s) => [...s.keys()]));
+      const conflicted: Array<[string, string[]]> = [];
+      const extra: Array<[string, string]> = [];
+      for (const k of keys) {
+        const vals = sets.map((s) => s.get(k));
+        const present = [...new Set(vals.filter((v): v is string => v !== undefined))].sort(compareCodePoints);
+        if (present.length > 1 || (missingIsConflict && vals.includes(undefined))) conflicted.push([k, present]);
+        else if (sets[0]?.get(k) !== present[0]) extra.push([k, present[0] as string]);
+      }
+      return { conflicted: conflicted.sort(), extra: extra.sort() };
+    };
+    const op = fc.tuple(fc.constantFrom('set', 'delete'), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 3 }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10 }), fc.array(fc.array(op, { maxLength: 8 }), { minLength: 2, maxLength: 3 }), fc.boolean(), (n, forks, shuffle) => {
+        const base = new Map(Array.from({ length: n }, (_, i) => [`k${i}`, `$${i}`] as [string, string]));
+        const sets = forks.map((ops, f) => {
+          const m = new Map(shuffle && f === 1 ? [...base].reverse() : base);
+          for (const [kind, k, v] of ops) kind === 'set' ? m.set(`k${k}`, `$${k}.${v}`) : m.delete(`k${k}`);
+          return m;
+        });
+        for (const missingIsConflict of [true, false]) {
+          const want = naive(sets, missingIsConflict);
+          for (const hint of [undefined, [...new Set(sets.flatMap((s) => [...s.keys()]))]]) {
+            const got = splitStateSets(sets, { missingIsConflict, conflictedKeys: hint });
+            expect([...got.conflicted].sort()).toEqual(want.conflicted);
+            expect([...got.extraUnconflicted].sort()).toEqual(want.extra);
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
 
 describe('power events (G9)', () => {
