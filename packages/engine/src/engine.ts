@@ -19,14 +19,14 @@ import { type AuthResult, checkAuth } from '@roomgraph/auth';
 import {
   DEFAULT_ROOM_VERSION, type RoomVersionRules, RoomVersionRegistry,
 } from '@roomgraph/room-versions';
-import { ResolutionCache, resolveState } from '@roomgraph/state-res';
+import { ResolutionCache, resolveStateDelta } from '@roomgraph/state-res';
 import type { EventStatus, RoomInfo, RoomStore, SnapshotId, StoredEvent } from '@roomgraph/store';
 import type { FederationHandler, KeySource, MissingEventsRequest, StateIdsResponse, StateResponse, Transport } from '@roomgraph/transport';
 import { EngineError } from './errors.js';
 import type {
   CreateRoomTemplate, EngineNotification, LocalEventTemplate, PduOutcome, ReceiveOptions, RoomEngineOptions,
 } from './types.js';
-import { type VState, SnapshotPlan, lookup, materialise, overlayBetween, sameVState, stored, withEntry } from './vstate.js';
+import { type VState, SnapshotPlan, lookup, materialise, sameVState, stored, viewOf, withEntry } from './vstate.js';
 
 function isObject(v: unknown): v is JsonObject {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -220,11 +220,24 @@ export class RoomEngine implements FederationHandler {
     for (const s of states) if (!distinct.some((d) => sameVState(d, s))) distinct.push(s);
     if (distinct.length === 1) return distinct[0] as VState;
     if (distinct.length === 0) return stored(null);
-    const maps = await Promise.all(distinct.map((s) => materialise(this.#store, s)));
+    // The states are read in place (no copy of a 100k-member base), and when every state is a
+    // stored snapshot plus an overlay, the keys that can differ come from the store's snapshot
+    // diffs (proportional to the deltas between them), so the split costs O(conflict), not O(room).
+    const maps = await Promise.all(distinct.map((s) => viewOf(this.#store, s)));
+    const first = distinct[0] as VState;
+    let conflictedKeys: Set<string> | undefined;
+    if (distinct.every((s) => s.base !== null)) {
+      conflictedKeys = new Set<string>();
+      for (const s of distinct) for (const k of s.overlay.keys()) conflictedKeys.add(k);
+      for (const s of distinct.slice(1)) {
+        if (s.base === first.base) continue;
+        for (const k of (await this.#store.diffStates(first.base as SnapshotId, s.base as SnapshotId)).keys()) conflictedKeys.add(k);
+      }
+    }
     const store = this.#store;
     const self = this;
     const statuses = new Map<string, boolean>();
-    const resolved = await resolveState(rules, maps, {
+    const delta = await resolveStateDelta(rules, maps, {
       async getEvents(ids: readonly string[]): Promise<ReadonlyMap<string, RoomEvent>> {
         const got = await store.getEvents(ids);
         const out = new Map<string, RoomEvent>();
@@ -237,11 +250,11 @@ export class RoomEngine implements FederationHandler {
         return out;
       },
       isRejected: (id: string) => statuses.get(id) === true,
-    }, { cache: this.#resolutionCache(roomId) });
-    // Express the result as an overlay on the first input's base.
-    const first = distinct[0] as VState;
-    const baseMap = first.base === null ? new Map<string, string>() : await store.loadState(first.base);
-    return { base: first.base, overlay: overlayBetween(baseMap, resolved) };
+    }, { cache: this.#resolutionCache(roomId), ...(conflictedKeys !== undefined ? { conflictedKeys } : {}) });
+    // The result relative to the first state: its overlay plus the resolution's changes.
+    const overlay = new Map(first.overlay);
+    for (const [k, v] of delta.changes) overlay.set(k, v ?? null);
+    return { base: first.base, overlay };
   }
 
   async #loadAuthState(store: RoomStore, rules: RoomVersionRules, state: VState, event: RoomEvent): Promise<Map<string, RoomEvent>> {

@@ -85,10 +85,75 @@ export class SnapshotPlan {
   }
 }
 
-/** The overlay that turns `base` (a full map) into `target` (a full map). */
-export function overlayBetween(base: ReadonlyMap<string, string>, target: ReadonlyMap<string, string>): Map<string, string | null> {
-  const overlay = new Map<string, string | null>();
-  for (const [k, v] of target) if (base.get(k) !== v) overlay.set(k, v);
-  for (const k of base.keys()) if (!target.has(k)) overlay.set(k, null);
-  return overlay;
+/**
+ * A read-only view of a virtual state as a map, without copying the stored base (a 100k-entry
+ * state is read in place; only the small overlay is consulted first).
+ */
+export class StateView implements ReadonlyMap<string, string> {
+  readonly #base: ReadonlyMap<string, string>;
+  readonly #overlay: ReadonlyMap<string, string | null>;
+  #size: number | undefined;
+
+  constructor(base: ReadonlyMap<string, string>, overlay: ReadonlyMap<string, string | null>) {
+    this.#base = base;
+    this.#overlay = overlay;
+  }
+
+  get(key: string): string | undefined {
+    const o = this.#overlay.get(key);
+    if (o !== undefined) return o ?? undefined;
+    if (o === null || this.#overlay.has(key)) return undefined;
+    return this.#base.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  get size(): number {
+    if (this.#size === undefined) {
+      let n = this.#base.size;
+      for (const [k, v] of this.#overlay) {
+        const inBase = this.#base.has(k);
+        if (v === null && inBase) n--;
+        else if (v !== null && !inBase) n++;
+      }
+      this.#size = n;
+    }
+    return this.#size;
+  }
+
+  *entries(): MapIterator<[string, string]> {
+    for (const [k, v] of this.#base) {
+      if (this.#overlay.has(k)) {
+        const o = this.#overlay.get(k);
+        if (o !== null && o !== undefined) yield [k, o];
+      } else {
+        yield [k, v];
+      }
+    }
+    for (const [k, v] of this.#overlay) if (v !== null && !this.#base.has(k)) yield [k, v];
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  *values(): MapIterator<string> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, string]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: string, key: string, map: ReadonlyMap<string, string>) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this);
+  }
+}
+
+/** A map view of `state` (the stored base is read in place, never copied). */
+export async function viewOf(store: RoomStore, state: VState): Promise<StateView> {
+  const base = state.base === null ? new Map<string, string>() : await store.loadState(state.base);
+  return new StateView(base, state.overlay);
 }
