@@ -77,6 +77,52 @@ function rawVerifyRate(pdus) {
   return (items.length / (performance.now() - t0)) * 1000;
 }
 
+/**
+ * A merge in a big room: a room of `members`, two forks of `perFork` topic/name changes and joins
+ * from the same tip, then one event on both tips. Returns the time the receiving engine takes for
+ * the merge event alone (state resolution over the two forks' states).
+ */
+export async function mergeCost(members, perFork) {
+  let clock = 1_700_000_000_000;
+  const src = createRoomEngine({ serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: () => (clock += 1) });
+  const roomId = await src.createRoom({ roomVersion: VERSION, creator: '@admin:a.example' });
+  for (let i = 0; i < members; i++) {
+    const u = `@u${i}:a.example`;
+    await src.createLocalEvent(roomId, { type: 'm.room.member', stateKey: u, sender: u, content: { membership: 'join' } });
+  }
+  const [tip] = await src.forwardExtremities(roomId);
+  const fork = async (tag) => {
+    let prev = tip;
+    for (let i = 0; i < perFork; i++) {
+      const u = `@${tag}${i}:a.example`;
+      prev = (await src.createLocalEvent(roomId, { type: 'm.room.member', stateKey: u, sender: u, content: { membership: 'join' }, prevEvents: [prev] })).eventId;
+      prev = (await src.createLocalEvent(roomId, { type: 'm.room.topic', stateKey: '', sender: '@admin:a.example', content: { topic: `${tag} ${i}` }, prevEvents: [prev] })).eventId;
+    }
+    return prev;
+  };
+  const tipA = await fork('a');
+  const tipB = await fork('b');
+  const merge = await src.createLocalEvent(roomId, { type: 'm.room.message', sender: '@admin:a.example', content: { body: 'merge' }, prevEvents: [tipA, tipB] });
+  const pdus = [];
+  let from;
+  for (;;) {
+    const page = await src.timeline(roomId, { limit: 5000, ...(from !== undefined ? { from } : {}) });
+    pdus.push(...page.map((e) => e.json));
+    if (page.length < 5000) break;
+    from = page[page.length - 1].stream + 1;
+  }
+  const dst = createRoomEngine({ serverName: 'b.example', store: createMemoryStore(), keys });
+  const last = pdus.pop();
+  for (let i = 0; i < pdus.length; i += 200) await dst.receivePdus('a.example', pdus.slice(i, i + 200), { trusted: true });
+  const t0 = performance.now();
+  const [o] = await dst.receivePdus('a.example', [last]);
+  const ms = performance.now() - t0;
+  if (o.status !== 'accepted' || o.eventId !== merge.eventId) throw new Error(`merge ${o.status}`);
+  await src.close();
+  await dst.close();
+  return ms;
+}
+
 export default async function run() {
   const sizes = [[1000, 2000], [10_000, 5000]];
   if (process.env.ROOMGRAPH_BENCH_LARGE === '1') sizes.push([100_000, 20_000]);
@@ -98,6 +144,10 @@ export default async function run() {
     }
   }
   console.log('  (ratio = engine PDUs/s over raw node:crypto ed25519 verify/s of the same events, one thread; target >= 0.8x.');
+  console.log('\n## receiving a merge event: two forks of 50 joins + 50 topic changes each, in rooms of N members');
+  const mergeSizes = [1000, 10_000];
+  if (process.env.ROOMGRAPH_BENCH_LARGE === '1') mergeSizes.push(100_000);
+  for (const m of mergeSizes) console.log(`  ${String(m).padStart(7)} members: ${(await mergeCost(m, 50)).toFixed(1)} ms for the merge event (state resolution included)`);
   console.log('   single: one PDU per call, verify on the main thread; batch: receivePdus with look-ahead verification');
   console.log('   on the libuv thread pool (uses a second core); trusted: import without signature/hash checks)');
 }

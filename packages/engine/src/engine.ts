@@ -26,7 +26,7 @@ import { EngineError } from './errors.js';
 import type {
   CreateRoomTemplate, EngineNotification, LocalEventTemplate, PduOutcome, ReceiveOptions, RoomEngineOptions,
 } from './types.js';
-import { type VState, SnapshotPlan, lookup, materialise, sameVState, stored, viewOf, withEntry } from './vstate.js';
+import { type VState, SnapshotPlan, StateView, lookup, materialise, sameVState, stored, viewOf, withEntry } from './vstate.js';
 
 function isObject(v: unknown): v is JsonObject {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -223,16 +223,28 @@ export class RoomEngine implements FederationHandler {
     // The states are read in place (no copy of a 100k-member base), and when every state is a
     // stored snapshot plus an overlay, the keys that can differ come from the store's snapshot
     // diffs (proportional to the deltas between them), so the split costs O(conflict), not O(room).
-    const maps = await Promise.all(distinct.map((s) => viewOf(this.#store, s)));
     const first = distinct[0] as VState;
+    let maps: ReadonlyMap<string, string>[];
     let conflictedKeys: Set<string> | undefined;
     if (distinct.every((s) => s.base !== null)) {
-      conflictedKeys = new Set<string>();
-      for (const s of distinct) for (const k of s.overlay.keys()) conflictedKeys.add(k);
+      // Every state is a stored snapshot plus an overlay: materialise only the first base and
+      // express the others as overlays on it, from the store's snapshot diffs (proportional to
+      // the deltas between the snapshots). Those diffs and overlays are also the only keys that
+      // can differ, so the resolution's split costs O(conflict), not O(room).
+      const base0 = await (this.#store.stateReader?.(first.base as SnapshotId) ?? this.#store.loadState(first.base as SnapshotId));
+      conflictedKeys = new Set<string>(first.overlay.keys());
+      maps = [new StateView(base0, first.overlay)];
       for (const s of distinct.slice(1)) {
-        if (s.base === first.base) continue;
-        for (const k of (await this.#store.diffStates(first.base as SnapshotId, s.base as SnapshotId)).keys()) conflictedKeys.add(k);
+        const overlay = new Map<string, string | null>();
+        if (s.base !== first.base) {
+          for (const [k, [, b]] of await this.#store.diffStates(first.base as SnapshotId, s.base as SnapshotId)) overlay.set(k, b ?? null);
+        }
+        for (const [k, v] of s.overlay) overlay.set(k, v);
+        for (const k of overlay.keys()) conflictedKeys.add(k);
+        maps.push(new StateView(base0, overlay));
       }
+    } else {
+      maps = await Promise.all(distinct.map((s) => viewOf(this.#store, s)));
     }
     const store = this.#store;
     const self = this;

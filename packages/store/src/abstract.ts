@@ -509,6 +509,15 @@ export abstract class AbstractRoomStore implements RoomStore {
     return state;
   }
 
+  /** See {@link RoomStore.stateReader}. */
+  async stateReader(snapshot: SnapshotId): Promise<ReadonlyMap<StateKey, EventId>> {
+    this.#assertOpen();
+    this.#checkSnapshotArg(snapshot);
+    const hit = this.#states.get(snapshot);
+    if (hit !== undefined) return hit;
+    return new ChainStateMap(await this.#chain(snapshot));
+  }
+
   /** See {@link RoomStore.diffStates}. */
   async diffStates(a: SnapshotId, b: SnapshotId): Promise<ReadonlyMap<StateKey, StateDiffEntry>> {
     this.#assertOpen();
@@ -666,4 +675,54 @@ function readChanges(changes: unknown, ref: string): { set: Map<StateKey, EventI
 /** Orders events topologically for display/backfill: by depth, then stream. */
 export function compareTopological(a: StoredEvent, b: StoredEvent): number {
   return a.depth - b.depth || a.stream - b.stream;
+}
+
+/**
+ * A state read through its layer chain: point lookups probe at most the chain's few layers; the
+ * full map is built only if the state is iterated or its size asked for (then kept).
+ */
+class ChainStateMap implements ReadonlyMap<StateKey, EventId> {
+  readonly #chain: LayerChain;
+  #full: Map<StateKey, EventId> | undefined;
+
+  constructor(chain: LayerChain) {
+    this.#chain = chain;
+  }
+
+  #all(): Map<StateKey, EventId> {
+    this.#full ??= materialiseChain(this.#chain);
+    return this.#full;
+  }
+
+  get(key: StateKey): EventId | undefined {
+    return this.#full !== undefined ? this.#full.get(key) : lookupInChain(this.#chain, key);
+  }
+
+  has(key: StateKey): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  get size(): number {
+    return this.#all().size;
+  }
+
+  entries(): MapIterator<[StateKey, EventId]> {
+    return this.#all().entries();
+  }
+
+  keys(): MapIterator<StateKey> {
+    return this.#all().keys();
+  }
+
+  values(): MapIterator<EventId> {
+    return this.#all().values();
+  }
+
+  [Symbol.iterator](): MapIterator<[StateKey, EventId]> {
+    return this.#all().entries();
+  }
+
+  forEach(fn: (value: EventId, key: StateKey, map: ReadonlyMap<StateKey, EventId>) => void): void {
+    for (const [k, v] of this.#all()) fn(v, k, this);
+  }
 }

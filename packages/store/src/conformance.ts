@@ -474,6 +474,19 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         for (const sid of [...new Set(ids)].filter((_, i) => i % 9 === 0)) {
           assert.deepEqual(new Map([...(await store.loadState(sid))].sort()), new Map([...model.get(sid)!].sort()));
         }
+        // The optional lazy reader answers point lookups like the model, and iterates to the same map.
+        if (store.stateReader !== undefined) {
+          for (const sid of [...new Set(ids)].filter((_, i) => i % 5 === 1)) {
+            const reader = await store.stateReader(sid);
+            const expected = model.get(sid)!;
+            for (const p of probe) {
+              assert.equal(reader.get(p), expected.get(p));
+              assert.equal(reader.has(p), expected.has(p));
+            }
+            assert.equal(reader.size, expected.size);
+            assert.deepEqual(new Map([...reader].sort()), new Map([...expected].sort()));
+          }
+        }
         // Diffs between random pairs (ancestors, forks, far apart).
         const uniq = [...new Set(ids)];
         for (let t = 0; t < 60; t++) {

@@ -292,6 +292,13 @@ export interface RoomStore {
   /** The full state of a snapshot (LRU-cached; do not mutate). */
   loadState(snapshot: SnapshotId): Promise<ReadonlyMap<StateKey, EventId>>;
   /**
+   * Optional: the state of a snapshot as a lazy map — `get`/`has` are point lookups through the
+   * snapshot's few layers; the full map is built only when it is iterated or its `size` is read.
+   * Lets state resolution in a 100k-member room touch only the keys it needs. Callers fall back
+   * to {@link RoomStore.loadState} when a store lacks it.
+   */
+  stateReader?(snapshot: SnapshotId): Promise<ReadonlyMap<StateKey, EventId>>;
+  /**
    * Keys whose value differs between `a` and `b`. Cost is proportional to the delta layers above
    * their common layer ancestor when they share one; otherwise a full compare.
    */
