@@ -144,10 +144,10 @@ export default async function run() {
     }
   }
   console.log('  (ratio = engine PDUs/s over raw node:crypto ed25519 verify/s of the same events, one thread; target >= 0.8x.');
+  console.log('   single: one PDU per call, verify on the main thread; batch: receivePdus with look-ahead verification');
+  console.log('   on the libuv thread pool (uses a second core); trusted: import without signature/hash checks)');
   console.log('\n## receiving a merge event: two forks of 50 joins + 50 topic changes each, in rooms of N members');
   const mergeSizes = [1000, 10_000];
   if (process.env.ROOMGRAPH_BENCH_LARGE === '1') mergeSizes.push(100_000);
   for (const m of mergeSizes) console.log(`  ${String(m).padStart(7)} members: ${(await mergeCost(m, 50)).toFixed(1)} ms for the merge event (state resolution included)`);
-  console.log('   single: one PDU per call, verify on the main thread; batch: receivePdus with look-ahead verification');
-  console.log('   on the libuv thread pool (uses a second core); trusted: import without signature/hash checks)');
 }

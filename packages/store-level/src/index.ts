@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { Level } from 'level';
+import { BloomFilter } from './bloom.js';
 import { AbstractRoomStore, StoreError, type AbstractStoreOptions, type StoreWriteBatch, type TimelineRange, type SnapshotLayer } from '@roomgraph/store';
 import type { EventId, EventStatus, ParkedEvent, PduJson, RoomId, RoomInfo, ServerKeyRecord, SnapshotId, StoreStats, StoredEvent } from '@roomgraph/store';
 
@@ -130,6 +131,12 @@ export class LevelRoomStore extends AbstractRoomStore {
   readonly #db: Db;
   readonly #sync: boolean;
   readonly #t: { readonly [K in keyof typeof LEVEL_TABLES]: Sub };
+  /**
+   * Every stored event ID, as a Bloom filter built at open (a keys-only scan) and kept current by
+   * writes: an ID it has never seen is answered "absent" without a disk read. Rebuilt larger when
+   * the store outgrows it.
+   */
+  #ids: BloomFilter | undefined;
 
   /**
    * @param location - directory of the LevelDB database (created if missing).
@@ -177,7 +184,16 @@ export class LevelRoomStore extends AbstractRoomStore {
   }
 
   protected override async _close(): Promise<void> {
+    this.#ids = undefined;
     await this.#db.close();
+  }
+
+  async #rebuildIds(minimumCapacity: number): Promise<BloomFilter> {
+    const keys: string[] = await this.#t.events.keys().all();
+    const filter = new BloomFilter(Math.max(minimumCapacity, keys.length * 2, 100_000));
+    for (const k of keys) filter.add(k);
+    this.#ids = filter;
+    return filter;
   }
 
   protected override async _write(batch: StoreWriteBatch): Promise<void> {
@@ -193,11 +209,22 @@ export class LevelRoomStore extends AbstractRoomStore {
     for (const r of batch.rooms) ops.push({ type: 'put', sublevel: t.rooms, key: r.roomId, value: JSON.stringify(r) });
     ops.push({ type: 'put', sublevel: t.meta, key: 'next_snapshot', value: String(batch.nextSnapshotId) });
     await this.#db.batch(ops, { sync: this.#sync });
+    const ids = this.#ids;
+    if (ids !== undefined) {
+      for (const e of batch.events) ids.add(e.eventId);
+      // Past its capacity the filter's false positives grow: rebuild it twice as large.
+      if (ids.count > ids.capacity) await this.#rebuildIds(ids.capacity * 2);
+    }
   }
 
   protected override async _getEvents(ids: readonly EventId[]): Promise<readonly (StoredEvent | undefined)[]> {
-    const values = await this.#t.events.getMany([...ids]);
-    return values.map((v, i) => (v === undefined ? undefined : decodeEvent(ids[i]!, v)));
+    const filter = this.#ids ?? (await this.#rebuildIds(0));
+    const maybe = ids.filter((id) => filter.mayContain(id));
+    if (maybe.length === 0) return ids.map(() => undefined);
+    const values = await this.#t.events.getMany(maybe);
+    const found = new Map<EventId, StoredEvent>();
+    values.forEach((v, i) => { if (v !== undefined) found.set(maybe[i]!, decodeEvent(maybe[i]!, v)); });
+    return ids.map((id) => found.get(id));
   }
 
   protected override async _getLayers(ids: readonly SnapshotId[]): Promise<readonly (SnapshotLayer | undefined)[]> {
