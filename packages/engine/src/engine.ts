@@ -32,14 +32,14 @@ function isObject(v: unknown): v is JsonObject {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** A small LRU map. */
+/** A small LRU map (recency is refreshed only once it is at least half full: cheap hits). */
 class Lru<K, V> {
   readonly #max: number;
   readonly #m = new Map<K, V>();
   constructor(max: number) { this.#max = max; }
   get(k: K): V | undefined {
     const v = this.#m.get(k);
-    if (v !== undefined) { this.#m.delete(k); this.#m.set(k, v); }
+    if (v !== undefined && this.#m.size > this.#max >> 1) { this.#m.delete(k); this.#m.set(k, v); }
     return v;
   }
   set(k: K, v: V): void {

@@ -11,9 +11,9 @@ import { EventsError } from './errors.js';
 import { redact } from './redact.js';
 
 /** Canonical JSON bytes of `value`, strict or lenient per room version (A8/A9). */
-export function canonicalBytes(value: JsonValue, rules: RoomVersionRules | undefined): Uint8Array {
+export function canonicalBytes(value: JsonValue, rules: RoomVersionRules | undefined, omitKeys?: readonly string[]): Uint8Array {
   try {
-    return encodeCanonicalJsonBytes(value, { strict: rules?.canonicalJson.strict ?? false });
+    return encodeCanonicalJsonBytes(value, { strict: rules?.canonicalJson.strict ?? false, ...(omitKeys !== undefined ? { omitKeys } : {}) });
   } catch (e) {
     throw new EventsError('EVENTS_NOT_ENCODABLE', `event is not encodable as canonical JSON: ${(e as Error).message}`);
   }
@@ -22,11 +22,6 @@ export function canonicalBytes(value: JsonValue, rules: RoomVersionRules | undef
 const CONTENT_STRIP = ['unsigned', 'signatures', 'hashes'];
 const CONTENT_STRIP_V3 = ['unsigned', 'signatures', 'hashes', 'event_id'];
 
-function without(event: JsonObject, keys: readonly string[]): JsonObject {
-  const out: Record<string, JsonValue> = {};
-  for (const k of Object.keys(event)) if (!keys.includes(k)) out[k] = event[k] as JsonValue;
-  return out;
-}
 
 /**
  * The SHA-256 content hash of an event as unpadded base64 (C1): the event without `unsigned`,
@@ -40,7 +35,7 @@ function without(event: JsonObject, keys: readonly string[]): JsonObject {
  */
 export function contentHash(event: JsonObject, rules?: RoomVersionRules): string {
   const strip = rules !== undefined && rules.eventFormat.eventIdFormat !== 'server-assigned' ? CONTENT_STRIP_V3 : CONTENT_STRIP;
-  return encodeBase64(sha256(canonicalBytes(without(event, strip), rules)));
+  return encodeBase64(sha256(canonicalBytes(event, rules, strip)));
 }
 
 /**
@@ -79,7 +74,7 @@ export function redactedSigningBytes(event: JsonObject, rules: RoomVersionRules)
   }
   const redacted = redact(event, rules);
   const strip = rules.eventFormat.eventIdFormat === 'server-assigned' ? ['signatures', 'unsigned'] : ['signatures', 'unsigned', 'event_id'];
-  const bytes = canonicalBytes(without(redacted, strip), rules);
+  const bytes = canonicalBytes(redacted, rules, strip);
   if (frozen) signingBytesCache.set(event, { rules, bytes });
   return bytes;
 }

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { encodeCanonicalJson } from '@roomgraph/canonical-json';
 import {
   CanonicalJsonError,
   MAX_SAFE_CANONICAL_INTEGER,
@@ -342,7 +343,8 @@ function validateInto(input: unknown, rules: RoomVersionRules, options: ParsePdu
   if (!p.list.some((x) => UNENCODABLE.has(x.code))) {
     let size = 0;
     try {
-      size = canonicalBytes(json, undefined).length;
+      // The byte length of the canonical text, without materialising the bytes.
+      size = utf8ByteLength(encodeCanonicalJson(json, { strict: false }));
     } catch (e) {
       p.add('$', 'INVALID_JSON_VALUE', (e as Error).message);
     }
