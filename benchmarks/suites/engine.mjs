@@ -19,6 +19,18 @@ const VERSION = '10';
 const key = signingKeyFromSeed(new Uint8Array(32).fill(7), 'bench');
 const keys = new StaticKeySource({ 'a.example': { [key.keyId]: encodeBase64(key.publicKey) } });
 
+/** Every PDU of a room on `engine`, in stream order. */
+async function allPdus(engine, roomId) {
+  const out = [];
+  let from;
+  for (;;) {
+    const page = await engine.timeline(roomId, { limit: 5000, ...(from !== undefined ? { from } : {}) });
+    out.push(...page.map((e) => e.json));
+    if (page.length < 5000) return out;
+    from = page[page.length - 1].stream + 1;
+  }
+}
+
 /** Builds a room with `members` joined users and `messages` messages on a source engine; returns the PDUs in order. */
 async function buildRoom(members, messages) {
   let clock = 1_700_000_000_000;
@@ -32,14 +44,7 @@ async function buildRoom(members, messages) {
     const u = `@u${i % members}:a.example`;
     await src.createLocalEvent(roomId, { type: 'm.room.message', sender: u, content: { msgtype: 'm.text', body: `message ${i} `.repeat(8) } });
   }
-  const timeline = [];
-  let from;
-  for (;;) {
-    const page = await src.timeline(roomId, { limit: 5000, ...(from !== undefined ? { from } : {}) });
-    timeline.push(...page.map((e) => e.json));
-    if (page.length < 5000) break;
-    from = page[page.length - 1].stream + 1;
-  }
+  const timeline = await allPdus(src, roomId);
   await src.close();
   return timeline;
 }
@@ -103,14 +108,7 @@ export async function mergeCost(members, perFork) {
   const tipA = await fork('a');
   const tipB = await fork('b');
   const merge = await src.createLocalEvent(roomId, { type: 'm.room.message', sender: '@admin:a.example', content: { body: 'merge' }, prevEvents: [tipA, tipB] });
-  const pdus = [];
-  let from;
-  for (;;) {
-    const page = await src.timeline(roomId, { limit: 5000, ...(from !== undefined ? { from } : {}) });
-    pdus.push(...page.map((e) => e.json));
-    if (page.length < 5000) break;
-    from = page[page.length - 1].stream + 1;
-  }
+  const pdus = await allPdus(src, roomId);
   const dst = createRoomEngine({ serverName: 'b.example', store: createMemoryStore(), keys });
   const last = pdus.pop();
   for (let i = 0; i < pdus.length; i += 200) await dst.receivePdus('a.example', pdus.slice(i, i + 200), { trusted: true });
