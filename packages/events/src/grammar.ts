@@ -47,7 +47,8 @@ export interface UserIdOptions {
  * (APP › User Identifiers; D7).
  */
 export function isValidUserId(id: string, options?: UserIdOptions): boolean {
-  if (utf8ByteLength(id) > MAX_FIELD_BYTES) return false;
+  // A UTF-16 unit is at most 3 UTF-8 bytes: up to 85 units cannot exceed 255 bytes.
+  if (id.length > 85 && utf8ByteLength(id) > MAX_FIELD_BYTES) return false;
   const parts = splitId(id, '@');
   if (parts === undefined) return false;
   const [local, domain] = parts;
