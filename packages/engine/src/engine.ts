@@ -12,7 +12,7 @@ import { decodeBase64Any, encodeBase64, signJson } from '@roomgraph/crypto';
 import {
   type KeyLookup, type Pdu, type RoomEvent, type StateLookup, type VerifyKey,
   PduFormatError, authEventTypes, buildEvent, checkContentHash, domainOf, eventId as computeEventId,
-  parsePdu, redact, requiredSigningServers, roomIdFromCreateEvent, stateKeyOf, toRoomEvent,
+  parsePdu, redact, requiredSigningServers, roomIdFromCreateEvent, stateKeyOf, stateLookupOf, toRoomEvent,
   type SignatureCheckResult, verifyEventSignatures, verifyEventSignaturesAsync,
 } from '@roomgraph/events';
 import { type AuthResult, checkAuth } from '@roomgraph/auth';
@@ -70,6 +70,8 @@ type Prepared = PduOutcome | (Identified & { readonly sig: Promise<SignatureChec
 interface ProcessChecks {
   /** Skip signature and content hash checks (trusted import). */
   readonly trusted?: boolean;
+  /** A local event: no soft-fail check, and a rejection is returned without storing anything. */
+  readonly local?: boolean;
   /** A signature check already started (pipelined). */
   readonly sig?: Promise<SignatureCheckResult>;
 }
@@ -269,15 +271,14 @@ export class RoomEngine implements FederationHandler {
     return { base: first.base, overlay };
   }
 
-  async #loadAuthState(store: RoomStore, rules: RoomVersionRules, state: VState, event: RoomEvent): Promise<Map<string, RoomEvent>> {
+  /** The auth-relevant entries of `state` for `event` (create included in every version), as a lookup. */
+  async #loadAuthState(store: RoomStore, rules: RoomVersionRules, state: VState, event: RoomEvent): Promise<StateLookup<RoomEvent> & { readonly map: ReadonlyMap<string, RoomEvent> }> {
     const types = authEventTypes(event, rules, { includeCreate: true });
     const keys = types.map(([t, k]) => stateKeyOf(t, k));
     const ids = await lookup(store, state, keys);
     const want = [...new Set(ids.filter((x): x is string => x !== undefined))];
     const events = await store.getEvents(want);
-    const out = new Map<string, RoomEvent>();
-    for (const e of events.values()) out.set(e.eventId, this.#view(e, rules));
-    return out;
+    return stateLookupOf([...events.values()].map((e) => this.#view(e, rules)));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -538,9 +539,7 @@ export class RoomEngine implements FederationHandler {
       rejection = { rule: 'auth_events.missing', reason: `auth events not available: ${missingAuth.join(', ')}` };
     } else {
       // Check 4: auth against the event's own auth events.
-      const authMap = new Map<string, RoomEvent>();
-      for (const a of authViews) if (a.stateKey !== undefined) authMap.set(stateKeyOf(a.type, a.stateKey), a);
-      const r = checkAuth(event, { get: (t, k) => authMap.get(stateKeyOf(t, k)) }, rules, { authEvents: authViews, isRejected, serverKeys });
+      const r = checkAuth(event, stateLookupOf(authViews), rules, { authEvents: authViews, isRejected, serverKeys });
       if (!r.allowed) rejection = reject(r);
     }
 
@@ -585,19 +584,17 @@ export class RoomEngine implements FederationHandler {
     if (rejection === undefined && !isCreate) {
       const stateAuth = await this.#loadAuthState(store, rules, before, event);
       const claimed = [...event.authEvents].sort();
-      const calculated = [...stateAuth.keys()].sort();
+      const calculated = [...new Set([...stateAuth.map.values()].map((e) => e.eventId))].sort();
       const same = claimed.length === calculated.length && claimed.every((x, i) => x === calculated[i]);
       if (!same) {
-        const byKey = new Map<string, RoomEvent>();
-        for (const a of stateAuth.values()) if (a.stateKey !== undefined) byKey.set(stateKeyOf(a.type, a.stateKey), a);
-        const r = checkAuth(event, { get: (t, k) => byKey.get(stateKeyOf(t, k)) }, rules, { serverKeys });
+        const r = checkAuth(event, stateAuth, rules, { serverKeys });
         if (!r.allowed) rejection = reject(r);
       }
     }
 
     // Check 6: soft failure against the current state.
     let softFail: { rule: string; reason: string } | undefined;
-    if (rejection === undefined && room !== undefined && room.currentState !== undefined && !isCreate) {
+    if (rejection === undefined && room !== undefined && room.currentState !== undefined && !isCreate && checks?.local !== true) {
       const extrem = new Set(room.forwardExtremities);
       const prevs = new Set(event.prevEvents);
       const same = extrem.size === prevs.size && [...prevs].every((p) => extrem.has(p));
@@ -610,14 +607,13 @@ export class RoomEngine implements FederationHandler {
           current = await this.#resolve(roomId, rules, [...extStates, before]);
         }
         const curAuth = await this.#loadAuthState(store, rules, current, event);
-        const byKey = new Map<string, RoomEvent>();
-        for (const a of curAuth.values()) if (a.stateKey !== undefined) byKey.set(stateKeyOf(a.type, a.stateKey), a);
-        const r = checkAuth(event, { get: (t, k) => byKey.get(stateKeyOf(t, k)) }, rules, { serverKeys });
+        const r = checkAuth(event, curAuth, rules, { serverKeys });
         if (!r.allowed) softFail = reject(r);
       }
     }
 
     const status: EventStatus = rejection !== undefined ? 'rejected' : softFail !== undefined ? 'soft-failed' : 'accepted';
+    if (checks?.local === true && rejection !== undefined) return { eventId: id, status: 'rejected', rule: rejection.rule, reason: rejection.reason };
     return this.#commitEvent(roomId, rules, event, status, rejection ?? softFail, before, room, redactedOnReceipt);
   }
 
@@ -917,11 +913,9 @@ export class RoomEngine implements FederationHandler {
       const current = stored(room.currentState ?? null);
       const skeleton = { type: template.type, stateKey: template.stateKey, sender: template.sender, content: template.content };
       const authMap = await this.#loadAuthState(this.#store, rules, current, toRoomEvent({ ...skeleton, state_key: template.stateKey ?? null, content: template.content } as unknown as JsonObject, rules, ''));
-      const byKey = new Map<string, RoomEvent>();
-      for (const a of authMap.values()) if (a.stateKey !== undefined) byKey.set(stateKeyOf(a.type, a.stateKey), a);
       const authIds: RoomEvent[] = [];
       for (const [t, k] of authEventTypes(skeleton, rules)) {
-        const e = byKey.get(stateKeyOf(t, k));
+        const e = authMap.get(t, k);
         if (e !== undefined && !authIds.includes(e)) authIds.push(e);
       }
       const maxDepth = Math.max(...prevs.map((p) => p.depth));
@@ -946,35 +940,12 @@ export class RoomEngine implements FederationHandler {
     });
   }
 
-  /** Local events skip the network but run the same auth checks; a failure stores nothing. */
+  /**
+   * Local events run the receipt pipeline without the signature stage (they are ours) and without
+   * the soft-fail check (they are built where the caller says); a rejected one stores nothing.
+   */
   async #processLocal(pdu: Pdu, rules: RoomVersionRules, roomId: string): Promise<Outcome> {
-    const room = await this.#store.getRoom(roomId);
-    const prevStored = await this.#store.getEvents(pdu.prevEvents);
-    const states: VState[] = [];
-    for (const e of prevStored.values()) states.push(this.#stateAfter(e));
-    const isCreate = pdu.type === 'm.room.create';
-    const before = isCreate ? stored(null) : await this.#resolve(roomId, rules, states);
-    if (!isCreate) {
-      const authStored = await this.#store.getEvents(pdu.authEvents);
-      const authViews = [...authStored.values()].map((e) => this.#view(e, rules));
-      if (rules.authorization.roomIdFromCreateEvent && room !== undefined) {
-        const c = await this.#store.getEvent(room.createEventId);
-        if (c !== undefined && !pdu.authEvents.includes(c.eventId)) authViews.push(this.#view(c, rules));
-      }
-      const m = new Map<string, RoomEvent>();
-      for (const a of authViews) if (a.stateKey !== undefined) m.set(stateKeyOf(a.type, a.stateKey), a);
-      const r = checkAuth(pdu, { get: (t, k) => m.get(stateKeyOf(t, k)) }, rules, { authEvents: authViews });
-      if (!r.allowed) return { eventId: pdu.eventId, status: 'rejected', rule: r.rule, reason: r.reason };
-      const cur = await this.#loadAuthState(this.#store, rules, before, pdu);
-      const m2 = new Map<string, RoomEvent>();
-      for (const a of cur.values()) if (a.stateKey !== undefined) m2.set(stateKeyOf(a.type, a.stateKey), a);
-      const r2 = checkAuth(pdu, { get: (t, k) => m2.get(stateKeyOf(t, k)) }, rules);
-      if (!r2.allowed) return { eventId: pdu.eventId, status: 'rejected', rule: r2.rule, reason: r2.reason };
-    } else {
-      const r = checkAuth(pdu, { get: () => undefined }, rules);
-      if (!r.allowed) return { eventId: pdu.eventId, status: 'rejected', rule: r.rule, reason: r.reason };
-    }
-    return this.#commitEvent(roomId, rules, pdu, 'accepted', undefined, before, room, false);
+    return this.#process(this.serverName, pdu, rules, roomId, 0, false, undefined, { trusted: true, local: true });
   }
 
   /**
