@@ -20,7 +20,7 @@ import {
   DEFAULT_ROOM_VERSION, type RoomVersionRules, RoomVersionRegistry,
 } from '@roomgraph/room-versions';
 import { ResolutionCache, resolveStateDelta } from '@roomgraph/state-res';
-import type { EventStatus, RoomInfo, RoomStore, SnapshotId, StoredEvent } from '@roomgraph/store';
+import { type EventStatus, LruCache, type RoomInfo, type RoomStore, type SnapshotId, type StoredEvent } from '@roomgraph/store';
 import type { FederationHandler, KeySource, MissingEventsRequest, StateIdsResponse, StateResponse, Transport } from '@roomgraph/transport';
 import { EngineError } from './errors.js';
 import type {
@@ -30,23 +30,6 @@ import { type VState, SnapshotPlan, StateView, lookup, materialise, sameVState, 
 
 function isObject(v: unknown): v is JsonObject {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-/** A small LRU map (recency is refreshed only once it is at least half full: cheap hits). */
-class Lru<K, V> {
-  readonly #max: number;
-  readonly #m = new Map<K, V>();
-  constructor(max: number) { this.#max = max; }
-  get(k: K): V | undefined {
-    const v = this.#m.get(k);
-    if (v !== undefined && this.#m.size > this.#max >> 1) { this.#m.delete(k); this.#m.set(k, v); }
-    return v;
-  }
-  set(k: K, v: V): void {
-    this.#m.delete(k);
-    this.#m.set(k, v);
-    if (this.#m.size > this.#max) this.#m.delete(this.#m.keys().next().value as K);
-  }
 }
 
 const isRejectedStatus = (e: StoredEvent): boolean => e.status === 'rejected' || (e.status === 'outlier' && e.rejection !== undefined);
@@ -93,9 +76,9 @@ export class RoomEngine implements FederationHandler {
   readonly #maxMissing: number;
   readonly #maxPrev: number;
   readonly #opts: RoomEngineOptions;
-  readonly #views: Lru<string, RoomEvent>;
+  readonly #views: LruCache<string, RoomEvent>;
   /** event ID → snapshot holding the state after it (only where one was written). */
-  readonly #after = new Lru<string, SnapshotId>(200_000);
+  readonly #after = new LruCache<string, SnapshotId>(200_000);
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #listeners = new Set<(n: EngineNotification) => void>();
   readonly #resCache = new Map<string, ResolutionCache>();
@@ -113,7 +96,7 @@ export class RoomEngine implements FederationHandler {
     this.#now = options.now ?? Date.now;
     this.#maxMissing = options.limits?.maxMissingEvents ?? 100;
     this.#maxPrev = Math.min(20, options.limits?.maxPrevEvents ?? 10);
-    this.#views = new Lru(options.limits?.eventCacheSize ?? 50_000);
+    this.#views = new LruCache(options.limits?.eventCacheSize ?? 50_000);
   }
 
   /** The store this engine writes to. */

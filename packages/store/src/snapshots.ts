@@ -227,10 +227,13 @@ export class LruCache<K, V> {
     this.#weightOf = weightOf ?? (() => 1);
   }
 
-  /** The value, refreshing its recency. */
+  /**
+   * The value, refreshing its recency — once the cache is at least half full (below that nothing
+   * can be evicted soon, and a hit stays a plain map read).
+   */
   get(key: K): V | undefined {
     const v = this.#map.get(key);
-    if (v !== undefined) {
+    if (v !== undefined && this.#weight * 2 > this.capacity) {
       this.#map.delete(key);
       this.#map.set(key, v);
     }
