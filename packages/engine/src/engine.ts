@@ -420,8 +420,9 @@ export class RoomEngine implements FederationHandler {
           await this.#store.deleteParkedEvents(roomId, [p.eventId]);
           continue;
         }
-        const have = await this.#store.hasEvents(pdu.prevEvents);
-        if (have.size < new Set(pdu.prevEvents).size) continue;
+        const needed = [...new Set([...pdu.prevEvents, ...pdu.authEvents])];
+        const have = await this.#store.hasEvents(needed);
+        if (have.size < needed.length) continue;
         await this.#store.deleteParkedEvents(roomId, [p.eventId]);
         await this.#process(p.origin ?? domainOf(pdu.sender) ?? '', pdu, rules, roomId, 1);
         progressed = true;
@@ -519,7 +520,17 @@ export class RoomEngine implements FederationHandler {
     const reject = (r: AuthResult & { allowed: false }): { rule: string; reason: string } => ({ rule: r.rule, reason: r.reason });
     let rejection: { rule: string; reason: string } | undefined;
     if (missingAuth.length > 0) {
-      rejection = { rule: 'auth_events.missing', reason: `auth events not available: ${missingAuth.join(', ')}` };
+      // Auth events that cannot be found do not make the event invalid — they may exist — so it is
+      // not stored as rejected (Synapse ignores it: federation_event.py
+      // `_load_or_fetch_auth_events_for_event`). It is parked and retried when they arrive; an
+      // outlier is not stored.
+      const reason = `auth events not available: ${missingAuth.join(', ')}`;
+      if (!asOutlier && checks?.local !== true && store.supports.parkedEvents && depth === 0) {
+        await store.parkEvents([{ eventId: id, roomId, json: pdu.json, origin, receivedTs: this.#now() }]);
+        this.#noParked.delete(roomId);
+        return { eventId: id, status: 'parked', rule: 'auth_events.missing', reason };
+      }
+      return { eventId: id, status: asOutlier ? 'dropped' : 'parked', rule: 'auth_events.missing', reason };
     } else {
       // Check 4: auth against the event's own auth events.
       const r = checkAuth(event, stateLookupOf(authViews), rules, { authEvents: authViews, isRejected, serverKeys });
