@@ -8,7 +8,7 @@
  * @module
  */
 import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
-import { decodeBase64Any, encodeBase64, signJson } from '@roomgraph/crypto';
+import { encodeBase64, signJson } from '@roomgraph/crypto';
 import {
   type KeyLookup, type Pdu, type RoomEvent, type StateLookup, type VerifyKey,
   PduFormatError, authEventTypes, buildEvent, checkContentHash, domainOf, eventId as computeEventId,
@@ -1259,19 +1259,4 @@ export class RoomEngine implements FederationHandler {
 /** Creates a {@link RoomEngine}. */
 export function createRoomEngine(options: RoomEngineOptions): RoomEngine {
   return new RoomEngine(options);
-}
-
-/** Decodes a key map of unpadded base64 strings (KEYS.json format) — a convenience for embedders. */
-export function decodeKeyMap(keys: Readonly<Record<string, Readonly<Record<string, string>>>>): Map<string, Uint8Array> {
-  const out = new Map<string, Uint8Array>();
-  for (const [server, byId] of Object.entries(keys)) for (const [keyId, b64] of Object.entries(byId)) out.set(`${server}\u0000${keyId}`, decodeBase64Any(b64));
-  return out;
-}
-
-/** Reads the state entry helper for embedders: (type, state_key) → key used in state maps. */
-export { stateKeyOf };
-
-/** Internal: a lookup over a map (for tests). */
-export function lookupOf(map: ReadonlyMap<string, RoomEvent>): StateLookup<RoomEvent> {
-  return { get: (t, k) => map.get(stateKeyOf(t, k)) };
 }

@@ -4,7 +4,7 @@
  * store, transport and key-source interfaces.
  * @packageDocumentation
  */
-export { RoomEngine, createRoomEngine, decodeKeyMap, stateKeyOf, lookupOf } from './engine.js';
+export { RoomEngine, createRoomEngine } from './engine.js';
 export { EngineError, type EngineErrorCode } from './errors.js';
 export type {
   PduStatus,
