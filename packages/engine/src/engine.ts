@@ -81,6 +81,9 @@ export class RoomEngine implements FederationHandler {
   readonly #after = new LruCache<string, SnapshotId>(200_000);
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #listeners = new Set<(n: EngineNotification) => void>();
+  /** Notifications waiting for their commits to be durable; `#outboxBase` counts those already handed out. */
+  #outbox: EngineNotification[] = [];
+  #outboxBase = 0;
   readonly #resCache = new Map<string, ResolutionCache>();
   /** Rooms with no parked events (so the store need not be scanned after every event). */
   readonly #noParked = new Set<string>();
@@ -102,6 +105,12 @@ export class RoomEngine implements FederationHandler {
   /** The store this engine writes to. */
   get store(): RoomStore {
     return this.#store;
+  }
+
+  /** Before serving other servers: only durable events leave this server. */
+  async #served(): Promise<void> {
+    await this.#ready();
+    await this.#store.flush?.();
   }
 
   async #ready(): Promise<void> {
@@ -138,10 +147,51 @@ export class RoomEngine implements FederationHandler {
     };
   }
 
+  /**
+   * Queues a notification. Notifications are delivered once the commits they describe are durable
+   * (see {@link #settle}), so an embedder never acts on an event a crash could still take back.
+   */
   #emit(n: EngineNotification): void {
-    for (const l of this.#listeners) {
-      try { l(n); } catch { /* a listener's failure is its own */ }
+    if (this.#listeners.size > 0) this.#outbox.push(n);
+  }
+
+  /**
+   * Waits until every commit made so far is durable (the store's group commit: commits are made
+   * with `durable: false`, so a batch of PDUs shares few writes and processing overlaps them), then
+   * delivers the notifications queued before the wait. If the store cannot write, the undelivered
+   * notifications are dropped with the commits they describe and the store's error is thrown.
+   */
+  async #settle(): Promise<void> {
+    const upto = this.#outboxBase + this.#outbox.length;
+    try {
+      await this.#store.flush?.();
+    } catch (e) {
+      this.#outboxBase += this.#outbox.length;
+      this.#outbox = [];
+      throw e;
     }
+    const k = upto - this.#outboxBase;
+    if (k <= 0) return;
+    const ready = this.#outbox.splice(0, k);
+    this.#outboxBase += k;
+    for (const n of ready) {
+      for (const l of this.#listeners) {
+        try { l(n); } catch { /* a listener's failure is its own */ }
+      }
+    }
+  }
+
+  /** Runs a public write operation and resolves only once what it stored is durable. */
+  async #durably<T>(fn: () => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await fn();
+    } catch (e) {
+      await this.#settle().catch(() => undefined);
+      throw e;
+    }
+    await this.#settle();
+    return result;
   }
 
   async #withRoom<T>(roomId: string, fn: () => Promise<T>): Promise<T> {
@@ -300,6 +350,10 @@ export class RoomEngine implements FederationHandler {
    * soft-failed). Never throws for bad input: every PDU gets an outcome.
    */
   async receivePdus(origin: string, pdus: readonly unknown[], options?: ReceiveOptions): Promise<PduOutcome[]> {
+    return this.#durably(() => this.#doReceivePdus(origin, pdus, options));
+  }
+
+  async #doReceivePdus(origin: string, pdus: readonly unknown[], options?: ReceiveOptions): Promise<PduOutcome[]> {
     await this.#ready();
     const trusted = options?.trusted === true;
     // Pipelining: the signatures of the next few PDUs are verified on the crypto thread pool while
@@ -328,6 +382,10 @@ export class RoomEngine implements FederationHandler {
 
   /** {@link receivePdus} for one PDU. */
   async receivePdu(origin: string, pdu: unknown, options?: ReceiveOptions): Promise<PduOutcome> {
+    return this.#durably(() => this.#doReceivePdu(origin, pdu, options));
+  }
+
+  async #doReceivePdu(origin: string, pdu: unknown, options?: ReceiveOptions): Promise<PduOutcome> {
     await this.#ready();
     return this.#receiveLocked(origin, pdu, options?.trusted === true, undefined);
   }
@@ -423,8 +481,11 @@ export class RoomEngine implements FederationHandler {
         const needed = [...new Set([...pdu.prevEvents, ...pdu.authEvents])];
         const have = await this.#store.hasEvents(needed);
         if (have.size < needed.length) continue;
-        await this.#store.deleteParkedEvents(roomId, [p.eventId]);
-        await this.#process(p.origin ?? domainOf(pdu.sender) ?? '', pdu, rules, roomId, 1);
+        // The park record goes only after the event's own commit (the store orders the delete
+        // after it), so a crash in between leaves the event parked, not lost. An event parked
+        // again has just replaced its record.
+        const outcome = await this.#process(p.origin ?? domainOf(pdu.sender) ?? '', pdu, rules, roomId, 1);
+        if (outcome.status !== 'parked') await this.#store.deleteParkedEvents(roomId, [p.eventId]);
         progressed = true;
       }
       if (!progressed) return;
@@ -550,7 +611,7 @@ export class RoomEngine implements FederationHandler {
         roomId,
         ...(room === undefined ? { createRoom: { roomVersion: rules.id, createEventId: id } } : {}),
         event: { event, status: 'outlier', ...(rejection !== undefined ? { rejection } : {}) },
-      });
+      }, { durable: false });
       return this.#outcomeOf(res.event, false, redactedOnReceipt);
     }
 
@@ -788,7 +849,7 @@ export class RoomEngine implements FederationHandler {
       snapshots: plan.snapshots,
       ...(extremities !== undefined ? { forwardExtremities: extremities } : {}),
       ...(currentRef !== undefined ? { currentState: currentRef } : {}),
-    });
+    }, { durable: false });
     if (afterRef !== undefined) {
       const sid = typeof afterRef === 'number' ? afterRef : res.snapshots.get(afterRef.ref);
       if (sid !== undefined) this.#after.set(event.eventId, sid);
@@ -894,6 +955,10 @@ export class RoomEngine implements FederationHandler {
    * @throws {@link EngineError} `ENGINE_AUTH_FAILED` when the event would be rejected or soft-failed (nothing is stored).
    */
   async createLocalEvent(roomId: string, template: LocalEventTemplate): Promise<Pdu> {
+    return this.#durably(() => this.#doCreateLocalEvent(roomId, template));
+  }
+
+  async #doCreateLocalEvent(roomId: string, template: LocalEventTemplate): Promise<Pdu> {
     await this.#ready();
     return this.#withRoom(roomId, async () => {
       const room = await this.#store.getRoom(roomId);
@@ -947,6 +1012,10 @@ export class RoomEngine implements FederationHandler {
    * visibility, all signed by this server. Returns the room ID.
    */
   async createRoom(template: CreateRoomTemplate): Promise<string> {
+    return this.#durably(() => this.#doCreateRoom(template));
+  }
+
+  async #doCreateRoom(template: CreateRoomTemplate): Promise<string> {
     await this.#ready();
     const version = template.roomVersion ?? DEFAULT_ROOM_VERSION;
     const rules = this.#versions.get(version);
@@ -989,6 +1058,10 @@ export class RoomEngine implements FederationHandler {
    *   provide the event or a usable state; `ENGINE_AUTH_FAILED` when the join is not allowed.
    */
   async joinRemoteRoom(roomId: string, via: string, userId: string, knownLatestEventId: string): Promise<PduOutcome> {
+    return this.#durably(() => this.#doJoinRemoteRoom(roomId, via, userId, knownLatestEventId));
+  }
+
+  async #doJoinRemoteRoom(roomId: string, via: string, userId: string, knownLatestEventId: string): Promise<PduOutcome> {
     await this.#ready();
     const t = this.#transport;
     if (t === undefined) throw new EngineError('ENGINE_INVALID_ARGUMENT', 'joining over federation needs a transport');
@@ -1057,6 +1130,10 @@ export class RoomEngine implements FederationHandler {
 
   /** Stores an event as an outlier (known without its state): format, signatures, hash and auth against its auth events are checked. */
   async receiveOutlier(origin: string, json: unknown, rules: RoomVersionRules, roomId: string): Promise<PduOutcome> {
+    return this.#durably(() => this.#doReceiveOutlier(origin, json, rules, roomId));
+  }
+
+  async #doReceiveOutlier(origin: string, json: unknown, rules: RoomVersionRules, roomId: string): Promise<PduOutcome> {
     await this.#ready();
     if (!isObject(json)) return { eventId: '', status: 'dropped', rule: 'format', reason: 'not an object' };
     let pdu: Pdu;
@@ -1148,14 +1225,14 @@ export class RoomEngine implements FederationHandler {
 
   /** {@inheritDoc FederationHandler.onGetEvent} */
   async onGetEvent(_origin: string, eventId: string): Promise<JsonObject | undefined> {
-    await this.#ready();
+    await this.#served();
     const e = await this.#store.getEvent(eventId);
     return e === undefined || isRejectedStatus(e) ? undefined : e.json;
   }
 
   /** {@inheritDoc FederationHandler.onGetMissingEvents} */
   async onGetMissingEvents(_origin: string, roomId: string, request: MissingEventsRequest): Promise<readonly JsonObject[]> {
-    await this.#ready();
+    await this.#served();
     // Only events of the requested room are served (never walk into another room's events).
     if (!(await this.#inRoom(request.latestEvents, roomId))) return [];
     const earliest = new Set(request.earliestEvents);
@@ -1186,7 +1263,7 @@ export class RoomEngine implements FederationHandler {
 
   /** {@inheritDoc FederationHandler.onGetStateIds} */
   async onGetStateIds(_origin: string, roomId: string, eventId: string): Promise<StateIdsResponse> {
-    await this.#ready();
+    await this.#served();
     const e = await this.#store.getEvent(eventId);
     if (e === undefined || e.stateBefore === undefined || e.roomId !== roomId) return { pduIds: [], authChainIds: [] };
     const state = await this.#store.loadState(e.stateBefore);
@@ -1205,7 +1282,7 @@ export class RoomEngine implements FederationHandler {
 
   /** {@inheritDoc FederationHandler.onBackfill} */
   async onBackfill(_origin: string, roomId: string, fromEventIds: readonly string[], limit: number): Promise<readonly JsonObject[]> {
-    await this.#ready();
+    await this.#served();
     if (!(await this.#inRoom(fromEventIds, roomId))) return [];
     const seen = new Set<string>();
     const out: StoredEvent[] = [];

@@ -197,21 +197,31 @@ export class LevelRoomStore extends AbstractRoomStore {
   }
 
   protected override async _write(batch: StoreWriteBatch): Promise<void> {
+    await this._writeGroup([batch]);
+  }
+
+  /** Group commit: the batches' operations, in order, in one LevelDB write batch (all or nothing). */
+  protected override async _writeGroup(batches: readonly StoreWriteBatch[]): Promise<void> {
     const t = this.#t;
     const ops: BatchOp[] = [];
-    // Promoted outliers: their old stream entry goes in the same batch as the new one.
-    for (const old of batch.replaced) ops.push({ type: 'del', sublevel: t.roomStream, key: streamKey(old.roomId, old.stream) });
-    for (const e of batch.events) {
-      ops.push({ type: 'put', sublevel: t.events, key: e.eventId, value: encodeEvent(e) });
-      ops.push({ type: 'put', sublevel: t.roomStream, key: streamKey(e.roomId, e.stream), value: e.eventId });
+    for (const batch of batches) {
+      // Promoted outliers: their old stream entry goes in the same batch as the new one.
+      for (const old of batch.replaced) ops.push({ type: 'del', sublevel: t.roomStream, key: streamKey(old.roomId, old.stream) });
+      for (const e of batch.events) {
+        ops.push({ type: 'put', sublevel: t.events, key: e.eventId, value: encodeEvent(e) });
+        ops.push({ type: 'put', sublevel: t.roomStream, key: streamKey(e.roomId, e.stream), value: e.eventId });
+      }
+      for (const l of batch.layers) ops.push({ type: 'put', sublevel: t.layers, key: hex(l.id, 8), value: encodeLayer(l) });
     }
-    for (const l of batch.layers) ops.push({ type: 'put', sublevel: t.layers, key: hex(l.id, 8), value: encodeLayer(l) });
-    for (const r of batch.rooms) ops.push({ type: 'put', sublevel: t.rooms, key: r.roomId, value: JSON.stringify(r) });
-    ops.push({ type: 'put', sublevel: t.meta, key: 'next_snapshot', value: String(batch.nextSnapshotId) });
+    // Room records and the counter: only the last value of each is needed.
+    const rooms = new Map<RoomId, RoomInfo>();
+    for (const batch of batches) for (const r of batch.rooms) rooms.set(r.roomId, r);
+    for (const r of rooms.values()) ops.push({ type: 'put', sublevel: t.rooms, key: r.roomId, value: JSON.stringify(r) });
+    ops.push({ type: 'put', sublevel: t.meta, key: 'next_snapshot', value: String(batches[batches.length - 1]!.nextSnapshotId) });
     await this.#db.batch(ops, { sync: this.#sync });
     const ids = this.#ids;
     if (ids !== undefined) {
-      for (const e of batch.events) ids.add(e.eventId);
+      for (const batch of batches) for (const e of batch.events) ids.add(e.eventId);
       // Past its capacity the filter's false positives grow: rebuild it twice as large.
       if (ids.count > ids.capacity) await this.#rebuildIds(ids.capacity * 2);
     }

@@ -9,6 +9,7 @@
  */
 import { StoreError } from './errors.js';
 import type {
+  CommitOptions,
   CommitResult,
   EventId,
   EventStatus,
@@ -118,6 +119,18 @@ export abstract class AbstractRoomStore implements RoomStore {
   readonly #states: LruCache<SnapshotId, ReadonlyMap<StateKey, EventId>>;
   readonly #authChains: LruCache<EventId, ReadonlySet<EventId>>;
   readonly #rooms = new Map<RoomId, RoomInfo>();
+  /**
+   * Group commit: records and layers of commits that are applied but not yet written. Reads look
+   * here first; a record moves to the LRU caches once its write lands.
+   */
+  readonly #pendingEvents = new Map<EventId, StoredEvent>();
+  readonly #pendingLayers = new Map<SnapshotId, SnapshotLayer>();
+  /** Applied commits waiting for the writer, in commit order. */
+  #writeQueue: PendingWrite[] = [];
+  /** The writer loop while it runs. */
+  #writing: Promise<void> | undefined;
+  /** Set when a write failed: the store refuses everything until closed and reopened. */
+  #failed: StoreError | undefined;
 
   /**
    * @param supports - the capability manifest of the concrete store.
@@ -140,6 +153,15 @@ export abstract class AbstractRoomStore implements RoomStore {
   protected abstract _close(): Promise<void>;
   /** Applies a batch atomically: all of it or (on rejection) nothing. */
   protected abstract _write(batch: StoreWriteBatch): Promise<void>;
+  /**
+   * Optional group commit: applies several batches, in order, as ONE atomic write (all of them or
+   * none). Within the group, later batches override earlier ones exactly as if they had been
+   * written one after the other (e.g. a promoted outlier's `replaced` entry removes a stream entry
+   * an earlier batch of the same group put). A store that defines it gets group commit: commits
+   * made with `durable: false` while a write is in flight are written together by the next call.
+   * Without it, batches are written one `_write` at a time.
+   */
+  protected _writeGroup?(batches: readonly StoreWriteBatch[]): Promise<void>;
   /** Event records by ID, aligned with `ids`. */
   protected abstract _getEvents(ids: readonly EventId[]): Promise<readonly (StoredEvent | undefined)[]>;
   /** Snapshot layers by ID, aligned with `ids`. */
@@ -198,6 +220,10 @@ export abstract class AbstractRoomStore implements RoomStore {
     if (this.#opening !== undefined) await this.#opening.catch(() => undefined);
     this.#status = 'closing';
     await this.#queue.catch(() => undefined);
+    await this.#writing;
+    this.#failed = undefined;
+    this.#pendingEvents.clear();
+    this.#pendingLayers.clear();
     this.#events.clear();
     this.#absent.clear();
     this.#layers.clear();
@@ -212,23 +238,99 @@ export abstract class AbstractRoomStore implements RoomStore {
   }
 
   #assertOpen(): void {
+    if (this.#failed !== undefined) throw this.#failed;
     if (this.#status !== 'open') throw new StoreError('STORE_NOT_OPEN', `store is ${this.#status}`);
+  }
+
+  // ---------------------------------------------------------------- group commit
+
+  /** Queues an applied commit's batch for the writer; resolves when it is durable. */
+  #enqueue(batch: StoreWriteBatch): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#writeQueue.push({ batch, resolve, reject });
+      this.#writing ??= this.#drain();
+    });
+  }
+
+  /**
+   * The writer: writes everything queued (one `_writeGroup` call when the store has it), then
+   * whatever was queued meanwhile, until the queue is empty.
+   */
+  async #drain(): Promise<void> {
+    try {
+      while (this.#writeQueue.length > 0) {
+        const group = this._writeGroup === undefined ? this.#writeQueue.splice(0, 1) : this.#writeQueue.splice(0);
+        try {
+          if (group.length === 1 || this._writeGroup === undefined) await this._write(group[0]!.batch);
+          else await this._writeGroup(group.map((g) => g.batch));
+        } catch (e) {
+          this.#fail(e, group);
+          return;
+        }
+        for (const { batch } of group) {
+          for (const e of batch.events) {
+            if (this.#pendingEvents.get(e.eventId) === e) {
+              this.#pendingEvents.delete(e.eventId);
+              this.#events.set(e.eventId, e);
+            }
+          }
+          for (const l of batch.layers) {
+            if (this.#pendingLayers.get(l.id) === l) {
+              this.#pendingLayers.delete(l.id);
+              this.#layers.set(l.id, l);
+            }
+          }
+        }
+        for (const g of group) g.resolve();
+      }
+    } finally {
+      this.#writing = undefined;
+    }
+  }
+
+  /**
+   * A write failed: nothing of `group` or of the commits queued after it is stored. Every cache
+   * may hold data derived from them, so all are dropped, and the store refuses every call until
+   * it is closed and reopened (which reads the persisted counters again).
+   */
+  #fail(cause: unknown, group: readonly PendingWrite[]): void {
+    const error = cause instanceof StoreError ? cause : new StoreError('STORE_IO', `write failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.#failed = error;
+    const lost = [...group, ...this.#writeQueue.splice(0)];
+    this.#pendingEvents.clear();
+    this.#pendingLayers.clear();
+    this.#events.clear();
+    this.#absent.clear();
+    this.#layers.clear();
+    this.#states.clear();
+    this.#authChains.clear();
+    this.#rooms.clear();
+    for (const g of lost) g.reject(error);
+  }
+
+  /** See {@link RoomStore.flush}. */
+  async flush(): Promise<void> {
+    while (this.#writing !== undefined) await this.#writing;
+    if (this.#failed !== undefined) throw this.#failed;
   }
 
   // ---------------------------------------------------------------- commit
 
   /** See {@link RoomStore.commit}. */
-  async commit(commit: RoomCommit): Promise<CommitResult> {
+  async commit(commit: RoomCommit, options?: CommitOptions): Promise<CommitResult> {
     this.#assertOpen();
     const run = this.#queue.then(
       () => this.#commit(commit),
       () => this.#commit(commit),
     );
     this.#queue = run.catch(() => undefined);
-    return run;
+    const { result, durable } = await run;
+    if (options?.durable === false) durable.catch(() => undefined);
+    else await durable;
+    return result;
   }
 
-  async #commit(c: RoomCommit): Promise<CommitResult> {
+  async #commit(c: RoomCommit): Promise<{ readonly result: CommitResult; readonly durable: Promise<void> }> {
     this.#assertOpen();
     if (c === null || typeof c !== 'object') throw invalid('commit must be an object');
     if (!isNonEmptyString(c.roomId)) throw invalid('roomId must be a non-empty string');
@@ -244,7 +346,8 @@ export abstract class AbstractRoomStore implements RoomStore {
     if (existing !== undefined && !promoting) {
       const room = await this.getRoom(existing.roomId);
       if (room === undefined) throw new StoreError('STORE_CORRUPT', `room ${existing.roomId} of event ${existing.eventId} is missing`);
-      return { duplicate: true, promoted: false, event: existing, snapshots: new Map(), room };
+      // Durable once whatever wrote it (possibly a commit still queued) is.
+      return { result: { duplicate: true, promoted: false, event: existing, snapshots: new Map(), room }, durable: this.#writeQueue.length > 0 || this.#writing !== undefined ? this.flush() : Promise.resolve() };
     }
 
     if (!STATUSES.has(ne.status)) throw invalid(`unknown status ${String(ne.status)}`);
@@ -338,18 +441,16 @@ export abstract class AbstractRoomStore implements RoomStore {
     });
     const newRoom: RoomInfo = Object.freeze({ ...room, currentState, forwardExtremities, lastStream: stream });
     const layers = [...pending.values()];
-    try {
-      await this._write({ events: [record], replaced: promoting ? [existing] : [], layers, rooms: [newRoom], nextSnapshotId: next });
-    } catch (e) {
-      throw e instanceof StoreError ? e : new StoreError('STORE_IO', `write failed: ${(e as Error).message}`, { cause: e });
-    }
-    // Caches only after the write succeeded.
+    // Applied now (visible to reads through the pending maps); written by the writer, possibly
+    // together with the commits that follow (group commit). The caches take the records once the
+    // write lands.
     this.#nextSnapshotId = next;
-    this.#events.set(record.eventId, record);
+    this.#pendingEvents.set(record.eventId, record);
     this.#absent.delete(record.eventId);
-    for (const l of layers) this.#layers.set(l.id, l);
+    for (const l of layers) this.#pendingLayers.set(l.id, l);
     this.#rooms.set(newRoom.roomId, newRoom);
-    return { duplicate: false, promoted: promoting, event: record, snapshots: refs, room: newRoom };
+    const durable = this.#enqueue({ events: [record], replaced: promoting ? [existing] : [], layers, rooms: [newRoom], nextSnapshotId: next });
+    return { result: { duplicate: false, promoted: promoting, event: record, snapshots: refs, room: newRoom }, durable };
   }
 
   // ---------------------------------------------------------------- events
@@ -357,7 +458,7 @@ export abstract class AbstractRoomStore implements RoomStore {
   /** See {@link RoomStore.getEvent}. */
   async getEvent(id: EventId): Promise<StoredEvent | undefined> {
     this.#assertOpen();
-    const hit = this.#events.get(id);
+    const hit = this.#pendingEvents.get(id) ?? this.#events.get(id);
     if (hit !== undefined) return hit;
     if (this.#absent.peek(id) !== undefined) return undefined;
     const [e] = await this._getEvents([id]);
@@ -373,7 +474,7 @@ export abstract class AbstractRoomStore implements RoomStore {
     const missing: EventId[] = [];
     for (const id of ids) {
       if (out.has(id)) continue;
-      const hit = this.#events.get(id);
+      const hit = this.#pendingEvents.get(id) ?? this.#events.get(id);
       if (hit !== undefined) out.set(id, hit);
       else if (this.#absent.peek(id) === undefined) missing.push(id);
     }
@@ -418,6 +519,7 @@ export abstract class AbstractRoomStore implements RoomStore {
   /** See {@link RoomStore.listRooms}. */
   async listRooms(): Promise<readonly RoomId[]> {
     this.#assertOpen();
+    await this.flush();
     return this._listRooms();
   }
 
@@ -427,6 +529,7 @@ export abstract class AbstractRoomStore implements RoomStore {
     const reverse = options.direction === 'backwards';
     const limit = options.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 0) throw new StoreError('STORE_INVALID_COMMIT', 'timeline limit must be a non-negative integer');
+    await this.flush();
     const room = await this.getRoom(roomId);
     if (room === undefined || limit === 0) return [];
     let from = options.from ?? (reverse ? room.lastStream : 1);
@@ -448,7 +551,7 @@ export abstract class AbstractRoomStore implements RoomStore {
 
   async #hasSnapshot(id: SnapshotId): Promise<boolean> {
     if (!Number.isInteger(id) || id < 1 || id >= this.#nextSnapshotId) return false;
-    if (this.#layers.peek(id) !== undefined) return true;
+    if (this.#pendingLayers.has(id) || this.#layers.peek(id) !== undefined) return true;
     const [l] = await this._getLayers([id]);
     return l !== undefined;
   }
@@ -458,7 +561,7 @@ export abstract class AbstractRoomStore implements RoomStore {
     const chain: SnapshotLayer[] = [];
     let cur: SnapshotId | undefined = id;
     while (cur !== undefined) {
-      let layer: SnapshotLayer | undefined = pending?.get(cur) ?? this.#layers.get(cur);
+      let layer: SnapshotLayer | undefined = pending?.get(cur) ?? this.#pendingLayers.get(cur) ?? this.#layers.get(cur);
       if (layer === undefined) {
         [layer] = await this._getLayers([cur]);
         if (layer === undefined) {
@@ -617,12 +720,16 @@ export abstract class AbstractRoomStore implements RoomStore {
         throw new StoreError('STORE_INVALID_COMMIT', 'parked event needs eventId, roomId, json and receivedTs');
       }
     }
+    // Parked-event writes are ordered after every queued commit (a park record may only disappear
+    // once the commit that replaces it is durable).
+    await this.flush();
     await this._parkEvents(events.map((e) => Object.freeze({ ...e })));
   }
 
   /** See {@link RoomStore.listParkedEvents}. */
   async listParkedEvents(roomId: RoomId): Promise<readonly ParkedEvent[]> {
     this.#assertOpen();
+    await this.flush();
     const list = [...(await this._listParkedEvents(roomId))];
     return list.sort((x, y) => x.receivedTs - y.receivedTs || (x.eventId < y.eventId ? -1 : x.eventId > y.eventId ? 1 : 0));
   }
@@ -630,14 +737,23 @@ export abstract class AbstractRoomStore implements RoomStore {
   /** See {@link RoomStore.deleteParkedEvents}. */
   async deleteParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<void> {
     this.#assertOpen();
+    await this.flush();
     await this._deleteParkedEvents(roomId, eventIds);
   }
 
   /** See {@link RoomStore.stats}. */
   async stats(): Promise<StoreStats> {
     this.#assertOpen();
+    await this.flush();
     return this._stats();
   }
+}
+
+/** A commit applied and waiting for the writer. */
+interface PendingWrite {
+  readonly batch: StoreWriteBatch;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
 }
 
 /** A stored record a commit may replace: an outlier that was not rejected. */

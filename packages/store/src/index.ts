@@ -19,6 +19,7 @@ export type {
   NewSnapshot,
   NewEvent,
   RoomCommit,
+  CommitOptions,
   CommitResult,
   StateDiffEntry,
   SnapshotInfo,

@@ -168,6 +168,19 @@ export interface CommitResult {
   readonly room: RoomInfo;
 }
 
+/** Options of {@link RoomStore.commit}. */
+export interface CommitOptions {
+  /**
+   * `true` (the default): the returned promise resolves once the commit is durable (for a
+   * crash-safe store: it survives a process kill). `false` (group commit): it resolves once the
+   * commit is applied — visible to every read of this store instance — and queued for writing;
+   * the store may then write it together with the commits that follow, in one atomic batch.
+   * Call {@link RoomStore.flush} before acknowledging such commits to anyone. Stores that do not
+   * group commits treat `false` like `true`.
+   */
+  readonly durable?: boolean;
+}
+
 /** One entry of a state diff: the value in `a` and in `b` (`undefined` = absent). */
 export type StateDiffEntry = readonly [a: EventId | undefined, b: EventId | undefined];
 
@@ -269,7 +282,16 @@ export interface RoomStore {
    * unchanged. Commits are serialised by the store. Idempotent for a known event ID, except that
    * a stored outlier can be promoted once to a real status (see {@link CommitResult}).
    */
-  commit(commit: RoomCommit): Promise<CommitResult>;
+  commit(commit: RoomCommit, options?: CommitOptions): Promise<CommitResult>;
+
+  /**
+   * Optional (group commit): resolves once every commit that has resolved so far is durable;
+   * rejects with the write's {@link StoreError} if one of them could not be written (the store then
+   * refuses every call with that error until it is closed and reopened, and after reopening holds
+   * exactly the commits that were durable). Stores without it make every commit durable before
+   * it resolves.
+   */
+  flush?(): Promise<void>;
 
   /** One event, or `undefined`. */
   getEvent(id: EventId): Promise<StoredEvent | undefined>;

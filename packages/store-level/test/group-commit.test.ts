@@ -1,0 +1,113 @@
+/**
+ * Group commit on LevelDB: several commits made with `durable: false` land in one write batch; a
+ * failing write loses exactly the commits that were not yet durable and leaves the store refusing
+ * every call until it is reopened, holding exactly what was durable.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isStoreError, type RoomCommit, type SnapshotId, type StoreWriteBatch } from '@roomgraph/store';
+import { fakeEvent } from '@roomgraph/store/conformance';
+import { LevelRoomStore } from '@roomgraph/store-level';
+
+const root = mkdtempSync(join(tmpdir(), 'roomgraph-group-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const ROOM = '!room:example.org';
+
+/** Records the group sizes it writes; fails writes while `failing` is set. */
+class ProbeStore extends LevelRoomStore {
+  failing = false;
+  readonly groups: number[] = [];
+  protected override async _writeGroup(batches: readonly StoreWriteBatch[]): Promise<void> {
+    this.groups.push(batches.length);
+    if (this.failing) throw new Error('disk full');
+    return super._writeGroup(batches);
+  }
+}
+
+function message(id: string, prev: string, depth: number, stateBefore: SnapshotId): RoomCommit {
+  return { roomId: ROOM, event: { event: fakeEvent(id, { prev: [prev], auth: ['$create'], depth }), status: 'accepted', stateBefore }, forwardExtremities: [id] };
+}
+
+async function createRoom(store: LevelRoomStore): Promise<SnapshotId> {
+  const r = await store.commit({
+    roomId: ROOM,
+    createRoom: { roomVersion: '12', createEventId: '$create' },
+    event: { event: fakeEvent('$create', { type: 'm.room.create', stateKey: '' }), status: 'accepted', stateBefore: { ref: 'b' } },
+    snapshots: [{ ref: 'b', parent: null, changes: {} }, { ref: 'a', parent: { ref: 'b' }, changes: { set: [['c', '$create']] } }],
+    forwardExtremities: ['$create'],
+    currentState: { ref: 'a' },
+  });
+  return r.snapshots.get('a')!;
+}
+
+describe('store-level group commit', () => {
+  it('commits made while a write is in flight share the next write batch', async () => {
+    const dir = join(root, 'grouping');
+    const store = new ProbeStore(dir);
+    await store.open();
+    const s = await createRoom(store);
+    let prev = '$create';
+    for (let i = 0; i < 200; i++) {
+      await store.commit(message(`$m${i}`, prev, 2 + i, s), { durable: false });
+      prev = `$m${i}`;
+    }
+    await store.flush();
+    // 201 commits in far fewer writes: everything applied during a write goes in the next one.
+    expect(store.groups.reduce((a, b) => a + b, 0)).toBe(201);
+    expect(store.groups.length).toBeLessThan(50);
+    expect(Math.max(...store.groups)).toBeGreaterThan(1);
+    await store.close();
+    const again = new LevelRoomStore(dir);
+    await again.open();
+    expect((await again.getRoom(ROOM))!.lastStream).toBe(201);
+    expect((await again.timeline(ROOM, { limit: 1000 })).map((e) => e.eventId)).toEqual(['$create', ...Array.from({ length: 200 }, (_, i) => `$m${i}`)]);
+    await again.close();
+  });
+
+  it('a failed write: the lost commits disappear, the store refuses calls until reopened, durable ones stay', async () => {
+    const dir = join(root, 'failing');
+    const store = new ProbeStore(dir);
+    await store.open();
+    const s = await createRoom(store);
+    await store.commit(message('$a', '$create', 2, s));
+    store.failing = true;
+    const b = await store.commit(message('$b', '$a', 3, s), { durable: false });
+    expect(b.event.stream).toBe(3);
+    // Applied (visible) until the write fails…
+    const c = store.commit(message('$c', '$b', 4, s), { durable: false });
+    await expect(store.flush()).rejects.toSatisfy((e: unknown) => isStoreError(e, 'STORE_IO') && /disk full/.test((e as Error).message));
+    await c.catch(() => undefined);
+    // …then the store refuses everything with the write's error.
+    await expect(store.getEvent('$a')).rejects.toSatisfy((e: unknown) => isStoreError(e, 'STORE_IO'));
+    await expect(store.commit(message('$d', '$a', 3, s))).rejects.toSatisfy((e: unknown) => isStoreError(e, 'STORE_IO'));
+    await store.close();
+
+    const again = new LevelRoomStore(dir);
+    await again.open();
+    expect((await again.getEvent('$a'))?.status).toBe('accepted');
+    expect(await again.getEvent('$b')).toBeUndefined();
+    expect(await again.getEvent('$c')).toBeUndefined();
+    const room = await again.getRoom(ROOM);
+    expect(room!.lastStream).toBe(2);
+    expect(room!.forwardExtremities).toEqual(['$a']);
+    const d = await again.commit(message('$d', '$a', 3, s));
+    expect(d.event.stream).toBe(3);
+    expect((await again.timeline(ROOM)).map((e) => e.eventId)).toEqual(['$create', '$a', '$d']);
+    await again.close();
+  });
+
+  it('a durable commit waits for its own write; a failing one rejects with STORE_IO', async () => {
+    const store = new ProbeStore(join(root, 'durable'));
+    await store.open();
+    const s = await createRoom(store);
+    store.failing = true;
+    await expect(store.commit(message('$x', '$create', 2, s))).rejects.toSatisfy((e: unknown) => isStoreError(e, 'STORE_IO'));
+    await store.close();
+    const again = new LevelRoomStore(join(root, 'durable'));
+    await again.open();
+    expect(await again.getEvent('$x')).toBeUndefined();
+    await again.close();
+  });
+});
