@@ -34,9 +34,28 @@ const CONTENT_STRIP_V3 = ['unsigned', 'signatures', 'hashes', 'event_id'];
  * @throws {@link EventsError} `EVENTS_NOT_ENCODABLE` (lone surrogate, non-finite number...).
  */
 export function contentHash(event: JsonObject, rules?: RoomVersionRules): string {
-  const strip = rules !== undefined && rules.eventFormat.eventIdFormat !== 'server-assigned' ? CONTENT_STRIP_V3 : CONTENT_STRIP;
-  return encodeBase64(sha256(canonicalBytes(event, rules, strip)));
+  return encodeBase64(sha256(contentHashBytes(event, rules)));
 }
+
+/**
+ * The bytes the content hash covers (internal; see {@link contentHash}). Cached for frozen events,
+ * like {@link redactedSigningBytes}: `parsePdu` measures the event's size from them and the receipt
+ * checks hash them, so a received PDU's content is encoded once.
+ */
+export function contentHashBytes(event: JsonObject, rules: RoomVersionRules | undefined): Uint8Array {
+  const frozen = rules !== undefined && Object.isFrozen(event);
+  if (frozen) {
+    const hit = contentBytesCache.get(event);
+    if (hit !== undefined && hit.rules === rules) return hit.bytes;
+  }
+  const strip = rules !== undefined && rules.eventFormat.eventIdFormat !== 'server-assigned' ? CONTENT_STRIP_V3 : CONTENT_STRIP;
+  const bytes = canonicalBytes(event, rules, strip);
+  if (frozen) contentBytesCache.set(event, { rules, bytes });
+  return bytes;
+}
+
+/** Content-hash bytes of frozen events (see {@link contentHashBytes}); never handed out for mutation. */
+const contentBytesCache = new WeakMap<JsonObject, { readonly rules: RoomVersionRules; readonly bytes: Uint8Array }>();
 
 /**
  * Whether `event.hashes.sha256` equals the recomputed content hash (C4). A missing or non-string

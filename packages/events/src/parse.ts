@@ -19,7 +19,7 @@ import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { PduFormatError, type PduProblem, type PduProblemCode } from './errors.js';
 import { setOwn } from './freeze.js';
 import { hasLoneSurrogate, isValidEventId, isValidRoomId, isValidUserId } from './grammar.js';
-import { canonicalBytes } from './hashes.js';
+import { contentHashBytes } from './hashes.js';
 import { eventId as computeEventId } from './ids.js';
 import {
   MAX_AUTH_EVENTS,
@@ -136,6 +136,66 @@ function copyJson(value: unknown, path: string, strict: boolean, depth: number, 
   }
 }
 
+/** Returned by {@link fastCopy} when the value has any problem (the careful copy then reports it). */
+const FAIL: unique symbol = Symbol('fail');
+
+/** `String.prototype.isWellFormed` (ES2024; Node ≥ 20): no unpaired surrogate. */
+const isWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
+const wellFormed: (s: string) => boolean = isWellFormed !== undefined ? (s) => isWellFormed.call(s) : (s) => !hasLoneSurrogate(s);
+
+/**
+ * The common case of {@link copyJson}: valid JSON copied and frozen without building paths or
+ * tracking cycles (a cycle exceeds the nesting limit and fails). Any problem returns `FAIL`, and the
+ * caller redoes the copy with {@link copyJson} to report every problem with its path.
+ */
+function fastCopy(value: unknown, strict: boolean, depth: number): JsonValue | typeof FAIL {
+  switch (typeof value) {
+    case 'string':
+      return wellFormed(value) ? value : FAIL;
+    case 'boolean':
+      return value;
+    case 'number':
+      if (strict ? !Number.isSafeInteger(value) : !Number.isFinite(value)) return FAIL;
+      return value === 0 ? 0 : value; // -0 → 0
+    case 'object': {
+      if (value === null) return null;
+      if (depth >= MAX_NESTING) return FAIL;
+      if (Array.isArray(value)) {
+        const n = value.length;
+        const out: JsonValue[] = new Array<JsonValue>(n);
+        for (let i = 0; i < n; i++) {
+          if (!(i in value)) return FAIL;
+          const v = fastCopy(value[i], strict, depth + 1);
+          if (v === FAIL) return FAIL;
+          out[i] = v;
+        }
+        return Object.freeze(out);
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== objectProto && proto !== null) return FAIL;
+      const out: Record<string, JsonValue> = {};
+      for (const k of Object.keys(value)) {
+        if (!wellFormed(k)) return FAIL;
+        const v = fastCopy((value as Record<string, unknown>)[k], strict, depth + 1);
+        if (v === FAIL) return FAIL;
+        setOwn(out, k, v);
+      }
+      return Object.freeze(out);
+    }
+    default:
+      return FAIL;
+  }
+}
+
+/** UTF-8 length of `"key":value` in canonical JSON. */
+function memberBytes(key: string, value: JsonValue): number {
+  // `"key":` (the keys measured here are plain ASCII) and the value.
+  return key.length + 3 + utf8ByteLength(encodeCanonicalJson(value, { strict: false }));
+}
+
+/** Top-level keys left out of the content hash but counted in the PDU size. */
+const SIZE_ONLY_KEYS = ['hashes', 'signatures', 'unsigned'] as const;
+
 function isObject(v: JsonValue | undefined): v is JsonObject {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
@@ -155,9 +215,8 @@ function checkFields(json: JsonObject, rules: RoomVersionRules, options: ParsePd
 
   const need = (k: string, kind: 'string' | 'object' | 'integer' | 'array', required: boolean): JsonValue | undefined => {
     const v = get(k);
-    const path = child('$', k);
     if (v === undefined) {
-      if (required) p.add(path, 'MISSING_FIELD', `required field "${k}" is missing`);
+      if (required) p.add(child('$', k), 'MISSING_FIELD', `required field "${k}" is missing`);
       return undefined;
     }
     const ok =
@@ -166,14 +225,15 @@ function checkFields(json: JsonObject, rules: RoomVersionRules, options: ParsePd
       : kind === 'array' ? Array.isArray(v)
       : typeof v === 'number' && Number.isInteger(v);
     if (!ok) {
-      p.add(path, 'WRONG_TYPE', `"${k}" must be ${kind === 'integer' ? 'an integer' : kind === 'object' ? 'an object' : kind === 'array' ? 'an array' : 'a string'}, not ${typeName(v)}`);
+      p.add(child('$', k), 'WRONG_TYPE', `"${k}" must be ${kind === 'integer' ? 'an integer' : kind === 'object' ? 'an object' : kind === 'array' ? 'an array' : 'a string'}, not ${typeName(v)}`);
       return undefined;
     }
     return v;
   };
 
   const limit = (k: string, v: string): boolean => {
-    if (utf8ByteLength(v) > MAX_FIELD_BYTES) {
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings cannot exceed the limit.
+    if (v.length * 3 > MAX_FIELD_BYTES && utf8ByteLength(v) > MAX_FIELD_BYTES) {
       p.add(child('$', k), 'FIELD_TOO_LONG', `"${k}" is longer than ${MAX_FIELD_BYTES} bytes`);
       return false;
     }
@@ -209,14 +269,13 @@ function checkFields(json: JsonObject, rules: RoomVersionRules, options: ParsePd
   if (isObject(sigs)) {
     for (const server of Object.keys(sigs)) {
       const perServer = sigs[server] as JsonValue;
-      const sp = child('$.signatures', server);
       if (!isObject(perServer)) {
-        p.add(sp, 'WRONG_TYPE', `signatures of a server must be an object, not ${typeName(perServer)}`);
+        p.add(child('$.signatures', server), 'WRONG_TYPE', `signatures of a server must be an object, not ${typeName(perServer)}`);
         continue;
       }
       for (const keyId of Object.keys(perServer)) {
         const s = perServer[keyId] as JsonValue;
-        if (typeof s !== 'string') p.add(child(sp, keyId), 'WRONG_TYPE', `a signature must be a string, not ${typeName(s)}`);
+        if (typeof s !== 'string') p.add(child(child('$.signatures', server), keyId), 'WRONG_TYPE', `a signature must be a string, not ${typeName(s)}`);
       }
     }
   }
@@ -246,21 +305,21 @@ function checkFields(json: JsonObject, rules: RoomVersionRules, options: ParsePd
     if (!options?.skipReferenceLimits && arr.length > max) p.add(child('$', k), code, `"${k}" has ${arr.length} entries, more than ${max}`);
     for (let i = 0; i < arr.length; i++) {
       const item = arr[i] as JsonValue;
-      const ip = child(child('$', k), i);
+      const ip = (): string => child(child('$', k), i);
       let id: JsonValue | undefined = item;
       if (ef.eventReferences === 'id-and-hash') {
         const pair = Array.isArray(item) ? (item as readonly JsonValue[]) : undefined;
         const h = pair?.[1];
         if (pair === undefined || pair.length !== 2 || typeof pair[0] !== 'string' || !isObject(h) || typeof h['sha256'] !== 'string') {
-          p.add(ip, 'INVALID_EVENT_REFERENCE', 'an event reference must be [event_id, {"sha256": hash}]');
+          p.add(ip(), 'INVALID_EVENT_REFERENCE', 'an event reference must be [event_id, {"sha256": hash}]');
           continue;
         }
         id = pair[0];
       } else if (typeof item !== 'string') {
-        p.add(ip, 'WRONG_TYPE', `an event reference must be an event ID string, not ${typeName(item)}`);
+        p.add(ip(), 'WRONG_TYPE', `an event reference must be an event ID string, not ${typeName(item)}`);
         continue;
       }
-      if (!isValidEventId(id as string, rules)) p.add(ef.eventReferences === 'id-and-hash' ? `${ip}[0]` : ip, 'INVALID_EVENT_ID', `${JSON.stringify(id)} is not an event ID of room version ${rules.id}`);
+      if (!isValidEventId(id as string, rules)) p.add(ef.eventReferences === 'id-and-hash' ? `${ip()}[0]` : ip(), 'INVALID_EVENT_ID', `${JSON.stringify(id)} is not an event ID of room version ${rules.id}`);
     }
   };
   refs('prev_events', MAX_PREV_EVENTS, 'TOO_MANY_PREV_EVENTS');
@@ -311,6 +370,18 @@ export function makePdu(json: JsonObject, rules: RoomVersionRules, id: string): 
 
 const UNENCODABLE: ReadonlySet<PduProblemCode> = new Set<PduProblemCode>(['LONE_SURROGATE', 'INVALID_JSON_VALUE', 'NESTING_TOO_DEEP']);
 
+/** The PDU size the slow way: encode the whole (possibly invalid) copy leniently. */
+function measureSize(json: JsonObject, p: Problems): void {
+  let size = 0;
+  try {
+    // The byte length of the canonical text, without materialising the bytes.
+    size = utf8ByteLength(encodeCanonicalJson(json, { strict: false }));
+  } catch (e) {
+    p.add('$', 'INVALID_JSON_VALUE', (e as Error).message);
+  }
+  if (size > MAX_PDU_BYTES) p.add('$', 'EVENT_TOO_LARGE', `the PDU is ${size} bytes of canonical JSON, more than ${MAX_PDU_BYTES}`);
+}
+
 function validateInto(input: unknown, rules: RoomVersionRules, options: ParsePduOptions | undefined, p: Problems): Pdu | undefined {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     p.add('$', 'NOT_AN_OBJECT', 'a PDU must be a JSON object');
@@ -324,14 +395,28 @@ function validateInto(input: unknown, rules: RoomVersionRules, options: ParsePdu
     p.add('$', 'NOT_AN_OBJECT', 'a PDU must be a plain JSON object');
     return undefined;
   }
-  const json: Record<string, JsonValue> = {};
+  let json: Record<string, JsonValue> = {};
+  let clean = true;
   for (const k of Object.keys(input)) {
     // v3+: `event_id` is not part of the PDU (a convenience copy may be present): ignore it (C6).
     if (dropEventId && k === 'event_id') continue;
-    const cp = child('$', k);
-    if (hasLoneSurrogate(k)) p.add(cp, 'LONE_SURROGATE', 'key contains an unpaired UTF-16 surrogate');
-    const v = copyJson((input as Record<string, unknown>)[k], cp, strict, 1, p, onPath);
-    if (v !== undefined) setOwn(json, k, v);
+    const v = wellFormed(k) ? fastCopy((input as Record<string, unknown>)[k], strict, 1) : FAIL;
+    if (v === FAIL) {
+      clean = false;
+      break;
+    }
+    setOwn(json, k, v);
+  }
+  if (!clean) {
+    // Something is wrong: copy again carefully, reporting every problem with its path.
+    json = {};
+    for (const k of Object.keys(input)) {
+      if (dropEventId && k === 'event_id') continue;
+      const cp = child('$', k);
+      if (hasLoneSurrogate(k)) p.add(cp, 'LONE_SURROGATE', 'key contains an unpaired UTF-16 surrogate');
+      const v = copyJson((input as Record<string, unknown>)[k], cp, strict, 1, p, onPath);
+      if (v !== undefined) setOwn(json, k, v);
+    }
   }
   Object.freeze(json);
   checkFields(json, rules, options, p);
@@ -340,15 +425,23 @@ function validateInto(input: unknown, rules: RoomVersionRules, options: ParsePdu
   // (H4). For v3+ that form has no `event_id` (already dropped). Measured whenever the copy is
   // encodable at all (lenient encoding: identical bytes for valid events, and it still measures an
   // event whose only problems are strict-number ones).
-  if (!p.list.some((x) => UNENCODABLE.has(x.code))) {
-    let size = 0;
+  if (p.list.length === 0) {
+    // A valid event: its size from the content-hash bytes (cached for the receipt checks) plus the
+    // members the content hash leaves out. Canonical JSON joins an object's members with commas in
+    // key order, so the sum is exact.
+    let size = -1;
     try {
-      // The byte length of the canonical text, without materialising the bytes.
-      size = utf8ByteLength(encodeCanonicalJson(json, { strict: false }));
-    } catch (e) {
-      p.add('$', 'INVALID_JSON_VALUE', (e as Error).message);
+      size = contentHashBytes(json, rules).length;
+      for (const k of SIZE_ONLY_KEYS) {
+        if (Object.hasOwn(json, k)) size += memberBytes(k, json[k] as JsonValue) + (size === 2 ? 0 : 1);
+      }
+    } catch {
+      size = -1;
     }
     if (size > MAX_PDU_BYTES) p.add('$', 'EVENT_TOO_LARGE', `the PDU is ${size} bytes of canonical JSON, more than ${MAX_PDU_BYTES}`);
+    else if (size < 0) measureSize(json, p);
+  } else if (!p.list.some((x) => UNENCODABLE.has(x.code))) {
+    measureSize(json, p);
   }
   if (p.list.length > 0) return undefined;
   let id: string;

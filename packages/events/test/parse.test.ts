@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeCanonicalJson, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
 import { getRoomVersion } from '@roomgraph/room-versions';
@@ -259,6 +260,32 @@ describe('size and field limits at and just past each boundary', () => {
     const text = JSON.stringify(padTo('10', MAX_PDU_BYTES), null, 2);
     expect(text.length).toBeGreaterThan(MAX_PDU_BYTES);
     expect(() => parsePduText(text, getRoomVersion('10'))).not.toThrow();
+  });
+
+  it('property: the size decision equals encoding the whole PDU (any unsigned, signatures, content; every version)', () => {
+    const member = fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(fc.string({ maxLength: 30 }), fc.integer(), fc.constant(null)), { maxKeys: 4 });
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...VERSIONS),
+        fc.option(member, { nil: undefined }),
+        fc.dictionary(fc.constantFrom('a.example', 'b.example'), fc.dictionary(fc.constantFrom('ed25519:1', 'ed25519:x'), fc.string({ maxLength: 20 }))),
+        fc.integer({ min: -40, max: 40 }),
+        fc.string({ maxLength: 4, unit: 'binary' }),
+        (v, unsigned, signatures, delta, tail) => {
+          const e = base(v, { content: { body: '' } });
+          if (unsigned !== undefined) e['unsigned'] = unsigned;
+          e['signatures'] = signatures;
+          const wellFormed = (tail as unknown as { isWellFormed(): boolean }).isWellFormed();
+          const t = wellFormed ? tail : '';
+          const without = utf8ByteLength(encodeCanonicalJson(e));
+          const pad = Math.max(0, MAX_PDU_BYTES + delta - without - utf8ByteLength(t));
+          e['content'] = { body: 'x'.repeat(pad) + t };
+          const size = utf8ByteLength(encodeCanonicalJson(e, { strict: false }));
+          expect(codes(e, v).includes('EVENT_TOO_LARGE')).toBe(size > MAX_PDU_BYTES);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   const user = (bytes: number, ch = 'a'): string => {
