@@ -8,20 +8,24 @@
  * @module
  */
 import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
+import { randomBytes } from 'node:crypto';
 import { encodeBase64, signJson } from '@roomgraph/crypto';
 import {
   type KeyLookup, type Pdu, type RoomEvent, type StateLookup, type VerifyKey,
-  PduFormatError, authEventTypes, buildEvent, checkContentHash, domainOf, eventId as computeEventId,
+  PduFormatError, addEventSignature, authEventTypes, buildEvent, hashAndSignEvent, checkContentHash, domainOf, eventId as computeEventId,
   parsePdu, redact, requiredSigningServers, roomIdFromCreateEvent, stateKeyOf, stateLookupOf, toRoomEvent,
   type SignatureCheckResult, verifyEventSignatures, verifyEventSignaturesAsync,
 } from '@roomgraph/events';
-import { type AuthResult, checkAuth } from '@roomgraph/auth';
+import { type AuthResult, checkAuth, powerLevelsOf } from '@roomgraph/auth';
 import {
   DEFAULT_ROOM_VERSION, type RoomVersionRules, RoomVersionRegistry,
 } from '@roomgraph/room-versions';
 import { ResolutionCache, resolveStateDelta } from '@roomgraph/state-res';
 import { type EventStatus, LruCache, type RoomInfo, type RoomStore, type SnapshotId, type StoredEvent } from '@roomgraph/store';
-import type { FederationHandler, KeySource, MissingEventsRequest, StateIdsResponse, StateResponse, Transport } from '@roomgraph/transport';
+import {
+  type FederationHandler, type KeySource, type MakeJoinResponse, type MissingEventsRequest, type SendJoinResponse,
+  type StateIdsResponse, type StateResponse, type Transport, TransportError,
+} from '@roomgraph/transport';
 import { EngineError } from './errors.js';
 import type {
   CreateRoomTemplate, EngineNotification, LocalEventTemplate, PduOutcome, ReceiveOptions, RoomEngineOptions,
@@ -105,6 +109,11 @@ export class RoomEngine implements FederationHandler {
   /** The store this engine writes to. */
   get store(): RoomStore {
     return this.#store;
+  }
+
+  /** Before sending events to other servers: only durable events leave this server. */
+  async #flushForSend(): Promise<void> {
+    await this.#store.flush?.();
   }
 
   /** Before serving other servers: only durable events leave this server. */
@@ -328,6 +337,12 @@ export class RoomEngine implements FederationHandler {
       if (!isObject(mine)) return;
       for (const keyId of Object.keys(mine)) {
         if (!keyId.startsWith('ed25519:')) continue;
+        // This server's own current key needs no lookup (e.g. a restricted join it countersigned).
+        const own = this.#opts.signingKey;
+        if (server === this.serverName && own !== undefined && own.keyId === keyId) {
+          found.set(`${server}\u0000${keyId}`, { publicKey: own.publicKey });
+          continue;
+        }
         const key = await this.#keys.getKey(server, keyId, min).catch(() => undefined);
         if (key === undefined) continue;
         const until = key.expiredTs ?? key.validUntilTs;
@@ -964,29 +979,16 @@ export class RoomEngine implements FederationHandler {
       const room = await this.#store.getRoom(roomId);
       if (room === undefined) throw new EngineError('ENGINE_UNKNOWN_ROOM', `unknown room ${roomId}`);
       const rules = this.#versions.get(room.roomVersion);
-      const prevIds = template.prevEvents ?? room.forwardExtremities;
-      const prevs = [...(await this.#store.getEvents(prevIds)).values()]
-        .sort((a, b) => b.depth - a.depth || (a.eventId < b.eventId ? -1 : 1))
-        .slice(0, this.#maxPrev);
-      if (prevs.length === 0) throw new EngineError('ENGINE_INVALID_ARGUMENT', 'no prev events');
-      const current = stored(room.currentState ?? null);
-      const skeleton = { type: template.type, stateKey: template.stateKey, sender: template.sender, content: template.content };
-      const authMap = await this.#loadAuthState(this.#store, rules, current, toRoomEvent({ ...skeleton, state_key: template.stateKey ?? null, content: template.content } as unknown as JsonObject, rules, ''));
-      const authIds: RoomEvent[] = [];
-      for (const [t, k] of authEventTypes(skeleton, rules)) {
-        const e = authMap.get(t, k);
-        if (e !== undefined && !authIds.includes(e)) authIds.push(e);
-      }
-      const maxDepth = Math.max(...prevs.map((p) => p.depth));
+      const frame = await this.#eventFrame(room, rules, template);
       const pdu = buildEvent({
         roomVersion: rules,
         type: template.type,
         ...(template.stateKey !== undefined ? { stateKey: template.stateKey } : {}),
         sender: template.sender,
         content: template.content,
-        prevEvents: prevs.map((p) => this.#view(p, rules)),
-        authEvents: authIds,
-        depth: Math.min(maxDepth + 1, rules.eventFormat.limitDepth ? Number.MAX_SAFE_INTEGER : Number.MAX_SAFE_INTEGER),
+        prevEvents: frame.prevEvents,
+        authEvents: frame.authEvents,
+        depth: frame.depth,
         originServerTs: template.originServerTs ?? this.#now(),
         roomId,
         ...(template.redacts !== undefined ? { redacts: template.redacts } : {}),
@@ -998,6 +1000,33 @@ export class RoomEngine implements FederationHandler {
       return pdu;
     });
   }
+
+  /**
+   * Where a new event of `room` goes: its prev events (the given ones, else the forward
+   * extremities; the deepest `maxPrevEvents`), its auth events (selected from the current state,
+   * SS › Auth events selection) and its depth. Used by `createLocalEvent` and `make_join`.
+   */
+  async #eventFrame(
+    room: RoomInfo, rules: RoomVersionRules,
+    template: { readonly type: string; readonly stateKey?: string; readonly sender: string; readonly content: JsonObject; readonly prevEvents?: readonly string[] },
+  ): Promise<{ readonly prevEvents: RoomEvent[]; readonly authEvents: RoomEvent[]; readonly depth: number }> {
+    const prevIds = template.prevEvents ?? room.forwardExtremities;
+    const prevs = [...(await this.#store.getEvents(prevIds)).values()]
+      .sort((a, b) => b.depth - a.depth || (a.eventId < b.eventId ? -1 : 1))
+      .slice(0, this.#maxPrev);
+    if (prevs.length === 0) throw new EngineError('ENGINE_INVALID_ARGUMENT', 'no prev events');
+    const current = stored(room.currentState ?? null);
+    const skeleton = { type: template.type, stateKey: template.stateKey, sender: template.sender, content: template.content };
+    const authMap = await this.#loadAuthState(this.#store, rules, current, toRoomEvent({ ...skeleton, state_key: template.stateKey ?? null, content: template.content } as unknown as JsonObject, rules, ''));
+    const authEvents: RoomEvent[] = [];
+    for (const [t, k] of authEventTypes(skeleton, rules)) {
+      const e = authMap.get(t, k);
+      if (e !== undefined && !authEvents.includes(e)) authEvents.push(e);
+    }
+    const maxDepth = Math.max(...prevs.map((p) => p.depth));
+    return { prevEvents: prevs.map((p) => this.#view(p, rules)), authEvents, depth: Math.min(maxDepth + 1, Number.MAX_SAFE_INTEGER) };
+  }
+
 
   /**
    * Local events run the receipt pipeline without the signature stage (they are ours) and without
@@ -1048,85 +1077,120 @@ export class RoomEngine implements FederationHandler {
   }
 
   /**
-   * Joins a room hosted elsewhere (a simplified make_join/send_join, server-server-api.md › Joining
-   * Rooms): fetches `knownLatestEventId` and the state before it from `via`, stores that state and
-   * its auth chain as outliers (checked: signatures, hashes, auth against their auth events), commits
-   * the latest event with that state as the join point, builds and signs the join event on top of
-   * it, and sends it to `via`. When the room is already known with a current state, only the join
-   * event is built (on the current forward extremities) and sent.
-   * @throws {@link EngineError} `ENGINE_UNKNOWN_EVENT` / `ENGINE_UNKNOWN_ROOM` when `via` cannot
-   *   provide the event or a usable state; `ENGINE_AUTH_FAILED` when the join is not allowed.
+   * Joins a room hosted on `via` over federation (SS › Joining Rooms): `make_join` for a template
+   * (checked: type, room, sender, state key and membership are the ones asked for), filled in
+   * (`origin_server_ts`, `origin` when the template has one, the v1–v2 `event_id`), hashed and
+   * signed by this server, then `send_join`. The answer's state and auth chain are checked like
+   * any received events (signatures, hashes, auth against their auth events) and stored as
+   * outliers; the join event is then accepted with the answer's state as the state before it.
+   * For a restricted room the resident's countersigned join (`event` in the answer) is used.
+   * Already in the room (this server has its current state): sends the join as a local event.
+   *
+   * @param options - `content`: extra member-event content (e.g. `displayname`); `membership` is always `join`.
+   * @throws {@link EngineError} `ENGINE_JOIN_REFUSED` when the resident refuses (the Matrix
+   *   `errcode` is in the message and `rule`), `ENGINE_UNKNOWN_ROOM` for an unusable answer,
+   *   `ENGINE_AUTH_FAILED` when the join does not pass auth here.
    */
-  async joinRemoteRoom(roomId: string, via: string, userId: string, knownLatestEventId: string): Promise<PduOutcome> {
-    return this.#durably(() => this.#doJoinRemoteRoom(roomId, via, userId, knownLatestEventId));
+  async joinRemoteRoom(roomId: string, via: string, userId: string, options?: { readonly content?: JsonObject }): Promise<PduOutcome> {
+    return this.#durably(() => this.#doJoinRemoteRoom(roomId, via, userId, options));
   }
 
-  async #doJoinRemoteRoom(roomId: string, via: string, userId: string, knownLatestEventId: string): Promise<PduOutcome> {
+  async #doJoinRemoteRoom(roomId: string, via: string, userId: string, options?: { readonly content?: JsonObject }): Promise<PduOutcome> {
     await this.#ready();
     const t = this.#transport;
     if (t === undefined) throw new EngineError('ENGINE_INVALID_ARGUMENT', 'joining over federation needs a transport');
+    if (domainOf(userId) !== this.serverName) throw new EngineError('ENGINE_INVALID_ARGUMENT', `${userId} is not a user of ${this.serverName}`);
+    const content: JsonObject = { ...(options?.content ?? {}), membership: 'join' };
     const known = await this.#store.getRoom(roomId);
-    let prevEvents: string[] | undefined;
-    if (known === undefined || known.currentState === undefined) {
-      const latestJson = await t.getEvent(via, knownLatestEventId).catch(() => undefined);
-      if (latestJson === undefined) throw new EngineError('ENGINE_UNKNOWN_EVENT', `${via} does not have ${knownLatestEventId}`);
-      const remote = await t.getState(via, roomId, knownLatestEventId).catch(() => undefined);
-      if (remote === undefined) throw new EngineError('ENGINE_UNKNOWN_EVENT', `${via} gave no state at ${knownLatestEventId}`);
-      const all = [...remote.authChain, ...remote.pdus];
-      const createJson = all.find((e) => e['type'] === 'm.room.create' && e['state_key'] === '');
-      const content = createJson?.['content'];
-      const version = isObject(content) ? (content['room_version'] ?? '1') : undefined;
-      if (createJson === undefined || typeof version !== 'string' || !this.#versions.has(version)) {
-        throw new EngineError('ENGINE_UNKNOWN_ROOM', `${via} gave no usable create event for ${roomId}`);
-      }
-      const rules = this.#versions.get(version);
-      let latest: Pdu;
-      let create: Pdu;
-      try {
-        latest = parsePdu(latestJson, rules);
-        create = parsePdu(createJson, rules);
-      } catch (e) {
-        throw new EngineError('ENGINE_UNKNOWN_EVENT', `${via} sent a malformed event: ${String(e).slice(0, 200)}`);
-      }
-      const createRoomId = create.roomId ?? roomIdFromCreateEvent(create.json, rules);
-      if (latest.eventId !== knownLatestEventId || createRoomId !== roomId || (latest.roomId ?? roomId) !== roomId) {
-        throw new EngineError('ENGINE_UNKNOWN_EVENT', `${via} sent events of another room or with other IDs`);
-      }
-      await this.#withRoom(roomId, async () => {
-        // The create event first (it creates the room in the store), then the rest by depth.
-        const c = await this.#process(via, create, rules, roomId, 1, true);
-        if (c.status !== 'outlier') throw new EngineError('ENGINE_UNKNOWN_ROOM', `create event of ${roomId} ${c.status}: ${c.reason ?? ''}`);
-        const pdus: Pdu[] = [];
-        const seen = new Set<string>([create.eventId]);
-        for (const j of all) {
-          try {
-            const p = parsePdu(j, rules);
-            if (!seen.has(p.eventId)) { seen.add(p.eventId); pdus.push(p); }
-          } catch { /* malformed: left out (its dependants then fail auth) */ }
-        }
-        pdus.sort((a, b) => a.depth - b.depth || (a.eventId < b.eventId ? -1 : 1));
-        for (const p of pdus) await this.#process(via, p, rules, roomId, 1, true);
-        // The state before the join point, from the remote's answer (stored, non-rejected events only).
-        const stateIds = [...new Set(remote.pdus.map((j) => { try { return parsePdu(j, rules).eventId; } catch { return ''; } }))];
-        const got = await this.#store.getEvents(stateIds.filter((x) => x !== ''));
-        const overlay = new Map<string, string | null>();
-        for (const e of got.values()) if (e.stateKey !== undefined && !isRejectedStatus(e)) overlay.set(stateKeyOf(e.type, e.stateKey), e.eventId);
-        const room = await this.#store.getRoom(roomId);
-        if (room !== undefined && room.currentState === undefined) {
-          const o = await this.#process(via, latest, rules, roomId, 1, false, { base: null, overlay });
-          if (o.status !== 'accepted') throw new EngineError('ENGINE_AUTH_FAILED', `join point ${latest.eventId} ${o.status}: ${o.reason ?? ''}`, o.rule);
-        }
-      });
-      prevEvents = [latest.eventId];
+    if (known !== undefined && known.currentState !== undefined) {
+      // Already resident: an ordinary local event, pushed to the other servers in the room.
+      const pdu = await this.#doCreateLocalEvent(roomId, { type: 'm.room.member', stateKey: userId, sender: userId, content });
+      await this.#flushForSend();
+      await this.#sendToRoom(roomId, [pdu.json]);
+      return { eventId: pdu.eventId, status: 'accepted' };
     }
-    const pdu = await this.createLocalEvent(roomId, {
-      type: 'm.room.member', stateKey: userId, sender: userId, content: { membership: 'join' },
-      ...(prevEvents !== undefined ? { prevEvents } : {}),
-    });
-    const sent = await t.sendPdus(via, [pdu.json]).catch((e: unknown) => ({ [pdu.eventId]: { error: String(e) } }));
-    const error = sent[pdu.eventId]?.error;
-    return { eventId: pdu.eventId, status: error === undefined ? 'accepted' : 'rejected', ...(error !== undefined ? { reason: error } : {}) };
+    const refused = (e: unknown): EngineError => {
+      if (e instanceof TransportError) return new EngineError('ENGINE_JOIN_REFUSED', `${via} refused the join: ${e.errcode ?? e.code}: ${e.message}`, e.errcode ?? e.code);
+      return new EngineError('ENGINE_JOIN_REFUSED', `${via} refused the join: ${String((e as Error)?.message ?? e)}`);
+    };
+
+    // make_join: a template from the resident.
+    const made = await t.makeJoin(via, roomId, userId, this.#versions.list().map((r) => r.id)).catch((e: unknown) => { throw refused(e); });
+    if (!this.#versions.has(made.roomVersion)) throw new EngineError('ENGINE_UNKNOWN_ROOM', `${via} answered with unsupported room version ${JSON.stringify(made.roomVersion)}`);
+    const rules = this.#versions.get(made.roomVersion);
+    const tpl = made.event;
+    const tplContent = isObject(tpl) ? tpl['content'] : undefined;
+    if (!isObject(tpl) || tpl['type'] !== 'm.room.member' || tpl['room_id'] !== roomId || tpl['sender'] !== userId || tpl['state_key'] !== userId
+      || !isObject(tplContent) || tplContent['membership'] !== 'join') {
+      throw new EngineError('ENGINE_UNKNOWN_ROOM', `${via} sent a join template for another event (SS › Joining Rooms: type, room_id, sender, state_key and membership must be as asked)`);
+    }
+
+    // Fill in, hash and sign.
+    const ev: Record<string, JsonValue> = {};
+    for (const [k, v] of Object.entries(tpl)) {
+      if (k === 'hashes' || k === 'signatures' || k === 'unsigned' || k === 'event_id') continue;
+      ev[k] = v as JsonValue;
+    }
+    ev['content'] = { ...tplContent, ...content };
+    ev['origin_server_ts'] = this.#now();
+    if (Object.hasOwn(tpl, 'origin')) ev['origin'] = this.serverName;
+    if (rules.eventFormat.eventIdFormat === 'server-assigned') ev['event_id'] = `$${encodeBase64(randomBytes(12)).replace(/[+/]/g, 'x')}:${this.serverName}`;
+    let join: Pdu;
+    try {
+      join = parsePdu(hashAndSignEvent(ev, rules, this.#signer()).event, rules);
+    } catch (e) {
+      throw new EngineError('ENGINE_UNKNOWN_ROOM', `${via} sent an unusable join template: ${String(e).slice(0, 300)}`);
+    }
+
+    // send_join: the state before the join and its auth chain.
+    const answer = await t.sendJoin(via, roomId, join.eventId, join.json).catch((e: unknown) => { throw refused(e); });
+    if (answer.event !== undefined) {
+      // A restricted join countersigned by the resident: the same event (same ID) with more signatures.
+      let signed: Pdu | undefined;
+      try { signed = parsePdu(answer.event, rules); } catch { signed = undefined; }
+      if (signed === undefined || signed.eventId !== join.eventId) throw new EngineError('ENGINE_UNKNOWN_ROOM', `${via} returned a different join event`);
+      join = signed;
+    }
+    return this.#importJoin(via, rules, roomId, join, answer.state, answer.authChain);
   }
+
+  /**
+   * Stores a joined room's state from a `send_join` answer: the create event, then the auth chain
+   * and state as outliers (each checked: format, signatures, hash, auth against its auth events),
+   * then `join` with the answer's state as the state before it.
+   */
+  async #importJoin(via: string, rules: RoomVersionRules, roomId: string, join: Pdu, state: readonly JsonObject[], authChain: readonly JsonObject[]): Promise<PduOutcome> {
+    const parsed: Pdu[] = [];
+    const seen = new Set<string>();
+    for (const j of [...authChain, ...state]) {
+      try {
+        const p = parsePdu(j, rules);
+        if (!seen.has(p.eventId)) { seen.add(p.eventId); parsed.push(p); }
+      } catch { /* malformed: left out (its dependants then fail auth) */ }
+    }
+    const create = parsed.find((p) => p.type === 'm.room.create' && p.stateKey === '');
+    const createVersion = create !== undefined ? (create.content['room_version'] ?? '1') : undefined;
+    if (create === undefined || createVersion !== rules.id || (create.roomId ?? roomIdFromCreateEvent(create.json, rules)) !== roomId) {
+      throw new EngineError('ENGINE_UNKNOWN_ROOM', `${via} gave no create event of ${roomId} in room version ${rules.id}`);
+    }
+    const stateIds = new Set<string>();
+    for (const j of state) { try { stateIds.add(parsePdu(j, rules).eventId); } catch { /* left out above */ } }
+    return this.#withRoom(roomId, async () => {
+      // The create event first (it creates the room in the store), then the rest by depth.
+      const c = await this.#process(via, create, rules, roomId, 1, true);
+      if (c.status !== 'outlier') throw new EngineError('ENGINE_UNKNOWN_ROOM', `create event of ${roomId} ${c.status}: ${c.reason ?? ''}`);
+      const rest = parsed.filter((p) => p !== create).sort((a, b) => a.depth - b.depth || (a.eventId < b.eventId ? -1 : 1));
+      for (const p of rest) await this.#process(via, p, rules, roomId, 1, true);
+      // The state before the join: the answer's state events that are stored and not rejected.
+      const got = await this.#store.getEvents([...stateIds]);
+      const overlay = new Map<string, string | null>();
+      for (const e of got.values()) if (e.stateKey !== undefined && !isRejectedStatus(e)) overlay.set(stateKeyOf(e.type, e.stateKey), e.eventId);
+      const o = await this.#process(via, join, rules, roomId, 1, false, { base: null, overlay });
+      if (o.status !== 'accepted') throw new EngineError('ENGINE_AUTH_FAILED', `join ${join.eventId} ${o.status}: ${o.reason ?? ''}`, o.rule);
+      return o;
+    });
+  }
+
 
   /** Stores an event as an outlier (known without its state): format, signatures, hash and auth against its auth events are checked. */
   async receiveOutlier(origin: string, json: unknown, rules: RoomVersionRules, roomId: string): Promise<PduOutcome> {
@@ -1301,6 +1365,173 @@ export class RoomEngine implements FederationHandler {
       frontier = next;
     }
     return out.sort((a, b) => b.depth - a.depth || b.stream - a.stream).map((e) => e.json);
+  }
+
+  /** A `TRANSPORT_REJECTED` error answering a federation request with a Matrix `errcode`. */
+  #refuse(errcode: string, message: string): TransportError {
+    return new TransportError('TRANSPORT_REJECTED', this.serverName, message, errcode);
+  }
+
+  /** The current-state event of `(type, stateKey)` in `room`, if any. */
+  async #currentEvent(room: RoomInfo, rules: RoomVersionRules, type: string, stateKey: string): Promise<RoomEvent | undefined> {
+    if (room.currentState === undefined) return undefined;
+    const [id] = await this.#store.getStateEntries(room.currentState, [stateKeyOf(type, stateKey)]);
+    const e = id === undefined ? undefined : await this.#store.getEvent(id);
+    return e === undefined ? undefined : this.#view(e, rules);
+  }
+
+  /**
+   * make_join in a restricted room (CS › Restricted rooms; SS › Restricted rooms): a user neither
+   * joined nor invited must meet an allow condition — be joined to a listed room this server is
+   * in — and a local member who can invite must vouch (`join_authorised_via_users_server`).
+   * Returns that member, or `undefined` when no authorisation is needed. Refuses with
+   * `M_FORBIDDEN` (no condition met), `M_UNABLE_TO_AUTHORISE_JOIN` (a listed room is unknown
+   * here), `M_UNABLE_TO_GRANT_JOIN` (no local member may invite).
+   */
+  async #authoriseRestrictedJoin(room: RoomInfo, rules: RoomVersionRules, userId: string): Promise<string | undefined> {
+    if (!rules.authorization.restrictedJoinRule) return undefined;
+    const jr = await this.#currentEvent(room, rules, 'm.room.join_rules', '');
+    const rule = jr?.content['join_rule'];
+    if (rule !== 'restricted' && !(rule === 'knock_restricted' && rules.authorization.knockRestrictedJoinRule)) return undefined;
+    const own = (await this.#currentEvent(room, rules, 'm.room.member', userId))?.content['membership'];
+    if (own === 'join' || own === 'invite') return undefined;
+    const allow = jr?.content['allow'];
+    let met = false;
+    let unknown = false;
+    for (const cond of Array.isArray(allow) ? allow : []) {
+      if (!isObject(cond) || cond['type'] !== 'm.room_membership' || typeof cond['room_id'] !== 'string') continue;
+      const other = await this.#store.getRoom(cond['room_id']);
+      if (other === undefined || other.currentState === undefined) { unknown = true; continue; }
+      const m = (await this.#currentEvent(other, this.#versions.get(other.roomVersion), 'm.room.member', userId))?.content['membership'];
+      if (m === 'join') { met = true; break; }
+    }
+    if (!met) {
+      if (unknown) throw this.#refuse('M_UNABLE_TO_AUTHORISE_JOIN', `${this.serverName} cannot check the rooms ${room.roomId} allows joins from`);
+      throw this.#refuse('M_FORBIDDEN', `${userId} meets none of the join conditions of ${room.roomId}`);
+    }
+    // A joined local member whose power level reaches the invite level.
+    const pls = powerLevelsOf(await this.#currentEvent(room, rules, 'm.room.power_levels', ''), await this.#currentEvent(room, rules, 'm.room.create', ''), rules);
+    const suffix = `:${this.serverName}`;
+    const candidates = new Set<string>([...pls.creators].filter((u) => u.endsWith(suffix)));
+    const listed = pls.event?.content['users'];
+    if (isObject(listed)) for (const u of Object.keys(listed)) if (u.endsWith(suffix)) candidates.add(u);
+    const sorted = [...candidates].sort((a, b) => pls.userLevel(b) - pls.userLevel(a) || (a < b ? -1 : 1));
+    for (const u of sorted) {
+      if (pls.userLevel(u) < pls.invite) break;
+      if ((await this.#currentEvent(room, rules, 'm.room.member', u))?.content['membership'] === 'join') return u;
+    }
+    if (pls.usersDefault >= pls.invite && room.currentState !== undefined) {
+      // Anyone may invite: any joined local member (reads the member list once).
+      const prefix = stateKeyOf('m.room.member', '');
+      for (const [key, id] of await this.#store.loadState(room.currentState)) {
+        if (!key.startsWith(prefix) || !key.endsWith(suffix)) continue;
+        const e = await this.#store.getEvent(id);
+        const u = e?.stateKey;
+        if (u !== undefined && isObject(e!.json['content']) && e!.json['content']['membership'] === 'join' && pls.userLevel(u) >= pls.invite) return u;
+      }
+    }
+    throw this.#refuse('M_UNABLE_TO_GRANT_JOIN', `no member of ${this.serverName} in ${room.roomId} may invite ${userId}; try another server`);
+  }
+
+  /**
+   * The servers with joined members in the room's current state (reads the member list: O(members)).
+   */
+  async #serversInRoom(roomId: string): Promise<Set<string>> {
+    const room = await this.#store.getRoom(roomId);
+    const servers = new Set<string>();
+    if (room?.currentState === undefined) return servers;
+    const prefix = stateKeyOf('m.room.member', '');
+    const ids: string[] = [];
+    for (const [key, id] of await this.#store.loadState(room.currentState)) if (key.startsWith(prefix)) ids.push(id);
+    for (const e of (await this.#store.getEvents(ids)).values()) {
+      const server = e.stateKey !== undefined ? domainOf(e.stateKey) : undefined;
+      if (server !== undefined && isObject(e.json['content']) && e.json['content']['membership'] === 'join') servers.add(server);
+    }
+    return servers;
+  }
+
+  /** Pushes PDUs to every other server in the room, except `skip` (best effort). */
+  async #sendToRoom(roomId: string, pdus: readonly JsonObject[], skip: readonly string[] = []): Promise<void> {
+    const t = this.#transport;
+    if (t === undefined) return;
+    const servers = await this.#serversInRoom(roomId);
+    for (const x of [this.serverName, ...skip]) servers.delete(x);
+    await Promise.all([...servers].map((d) => t.sendPdus(d, pdus).catch(() => undefined)));
+  }
+
+  /** {@inheritDoc FederationHandler.onMakeJoin} */
+  async onMakeJoin(origin: string, roomId: string, userId: string, supportedVersions: readonly string[]): Promise<MakeJoinResponse> {
+    await this.#served();
+    const known = await this.#store.getRoom(roomId);
+    if (known === undefined || known.currentState === undefined) throw this.#refuse('M_NOT_FOUND', `${this.serverName} is not in ${roomId}`);
+    if (!supportedVersions.includes(known.roomVersion)) {
+      throw this.#refuse('M_INCOMPATIBLE_ROOM_VERSION', `${roomId} has room version ${known.roomVersion}, which ${origin} does not support`);
+    }
+    if (domainOf(userId) !== origin) throw this.#refuse('M_FORBIDDEN', `${userId} is not a user of ${origin}`);
+    const rules = this.#versions.get(known.roomVersion);
+    return this.#withRoom(roomId, async () => {
+      const room = (await this.#store.getRoom(roomId)) ?? known;
+      const content: Record<string, JsonValue> = { membership: 'join' };
+      const vouch = await this.#authoriseRestrictedJoin(room, rules, userId);
+      if (vouch !== undefined) content['join_authorised_via_users_server'] = vouch;
+      const frame = await this.#eventFrame(room, rules, { type: 'm.room.member', stateKey: userId, sender: userId, content });
+      // The join as it would be (countersigned by this server, which a restricted join needs),
+      // checked against the current state: a join that would be rejected is refused now.
+      const trial = buildEvent({
+        roomVersion: rules, type: 'm.room.member', stateKey: userId, sender: userId, content,
+        prevEvents: frame.prevEvents, authEvents: frame.authEvents, depth: frame.depth, originServerTs: this.#now(), roomId,
+      }, this.#signer(), { validate: false });
+      const view = toRoomEvent(trial.json, rules, trial.eventId);
+      const auth = await this.#loadAuthState(this.#store, rules, stored(room.currentState ?? null), view);
+      const r = checkAuth(view, auth, rules, { serverKeys: await this.#authorisingKeys(view, rules) });
+      if (!r.allowed) throw this.#refuse('M_FORBIDDEN', `${userId} may not join ${roomId}: ${r.rule}: ${r.reason}`);
+      const event: Record<string, JsonValue> = {};
+      for (const [k, v] of Object.entries(trial.json)) if (k !== 'hashes' && k !== 'signatures' && k !== 'event_id') event[k] = v as JsonValue;
+      return { roomVersion: rules.id, event };
+    });
+  }
+
+  /** {@inheritDoc FederationHandler.onSendJoin} */
+  async onSendJoin(origin: string, roomId: string, eventId: string, event: JsonObject): Promise<SendJoinResponse> {
+    await this.#served();
+    const room = await this.#store.getRoom(roomId);
+    if (room === undefined || room.currentState === undefined) throw this.#refuse('M_NOT_FOUND', `${this.serverName} is not in ${roomId}`);
+    const rules = this.#versions.get(room.roomVersion);
+    let pdu: Pdu;
+    try {
+      pdu = parsePdu(event, rules);
+    } catch (e) {
+      throw this.#refuse('M_BAD_JSON', `not a valid PDU of room version ${rules.id}: ${String(e).slice(0, 300)}`);
+    }
+    // data/api/joins-v2.yaml: the checks before accepting the event.
+    const membership = pdu.content['membership'];
+    if (pdu.eventId !== eventId) throw this.#refuse('M_INVALID_PARAM', `the event's ID is ${pdu.eventId}, not ${eventId}`);
+    if (pdu.roomId !== roomId) throw this.#refuse('M_INVALID_PARAM', `the event is for ${String(pdu.roomId)}, not ${roomId}`);
+    if (pdu.type !== 'm.room.member' || membership !== 'join') throw this.#refuse('M_INVALID_PARAM', 'not a join event');
+    if (domainOf(pdu.sender) !== origin) throw this.#refuse('M_INVALID_PARAM', `${pdu.sender} is not a user of ${origin}`);
+    if (pdu.stateKey !== pdu.sender) throw this.#refuse('M_INVALID_PARAM', 'the state key is not the sender');
+    // A restricted join this server vouches for gets its signature before it is stored or sent on.
+    const vouch = pdu.content['join_authorised_via_users_server'];
+    const countersign = typeof vouch === 'string' && domainOf(vouch) === this.serverName && rules.authorization.restrictedJoinRule;
+    const json = countersign ? addEventSignature(pdu.json, rules, this.#signer()) : pdu.json;
+    const [o] = await this.receivePdus(origin, [json]);
+    if (o === undefined || o.status !== 'accepted') {
+      const why = `${o?.status ?? 'dropped'}: ${o?.rule ?? ''} ${o?.reason ?? ''}`.trim();
+      throw this.#refuse(o?.status === 'dropped' ? 'M_INVALID_PARAM' : 'M_FORBIDDEN', `the join was not accepted (${why})`);
+    }
+    // The state before the join and the auth chains of that state and of the join.
+    const before = await this.stateAt(pdu.eventId);
+    const stateEvents = await this.#store.getEvents([...before.values()]);
+    const chain = await this.#store.getAuthChain([...before.values(), pdu.eventId]);
+    const chainEvents = await this.#store.getEvents([...chain]);
+    const answer: SendJoinResponse = {
+      state: [...stateEvents.values()].map((e) => e.json),
+      authChain: [...chainEvents.values()].map((e) => e.json),
+      ...(countersign ? { event: json } : {}),
+    };
+    // The resident sends the join to the other servers in the room (best effort).
+    await this.#sendToRoom(roomId, [json], [origin]);
+    return answer;
   }
 
   /** {@inheritDoc FederationHandler.onGetServerKeys} */

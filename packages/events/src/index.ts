@@ -34,6 +34,7 @@ export { parsePdu, parsePduText, validatePdu, type ParsePduOptions, type PduVali
 export { buildEvent, type BuildEventInput, type BuildEventOptions, type EventReferenceInput } from './build.js';
 export {
   hashAndSignEvent,
+  addEventSignature,
   verifyEventSignatures,
   verifyEventSignaturesAsync,
   requiredSigningServers,

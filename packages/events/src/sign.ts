@@ -69,6 +69,20 @@ export function hashAndSignEvent(event: JsonObject, rules: RoomVersionRules, sig
   return { event: full, signedBytes };
 }
 
+/**
+ * Adds `signer`'s signature to an event without touching anything else (SS › Signing events): the
+ * signature covers the redacted event without `signatures` and `unsigned`, so the event ID and
+ * the content hash stay as they are. Used by a resident server countersigning a restricted join
+ * (`join_authorised_via_users_server`). Other signatures are kept; the input is not modified.
+ * @throws {@link EventsError} `EVENTS_NOT_ENCODABLE`.
+ */
+export function addEventSignature(event: JsonObject, rules: RoomVersionRules, signer: EventSigner): JsonObject {
+  const signature = encodeBase64(defaultBackend.sign(signer.key.seed, canonicalBytes(signedForm(event, rules), rules)));
+  const sigs = isObject(event['signatures']) ? event['signatures'] : {};
+  const mine = isObject(sigs[signer.serverName]) ? (sigs[signer.serverName] as JsonObject) : {};
+  return { ...event, signatures: { ...sigs, [signer.serverName]: { ...mine, [signer.key.keyId]: signature } } };
+}
+
 /** A verify key as returned by a key lookup (from `/_matrix/key/v2/server` or a notary). */
 export interface VerifyKey {
   /** The 32-byte ed25519 public key. */

@@ -6,8 +6,8 @@
  */
 import type { JsonObject } from '@roomgraph/canonical-json';
 import {
-  type CallOptions, type FederationHandler, type MissingEventsRequest, type StateIdsResponse,
-  type StateResponse, type Transport, TransportError,
+  type CallOptions, type FederationHandler, type MakeJoinResponse, type MissingEventsRequest, type SendJoinResponse,
+  type StateIdsResponse, type StateResponse, type Transport, TransportError,
 } from './interfaces.js';
 
 /** Deep-copies JSON so servers never share mutable objects (as over a real network). */
@@ -85,6 +85,10 @@ export class InProcessNetwork {
         copy(await route(d, 'backfill', o).onBackfill(origin, roomId, from, limit)),
       getServerKeys: async (d: string, o?: CallOptions): Promise<JsonObject> =>
         copy(await route(d, 'getServerKeys', o).onGetServerKeys()),
+      makeJoin: async (d: string, roomId: string, userId: string, versions: readonly string[], o?: CallOptions): Promise<MakeJoinResponse> =>
+        copy(await route(d, 'makeJoin', o).onMakeJoin(origin, roomId, userId, [...versions])),
+      sendJoin: async (d: string, roomId: string, eventId: string, event: JsonObject, o?: CallOptions): Promise<SendJoinResponse> =>
+        copy(await route(d, 'sendJoin', o).onSendJoin(origin, roomId, eventId, copy(event))),
       sendPdus: async (d: string, pdus: readonly JsonObject[], o?: CallOptions) =>
         copy(await route(d, 'sendPdus', o).onReceivePdus(origin, copy(pdus))),
     };

@@ -8,6 +8,8 @@ export {
   type MissingEventsRequest,
   type StateIdsResponse,
   type StateResponse,
+  type MakeJoinResponse,
+  type SendJoinResponse,
   type Transport,
   type FederationHandler,
   type ServerKey,

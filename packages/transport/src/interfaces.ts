@@ -41,6 +41,33 @@ export interface StateResponse {
   readonly authChain: readonly JsonObject[];
 }
 
+/** Response of `GET /make_join/{roomId}/{userId}` (server-server-api.md › Joining Rooms). */
+export interface MakeJoinResponse {
+  /** The room's version (one of the versions the request said the joining server supports). */
+  readonly roomVersion: string;
+  /**
+   * The join event template: `type`, `room_id`, `sender`, `state_key`, `content` (with
+   * `membership: "join"` and, for a restricted room, `join_authorised_via_users_server`),
+   * `prev_events`, `auth_events`, `depth`; the joining server adds or replaces `origin`,
+   * `origin_server_ts` and `event_id`, then hashes and signs it.
+   */
+  readonly event: JsonObject;
+}
+
+/** Response of `PUT /send_join/{roomId}/{eventId}` (v2; data/api/joins-v2.yaml). */
+export interface SendJoinResponse {
+  /** The resolved current room state before the join event, as PDUs. */
+  readonly state: readonly JsonObject[];
+  /** The auth chains of the join event and of every event in `state`, as PDUs. */
+  readonly authChain: readonly JsonObject[];
+  /** The join event with the resident server's signature, for a restricted join it authorised. */
+  readonly event?: JsonObject;
+  /** Whether `m.room.member` events were left out of `state` (`omit_members`); this library never asks for that. */
+  readonly membersOmitted?: boolean;
+  /** The servers in the room before the join (required when members are omitted). */
+  readonly serversInRoom?: readonly string[];
+}
+
 /**
  * The federation requests an engine makes of another server. Every method may reject with a
  * {@link TransportError} (unreachable, not found, bad response).
@@ -58,6 +85,18 @@ export interface Transport {
   backfill(destination: string, roomId: string, fromEventIds: readonly string[], limit: number, options?: CallOptions): Promise<readonly JsonObject[]>;
   /** `GET /_matrix/key/v2/server`: the destination's published key object (data/pdu/keys.yaml). */
   getServerKeys(destination: string, options?: CallOptions): Promise<JsonObject>;
+  /**
+   * `GET /make_join/{roomId}/{userId}?ver=…`: asks a resident server for a join event template.
+   * Rejects with `TRANSPORT_REJECTED` and the Matrix `errcode` when the resident refuses
+   * (`M_FORBIDDEN`, `M_INCOMPATIBLE_ROOM_VERSION`, `M_NOT_FOUND`, `M_UNABLE_TO_AUTHORISE_JOIN`,
+   * `M_UNABLE_TO_GRANT_JOIN`).
+   */
+  makeJoin(destination: string, roomId: string, userId: string, supportedVersions: readonly string[], options?: CallOptions): Promise<MakeJoinResponse>;
+  /**
+   * `PUT /send_join/{roomId}/{eventId}` (v2): submits the signed join event; resolves to the room
+   * state before it and the auth chain. Rejects like {@link Transport.makeJoin}.
+   */
+  sendJoin(destination: string, roomId: string, eventId: string, event: JsonObject, options?: CallOptions): Promise<SendJoinResponse>;
   /** `PUT /send/{txnId}`: pushes PDUs to the destination; resolves to per-event results. */
   sendPdus(destination: string, pdus: readonly JsonObject[], options?: CallOptions): Promise<Readonly<Record<string, { readonly error?: string }>>>;
 }
@@ -79,6 +118,10 @@ export interface FederationHandler {
   onBackfill(origin: string, roomId: string, fromEventIds: readonly string[], limit: number): Promise<readonly JsonObject[]>;
   /** Answers `GET /_matrix/key/v2/server`. */
   onGetServerKeys(): Promise<JsonObject>;
+  /** Answers `GET /make_join` (throws a `TRANSPORT_REJECTED` {@link TransportError} to refuse). */
+  onMakeJoin(origin: string, roomId: string, userId: string, supportedVersions: readonly string[]): Promise<MakeJoinResponse>;
+  /** Answers `PUT /send_join` (v2) (throws a `TRANSPORT_REJECTED` {@link TransportError} to refuse). */
+  onSendJoin(origin: string, roomId: string, eventId: string, event: JsonObject): Promise<SendJoinResponse>;
   /** Receives pushed PDUs (`PUT /send`). */
   onReceivePdus(origin: string, pdus: readonly JsonObject[]): Promise<Readonly<Record<string, { readonly error?: string }>>>;
 }
@@ -108,7 +151,7 @@ export interface KeySource {
 }
 
 /** Error codes of {@link TransportError}. */
-export type TransportErrorCode = 'TRANSPORT_UNREACHABLE' | 'TRANSPORT_NOT_FOUND' | 'TRANSPORT_BAD_RESPONSE' | 'TRANSPORT_ABORTED';
+export type TransportErrorCode = 'TRANSPORT_UNREACHABLE' | 'TRANSPORT_NOT_FOUND' | 'TRANSPORT_BAD_RESPONSE' | 'TRANSPORT_ABORTED' | 'TRANSPORT_REJECTED';
 
 /** A failed federation request. */
 export class TransportError extends Error {
@@ -116,10 +159,13 @@ export class TransportError extends Error {
   readonly code: TransportErrorCode;
   /** The server the request was for. */
   readonly destination: string;
-  constructor(code: TransportErrorCode, destination: string, message: string) {
+  /** For `TRANSPORT_REJECTED`: the Matrix error code the server answered with (e.g. `M_FORBIDDEN`). */
+  readonly errcode?: string;
+  constructor(code: TransportErrorCode, destination: string, message: string, errcode?: string) {
     super(message);
     this.name = 'TransportError';
     this.code = code;
     this.destination = destination;
+    if (errcode !== undefined) this.errcode = errcode;
   }
 }
