@@ -61,6 +61,12 @@ interface ProcessChecks {
   readonly local?: boolean;
   /** A signature check already started (pipelined). */
   readonly sig?: Promise<SignatureCheckResult>;
+  /**
+   * A backfilled event (SS › Backfilling): history older than what is stored. Not soft-fail
+   * checked, and it leaves the forward extremities and the current state alone (as Synapse's
+   * `backfilled=True` persistence does).
+   */
+  readonly backfilled?: boolean;
 }
 
 /**
@@ -521,7 +527,8 @@ export class RoomEngine implements FederationHandler {
     // A stored event is a duplicate — unless it is an outlier that now arrives through normal
     // receipt with its state known: it is then "de-outliered" (as Synapse does): run through the
     // whole pipeline and committed as a promotion (the store replaces the outlier record).
-    if (existing !== undefined && (asOutlier || !(await this.#canPromote(existing, pdu, roomId, knownStateBefore !== undefined)))) {
+    const backfilled = checks?.backfilled === true;
+    if (existing !== undefined && (asOutlier || !(await this.#canPromote(existing, pdu, roomId, knownStateBefore !== undefined, backfilled)))) {
       return this.#outcomeOf(existing, true);
     }
 
@@ -613,7 +620,9 @@ export class RoomEngine implements FederationHandler {
       if (!r.allowed) rejection = reject(r);
     }
 
-    if (asOutlier || isCreate && room !== undefined) {
+    // A backfilled copy of the room's own create event, stored as an outlier, is promoted below.
+    const promotingCreate = isCreate && backfilled && existing !== undefined && room !== undefined && room.createEventId === id;
+    if (asOutlier || (isCreate && room !== undefined && !promotingCreate)) {
       // Outliers: stored without state; rejected ones remember it.
       if (isCreate && room !== undefined && !asOutlier) rejection ??= { rule: 'create.duplicate', reason: 'the room already has a create event' };
       // An outlier create event of an unknown room (joining over federation) creates the room,
@@ -664,7 +673,7 @@ export class RoomEngine implements FederationHandler {
 
     // Check 6: soft failure against the current state.
     let softFail: { rule: string; reason: string } | undefined;
-    if (rejection === undefined && room !== undefined && room.currentState !== undefined && !isCreate && checks?.local !== true) {
+    if (rejection === undefined && room !== undefined && room.currentState !== undefined && !isCreate && checks?.local !== true && checks?.backfilled !== true) {
       const extrem = new Set(room.forwardExtremities);
       const prevs = new Set(event.prevEvents);
       const same = extrem.size === prevs.size && [...prevs].every((p) => extrem.has(p));
@@ -684,7 +693,7 @@ export class RoomEngine implements FederationHandler {
 
     const status: EventStatus = rejection !== undefined ? 'rejected' : softFail !== undefined ? 'soft-failed' : 'accepted';
     if (checks?.local === true && rejection !== undefined) return { eventId: id, status: 'rejected', rule: rejection.rule, reason: rejection.reason };
-    return this.#commitEvent(roomId, rules, event, status, rejection ?? softFail, before, room, redactedOnReceipt);
+    return this.#commitEvent(roomId, rules, event, status, rejection ?? softFail, before, room, redactedOnReceipt, checks?.backfilled === true);
   }
 
   /**
@@ -695,13 +704,16 @@ export class RoomEngine implements FederationHandler {
    * (`_process_pulled_event` / `on_receive_pdu` let an existing outlier through); the spec is
    * silent on outliers.
    */
-  async #canPromote(existing: StoredEvent, pdu: Pdu, roomId: string, knownState: boolean): Promise<boolean> {
+  async #canPromote(existing: StoredEvent, pdu: Pdu, roomId: string, knownState: boolean, backfilled = false): Promise<boolean> {
     if (!isPromotableOutlier(existing) || existing.roomId !== roomId) return false;
-    if (existing.type === 'm.room.create' && existing.stateKey === '') return false;
+    // The create event is promoted only by backfill (its state before is empty): elsewhere it
+    // arrives as the room's first event, or as an outlier of a joined room.
+    if (existing.type === 'm.room.create' && existing.stateKey === '' && !backfilled) return false;
     const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
     // v1/v2 event IDs are not hashes: a different event under a known ID is not promoted.
     if (pdu.type !== existing.type || pdu.stateKey !== existing.stateKey || !same(pdu.prevEvents, existing.prevEvents) || !same(pdu.authEvents, existing.authEvents)) return false;
-    if (knownState) return true;
+    // Backfilled: the state before comes from the prev events, or the remote's state_ids.
+    if (knownState || backfilled) return true;
     if (existing.prevEvents.length === 0) return false;
     const prevs = await this.#store.getEvents(existing.prevEvents);
     return existing.prevEvents.every((p) => { const e = prevs.get(p); return e !== undefined && e.status !== 'outlier'; });
@@ -824,14 +836,14 @@ export class RoomEngine implements FederationHandler {
   async #commitEvent(
     roomId: string, rules: RoomVersionRules, event: RoomEvent, status: EventStatus,
     rejection: { rule: string; reason: string } | undefined, before: VState, room: RoomInfo | undefined,
-    redactedOnReceipt: boolean,
+    redactedOnReceipt: boolean, backfilled = false,
   ): Promise<Outcome> {
     const store = this.#store;
     const plan = new SnapshotPlan();
     const beforeRef = plan.ref(before);
     const isState = event.stateKey !== undefined;
     const after: VState = isState && status !== 'rejected' ? withEntry(before, stateKeyOf(event.type, event.stateKey as string), event.eventId) : before;
-    const extremities = await this.#newExtremities(room, event, status);
+    const extremities = backfilled && room !== undefined ? undefined : await this.#newExtremities(room, event, status);
     let currentRef: ReturnType<SnapshotPlan['ref']> | undefined;
     let afterRef: ReturnType<SnapshotPlan['ref']> | undefined;
     let newCurrent: VState | undefined;
@@ -1191,6 +1203,77 @@ export class RoomEngine implements FederationHandler {
     });
   }
 
+
+  /**
+   * The room's backward extremities: events referenced as `prev_events` by its stored (non-outlier)
+   * events but not stored themselves, or stored only as outliers — where its known history ends
+   * (the starting points of a backfill). Deepest referencing events first. Reads the room's
+   * timeline (O(events)).
+   */
+  async backwardExtremities(roomId: string): Promise<string[]> {
+    await this.#ready();
+    const depthOfChild = new Map<string, number>();
+    let from: number | undefined;
+    for (;;) {
+      const page = await this.#store.timeline(roomId, { limit: 2000, statuses: ['accepted', 'soft-failed', 'rejected'], ...(from !== undefined ? { from } : {}) });
+      for (const e of page) for (const p of e.prevEvents) depthOfChild.set(p, Math.max(depthOfChild.get(p) ?? -1, e.depth));
+      if (page.length < 2000) break;
+      from = page[page.length - 1]!.stream + 1;
+    }
+    const known = await this.#store.getEvents([...depthOfChild.keys()]);
+    return [...depthOfChild]
+      .filter(([id]) => { const e = known.get(id); return e === undefined || e.status === 'outlier'; })
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .map(([id]) => id);
+  }
+
+  /**
+   * Fetches older history of a room from `via` (SS › Backfilling, `GET /backfill`): up to
+   * `limit` (default 50) events from `from` (default: the backward extremities, at most 20)
+   * backwards. They run through the receipt checks oldest first — without the 20 prev / 10 auth
+   * event limits, which backfilled events must not be held to (api:backfill) — taking their state
+   * from their prev events, or from `via`'s `state_ids` where those are unknown. Backfilled events
+   * are not soft-fail checked and never move the forward extremities or the current state (as in
+   * Synapse); outliers among them (e.g. state from a join) are promoted. Returns an outcome per
+   * event received, oldest first.
+   */
+  async backfill(roomId: string, via: string, options?: { readonly limit?: number; readonly from?: readonly string[] }): Promise<PduOutcome[]> {
+    return this.#durably(() => this.#doBackfill(roomId, via, options));
+  }
+
+  async #doBackfill(roomId: string, via: string, options?: { readonly limit?: number; readonly from?: readonly string[] }): Promise<PduOutcome[]> {
+    await this.#ready();
+    const t = this.#transport;
+    if (t === undefined) throw new EngineError('ENGINE_INVALID_ARGUMENT', 'backfilling needs a transport');
+    const room = await this.#store.getRoom(roomId);
+    if (room === undefined) throw new EngineError('ENGINE_UNKNOWN_ROOM', `unknown room ${roomId}`);
+    const rules = this.#versions.get(room.roomVersion);
+    const limit = Math.max(1, Math.min(options?.limit ?? 50, 1000));
+    const from = (options?.from ?? (await this.backwardExtremities(roomId))).slice(0, 20);
+    if (from.length === 0) return [];
+    const got = await t.backfill(via, roomId, from, limit).catch(() => [] as readonly JsonObject[]);
+    const out: PduOutcome[] = [];
+    const pdus: Pdu[] = [];
+    for (const j of got.slice(0, limit)) {
+      try {
+        const p = parsePdu(j, rules, { skipReferenceLimits: true });
+        if ((p.roomId ?? roomIdFromCreateEvent(p.json, rules)) !== roomId) {
+          out.push({ eventId: p.eventId, status: 'dropped', rule: 'room_id', reason: `not an event of ${roomId}` });
+          continue;
+        }
+        pdus.push(p);
+      } catch (e) {
+        let id = '';
+        try { id = computeEventId(j, rules); } catch { /* no ID */ }
+        out.push({ eventId: id, status: 'dropped', rule: 'format', reason: String((e as Error)?.message ?? e).slice(0, 500) });
+      }
+    }
+    pdus.sort((a, b) => a.depth - b.depth || (a.eventId < b.eventId ? -1 : 1));
+    await this.#withRoom(roomId, async () => {
+      for (const p of pdus) out.push(await this.#process(via, p, rules, roomId, 1, false, undefined, { backfilled: true }));
+    });
+    return out;
+  }
 
   /** Stores an event as an outlier (known without its state): format, signatures, hash and auth against its auth events are checked. */
   async receiveOutlier(origin: string, json: unknown, rules: RoomVersionRules, roomId: string): Promise<PduOutcome> {

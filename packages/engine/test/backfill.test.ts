@@ -1,0 +1,100 @@
+/**
+ * Backfilling (server-server-api.md › Backfilling): a server that joined late fetches the older
+ * history from a resident, in pages, until it reaches the create event; backfilled events get the
+ * state the resident has for them and never move the forward extremities or the current state.
+ * A resident slipping a forged event into the answer gets it dropped, the rest still lands.
+ */
+import { describe, expect, it } from 'vitest';
+import type { JsonObject } from '@roomgraph/canonical-json';
+import type { FederationHandler } from '@roomgraph/transport';
+import { STORE_KINDS, type Server, roomView, send, withFed } from './harness.js';
+
+async function history(a: Server, roomId: string, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const sender = '@alice:a.test';
+    const e = i % 5 === 4
+      ? await send(a, [], roomId, { type: 'm.room.topic', stateKey: '', sender, content: { topic: `topic ${i}` } })
+      : await send(a, [], roomId, { type: 'm.room.message', sender, content: { body: `m${i}` } });
+    ids.push(e.eventId);
+  }
+  return ids;
+}
+
+describe.each(STORE_KINDS)('backfill (%s store)', (kind) => {
+  it.each(['3', '11', '12'])('room version %s: pages back to the create event with the resident\'s state at each event', async (v) => {
+    await withFed(kind, async (fed) => {
+      const a = fed.add('a.test');
+      const b = fed.add('b.test');
+      const roomId = await a.engine.createRoom({ roomVersion: v, creator: '@alice:a.test', ...(v === '12' ? {} : { roomIdLocalpart: `bf${v}` }) });
+      const old = await history(a, roomId, 30);
+      const join = await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test');
+      const view = await roomView(b, roomId);
+      expect(view).toEqual(await roomView(a, roomId));
+      expect(await b.engine.backwardExtremities(roomId)).toEqual([old[old.length - 1]]);
+
+      // First page: the 10 newest events before the join, oldest first, all accepted.
+      const page1 = await b.engine.backfill(roomId, 'a.test', { limit: 10 });
+      expect(page1.map((o) => o.status)).toEqual(Array(10).fill('accepted'));
+      expect(page1.map((o) => o.eventId)).toEqual(old.slice(-10));
+      // Nothing moved: extremities and current state are as after the join.
+      expect(await roomView(b, roomId)).toEqual(view);
+      expect(await b.engine.forwardExtremities(roomId)).toEqual([join.eventId]);
+      // Each backfilled event has the state the resident has for it.
+      for (const id of page1.map((o) => o.eventId)) expect(await b.engine.stateAt(id)).toEqual(await a.engine.stateAt(id));
+
+      // Keep going until the start of the room.
+      let rounds = 0;
+      while ((await b.engine.backwardExtremities(roomId)).length > 0 && rounds++ < 20) {
+        const page = await b.engine.backfill(roomId, 'a.test', { limit: 10 });
+        expect(page.every((o) => o.status === 'accepted')).toBe(true);
+        expect(page.length).toBeGreaterThan(0);
+      }
+      expect(await b.engine.backwardExtremities(roomId)).toEqual([]);
+      // B now has A's whole timeline in topological order, with the same statuses and states.
+      const topoA = (await a.engine.topologicalOrder(roomId)).map((e) => [e.eventId, e.status]);
+      const topoB = (await b.engine.topologicalOrder(roomId)).map((e) => [e.eventId, e.status]);
+      expect(topoB).toEqual(topoA);
+      for (const id of old) expect(await b.engine.stateAt(id, { after: true })).toEqual(await a.engine.stateAt(id, { after: true }));
+      expect(await roomView(b, roomId)).toEqual(view);
+      // Backfilling again is a no-op.
+      expect(await b.engine.backfill(roomId, 'a.test')).toEqual([]);
+    });
+  });
+
+  it('a forged event in a backfill answer is dropped; the genuine ones are stored', async () => {
+    await withFed(kind, async (fed) => {
+      const a = fed.add('a.test');
+      const b = fed.add('b.test');
+      const roomId = await a.engine.createRoom({ roomVersion: '11', creator: '@alice:a.test', roomIdLocalpart: 'bfm' });
+      const old = await history(a, roomId, 8);
+      await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test');
+      const forgedId = old[3]!;
+      const real = a.engine;
+      fed.net.register('a.test', new Proxy(real, {
+        get(target, prop) {
+          if (prop === 'onBackfill') {
+            return async (...args: Parameters<FederationHandler['onBackfill']>) => {
+              const events = await target.onBackfill(...args);
+              // One event with another sender: its signature no longer verifies.
+              return events.map((e) => (e['content'] as JsonObject)['body'] === 'm3' ? { ...e, sender: '@mallory:a.test' } : e);
+            };
+          }
+          const v: unknown = Reflect.get(target, prop);
+          return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(target) : v;
+        },
+      }));
+      const page = await b.engine.backfill(roomId, 'a.test', { limit: 50 });
+      const byId = new Map(page.map((o) => [o.eventId, o.status]));
+      expect([...byId.values()].filter((s) => s === 'dropped').length).toBe(1);
+      expect(await b.engine.getEvent(forgedId)).toBeUndefined();
+      for (const id of old.filter((x) => x !== forgedId && old.indexOf(x) > 3)) expect((await b.engine.getEvent(id))?.status).toBe('accepted');
+      // The gap left by the dropped event stays a backward extremity, to be filled from elsewhere.
+      fed.net.register('a.test', real);
+      expect(await b.engine.backwardExtremities(roomId)).toContain(forgedId);
+      const retry = await b.engine.backfill(roomId, 'a.test', { limit: 50 });
+      expect(retry.every((o) => o.status === 'accepted')).toBe(true);
+      expect((await b.engine.getEvent(forgedId))?.status).toBe('accepted');
+    });
+  });
+});
