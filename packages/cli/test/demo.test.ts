@@ -22,7 +22,12 @@ describe('roomgraph demo', () => {
       expect(r.out).toContain('merge event');
       expect(r.out).toMatch(/converged: yes/);
       // Both forks were accepted on the other side, and the merge collapsed the extremities to one.
-      expect(r.out).toContain("b.example received a's fork: accepted, accepted");
+      expect(r.out).toContain("b.example received a's fork: accepted, accepted (get_missing_events ×1)");
+      expect(r.out).toContain("a.example received b's fork: accepted, accepted (get_missing_events ×1)");
+      // Bob's server joined with the federation handshake and backfilled the room's history.
+      expect(r.out).toMatch(/make_join ×1, send_join ×1: bob's join \S+ accepted/);
+      expect(r.out).toContain('a.example sees bob as: join');
+      expect(r.out).toMatch(/backfill ×1 from the join to the create event: (\d+) older events, \1 accepted/);
       expect(r.out).toMatch(/a\.example: 8 state entries; extremities \S+$/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 /**
  * `roomgraph demo`: the main job, end to end. Two simulated homeservers on the embedded LevelDB
- * store build a room, exchange it over an in-process federation, fork during a network partition,
- * heal, resolve state and merge — printing every step.
+ * store build a room; the second joins over an in-process federation (make_join / send_join) and
+ * backfills; they fork during a network partition, heal (get_missing_events), resolve state and
+ * merge — printing every step.
  * @packageDocumentation
  */
 import { mkdtempSync } from 'node:fs';
@@ -21,7 +22,7 @@ const short = (id: string): string => (id.length > 20 ? `${id.slice(0, 12)}…` 
 /** `roomgraph demo [--room-version V] [--store DIR]`. */
 export const command = defineMainCommand({
   name: 'demo',
-  summary: 'two simulated servers on LevelDB: build a room, federate it, fork in a partition, heal, resolve and merge',
+  summary: 'two simulated servers on LevelDB: build a room, join over federation, backfill, fork in a partition, heal, resolve and merge',
   flags: {
     'room-version': { type: 'string', description: `room version of the demo room (default ${DEFAULT_ROOM_VERSION})` },
     store: { type: 'string', description: 'directory for the two LevelDB stores (default: a new temporary directory)' },
@@ -82,13 +83,17 @@ export const command = defineMainCommand({
       out(`   a.example's signature (over the redacted event) checks: ${sig?.status ?? 'no event'}`);
       out();
 
-      // 2. b.example receives the room over federation; Bob joins and sends his join back.
-      out('2. a.example sends the room to b.example; @bob:b.example joins');
-      const outcomes = await b.receivePdus('a.example', timeline.map((e) => e.json));
-      out(`   b.example checked ${outcomes.length} PDUs (format, signatures, hashes, auth): ${outcomes.filter((o) => o.status === 'accepted').length} accepted`);
-      const join = await b.createLocalEvent(roomId, { type: 'm.room.member', stateKey: '@bob:b.example', sender: '@bob:b.example', content: { membership: 'join' } });
-      const [joinOutcome] = await a.receivePdus('b.example', [join.json]);
-      out(`   bob's join ${short(join.eventId)} on a.example: ${joinOutcome?.status}`);
+      // 2. Bob joins over federation (make_join / send_join), then b.example backfills the history.
+      out('2. @bob:b.example joins through a.example (make_join, send_join), then backfills');
+      const calls = (method: string, from: number): number => net.log.slice(from).filter(([, , m]) => m === method).length;
+      let mark = net.log.length;
+      const joined = await b.joinRemoteRoom(roomId, 'a.example', '@bob:b.example');
+      const stateAtB = await b.currentState(roomId);
+      out(`   make_join ×${calls('makeJoin', mark)}, send_join ×${calls('sendJoin', mark)}: bob's join ${short(joined.eventId)} ${joined.status}; b.example now holds ${stateAtB.size} state entries`);
+      out(`   a.example sees bob as: ${await a.membership(roomId, '@bob:b.example')}`);
+      mark = net.log.length;
+      const back = await b.backfill(roomId, 'a.example');
+      out(`   backfill ×${calls('backfill', mark)} from ${(await b.backwardExtremities(roomId)).length === 0 ? 'the join to the create event' : 'the join'}: ${back.length} older events, ${back.filter((o) => o.status === 'accepted').length} accepted`);
       const plContent = (await a.getEvent((await a.currentState(roomId)).get(stateKey('m.room.power_levels', '')) ?? ''))?.json['content'];
       const users = { ...((plContent as { users?: Record<string, number> } | undefined)?.users ?? {}), '@bob:b.example': 50 };
       const promote = await a.createLocalEvent(roomId, { type: 'm.room.power_levels', stateKey: '', sender: '@alice:a.example', content: { ...(plContent as object), users } });
@@ -109,15 +114,19 @@ export const command = defineMainCommand({
       out(`   a.example -> b.example while partitioned: ${blocked ? 'unreachable' : 'delivered'}`);
       out();
 
-      // 4. Heal: exchange the forks; each server resolves the two states.
-      out('4. heal: the servers exchange their forks and resolve state');
+      // 4. Heal: each server pushes only its latest event; the other fetches the rest of the fork.
+      out('4. heal: each server pushes its latest event; the receiver fetches the rest and resolves state');
       net.heal();
-      const atB = await b.receivePdus('a.example', [topic.json, pl.json]);
-      const atA = await a.receivePdus('b.example', [name.json, msg.json]);
-      out(`   b.example received a's fork: ${atB.map((o) => o.status).join(', ')}`);
+      mark = net.log.length;
+      await a.sendToServers(['b.example'], [pl]);
+      const atB = [await b.getEvent(topic.eventId), await b.getEvent(pl.eventId)].map((e) => e?.status ?? 'missing');
+      out(`   b.example received a's fork: ${atB.join(', ')} (get_missing_events ×${calls('getMissingEvents', mark)})`);
       const resolvedTopic = (await b.currentState(roomId)).get(stateKey('m.room.topic', ''));
       out(`   state resolution picked the topic ${short(resolvedTopic ?? '')} (${resolvedTopic === topic.eventId ? "alice's" : "bob's"})`);
-      out(`   a.example received b's fork: ${atA.map((o) => o.status).join(', ')}`);
+      mark = net.log.length;
+      await b.sendToServers(['a.example'], [msg]);
+      const atA = [await a.getEvent(name.eventId), await a.getEvent(msg.eventId)].map((e) => e?.status ?? 'missing');
+      out(`   a.example received b's fork: ${atA.join(', ')} (get_missing_events ×${calls('getMissingEvents', mark)})`);
       for (const e of [a, b]) {
         out(`   ${e.serverName} forward extremities: ${(await e.forwardExtremities(roomId)).map(short).join(', ')}`);
       }
