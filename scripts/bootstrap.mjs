@@ -38,6 +38,8 @@ switch (job) {
   case 'setup':
     break;
   case 'test': {
+    // The tests are TypeScript too: type-check them (strict, as the sources) before running them.
+    run(bin('tsc'), ['-p', 'tsconfig.tests.json']);
     // The summary line ("N passed, N failed") is printed from vitest's JSON report.
     const report = join(root, 'node_modules', '.roomgraph-test-report.json');
     const r = spawnSync(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...rest], { cwd: root, stdio: 'inherit' });

@@ -42,9 +42,19 @@ describe('workspace layering', () => {
       if (d.startsWith('@roomgraph/')) expect(v).toBe('workspace:*');
       else expect(v, `${name}: ${d} must be pinned`).toMatch(/^\d+\.\d+\.\d+$/);
     }
+    for (const [d, v] of Object.entries((pkg['devDependencies'] ?? {}) as Record<string, string>)) {
+      expect(v, `${name}: devDependency ${d} must be pinned`).toMatch(d.startsWith('@roomgraph/') ? /^workspace:\*$/ : /^\d+\.\d+\.\d+$/);
+    }
     const tsconfig = read(`packages/${name}/tsconfig.json`);
     const refs = ((tsconfig['references'] ?? []) as { path: string }[]).map((r) => r.path.replace('../', '')).sort();
     expect(refs).toEqual([...internal].sort());
+  });
+
+  it('the tests are type-checked with the sources\' strictness (tsconfig.tests.json, run by the test job)', () => {
+    const t = read('tsconfig.tests.json');
+    expect(t['extends']).toBe('./tsconfig.base.json');
+    expect(t['include']).toEqual(expect.arrayContaining(['packages/*/test/**/*.ts', 'test/**/*.ts']));
+    expect(readFileSync(join(root, 'scripts/bootstrap.mjs'), 'utf8')).toContain("['-p', 'tsconfig.tests.json']");
   });
 
   it('the engine depends on no storage or transport implementation at run time', () => {

@@ -41,8 +41,8 @@ describe('parseCanonicalJson accepts JSON', () => {
     // Deep-equals an ordinary object built the same way.
     const expected: Record<string, unknown> = {};
     Object.defineProperty(expected, '__proto__', { value: { x: 1 }, enumerable: true, writable: true, configurable: true });
-    expected.constructor = { prototype: { y: 2 } };
-    expected.toString = 3;
+    expected['constructor'] = { prototype: { y: 2 } };
+    expected['toString'] = 3;
     expect(v).toEqual(expected);
   });
 

@@ -282,6 +282,8 @@ describe.each(STORE_KINDS)('federation (%s store)', (kind) => {
           onGetState: async () => ({ pdus: [], authChain: [] }),
           onBackfill: (o, r, f, l) => e.onBackfill(o, r, f, l),
           onGetServerKeys: () => e.onGetServerKeys(),
+          onMakeJoin: (o, r, u, v) => e.onMakeJoin(o, r, u, v),
+          onSendJoin: (o, r, id, ev) => e.onSendJoin(o, r, id, ev),
           onReceivePdus: (o, p) => e.onReceivePdus(o, p),
         };
         fed.net.register('a.test', unhelpful);

@@ -14,7 +14,7 @@ import { expect } from 'vitest';
 import type { RoomStore } from '@roomgraph/store';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { LevelRoomStore } from '@roomgraph/store-level';
-import { type KeySource, InProcessNetwork, StaticKeySource } from '@roomgraph/transport';
+import { type FederationHandler, type KeySource, InProcessNetwork, StaticKeySource } from '@roomgraph/transport';
 
 export type StoreKind = 'memory' | 'level';
 export const STORE_KINDS: readonly StoreKind[] = ['memory', 'level'];
@@ -86,6 +86,23 @@ export class Fed {
     for (const s of this.servers.values()) await s.engine.close().catch(() => undefined);
     for (const d of this.#dirs) rmSync(d, { recursive: true, force: true });
   }
+}
+
+/**
+ * Puts a stand-in for `server` on the network: requests reach its engine, except the handler
+ * methods in `overrides` (a misbehaving resident). `fed.net.register(server.name, server.engine)`
+ * restores it.
+ */
+export function interceptHandler(fed: Fed, server: Server, overrides: (real: FederationHandler) => Partial<FederationHandler>): void {
+  const real = server.engine;
+  const mine = overrides(real) as Record<string | symbol, unknown>;
+  fed.net.register(server.name, new Proxy(real, {
+    get(target, prop) {
+      if (Object.hasOwn(mine, prop)) return mine[prop];
+      const v: unknown = Reflect.get(target, prop);
+      return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(target) : v;
+    },
+  }));
 }
 
 /** Runs `fn` with a fresh federation, always closing it. */

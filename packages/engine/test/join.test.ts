@@ -9,8 +9,8 @@ import type { JsonObject } from '@roomgraph/canonical-json';
 import { EngineError } from '@roomgraph/engine';
 import { hashAndSignEvent, parsePdu } from '@roomgraph/events';
 import { getRoomVersion } from '@roomgraph/room-versions';
-import { type FederationHandler, TransportError } from '@roomgraph/transport';
-import { type Fed, STORE_KINDS, type Server, roomView, send, withFed } from './harness.js';
+import { TransportError } from '@roomgraph/transport';
+import { STORE_KINDS, type Server, interceptHandler, roomView, send, withFed } from './harness.js';
 
 let rooms = 0;
 async function createRoom(a: Server, v: string, extra: { joinRule?: string; powerLevels?: JsonObject } = {}): Promise<string> {
@@ -30,24 +30,6 @@ async function refusedWith(p: Promise<unknown>, errcode: string): Promise<void> 
 /** Rejects with ENGINE_JOIN_REFUSED carrying `errcode` as its rule. */
 async function joinRefused(p: Promise<unknown>, errcode: string): Promise<void> {
   await expect(p).rejects.toSatisfy((e: unknown) => e instanceof EngineError && e.code === 'ENGINE_JOIN_REFUSED' && e.rule === errcode);
-}
-
-/** A stand-in for `server` on the network that answers make_join with `tamper(template)`. */
-function tamperMakeJoin(fed: Fed, server: Server, tamper: (event: JsonObject) => JsonObject): void {
-  const real = server.engine;
-  const proxy = new Proxy(real, {
-    get(target, prop) {
-      if (prop === 'onMakeJoin') {
-        return async (...args: Parameters<FederationHandler['onMakeJoin']>) => {
-          const r = await target.onMakeJoin(...args);
-          return { ...r, event: tamper(r.event) };
-        };
-      }
-      const v: unknown = Reflect.get(target, prop);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-  fed.net.register(server.name, proxy);
 }
 
 describe.each(STORE_KINDS)('make_join / send_join (%s store)', (kind) => {
@@ -215,7 +197,9 @@ describe.each(STORE_KINDS)('make_join / send_join (%s store)', (kind) => {
         (e: JsonObject): JsonObject => ({ ...e, type: 'm.room.power_levels' }),
         (e: JsonObject): JsonObject => ({ ...e, room_id: '!other:a.test' }),
       ]) {
-        tamperMakeJoin(fed, a, tamper);
+        interceptHandler(fed, a, (real) => ({
+          onMakeJoin: async (...args) => { const r = await real.onMakeJoin(...args); return { ...r, event: tamper(r.event) }; },
+        }));
         await expect(b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test')).rejects.toSatisfy((e: unknown) => e instanceof EngineError && e.code === 'ENGINE_UNKNOWN_ROOM');
       }
       expect(await b.store.getRoom(roomId)).toBeUndefined();

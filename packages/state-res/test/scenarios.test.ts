@@ -1,7 +1,7 @@
 // The classic state resolution scenarios (the situations of Synapse's tests/state/test_v2.py,
 // written from scratch here), for room version 10 (v2) and room version 12 (v2.1).
 import { describe, expect, it } from 'vitest';
-import type { JsonObject } from '@roomgraph/canonical-json';
+import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
 import { type RoomEvent, authEventTypes, stateKeyOf, toRoomEvent } from '@roomgraph/events';
 import { getRoomVersion } from '@roomgraph/room-versions';
 import { resolveStateSync } from '@roomgraph/state-res';
@@ -83,7 +83,7 @@ function run(version: '10' | '12', defs: Def[], paths: string[][]): Map<string, 
         if (id !== undefined) auth.push(id);
       }
     }
-    const json: JsonObject = { ...base, auth_events: auth, prev_events: ps.map((p) => '$' + p), event_id: '$' + name };
+    const json: Record<string, JsonValue> = { ...base, auth_events: auth, prev_events: ps.map((p) => '$' + p), event_id: '$' + name };
     if (d.stateKey !== undefined) json['state_key'] = d.stateKey;
     if (!(v12 && d.type === 'm.room.create')) json['room_id'] = roomId;
     const e = toRoomEvent(json, rules);

@@ -222,14 +222,7 @@ export abstract class AbstractRoomStore implements RoomStore {
     await this.#queue.catch(() => undefined);
     await this.#writing;
     this.#failed = undefined;
-    this.#pendingEvents.clear();
-    this.#pendingLayers.clear();
-    this.#events.clear();
-    this.#absent.clear();
-    this.#layers.clear();
-    this.#states.clear();
-    this.#authChains.clear();
-    this.#rooms.clear();
+    this.#dropCaches();
     try {
       await this._close();
     } finally {
@@ -297,6 +290,12 @@ export abstract class AbstractRoomStore implements RoomStore {
     const error = cause instanceof StoreError ? cause : new StoreError('STORE_IO', `write failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
     this.#failed = error;
     const lost = [...group, ...this.#writeQueue.splice(0)];
+    this.#dropCaches();
+    for (const g of lost) g.reject(error);
+  }
+
+  /** Forgets everything held in memory: pending records and every cache. */
+  #dropCaches(): void {
     this.#pendingEvents.clear();
     this.#pendingLayers.clear();
     this.#events.clear();
@@ -305,7 +304,6 @@ export abstract class AbstractRoomStore implements RoomStore {
     this.#states.clear();
     this.#authChains.clear();
     this.#rooms.clear();
-    for (const g of lost) g.reject(error);
   }
 
   /** See {@link RoomStore.flush}. */
