@@ -9,6 +9,7 @@
 // Run:  UV_THREADPOOL_SIZE=1 node --expose-gc --max-old-space-size=12000 benchmarks/scripts/million-events.mjs \
 //         [--store memory|level] [--members 100000] [--messages 900000] [--cache FILE]
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,11 +106,18 @@ const store = kind === 'level' ? new LevelRoomStore(dir) : createMemoryStore();
 const engine = createRoomEngine({ serverName: 'b.example', store, keys });
 global.gc?.();
 const heap0 = process.memoryUsage().heapUsed;
+// Main-thread GC pauses during the ingest (the share of time the engine stood still for the GC).
+let gcMs = 0;
+const gcObserver = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMs += e.duration; });
+gcObserver.observe({ entryTypes: ['gc'] });
 const t0 = performance.now();
 let total = 0;
 let accepted = 0;
 let batch = [];
 let lastReport = t0;
+let windowStart = t0;
+let windowTotal = 0;
+let windowGc = 0;
 const flush = async () => {
   const outs = await engine.receivePdus('a.example', batch);
   accepted += outs.filter((o) => o.status === 'accepted').length;
@@ -117,7 +125,11 @@ const flush = async () => {
   batch = [];
   if (performance.now() - lastReport > 30_000) {
     lastReport = performance.now();
-    console.log(`  ${total} events, ${(total / ((lastReport - t0) / 1000)).toFixed(0)} PDUs/s so far, heap ${(process.memoryUsage().heapUsed / 2 ** 30).toFixed(2)} GiB`);
+    const window = (lastReport - windowStart) / 1000;
+    console.log(`  ${total} events: ${((total - windowTotal) / window).toFixed(0)} PDUs/s in the last ${window.toFixed(0)} s (GC ${((100 * (gcMs - windowGc)) / (window * 1000)).toFixed(0)} % of it), heap ${(process.memoryUsage().heapUsed / 2 ** 30).toFixed(2)} GiB`);
+    windowStart = lastReport;
+    windowTotal = total;
+    windowGc = gcMs;
   }
 };
 for await (const p of lines(cache)) {
@@ -126,10 +138,11 @@ for await (const p of lines(cache)) {
 }
 if (batch.length > 0) await flush();
 const s = (performance.now() - t0) / 1000;
+gcObserver.disconnect();
 global.gc?.();
 const heap = process.memoryUsage().heapUsed - heap0;
 const rate = total / s;
-console.log(`${kind}: ingested ${accepted}/${total} in ${s.toFixed(0)} s = ${rate.toFixed(0)} PDUs/s (raw verify ${rawRate.toFixed(0)}/s on one thread: ${(rate / rawRate).toFixed(2)}x)`);
+console.log(`${kind}: ingested ${accepted}/${total} in ${s.toFixed(0)} s = ${rate.toFixed(0)} PDUs/s (raw verify ${rawRate.toFixed(0)}/s on one thread: ${(rate / rawRate).toFixed(2)}x); GC pauses ${(gcMs / 1000).toFixed(0)} s (${((100 * gcMs) / (s * 1000)).toFixed(0)} %)`);
 console.log(`  heap growth ${(heap / 2 ** 30).toFixed(2)} GiB = ${(heap / total / 1024).toFixed(2)} KiB/event; rss ${(process.memoryUsage().rss / 2 ** 30).toFixed(1)} GiB${dir !== undefined ? `; LevelDB ${(dirBytes(dir) / 2 ** 30).toFixed(2)} GiB on disk = ${(dirBytes(dir) / total).toFixed(0)} bytes/event` : ''}`);
 const t1 = performance.now();
 const st = await engine.currentState('!million:a.example');

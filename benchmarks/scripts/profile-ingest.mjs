@@ -1,0 +1,41 @@
+// Ingest a 2k-member room of 10k signed PDUs twice (the second pass is the warm figure), for
+// profiling one receive mode on one store:
+//   node [--cpu-prof] benchmarks/scripts/profile-ingest.mjs single|batch|trusted memory|level
+// The room is built once and cached in the OS temp directory.
+import { writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
+import { createRoomEngine } from '@roomgraph/engine';
+import { createMemoryStore } from '@roomgraph/store-memory';
+import { StaticKeySource } from '@roomgraph/transport';
+import { LevelRoomStore } from '@roomgraph/store-level';
+import { mkdtempSync, rmSync } from 'node:fs';
+const kind = process.argv[3] ?? 'memory';
+const dirs = [];
+const mkStore = () => { if (kind !== 'level') return createMemoryStore(); const d = mkdtempSync(join(tmpdir(), 'rg-prof-')); dirs.push(d); return new LevelRoomStore(d); };
+const key = signingKeyFromSeed(new Uint8Array(32).fill(7), 'bench');
+const keys = new StaticKeySource({ 'a.example': { [key.keyId]: encodeBase64(key.publicKey) } });
+const F = join(tmpdir(), 'roomgraph-profile-room.json');
+let pdus;
+if (existsSync(F)) pdus = JSON.parse(readFileSync(F, 'utf8'));
+else {
+  let clock = 1_700_000_000_000;
+  const src = createRoomEngine({ serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: () => (clock += 1) });
+  const roomId = await src.createRoom({ roomVersion: '10', creator: '@admin:a.example' });
+  for (let i = 0; i < 2000; i++) { const u = `@u${i}:a.example`; await src.createLocalEvent(roomId, { type: 'm.room.member', stateKey: u, sender: u, content: { membership: 'join', displayname: `User ${i}` } }); }
+  for (let i = 0; i < 8000; i++) { const u = `@u${i % 2000}:a.example`; await src.createLocalEvent(roomId, { type: 'm.room.message', sender: u, content: { msgtype: 'm.text', body: `message ${i} `.repeat(8) } }); }
+  pdus = []; let from;
+  for (;;) { const page = await src.timeline(roomId, { limit: 5000, ...(from !== undefined ? { from } : {}) }); pdus.push(...page.map((e) => e.json)); if (page.length < 5000) break; from = page[page.length - 1].stream + 1; }
+  writeFileSync(F, JSON.stringify(pdus));
+}
+const mode = process.argv[2] ?? 'single';
+for (let rep = 0; rep < 2; rep++) {
+  const engine = createRoomEngine({ serverName: 'b.example', store: mkStore(), keys });
+  const t0 = performance.now();
+  if (mode === 'single') for (const p of pdus) await engine.receivePdu('a.example', p);
+  else for (let i = 0; i < pdus.length; i += 100) await engine.receivePdus('a.example', pdus.slice(i, i + 100), { trusted: mode === 'trusted' });
+  const ms = performance.now() - t0;
+  await engine.close(); console.log(mode, kind, (pdus.length / ms * 1000).toFixed(0), 'PDUs/s', (ms * 1000 / pdus.length).toFixed(1), 'us/event');
+}
+for (const d of dirs) rmSync(d, { recursive: true, force: true });
