@@ -29,6 +29,7 @@ const arg = (name, dflt) => {
 const kind = arg('store', 'memory');
 const members = Number(arg('members', '100000'));
 const messages = Number(arg('messages', '900000'));
+const engineCache = arg('engine-cache', undefined);
 const cache = arg('cache', join(tmpdir(), `roomgraph-room-${members}-${messages}.jsonl`));
 const VERSION = '10';
 const rules = getRoomVersion(VERSION);
@@ -103,7 +104,7 @@ sample.length = 0;
 
 const dir = kind === 'level' ? mkdtempSync(join(tmpdir(), 'rg-1m-')) : undefined;
 const store = kind === 'level' ? new LevelRoomStore(dir) : createMemoryStore();
-const engine = createRoomEngine({ serverName: 'b.example', store, keys });
+const engine = createRoomEngine({ serverName: 'b.example', store, keys, ...(engineCache !== undefined ? { limits: { eventCacheSize: Number(engineCache) } } : {}) });
 global.gc?.();
 const heap0 = process.memoryUsage().heapUsed;
 // Main-thread GC pauses during the ingest (the share of time the engine stood still for the GC).

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryRoomStore } from '@roomgraph/store-memory';
 import { LevelRoomStore } from '@roomgraph/store-level';
+import { LruCache } from '@roomgraph/store';
 import { memberEvent } from '../lib/events.mjs';
 
 const ROOM = '!bench:example.org';
@@ -71,7 +72,43 @@ async function ingest(store, n, state) {
   return Number(process.hrtime.bigint() - t0) / n;
 }
 
+/** The obvious Map LRU: a hit is deleted and re-inserted (moves to the end); evict the first key. */
+class MapOrderLru {
+  #map = new Map();
+  constructor(capacity) { this.capacity = capacity; }
+  get(k) { const v = this.#map.get(k); if (v !== undefined) { this.#map.delete(k); this.#map.set(k, v); } return v; }
+  set(k, v) { this.#map.delete(k); this.#map.set(k, v); while (this.#map.size > this.capacity) this.#map.delete(this.#map.keys().next().value); }
+}
+
+/**
+ * The engine's lookup mix in a big room, per event: two hot keys (create, power levels), one
+ * member of 100k round robin (a miss that evicts), the new event inserted and read back.
+ */
+function lruChurn(make) {
+  const cap = 50_000;
+  const ids = Array.from({ length: 2 * cap }, (_, i) => `$${String(i).padStart(43, 'x')}`);
+  const hot = ['$create'.padEnd(44, 'c'), '$pl'.padEnd(44, 'p')];
+  const c = make(cap);
+  const n = 100_000;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    for (const h of hot) if (c.get(h) === undefined) c.set(h, 1);
+    const k = ids[i % ids.length];
+    if (c.get(k) === undefined) c.set(k, i);
+    const e = `$e${i}`;
+    c.set(e, i);
+    c.get(e);
+  }
+  return Number(process.hrtime.bigint() - t0) / n;
+}
+
 export default async function suite() {
+  console.log('\n## LRU cache: the engine\'s lookups in a big room (50k entries; 2 hot keys, a 100k-member round robin, new events)');
+  const ours = await best(async () => lruChurn((cap) => new LruCache(cap)));
+  const naive = await best(async () => lruChurn((cap) => new MapOrderLru(cap)));
+  line('LruCache (map + linked recency list), per event', ours);
+  line('Map-order LRU (delete + re-insert on hit; baseline), per event', naive);
+  console.log(`  ratio: ${(naive / ours).toFixed(0)}x (V8 keeps deleted Map entries as holes in their hash chains until a rehash: a hot key's chain grows with every refresh)`);
   const root = mkdtempSync(join(tmpdir(), 'roomgraph-bench-store-'));
   try {
     const stores = {

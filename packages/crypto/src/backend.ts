@@ -42,25 +42,38 @@ function checkSeed(seed: Uint8Array): void {
   if (!(seed instanceof Uint8Array) || seed.length !== 32) throw new TypeError('ed25519 seed must be 32 bytes');
 }
 
-/** A small LRU cache (Map keeps insertion order; a hit is moved to the end). */
+/**
+ * A small, approximately-LRU cache: an insertion-ordered `Map`; a hit moves its entry to the end
+ * only when it has aged past half the limit, and a full cache evicts its oldest eighth in one
+ * iterator pass. (Moving every hit to the end, or evicting the first key one at a time, is
+ * quadratic in V8: deleted entries stay in the table as holes until it is rehashed.)
+ */
 class Lru<K, V> {
-  readonly #map = new Map<K, V>();
+  readonly #map = new Map<K, { readonly v: V; readonly at: number }>();
   readonly #limit: number;
+  #clock = 0;
   constructor(limit: number) {
     this.#limit = limit;
   }
   get(k: K): V | undefined {
-    const v = this.#map.get(k);
-    if (v !== undefined && this.#map.size > this.#limit >> 1) {
-      // Refresh recency only when eviction could matter (keeps hits cheap for small working sets).
+    const e = this.#map.get(k);
+    if (e === undefined) return undefined;
+    if (this.#clock - e.at > this.#limit >> 1) {
       this.#map.delete(k);
-      this.#map.set(k, v);
+      this.#map.set(k, { v: e.v, at: ++this.#clock });
     }
-    return v;
+    return e.v;
   }
   set(k: K, v: V): void {
-    if (this.#map.size >= this.#limit) this.#map.delete(this.#map.keys().next().value as K);
-    this.#map.set(k, v);
+    if (this.#map.size >= this.#limit) {
+      let n = Math.max(1, this.#limit >> 3);
+      for (const key of this.#map.keys()) {
+        if (n-- <= 0) break;
+        this.#map.delete(key);
+      }
+    }
+    this.#map.delete(k);
+    this.#map.set(k, { v, at: ++this.#clock });
   }
 }
 

@@ -133,4 +133,34 @@ describe('LruCache', () => {
     off.set('x', 1);
     expect(off.get('x')).toBeUndefined();
   });
+
+  it('property: never above capacity; keeps exactly the most recently used entries (an LRU model)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 64 }),
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 100 })), { maxLength: 400 }),
+        (capacity, ops) => {
+          const c = new LruCache<number, number>(capacity);
+          // A model of recency: keys from least to most recently used.
+          const order: number[] = [];
+          const touch = (k: number): void => { const i = order.indexOf(k); if (i >= 0) order.splice(i, 1); order.push(k); };
+          for (const [isSet, k] of ops) {
+            if (isSet) {
+              c.set(k, k);
+              touch(k);
+              expect(c.peek(k)).toBe(k);
+            } else if (c.get(k) !== undefined) {
+              touch(k);
+            }
+            expect(c.size).toBeLessThanOrEqual(capacity);
+            // It keeps the `capacity` most recently used keys, exactly.
+            const kept = order.slice(Math.max(0, order.length - capacity));
+            for (const x of order) expect(c.peek(x) !== undefined, `key ${x}`).toBe(kept.includes(x));
+            order.splice(0, order.length - kept.length);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
