@@ -384,7 +384,13 @@ export class RoomEngine implements FederationHandler {
     const prepare = (i: number): Promise<Prepared> => {
       let p = prepared[i];
       if (p === undefined) {
-        p = this.#identify(pdus[i]).then((id) => ('status' in id ? id : { ...id, sig: this.#startSignatureCheck(id.pdu, id.rules) }));
+        p = this.#identify(pdus[i]).then((id) => {
+          if ('status' in id) return id;
+          // Warm the store's cache with the events this PDU cites, so that a disk read (an auth
+          // event not read for a while, in a big room) overlaps the processing of earlier PDUs.
+          this.#store.getEvents([...id.pdu.authEvents, ...id.pdu.prevEvents]).catch(() => undefined);
+          return { ...id, sig: this.#startSignatureCheck(id.pdu, id.rules) };
+        });
         // A failed look-ahead must not surface as an unhandled rejection; it is retried in order.
         p.catch(() => undefined);
         prepared[i] = p;

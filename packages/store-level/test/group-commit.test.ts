@@ -98,6 +98,39 @@ describe('store-level group commit', () => {
     await again.close();
   });
 
+  it('a read that misses while a commit stores the same event never caches it as absent', async () => {
+    // The next backend read completes, then waits at a gate before its caller sees the result:
+    // a read that found nothing, overtaken by a commit of that very event.
+    class SlowRead extends LevelRoomStore {
+      gate: Promise<void> | undefined;
+      protected override async _getEvents(ids: readonly string[]) {
+        const result = await super._getEvents(ids);
+        const gate = this.gate;
+        this.gate = undefined;
+        if (gate !== undefined) await gate;
+        return result;
+      }
+    }
+    // No event cache: once written, a record is found only by a backend read, so a wrongly cached
+    // "absent" would hide the event for good.
+    const store = new SlowRead(join(root, 'race'), { eventCacheSize: 0 });
+    await store.open();
+    const s = await createRoom(store);
+    for (const batched of [false, true]) {
+      const id = batched ? '$raced-batch' : '$raced';
+      let open = (): void => undefined;
+      store.gate = new Promise<void>((r) => { open = r; });
+      const read = batched ? store.getEvents([id]).then((m) => m.get(id)) : store.getEvent(id);
+      await new Promise((r) => setTimeout(r, 5));
+      await store.commit(message(id, '$create', 2, s));
+      open();
+      await read;
+      expect((await store.getEvent(id))?.eventId).toBe(id);
+      expect([...(await store.hasEvents([id]))]).toEqual([id]);
+    }
+    await store.close();
+  });
+
   it('a durable commit waits for its own write; a failing one rejects with STORE_IO', async () => {
     const store = new ProbeStore(join(root, 'durable'));
     await store.open();

@@ -115,6 +115,11 @@ export abstract class AbstractRoomStore implements RoomStore {
    * duplicate check and the commit's own re-check of a new event.
    */
   readonly #absent = new LruCache<EventId, true>(10_000);
+  /**
+   * Counts commits applied. A backend read that found nothing is remembered in `#absent` only if
+   * no commit was applied while it was in flight (the commit may have stored that very event).
+   */
+  #commits = 0;
   readonly #layers: LruCache<SnapshotId, SnapshotLayer>;
   readonly #states: LruCache<SnapshotId, ReadonlyMap<StateKey, EventId>>;
   readonly #authChains: LruCache<EventId, ReadonlySet<EventId>>;
@@ -445,6 +450,7 @@ export abstract class AbstractRoomStore implements RoomStore {
     this.#nextSnapshotId = next;
     this.#pendingEvents.set(record.eventId, record);
     this.#absent.delete(record.eventId);
+    this.#commits++;
     for (const l of layers) this.#pendingLayers.set(l.id, l);
     this.#rooms.set(newRoom.roomId, newRoom);
     const durable = this.#enqueue({ events: [record], replaced: promoting ? [existing] : [], layers, rooms: [newRoom], nextSnapshotId: next });
@@ -459,9 +465,12 @@ export abstract class AbstractRoomStore implements RoomStore {
     const hit = this.#pendingEvents.get(id) ?? this.#events.get(id);
     if (hit !== undefined) return hit;
     if (this.#absent.peek(id) !== undefined) return undefined;
+    const commits = this.#commits;
     const [e] = await this._getEvents([id]);
     if (e !== undefined) this.#events.set(id, e);
-    else this.#absent.set(id, true);
+    else if (commits === this.#commits) this.#absent.set(id, true);
+    // A commit landed meanwhile: it may have stored this event.
+    else return this.#pendingEvents.get(id) ?? this.#events.get(id);
     return e;
   }
 
@@ -478,14 +487,20 @@ export abstract class AbstractRoomStore implements RoomStore {
     }
     if (missing.length > 0) {
       const uniq = [...new Set(missing)];
+      const commits = this.#commits;
       const got = await this._getEvents(uniq);
+      const raced = commits !== this.#commits;
       for (let i = 0; i < uniq.length; i++) {
         const e = got[i];
         if (e !== undefined) {
           out.set(uniq[i]!, e);
           this.#events.set(uniq[i]!, e);
-        } else {
+        } else if (!raced) {
           this.#absent.set(uniq[i]!, true);
+        } else {
+          // A commit landed meanwhile: it may have stored this event.
+          const now = this.#pendingEvents.get(uniq[i]!) ?? this.#events.get(uniq[i]!);
+          if (now !== undefined) out.set(uniq[i]!, now);
         }
       }
     }
