@@ -1376,14 +1376,14 @@ export class RoomEngine implements FederationHandler {
     return true;
   }
 
-  /** {@inheritDoc FederationHandler.onGetEvent} */
+  /** Answers `GET /event/{eventId}` (federation handler): the stored PDU (outliers included), unless it was rejected. */
   async onGetEvent(_origin: string, eventId: string): Promise<JsonObject | undefined> {
     await this.#served();
     const e = await this.#store.getEvent(eventId);
     return e === undefined || isRejectedStatus(e) ? undefined : e.json;
   }
 
-  /** {@inheritDoc FederationHandler.onGetMissingEvents} */
+  /** Answers `POST /get_missing_events/{roomId}` (federation handler): events of the room between `earliestEvents` and `latestEvents`, oldest first, bounded by `limit`. */
   async onGetMissingEvents(_origin: string, roomId: string, request: MissingEventsRequest): Promise<readonly JsonObject[]> {
     await this.#served();
     // Only events of the requested room are served (never walk into another room's events).
@@ -1414,7 +1414,7 @@ export class RoomEngine implements FederationHandler {
     return out.sort((a, b) => a.depth - b.depth || a.stream - b.stream).map((e) => e.json);
   }
 
-  /** {@inheritDoc FederationHandler.onGetStateIds} */
+  /** Answers `GET /state_ids/{roomId}?event_id=` (federation handler): the IDs of the state before the event and of its auth chain. */
   async onGetStateIds(_origin: string, roomId: string, eventId: string): Promise<StateIdsResponse> {
     await this.#served();
     const e = await this.#store.getEvent(eventId);
@@ -1425,7 +1425,7 @@ export class RoomEngine implements FederationHandler {
     return { pduIds, authChainIds: [...chain] };
   }
 
-  /** {@inheritDoc FederationHandler.onGetState} */
+  /** Answers `GET /state/{roomId}?event_id=` (federation handler): the state before the event and its auth chain, as PDUs. */
   async onGetState(origin: string, roomId: string, eventId: string): Promise<StateResponse> {
     const ids = await this.onGetStateIds(origin, roomId, eventId);
     const pdus = await this.#store.getEvents(ids.pduIds);
@@ -1433,7 +1433,7 @@ export class RoomEngine implements FederationHandler {
     return { pdus: [...pdus.values()].map((e) => e.json), authChain: [...chain.values()].map((e) => e.json) };
   }
 
-  /** {@inheritDoc FederationHandler.onBackfill} */
+  /** Answers `GET /backfill/{roomId}` (federation handler): the given events and their predecessors, newest first, up to `limit`. */
   async onBackfill(_origin: string, roomId: string, fromEventIds: readonly string[], limit: number): Promise<readonly JsonObject[]> {
     await this.#served();
     if (!(await this.#inRoom(fromEventIds, roomId))) return [];
@@ -1548,7 +1548,7 @@ export class RoomEngine implements FederationHandler {
     await Promise.all([...servers].map((d) => t.sendPdus(d, pdus).catch(() => undefined)));
   }
 
-  /** {@inheritDoc FederationHandler.onMakeJoin} */
+  /** Answers `GET /make_join/{roomId}/{userId}` (federation handler): a join template, or a `TRANSPORT_REJECTED` error with the Matrix errcode (see the package README, Joining over federation). */
   async onMakeJoin(origin: string, roomId: string, userId: string, supportedVersions: readonly string[]): Promise<MakeJoinResponse> {
     await this.#served();
     const known = await this.#store.getRoom(roomId);
@@ -1580,7 +1580,7 @@ export class RoomEngine implements FederationHandler {
     });
   }
 
-  /** {@inheritDoc FederationHandler.onSendJoin} */
+  /** Answers `PUT /v2/send_join/{roomId}/{eventId}` (federation handler): checks and accepts the join, answers with the state before it and the auth chain, and pushes the join to the room's other servers. */
   async onSendJoin(origin: string, roomId: string, eventId: string, event: JsonObject): Promise<SendJoinResponse> {
     await this.#served();
     const room = await this.#store.getRoom(roomId);
@@ -1623,7 +1623,7 @@ export class RoomEngine implements FederationHandler {
     return answer;
   }
 
-  /** {@inheritDoc FederationHandler.onGetServerKeys} */
+  /** Answers `GET /_matrix/key/v2/server` (federation handler): this server's self-signed key object. */
   async onGetServerKeys(): Promise<JsonObject> {
     const { key } = this.#signer();
     const body: JsonObject = {
@@ -1635,7 +1635,7 @@ export class RoomEngine implements FederationHandler {
     return signJson(body, this.serverName, key);
   }
 
-  /** {@inheritDoc FederationHandler.onReceivePdus} */
+  /** Receives pushed PDUs, `PUT /send/{txnId}` (federation handler): per-event results, an error for dropped, rejected or parked events. */
   async onReceivePdus(origin: string, pdus: readonly JsonObject[]): Promise<Readonly<Record<string, { readonly error?: string }>>> {
     const res: Record<string, { error?: string }> = {};
     for (const o of await this.receivePdus(origin, pdus)) {

@@ -45,7 +45,10 @@ export interface ReceiveOptions {
    * storage or backups). Format and every auth check still run.
    */
   readonly trusted?: boolean;
-  /** How many following PDUs have their signatures verified ahead, on the crypto thread pool (default 32; 0 = none). */
+  /**
+   * How many following PDUs are prepared ahead (default 32; 0 = none): parsed, their signatures
+   * verified on the crypto thread pool, and the events they cite read into the store's cache.
+   */
   readonly lookahead?: number;
 }
 
