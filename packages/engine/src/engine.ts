@@ -24,7 +24,7 @@ import { ResolutionCache, resolveStateDelta } from '@roomgraph/state-res';
 import { type EventStatus, LruCache, type RoomInfo, type RoomStore, type SnapshotId, type StoredEvent } from '@roomgraph/store';
 import {
   type FederationHandler, type KeySource, type MakeJoinResponse, type MissingEventsRequest, type SendJoinResponse,
-  type StateIdsResponse, type StateResponse, type Transport, TransportError,
+  type StateIdsResponse, type StateResponse, type Transport, TransportError, checkedTransport,
 } from '@roomgraph/transport';
 import { EngineError } from './errors.js';
 import type {
@@ -103,7 +103,8 @@ export class RoomEngine implements FederationHandler {
     this.#opts = options;
     this.serverName = options.serverName;
     this.#store = options.store;
-    this.#transport = options.transport;
+    // Remote answers are untrusted: their shape is checked before the engine reads them.
+    this.#transport = options.transport === undefined ? undefined : checkedTransport(options.transport);
     this.#keys = options.keys;
     this.#versions = options.roomVersions ?? new RoomVersionRegistry();
     this.#now = options.now ?? Date.now;
@@ -572,7 +573,7 @@ export class RoomEngine implements FederationHandler {
     // (no network needed: their stored JSON was checked when they were stored).
     const prevStored = new Map(await store.getEvents(event.prevEvents));
     if (!asOutlier && knownStateBefore === undefined && room !== undefined && [...prevStored.values()].some(isPromotableOutlier)) {
-      await this.#promoteOutlierAncestors(origin, roomId, rules, event.prevEvents, depth);
+      await this.#promoteOutlierAncestors(origin, roomId, rules, event.prevEvents, depth, backfilled);
       for (const [k, v] of await store.getEvents(event.prevEvents)) prevStored.set(k, v);
       // Promotions moved the extremities and the current state.
       room = await store.getRoom(roomId);
@@ -730,7 +731,7 @@ export class RoomEngine implements FederationHandler {
    * bounded by `limits.maxMissingEvents`), oldest first, from their stored JSON: each one whose
    * prev events then all have state goes through the normal pipeline (see {@link #canPromote}).
    */
-  async #promoteOutlierAncestors(origin: string, roomId: string, rules: RoomVersionRules, ids: readonly string[], depth: number): Promise<void> {
+  async #promoteOutlierAncestors(origin: string, roomId: string, rules: RoomVersionRules, ids: readonly string[], depth: number, backfilled = false): Promise<void> {
     const found = new Map<string, StoredEvent>();
     let frontier = [...new Set(ids)];
     while (frontier.length > 0 && found.size < this.#maxMissing) {
@@ -749,7 +750,8 @@ export class RoomEngine implements FederationHandler {
       let pdu: Pdu;
       try { pdu = parsePdu(e.json, rules); } catch { continue; }
       if (pdu.eventId !== e.eventId) continue;
-      await this.#process(origin, pdu, rules, roomId, depth + 1, false, undefined, { trusted: true });
+      // Ancestors of a backfilled event are backfilled too: they never move the extremities.
+      await this.#process(origin, pdu, rules, roomId, depth + 1, false, undefined, { trusted: true, backfilled });
     }
   }
 

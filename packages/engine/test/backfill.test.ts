@@ -4,6 +4,7 @@
  * state the resident has for them and never move the forward extremities or the current state.
  * A resident slipping a forged event into the answer gets it dropped, the rest still lands.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '@roomgraph/canonical-json';
 import { STORE_KINDS, type Server, interceptHandler, roomView, send, withFed } from './harness.js';
@@ -58,6 +59,34 @@ describe.each(STORE_KINDS)('backfill (%s store)', (kind) => {
       expect(await roomView(b, roomId)).toEqual(view);
       // Backfilling again is a no-op.
       expect(await b.engine.backfill(roomId, 'a.test')).toEqual([]);
+    });
+  });
+
+  it('property: backfill answers in any order and grouping never move the extremities; all end as at the resident', async () => {
+    await withFed(kind, async (fed) => {
+      const a = fed.add('a.test');
+      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', roomIdLocalpart: 'bfp' });
+      await history(a, roomId, 6);
+      const timeline = await a.store.timeline(roomId);
+      const all = timeline.map((e) => e.json);
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.shuffledSubarray(all.map((_, i) => i), { minLength: all.length, maxLength: all.length }), fc.integer({ min: 1, max: 4 }), async (order, chunk) => {
+          const b = fed.add(`b${n++}.test`);
+          const join = await b.engine.joinRemoteRoom(roomId, 'a.test', `@bob:${b.name}`);
+          const view = await roomView(b, roomId);
+          for (let i = 0; i < order.length; i += chunk) {
+            const answer = order.slice(i, i + chunk).map((j) => all[j]!);
+            interceptHandler(fed, a, () => ({ onBackfill: async () => answer }));
+            await b.engine.backfill(roomId, 'a.test', { limit: 10 });
+            expect(await b.engine.forwardExtremities(roomId)).toEqual([join.eventId]);
+          }
+          fed.net.register('a.test', a.engine);
+          expect(await roomView(b, roomId)).toEqual(view);
+          for (const e of timeline) expect((await b.engine.getEvent(e.eventId))?.status, e.eventId).toBe('accepted');
+        }),
+        { numRuns: 15 },
+      );
     });
   });
 

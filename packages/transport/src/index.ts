@@ -27,3 +27,4 @@ export {
   parseServerKeys,
 } from './keys.js';
 export { InProcessNetwork } from './inProcess.js';
+export { checkedTransport } from './checked.js';
