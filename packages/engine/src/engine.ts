@@ -968,6 +968,9 @@ export class RoomEngine implements FederationHandler {
     fetched.sort((a, b) => a.depth - b.depth || (a.eventId < b.eventId ? -1 : 1));
     for (const p of fetched) await this.#process(origin, p, rules, roomId, depth + 1, true);
     const got = await this.#store.getEvents(ids.pduIds);
+    // A state with events that could not be had is not the state: judging the event against what
+    // is left (e.g. no create event) would reject it wrongly. It waits (parks) instead.
+    if (ids.pduIds.some((x) => !got.has(x))) return undefined;
     const overlay = new Map<string, string | null>();
     for (const e of got.values()) {
       if (e.stateKey !== undefined && !isRejectedStatus(e)) overlay.set(stateKeyOf(e.type, e.stateKey), e.eventId);

@@ -57,6 +57,31 @@ describe('hostile federation input (memory store)', () => {
     });
   });
 
+  it('state_ids naming events the remote then cannot give: the PDU parks (it is not judged against a partial state)', async () => {
+    await withFed('memory', async (fed) => {
+      const a = fed.add('a.test');
+      const b = fed.add('b.test');
+      const roomId = await a.engine.createRoom({ roomVersion: '11', creator: '@alice:a.test', roomIdLocalpart: 'fz5' });
+      await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test');
+      fed.net.partition(['a.test'], ['b.test']);
+      await send(a, [], roomId, { type: 'm.room.message', sender: '@alice:a.test', content: { body: 'hidden' } });
+      const pdu = await send(a, [], roomId, { type: 'm.room.message', sender: '@alice:a.test', content: { body: 'pushed' } });
+      fed.net.heal();
+      interceptHandler(fed, a, () => ({
+        onGetMissingEvents: async () => [],
+        onGetStateIds: async () => ({ pduIds: ['$unknown-state-event'], authChainIds: [] }),
+        onGetEvent: async () => undefined,
+      }));
+      const [o] = await b.engine.receivePdus('a.test', [pdu.json]);
+      expect(o!.status).toBe('parked');
+      expect(await b.engine.getEvent(pdu.eventId)).toBeUndefined();
+      // Once the remote answers properly, the parked event goes through.
+      fed.net.register('a.test', a.engine);
+      await a.engine.sendToServers(['b.test'], [pdu]);
+      expect((await b.engine.getEvent(pdu.eventId))?.status).toBe('accepted');
+    });
+  });
+
   it('garbage backfill answers: typed outcomes, the room\'s state and extremities unchanged', async () => {
     await withFed('memory', async (fed) => {
       const a = fed.add('a.test');
