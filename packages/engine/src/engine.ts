@@ -93,6 +93,8 @@ export class RoomEngine implements FederationHandler {
   readonly #listeners = new Set<(n: EngineNotification) => void>();
   /** Notifications waiting for their commits to be durable; `#outboxBase` counts those already handed out. */
   #outbox: EngineNotification[] = [];
+  /** Per room: how many joined members each server has, as of a current-state snapshot (see `#serversInRoom`). */
+  readonly #serverCounts = new LruCache<string, { snapshot: SnapshotId; counts: Map<string, number> }>(1_000);
   #outboxBase = 0;
   readonly #resCache = new Map<string, ResolutionCache>();
   /** Rooms with no parked events (so the store need not be scanned after every event). */
@@ -1528,21 +1530,54 @@ export class RoomEngine implements FederationHandler {
   }
 
   /**
-   * The servers with joined members in the room's current state (reads the member list: O(members)).
+   * The servers with joined members in the room's current state. Counted once per room from the
+   * member list (O(members)), then kept current from state diffs (O(changes)): a join in a
+   * 100k-member room does not re-read every member.
    */
   async #serversInRoom(roomId: string): Promise<Set<string>> {
     const room = await this.#store.getRoom(roomId);
-    const servers = new Set<string>();
-    if (room?.currentState === undefined) return servers;
+    if (room?.currentState === undefined) return new Set();
     const prefix = stateKeyOf('m.room.member', '');
-    const ids: string[] = [];
-    for (const [key, id] of await this.#store.loadState(room.currentState)) if (key.startsWith(prefix)) ids.push(id);
-    for (const e of (await this.#store.getEvents(ids)).values()) {
-      const server = e.stateKey !== undefined ? domainOf(e.stateKey) : undefined;
-      if (server !== undefined && isObject(e.json['content']) && e.json['content']['membership'] === 'join') servers.add(server);
+    const joinedServer = (e: StoredEvent | undefined): string | undefined => {
+      if (e === undefined || e.stateKey === undefined || !isObject(e.json['content']) || e.json['content']['membership'] !== 'join') return undefined;
+      return domainOf(e.stateKey);
+    };
+    const add = (counts: Map<string, number>, server: string | undefined, by: number): void => {
+      if (server === undefined) return;
+      const n = (counts.get(server) ?? 0) + by;
+      if (n > 0) counts.set(server, n);
+      else counts.delete(server);
+    };
+    let cached = this.#serverCounts.get(roomId);
+    if (cached === undefined || (cached.snapshot !== room.currentState && !(await this.#advanceServerCounts(cached, room.currentState, prefix, joinedServer, add)))) {
+      const counts = new Map<string, number>();
+      const ids: string[] = [];
+      for (const [key, id] of await this.#store.loadState(room.currentState)) if (key.startsWith(prefix)) ids.push(id);
+      for (const e of (await this.#store.getEvents(ids)).values()) add(counts, joinedServer(e), 1);
+      cached = { snapshot: room.currentState, counts };
+      this.#serverCounts.set(roomId, cached);
     }
-    return servers;
+    return new Set(cached.counts.keys());
   }
+
+  /** Moves cached server counts from their snapshot to `to` through the state diff; `false` when the diff is too large to be worth it. */
+  async #advanceServerCounts(
+    cached: { snapshot: SnapshotId; counts: Map<string, number> }, to: SnapshotId, prefix: string,
+    joinedServer: (e: StoredEvent | undefined) => string | undefined, add: (c: Map<string, number>, s: string | undefined, by: number) => void,
+  ): Promise<boolean> {
+    const diff = await this.#store.diffStates(cached.snapshot, to);
+    if (diff.size > 10_000) return false;
+    const changed = [...diff].filter(([k]) => k.startsWith(prefix));
+    const ids = changed.flatMap(([, [a, b]]) => [a, b]).filter((x): x is string => x !== undefined);
+    const events = await this.#store.getEvents(ids);
+    for (const [, [a, b]] of changed) {
+      add(cached.counts, joinedServer(a === undefined ? undefined : events.get(a)), -1);
+      add(cached.counts, joinedServer(b === undefined ? undefined : events.get(b)), 1);
+    }
+    cached.snapshot = to;
+    return true;
+  }
+
 
   /** Pushes PDUs to every other server in the room, except `skip` (best effort). */
   async #sendToRoom(roomId: string, pdus: readonly JsonObject[], skip: readonly string[] = []): Promise<void> {

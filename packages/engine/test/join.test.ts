@@ -83,6 +83,32 @@ describe.each(STORE_KINDS)('make_join / send_join (%s store)', (kind) => {
     });
   });
 
+  it('the servers in the room follow joins and leaves (a server whose members all left is not sent to)', async () => {
+    await withFed(kind, async (fed) => {
+      const a = fed.add('a.test');
+      const b = fed.add('b.test');
+      const c = fed.add('c.test');
+      const d = fed.add('d.test');
+      const roomId = await createRoom(a, '11');
+      await c.engine.joinRemoteRoom(roomId, 'a.test', '@carol:c.test');
+      await c.engine.joinRemoteRoom(roomId, 'a.test', '@carol2:c.test');
+      const o1 = await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test');
+      expect((await c.engine.getEvent(o1.eventId))?.status).toBe('accepted');
+      // One of c's two members leaves: c is still in the room.
+      await send(c, [a, b], roomId, { type: 'm.room.member', stateKey: '@carol:c.test', sender: '@carol:c.test', content: { membership: 'leave' } });
+      const o2 = await d.engine.joinRemoteRoom(roomId, 'a.test', '@dave:d.test');
+      expect((await c.engine.getEvent(o2.eventId))?.status).toBe('accepted');
+      expect((await b.engine.getEvent(o2.eventId))?.status).toBe('accepted');
+      // The other leaves too: c no longer hears of new joins.
+      await send(c, [a, b, d], roomId, { type: 'm.room.member', stateKey: '@carol2:c.test', sender: '@carol2:c.test', content: { membership: 'leave' } });
+      const e = fed.add('e.test');
+      const o3 = await e.engine.joinRemoteRoom(roomId, 'a.test', '@eve:e.test');
+      expect(await c.engine.getEvent(o3.eventId)).toBeUndefined();
+      expect((await b.engine.getEvent(o3.eventId))?.status).toBe('accepted');
+      expect((await d.engine.getEvent(o3.eventId))?.status).toBe('accepted');
+    });
+  });
+
   it('make_join refusals: unknown room, unsupported version, foreign user, invite-only, banned', async () => {
     await withFed(kind, async (fed) => {
       const a = fed.add('a.test');
