@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
 import { createRoomEngine } from '@roomgraph/engine';
-import { redactedSigningBytes } from '@roomgraph/events';
+import { checkContentHash, parsePdu, redactedSigningBytes, stateLookupOf, verifyEventSignatures } from '@roomgraph/events';
+import { checkAuth } from '@roomgraph/auth';
 import { getRoomVersion } from '@roomgraph/room-versions';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { LevelRoomStore } from '@roomgraph/store-level';
@@ -83,6 +84,26 @@ function rawVerifyRate(pdus) {
 }
 
 /**
+ * The per-event primitives alone, with no store, state or engine: parsePdu, the signature check on
+ * the main thread, the content hash, and auth against the event's auth events. An upper bound for
+ * what the engine's one-thread mode can reach.
+ */
+function primitivesRate(pdus) {
+  const rules = getRoomVersion(VERSION);
+  const lookup = (s, k) => (s === 'a.example' && k === key.keyId ? { publicKey: key.publicKey } : undefined);
+  const byId = new Map();
+  const t0 = performance.now();
+  for (const j of pdus) {
+    const p = parsePdu(j, rules);
+    if (verifyEventSignatures(p.json, rules, lookup).status !== 'ok' || !checkContentHash(p.json, rules)) throw new Error('bad event');
+    byId.set(p.eventId, p);
+    const auth = p.authEvents.map((id) => byId.get(id)).filter((e) => e !== undefined);
+    if (p.type !== 'm.room.create' && !checkAuth(p, stateLookupOf(auth), rules, { authEvents: auth }).allowed) throw new Error('auth');
+  }
+  return (pdus.length / (performance.now() - t0)) * 1000;
+}
+
+/**
  * A merge in a big room: a room of `members`, two forks of `perFork` topic/name changes and joins
  * from the same tip, then one event on both tips. Returns the time the receiving engine takes for
  * the merge event alone (state resolution over the two forks' states).
@@ -130,6 +151,8 @@ export default async function run() {
   for (const [members, messages] of sizes) {
     const pdus = await buildRoom(members, messages);
     const verify = rawVerifyRate(pdus);
+    const floor = primitivesRate(pdus);
+    console.log(`  ${String(members).padStart(7)} ${String(pdus.length).padStart(7)}   (none)  primitives ${floor.toFixed(0).padStart(6)} ${verify.toFixed(0).padStart(13)}  ${(floor / verify).toFixed(2)}x   (parse + verify + hash + auth, no store)`);
     const huge = pdus.length > 500_000;
     for (const kind of huge ? ['memory'] : ['memory', 'level']) {
       for (const mode of huge ? ['batch'] : ['single', 'batch', 'trusted']) {
