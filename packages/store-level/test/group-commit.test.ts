@@ -131,6 +131,39 @@ describe('store-level group commit', () => {
     await store.close();
   });
 
+  it('flush waits for the commits applied before it, not for a writer kept busy by others', async () => {
+    const store = new ProbeStore(join(root, 'busy'));
+    await store.open();
+    const s = await createRoom(store);
+    // Another caller commits without pause (capped, so that a starving flush cannot hang the test).
+    let stop = false;
+    let others = 0;
+    const stream = (async () => {
+      let prev = '$create';
+      while (!stop && others < 3000) {
+        const id = `$o${others++}`;
+        await store.commit(message(id, prev, 2 + others, s), { durable: false });
+        prev = id;
+        // As commits arriving from the network would: one per turn of the event loop.
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 20));
+    await store.commit({ roomId: ROOM, event: { event: fakeEvent('$mine', { prev: ['$create'], auth: ['$create'], depth: 2 }), status: 'accepted', stateBefore: s } }, { durable: false });
+    await store.flush();
+    const at = others;
+    stop = true;
+    await stream;
+    expect(at).toBeLessThan(3000);
+    await store.flush();
+    await store.close();
+    const again = new LevelRoomStore(join(root, 'busy'));
+    await again.open();
+    expect((await again.getEvent('$mine'))?.status).toBe('accepted');
+    expect((await again.getRoom(ROOM))!.lastStream).toBe(2 + others);
+    await again.close();
+  });
+
   it('a durable commit waits for its own write; a failing one rejects with STORE_IO', async () => {
     const store = new ProbeStore(join(root, 'durable'));
     await store.open();

@@ -134,6 +134,8 @@ export abstract class AbstractRoomStore implements RoomStore {
   #writeQueue: PendingWrite[] = [];
   /** The writer loop while it runs. */
   #writing: Promise<void> | undefined;
+  /** The durability promise of the most recently applied commit (resolved when there is none). */
+  #newest: Promise<void> = Promise.resolve();
   /** Set when a write failed: the store refuses everything until closed and reopened. */
   #failed: StoreError | undefined;
 
@@ -244,10 +246,14 @@ export abstract class AbstractRoomStore implements RoomStore {
 
   /** Queues an applied commit's batch for the writer; resolves when it is durable. */
   #enqueue(batch: StoreWriteBatch): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+    const durable = new Promise<void>((resolve, reject) => {
       this.#writeQueue.push({ batch, resolve, reject });
       this.#writing ??= this.#drain();
     });
+    // Batches become durable in order: the newest one stands for all before it (see flush).
+    this.#newest = durable;
+    durable.catch(() => undefined);
+    return durable;
   }
 
   /**
@@ -313,7 +319,9 @@ export abstract class AbstractRoomStore implements RoomStore {
 
   /** See {@link RoomStore.flush}. */
   async flush(): Promise<void> {
-    while (this.#writing !== undefined) await this.#writing;
+    // Waits for the commits applied so far only, not for the writer to go idle: under a steady
+    // stream of commits from other callers it may never be.
+    await this.#newest.catch(() => undefined);
     if (this.#failed !== undefined) throw this.#failed;
   }
 
