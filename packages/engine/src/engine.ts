@@ -50,8 +50,11 @@ interface Identified {
   readonly roomId: string;
 }
 
-/** A look-ahead result: dropped already, or identified with its signature check under way. */
-type Prepared = PduOutcome | (Identified & { readonly sig: Promise<SignatureCheckResult> });
+/**
+ * A look-ahead result: dropped already, or identified — with its signature check under way, or
+ * without one (already stored: its outcome is the stored one).
+ */
+type Prepared = PduOutcome | Identified | (Identified & { readonly sig: Promise<SignatureCheckResult> });
 
 /** How the signature stage of {@link RoomEngine.receivePdus} runs for one PDU. */
 interface ProcessChecks {
@@ -387,8 +390,12 @@ export class RoomEngine implements FederationHandler {
     const prepare = (i: number): Promise<Prepared> => {
       let p = prepared[i];
       if (p === undefined) {
-        p = this.#identify(pdus[i]).then((id) => {
+        p = this.#identify(pdus[i]).then(async (id) => {
           if ('status' in id) return id;
+          // A PDU already stored (a re-delivery, a resumed import) gets its stored outcome without
+          // a signature check: none is started for it. (A stored outlier may be promoted: checked.)
+          const known = await this.#store.getEvent(id.pdu.eventId);
+          if (known !== undefined && known.status !== 'outlier') return id;
           // Warm the store's cache with the events this PDU cites, so that a disk read (an auth
           // event not read for a while, in a big room) overlaps the processing of earlier PDUs.
           this.#store.getEvents([...id.pdu.authEvents, ...id.pdu.prevEvents]).catch(() => undefined);
@@ -443,7 +450,8 @@ export class RoomEngine implements FederationHandler {
         ? await this.#identify(pdu)
         : ahead;
       if ('status' in pre) return pre;
-      const checks: ProcessChecks = { trusted, ...('sig' in pre ? { sig: pre.sig } : {}) };
+      const sig = 'sig' in pre ? (pre as { readonly sig: Promise<SignatureCheckResult> }).sig : undefined;
+      const checks: ProcessChecks = { trusted, ...(sig !== undefined ? { sig } : {}) };
       const outcome = await this.#process(origin, pre.pdu, pre.rules, pre.roomId, 0, false, undefined, checks);
       if (outcome.status !== 'dropped' && outcome.status !== 'parked') await this.#retryParked(pre.roomId, pre.rules);
       return outcome;
