@@ -443,8 +443,8 @@ export abstract class AbstractRoomStore implements RoomStore {
       type: ev.type,
       stateKey: ev.stateKey,
       depth: ev.depth,
-      prevEvents: Object.freeze([...ev.prevEvents]),
-      authEvents: Object.freeze([...ev.authEvents]),
+      prevEvents: frozenIds(ev.prevEvents),
+      authEvents: frozenIds(ev.authEvents),
       status: ne.status,
       ...(ne.rejection !== undefined ? { rejection: Object.freeze({ rule: ne.rejection.rule, ...(ne.rejection.reason !== undefined ? { reason: ne.rejection.reason } : {}) }) } : {}),
       stream,
@@ -768,6 +768,14 @@ export abstract class AbstractRoomStore implements RoomStore {
     await this.flush();
     return this._stats();
   }
+}
+
+/**
+ * A frozen array of IDs: the view's own when it is already frozen (a parsed PDU's are), so a
+ * stored record does not hold a second copy of every reference list.
+ */
+function frozenIds(ids: readonly EventId[]): readonly EventId[] {
+  return Object.isFrozen(ids) ? ids : Object.freeze([...ids]);
 }
 
 /** A commit applied and waiting for the writer. */
