@@ -26,7 +26,7 @@ export {
   utf8ByteLength,
 } from './limits.js';
 export { isValidServerName, isValidUserId, isValidRoomId, isValidEventId, type UserIdOptions } from './grammar.js';
-export type { Pdu, PduJson, PduV1Json, PduV3Json, PduV11Json, PduV12Json, EventReferenceV1, EventHashes, EventSignatures } from './types.js';
+export type { Pdu, PduJson, PduBaseJson, PduV1Json, PduV3Json, PduV11Json, PduV12Json, EventReferenceV1, EventHashes, EventSignatures } from './types.js';
 export { redact } from './redact.js';
 export { contentHash, checkContentHash, referenceHash, redactedSigningBytes } from './hashes.js';
 export { eventId, roomIdFromCreateEvent } from './ids.js';

@@ -23,7 +23,7 @@ export type EventSignatures = { readonly [server: string]: { readonly [keyId: st
 export type EventReferenceV1 = readonly [eventId: string, hashes: { readonly sha256: string }];
 
 /** Fields common to every PDU format (pdu:components-pdu_base). */
-type PduBaseJson = {
+export type PduBaseJson = {
   readonly sender: string;
   readonly origin_server_ts: number;
   readonly type: string;

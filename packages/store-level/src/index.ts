@@ -22,7 +22,9 @@ export interface LevelStoreOptions extends AbstractStoreOptions {
 /** Schema version written to `meta/schema`. */
 export const LEVEL_SCHEMA_VERSION = 1;
 
-type Db = Level<string, string>;
+/** The `level` database type the store uses (UTF-8 keys and values). */
+export type LevelDb = Level<string, string>;
+type Db = LevelDb;
 function openSublevel(db: Db, name: string) {
   return db.sublevel<string, string>(name, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
 }
@@ -160,7 +162,7 @@ export class LevelRoomStore extends AbstractRoomStore {
   }
 
   /** The underlying `Level` instance (for diagnostics; do not write to it). */
-  get db(): Db {
+  get db(): LevelDb {
     return this.#db;
   }
 
