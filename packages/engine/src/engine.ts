@@ -96,6 +96,8 @@ export class RoomEngine implements FederationHandler {
   readonly #listeners = new Set<(n: EngineNotification) => void>();
   /** Notifications waiting for their commits to be durable; `#outboxBase` counts those already handed out. */
   #outbox: EngineNotification[] = [];
+  /** Set when the store failed to write: the engine refuses further work (see `#ready`). */
+  #failure: string | undefined;
   /** Per room: how many joined members each server has, as of a current-state snapshot (see `#serversInRoom`). */
   readonly #serverCounts = new LruCache<string, { snapshot: SnapshotId; counts: Map<string, number> }>(1_000);
   #outboxBase = 0;
@@ -135,6 +137,9 @@ export class RoomEngine implements FederationHandler {
   }
 
   async #ready(): Promise<void> {
+    if (this.#failure !== undefined) {
+      throw new EngineError('ENGINE_CLOSED', `the store failed to write (${this.#failure}); reopen the store and create a new engine over it (this one's caches describe commits that were lost)`);
+    }
     if (this.#store.status === 'open') return;
     this.#opened ??= this.#store.open();
     await this.#opened;
@@ -189,6 +194,7 @@ export class RoomEngine implements FederationHandler {
     } catch (e) {
       this.#outboxBase += this.#outbox.length;
       this.#outbox = [];
+      this.#failure = String((e as Error)?.message ?? e);
       throw e;
     }
     const k = upto - this.#outboxBase;

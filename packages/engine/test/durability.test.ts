@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createRoomEngine, type EngineNotification } from '@roomgraph/engine';
+import { EngineError, createRoomEngine, type EngineNotification } from '@roomgraph/engine';
 import { isStoreError, type StoreWriteBatch } from '@roomgraph/store';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { LevelRoomStore } from '@roomgraph/store-level';
@@ -49,7 +49,10 @@ describe('engine durability with group commit', () => {
       // Second call: the writes start failing part-way.
       store.okWrites = store.writes + 2;
       await expect(engine.receivePdus('a.test', pdus.slice(20))).rejects.toSatisfy((e: unknown) => isStoreError(e, 'STORE_IO'));
+      // The engine refuses further work: its caches describe commits that were lost.
+      await expect(engine.currentState(roomId)).rejects.toSatisfy((e: unknown) => e instanceof EngineError && e.code === 'ENGINE_CLOSED');
       await engine.close().catch(() => undefined);
+      await expect(engine.receivePdus('a.test', pdus.slice(20))).rejects.toSatisfy((e: unknown) => e instanceof EngineError && e.code === 'ENGINE_CLOSED');
 
       const reopened = new LevelRoomStore(dir);
       await reopened.open();
