@@ -77,6 +77,9 @@ class Lru<K, V> {
   }
 }
 
+/** `crypto.hash(algorithm, data, 'buffer')` where this Node has it. */
+const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
+
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
@@ -163,7 +166,8 @@ export const nodeBackend: CryptoBackend = {
     });
   },
   sha256(data) {
-    return toU8(nodeCrypto.createHash('sha256').update(data).digest());
+    // The one-shot `crypto.hash` (Node ≥ 20.12) skips the Hash object: ~1.1 µs vs ~1.5 µs for a PDU.
+    return toU8(oneShotHash !== undefined ? oneShotHash('sha256', data, 'buffer') : nodeCrypto.createHash('sha256').update(data).digest());
   },
 };
 
