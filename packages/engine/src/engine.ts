@@ -8,7 +8,6 @@
  * @module
  */
 import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
-import { randomBytes } from 'node:crypto';
 import { encodeBase64, signJson } from '@roomgraph/crypto';
 import {
   type KeyLookup, type Pdu, type RoomEvent, type StateLookup, type VerifyKey,
@@ -16,7 +15,7 @@ import {
   parsePdu, redact, requiredSigningServers, roomIdFromCreateEvent, stateKeyOf, stateLookupOf, toRoomEvent,
   type SignatureCheckResult, verifyEventSignatures, verifyEventSignaturesAsync,
 } from '@roomgraph/events';
-import { type AuthResult, checkAuth, powerLevelsOf } from '@roomgraph/auth';
+import { type AuthResult, checkAuth } from '@roomgraph/auth';
 import {
   DEFAULT_ROOM_VERSION, type RoomVersionRules, RoomVersionRegistry,
 } from '@roomgraph/room-versions';
@@ -27,6 +26,7 @@ import {
   type StateIdsResponse, type StateResponse, type Transport, TransportError, checkedTransport,
 } from '@roomgraph/transport';
 import { EngineError } from './errors.js';
+import { type RestrictedJoinContext, authoriseRestrictedJoin, fillJoinTemplate, isJoinTemplateFor } from './join.js';
 import type {
   CreateRoomTemplate, EngineNotification, LocalEventTemplate, PduOutcome, ReceiveOptions, RoomEngineOptions,
 } from './types.js';
@@ -1158,22 +1158,12 @@ export class RoomEngine implements FederationHandler {
     if (!this.#versions.has(made.roomVersion)) throw new EngineError('ENGINE_UNKNOWN_ROOM', `${via} answered with unsupported room version ${JSON.stringify(made.roomVersion)}`);
     const rules = this.#versions.get(made.roomVersion);
     const tpl = made.event;
-    const tplContent = isObject(tpl) ? tpl['content'] : undefined;
-    if (!isObject(tpl) || tpl['type'] !== 'm.room.member' || tpl['room_id'] !== roomId || tpl['sender'] !== userId || tpl['state_key'] !== userId
-      || !isObject(tplContent) || tplContent['membership'] !== 'join') {
+    if (!isJoinTemplateFor(tpl, roomId, userId)) {
       throw new EngineError('ENGINE_UNKNOWN_ROOM', `${via} sent a join template for another event (SS › Joining Rooms: type, room_id, sender, state_key and membership must be as asked)`);
     }
 
     // Fill in, hash and sign.
-    const ev: Record<string, JsonValue> = {};
-    for (const [k, v] of Object.entries(tpl)) {
-      if (k === 'hashes' || k === 'signatures' || k === 'unsigned' || k === 'event_id') continue;
-      ev[k] = v as JsonValue;
-    }
-    ev['content'] = { ...tplContent, ...content };
-    ev['origin_server_ts'] = this.#now();
-    if (Object.hasOwn(tpl, 'origin')) ev['origin'] = this.serverName;
-    if (rules.eventFormat.eventIdFormat === 'server-assigned') ev['event_id'] = `$${encodeBase64(randomBytes(12)).replace(/[+/]/g, 'x')}:${this.serverName}`;
+    const ev = fillJoinTemplate(tpl, rules, { serverName: this.serverName, now: this.#now(), content });
     let join: Pdu;
     try {
       join = parsePdu(hashAndSignEvent(ev, rules, this.#signer()).event, rules);
@@ -1490,58 +1480,34 @@ export class RoomEngine implements FederationHandler {
     return e === undefined ? undefined : this.#view(e, rules);
   }
 
-  /**
-   * make_join in a restricted room (CS › Restricted rooms; SS › Restricted rooms): a user neither
-   * joined nor invited must meet an allow condition — be joined to a listed room this server is
-   * in — and a local member who can invite must vouch (`join_authorised_via_users_server`).
-   * Returns that member, or `undefined` when no authorisation is needed. Refuses with
-   * `M_FORBIDDEN` (no condition met), `M_UNABLE_TO_AUTHORISE_JOIN` (a listed room is unknown
-   * here), `M_UNABLE_TO_GRANT_JOIN` (no local member may invite).
-   */
-  async #authoriseRestrictedJoin(room: RoomInfo, rules: RoomVersionRules, userId: string): Promise<string | undefined> {
-    if (!rules.authorization.restrictedJoinRule) return undefined;
-    const jr = await this.#currentEvent(room, rules, 'm.room.join_rules', '');
-    const rule = jr?.content['join_rule'];
-    if (rule !== 'restricted' && !(rule === 'knock_restricted' && rules.authorization.knockRestrictedJoinRule)) return undefined;
-    const own = (await this.#currentEvent(room, rules, 'm.room.member', userId))?.content['membership'];
-    if (own === 'join' || own === 'invite') return undefined;
-    const allow = jr?.content['allow'];
-    let met = false;
-    let unknown = false;
-    for (const cond of Array.isArray(allow) ? allow : []) {
-      if (!isObject(cond) || cond['type'] !== 'm.room_membership' || typeof cond['room_id'] !== 'string') continue;
-      const other = await this.#store.getRoom(cond['room_id']);
-      if (other === undefined || other.currentState === undefined) { unknown = true; continue; }
-      const m = (await this.#currentEvent(other, this.#versions.get(other.roomVersion), 'm.room.member', userId))?.content['membership'];
-      if (m === 'join') { met = true; break; }
-    }
-    if (!met) {
-      if (unknown) throw this.#refuse('M_UNABLE_TO_AUTHORISE_JOIN', `${this.serverName} cannot check the rooms ${room.roomId} allows joins from`);
-      throw this.#refuse('M_FORBIDDEN', `${userId} meets none of the join conditions of ${room.roomId}`);
-    }
-    // A joined local member whose power level reaches the invite level.
-    const pls = powerLevelsOf(await this.#currentEvent(room, rules, 'm.room.power_levels', ''), await this.#currentEvent(room, rules, 'm.room.create', ''), rules);
-    const suffix = `:${this.serverName}`;
-    const candidates = new Set<string>([...pls.creators].filter((u) => u.endsWith(suffix)));
-    const listed = pls.event?.content['users'];
-    if (isObject(listed)) for (const u of Object.keys(listed)) if (u.endsWith(suffix)) candidates.add(u);
-    const sorted = [...candidates].sort((a, b) => pls.userLevel(b) - pls.userLevel(a) || (a < b ? -1 : 1));
-    for (const u of sorted) {
-      if (pls.userLevel(u) < pls.invite) break;
-      if ((await this.#currentEvent(room, rules, 'm.room.member', u))?.content['membership'] === 'join') return u;
-    }
-    if (pls.usersDefault >= pls.invite && room.currentState !== undefined) {
-      // Anyone may invite: any joined local member (reads the member list once).
-      const prefix = stateKeyOf('m.room.member', '');
-      for (const [key, id] of await this.#store.loadState(room.currentState)) {
-        if (!key.startsWith(prefix) || !key.endsWith(suffix)) continue;
-        const e = await this.#store.getEvent(id);
-        const u = e?.stateKey;
-        if (u !== undefined && isObject(e!.json['content']) && e!.json['content']['membership'] === 'join' && pls.userLevel(u) >= pls.invite) return u;
-      }
-    }
-    throw this.#refuse('M_UNABLE_TO_GRANT_JOIN', `no member of ${this.serverName} in ${room.roomId} may invite ${userId}; try another server`);
+  /** What the restricted-join decision (join.ts) reads of this server's rooms. */
+  #restrictedJoinContext(): RestrictedJoinContext {
+    const store = this.#store;
+    const roomOf = async (roomId: string): Promise<RoomInfo | undefined> => {
+      const r = await store.getRoom(roomId);
+      return r?.currentState === undefined ? undefined : r;
+    };
+    const serverName = this.serverName;
+    return {
+      serverName,
+      knowsRoom: async (roomId) => (await roomOf(roomId)) !== undefined,
+      currentEvent: async (roomId, type, stateKey) => {
+        const r = await roomOf(roomId);
+        return r === undefined ? undefined : this.#currentEvent(r, this.#versions.get(r.roomVersion), type, stateKey);
+      },
+      localMembers: async function* (roomId) {
+        const r = await roomOf(roomId);
+        if (r === undefined) return;
+        const prefix = stateKeyOf('m.room.member', '');
+        for (const [key, id] of await store.loadState(r.currentState!)) {
+          if (!key.startsWith(prefix) || !key.endsWith(`:${serverName}`)) continue;
+          const e = await store.getEvent(id);
+          if (e?.stateKey !== undefined && isObject(e.json['content']) && e.json['content']['membership'] === 'join') yield e.stateKey;
+        }
+      },
+    };
   }
+
 
   /**
    * The servers with joined members in the room's current state. Counted once per room from the
@@ -1615,7 +1581,7 @@ export class RoomEngine implements FederationHandler {
     return this.#withRoom(roomId, async () => {
       const room = (await this.#store.getRoom(roomId)) ?? known;
       const content: Record<string, JsonValue> = { membership: 'join' };
-      const vouch = await this.#authoriseRestrictedJoin(room, rules, userId);
+      const vouch = await authoriseRestrictedJoin(this.#restrictedJoinContext(), roomId, rules, userId);
       if (vouch !== undefined) content['join_authorised_via_users_server'] = vouch;
       const frame = await this.#eventFrame(room, rules, { type: 'm.room.member', stateKey: userId, sender: userId, content });
       // The join as it would be (countersigned by this server, which a restricted join needs),
