@@ -40,6 +40,29 @@ const isRejectedStatus = (e: StoredEvent): boolean => e.status === 'rejected' ||
 /** A stored outlier that was not rejected: a normal delivery with its state known promotes it. */
 const isPromotableOutlier = (e: StoredEvent): boolean => e.status === 'outlier' && e.rejection === undefined;
 
+/** The user a stored member event has joined, if it is a join. */
+function joinedUser(e: StoredEvent | undefined): string | undefined {
+  if (e === undefined || e.stateKey === undefined || e.type !== 'm.room.member') return undefined;
+  const content = e.json['content'];
+  return isObject(content) && content['membership'] === 'join' ? e.stateKey : undefined;
+}
+
+/** A state overlay of stored state events (rejected ones are not state). */
+function overlayOf(events: Iterable<StoredEvent>): Map<string, string | null> {
+  const overlay = new Map<string, string | null>();
+  for (const e of events) if (e.stateKey !== undefined && !isRejectedStatus(e)) overlay.set(stateKeyOf(e.type, e.stateKey), e.eventId);
+  return overlay;
+}
+
+/** The event ID of PDU JSON that failed validation, where one can still be computed ('' otherwise). */
+function eventIdOrEmpty(json: JsonObject, rules: RoomVersionRules): string {
+  try {
+    return computeEventId(json, rules);
+  } catch {
+    return '';
+  }
+}
+
 /** Internal result of processing one PDU. */
 type Outcome = PduOutcome;
 
@@ -492,8 +515,7 @@ export class RoomEngine implements FederationHandler {
     try {
       pdu = parsePdu(json, rules);
     } catch (e) {
-      let id = '';
-      try { id = computeEventId(json, rules); } catch { /* no ID */ }
+      const id = eventIdOrEmpty(json, rules);
       if (e instanceof PduFormatError) return drop('format', e.message.slice(0, 500), id);
       return drop('format', String(e), id);
     }
@@ -987,11 +1009,7 @@ export class RoomEngine implements FederationHandler {
     // A state with events that could not be had is not the state: judging the event against what
     // is left (e.g. no create event) would reject it wrongly. It waits (parks) instead.
     if (ids.pduIds.some((x) => !got.has(x))) return undefined;
-    const overlay = new Map<string, string | null>();
-    for (const e of got.values()) {
-      if (e.stateKey !== undefined && !isRejectedStatus(e)) overlay.set(stateKeyOf(e.type, e.stateKey), e.eventId);
-    }
-    return { base: null, overlay };
+    return { base: null, overlay: overlayOf(got.values()) };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1212,9 +1230,7 @@ export class RoomEngine implements FederationHandler {
       for (const p of rest) await this.#process(via, p, rules, roomId, 1, true);
       // The state before the join: the answer's state events that are stored and not rejected.
       const got = await this.#store.getEvents([...stateIds]);
-      const overlay = new Map<string, string | null>();
-      for (const e of got.values()) if (e.stateKey !== undefined && !isRejectedStatus(e)) overlay.set(stateKeyOf(e.type, e.stateKey), e.eventId);
-      const o = await this.#process(via, join, rules, roomId, 1, false, { base: null, overlay });
+      const o = await this.#process(via, join, rules, roomId, 1, false, { base: null, overlay: overlayOf(got.values()) });
       if (o.status !== 'accepted') throw new EngineError('ENGINE_AUTH_FAILED', `join ${join.eventId} ${o.status}: ${o.reason ?? ''}`, o.rule);
       return o;
     });
@@ -1280,9 +1296,7 @@ export class RoomEngine implements FederationHandler {
         }
         pdus.push(p);
       } catch (e) {
-        let id = '';
-        try { id = computeEventId(j, rules); } catch { /* no ID */ }
-        out.push({ eventId: id, status: 'dropped', rule: 'format', reason: String((e as Error)?.message ?? e).slice(0, 500) });
+        out.push({ eventId: eventIdOrEmpty(j, rules), status: 'dropped', rule: 'format', reason: String((e as Error)?.message ?? e).slice(0, 500) });
       }
     }
     pdus.sort((a, b) => a.depth - b.depth || (a.eventId < b.eventId ? -1 : 1));
@@ -1343,11 +1357,8 @@ export class RoomEngine implements FederationHandler {
   async membership(roomId: string, userId: string): Promise<string | undefined> {
     await this.#ready();
     const room = await this.#store.getRoom(roomId);
-    if (room === undefined || room.currentState === undefined) return undefined;
-    const [id] = await this.#store.getStateEntries(room.currentState, [stateKeyOf('m.room.member', userId)]);
-    if (id === undefined) return undefined;
-    const e = await this.#store.getEvent(id);
-    const m = e !== undefined && isObject(e.json['content']) ? e.json['content']['membership'] : undefined;
+    if (room === undefined) return undefined;
+    const m = (await this.#currentEvent(room, this.#versions.get(room.roomVersion), 'm.room.member', userId))?.content['membership'];
     return typeof m === 'string' ? m : undefined;
   }
 
@@ -1495,15 +1506,12 @@ export class RoomEngine implements FederationHandler {
         const r = await roomOf(roomId);
         return r === undefined ? undefined : this.#currentEvent(r, this.#versions.get(r.roomVersion), type, stateKey);
       },
-      localMembers: async function* (roomId) {
-        const r = await roomOf(roomId);
-        if (r === undefined) return;
-        const prefix = stateKeyOf('m.room.member', '');
-        for (const [key, id] of await store.loadState(r.currentState!)) {
-          if (!key.startsWith(prefix) || !key.endsWith(`:${serverName}`)) continue;
-          const e = await store.getEvent(id);
-          if (e?.stateKey !== undefined && isObject(e.json['content']) && e.json['content']['membership'] === 'join') yield e.stateKey;
-        }
+      localMembers: (roomId) => {
+        const members = this.#joinedMembers.bind(this);
+        return (async function* () {
+          const r = await roomOf(roomId);
+          if (r !== undefined) yield* members(r.currentState!, (user) => user.endsWith(`:${serverName}`));
+        })();
       },
     };
   }
@@ -1519,8 +1527,8 @@ export class RoomEngine implements FederationHandler {
     if (room?.currentState === undefined) return new Set();
     const prefix = stateKeyOf('m.room.member', '');
     const joinedServer = (e: StoredEvent | undefined): string | undefined => {
-      if (e === undefined || e.stateKey === undefined || !isObject(e.json['content']) || e.json['content']['membership'] !== 'join') return undefined;
-      return domainOf(e.stateKey);
+      const user = joinedUser(e);
+      return user === undefined ? undefined : domainOf(user);
     };
     const add = (counts: Map<string, number>, server: string | undefined, by: number): void => {
       if (server === undefined) return;
@@ -1531,13 +1539,28 @@ export class RoomEngine implements FederationHandler {
     let cached = this.#serverCounts.get(roomId);
     if (cached === undefined || (cached.snapshot !== room.currentState && !(await this.#advanceServerCounts(cached, room.currentState, prefix, joinedServer, add)))) {
       const counts = new Map<string, number>();
-      const ids: string[] = [];
-      for (const [key, id] of await this.#store.loadState(room.currentState)) if (key.startsWith(prefix)) ids.push(id);
-      for (const e of (await this.#store.getEvents(ids)).values()) add(counts, joinedServer(e), 1);
+      for await (const user of this.#joinedMembers(room.currentState, () => true)) add(counts, domainOf(user), 1);
       cached = { snapshot: room.currentState, counts };
       this.#serverCounts.set(roomId, cached);
     }
     return new Set(cached.counts.keys());
+  }
+
+  /**
+   * The joined members of a state (those `keep` accepts): the member list is read once
+   * (O(members)); their events are fetched in batches as the caller iterates, so a caller that
+   * stops at the first one reads little.
+   */
+  async *#joinedMembers(snapshot: SnapshotId, keep: (userId: string) => boolean): AsyncGenerator<string> {
+    const prefix = stateKeyOf('m.room.member', '');
+    const ids: string[] = [];
+    for (const [key, id] of await this.#store.loadState(snapshot)) if (key.startsWith(prefix) && keep(key.slice(prefix.length))) ids.push(id);
+    for (let i = 0; i < ids.length; i += 512) {
+      for (const e of (await this.#store.getEvents(ids.slice(i, i + 512))).values()) {
+        const user = joinedUser(e);
+        if (user !== undefined) yield user;
+      }
+    }
   }
 
   /** Moves cached server counts from their snapshot to `to` through the state diff; `false` when the diff is too large to be worth it. */
