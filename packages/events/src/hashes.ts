@@ -43,19 +43,31 @@ export function contentHash(event: JsonObject, rules?: RoomVersionRules): string
  * checks hash them, so a received PDU's content is encoded once.
  */
 export function contentHashBytes(event: JsonObject, rules: RoomVersionRules | undefined): Uint8Array {
-  const frozen = rules !== undefined && Object.isFrozen(event);
+  if (rules === undefined) return canonicalBytes(event, undefined, CONTENT_STRIP);
+  return cachedBytes(contentBytesCache, event, rules, () =>
+    canonicalBytes(event, rules, rules.eventFormat.eventIdFormat !== 'server-assigned' ? CONTENT_STRIP_V3 : CONTENT_STRIP));
+}
+
+/** Bytes computed from an event, per room version. Never handed out for mutation. */
+type BytesCache = WeakMap<JsonObject, { readonly rules: RoomVersionRules; readonly bytes: Uint8Array }>;
+
+/**
+ * `compute()`, remembered for a frozen event (its bytes cannot change) and the room version it was
+ * computed for; a mutable event is computed afresh every time.
+ */
+function cachedBytes(cache: BytesCache, event: JsonObject, rules: RoomVersionRules, compute: () => Uint8Array): Uint8Array {
+  const frozen = Object.isFrozen(event);
   if (frozen) {
-    const hit = contentBytesCache.get(event);
+    const hit = cache.get(event);
     if (hit !== undefined && hit.rules === rules) return hit.bytes;
   }
-  const strip = rules !== undefined && rules.eventFormat.eventIdFormat !== 'server-assigned' ? CONTENT_STRIP_V3 : CONTENT_STRIP;
-  const bytes = canonicalBytes(event, rules, strip);
-  if (frozen) contentBytesCache.set(event, { rules, bytes });
+  const bytes = compute();
+  if (frozen) cache.set(event, { rules, bytes });
   return bytes;
 }
 
-/** Content-hash bytes of frozen events (see {@link contentHashBytes}); never handed out for mutation. */
-const contentBytesCache = new WeakMap<JsonObject, { readonly rules: RoomVersionRules; readonly bytes: Uint8Array }>();
+/** Content-hash bytes of frozen events (see {@link contentHashBytes}). */
+const contentBytesCache: BytesCache = new WeakMap();
 
 /**
  * Whether `event.hashes.sha256` equals the recomputed content hash (C4). A missing or non-string
@@ -86,20 +98,12 @@ export function checkContentHash(event: JsonObject, rules?: RoomVersionRules): b
 export function redactedSigningBytes(event: JsonObject, rules: RoomVersionRules): Uint8Array {
   // The event ID (reference hash) and the signature check of one received PDU cover the same
   // bytes: a frozen event (this package's PDUs are deep-frozen) computes them once per room version.
-  const frozen = Object.isFrozen(event);
-  if (frozen) {
-    const hit = signingBytesCache.get(event);
-    if (hit !== undefined && hit.rules === rules) return hit.bytes;
-  }
-  const redacted = redact(event, rules);
-  const strip = rules.eventFormat.eventIdFormat === 'server-assigned' ? ['signatures', 'unsigned'] : ['signatures', 'unsigned', 'event_id'];
-  const bytes = canonicalBytes(redacted, rules, strip);
-  if (frozen) signingBytesCache.set(event, { rules, bytes });
-  return bytes;
+  return cachedBytes(signingBytesCache, event, rules, () =>
+    canonicalBytes(redact(event, rules), rules, rules.eventFormat.eventIdFormat === 'server-assigned' ? ['signatures', 'unsigned'] : ['signatures', 'unsigned', 'event_id']));
 }
 
-/** Signing bytes of frozen events (see {@link redactedSigningBytes}); never handed out for mutation. */
-const signingBytesCache = new WeakMap<JsonObject, { readonly rules: RoomVersionRules; readonly bytes: Uint8Array }>();
+/** Signing bytes of frozen events (see {@link redactedSigningBytes}). */
+const signingBytesCache: BytesCache = new WeakMap();
 
 /**
  * The SHA-256 reference hash of an event (C5): redact with the room version's algorithm, remove
