@@ -358,7 +358,7 @@ export abstract class AbstractRoomStore implements RoomStore {
       const room = await this.getRoom(existing.roomId);
       if (room === undefined) throw new StoreError('STORE_CORRUPT', `room ${existing.roomId} of event ${existing.eventId} is missing`);
       // Durable once whatever wrote it (possibly a commit still queued) is.
-      return { result: { duplicate: true, promoted: false, event: existing, snapshots: new Map(), room }, durable: this.#writeQueue.length > 0 || this.#writing !== undefined ? this.flush() : Promise.resolve() };
+      return { result: { duplicate: true, promoted: false, event: existing, snapshots: new Map(), room }, durable: this.#newest };
     }
 
     if (!STATUSES.has(ne.status)) throw invalid(`unknown status ${String(ne.status)}`);
