@@ -7,7 +7,7 @@ import { getRoomVersion } from '@roomgraph/room-versions';
 import { type RoomEvent, stateKeyOf, toRoomEvent } from '@roomgraph/events';
 import { resolveState } from '@roomgraph/state-res';
 import { CachingKeySource, type FederationHandler, FederationKeySource, MemoryKeyCache } from '@roomgraph/transport';
-import { STORE_KINDS, type Server, roomView, send, withFed } from './harness.js';
+import { STORE_KINDS, type Server, roomView, send, withFed, gapAcrossPartition } from './harness.js';
 
 /** Power levels that let `extra` users act; v12 creators are implicit (and may not be listed). */
 function powerLevels(v: string, creator: string, extra: Record<string, number>) {
@@ -167,14 +167,8 @@ describe.each(STORE_KINDS)('federation (%s store)', (kind) => {
         const b = fed.add('b.test', { limits: { maxMissingEvents: 5 } });
         const v = '11';
         const roomId = await setupRoom(v, a, [[b, '@bob:b.test']]);
-        fed.net.partition(['a.test'], ['b.test']);
-        const topic = await send(a, [b], roomId, { type: 'm.room.topic', stateKey: '', sender: '@alice:a.test', content: { topic: 'early' } });
-        const msgs = [];
-        for (let i = 0; i < 15; i++) msgs.push(await send(a, [b], roomId, { type: 'm.room.message', sender: '@alice:a.test', content: { body: `m${i}` } }));
-        const bName = await send(b, [a], roomId, { type: 'm.room.member', stateKey: '@bob:b.test', sender: '@bob:b.test', content: { membership: 'join', displayname: 'B side' } });
-        fed.net.heal();
+        const { topic, msgs, bName, last } = await gapAcrossPartition(fed, a, b, roomId);
         const before = fed.net.log.length;
-        const last = msgs[msgs.length - 1]!;
         const [o] = await b.engine.receivePdus('a.test', [last.json]);
         expect(o?.status).toBe('accepted');
         const calls = fed.net.log.slice(before).filter(([, , m]) => m !== 'getEvent').map(([, , m]) => m);

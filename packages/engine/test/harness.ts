@@ -124,6 +124,20 @@ export async function send(from: Server, to: readonly Server[], roomId: string, 
   return pdu;
 }
 
+/**
+ * A gap on `b`: during a partition `a` sends a topic change then 15 messages, and `b` a display
+ * name change; then the network heals. Nothing is pushed across yet: the caller delivers `last`.
+ */
+export async function gapAcrossPartition(fed: Fed, a: Server, b: Server, roomId: string): Promise<{ topic: Pdu; msgs: Pdu[]; bName: Pdu; last: Pdu }> {
+  fed.net.partition([a.name], [b.name]);
+  const topic = await send(a, [b], roomId, { type: 'm.room.topic', stateKey: '', sender: `@alice:${a.name}`, content: { topic: 'early' } });
+  const msgs: Pdu[] = [];
+  for (let i = 0; i < 15; i++) msgs.push(await send(a, [b], roomId, { type: 'm.room.message', sender: `@alice:${a.name}`, content: { body: `m${i}` } }));
+  const bName = await send(b, [a], roomId, { type: 'm.room.member', stateKey: `@bob:${b.name}`, sender: `@bob:${b.name}`, content: { membership: 'join', displayname: 'B side' } });
+  fed.net.heal();
+  return { topic, msgs, bName, last: msgs[msgs.length - 1]! };
+}
+
 /** Everything about a room on one server that must converge. */
 export async function roomView(s: Server, roomId: string): Promise<{ state: Record<string, string>; extremities: string[] }> {
   const state = Object.fromEntries([...(await s.engine.currentState(roomId))].sort(([a], [b]) => (a < b ? -1 : 1)));

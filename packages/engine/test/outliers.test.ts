@@ -9,7 +9,7 @@ import type { JsonObject } from '@roomgraph/canonical-json';
 import type { EngineNotification } from '@roomgraph/engine';
 import { stateKeyOf } from '@roomgraph/events';
 import { getRoomVersion } from '@roomgraph/room-versions';
-import { type Fed, STORE_KINDS, type Server, fromM, roomView, send, setupWithM, storeSnapshot, withFed } from './harness.js';
+import { type Fed, STORE_KINDS, type Server, fromM, roomView, send, setupWithM, storeSnapshot, withFed, gapAcrossPartition } from './harness.js';
 
 /** A room on `a.test` and an observer `x.test` (no transport) that has received its first events normally. */
 async function observed(fed: Fed, v: string): Promise<{ a: Server; x: Server; roomId: string; base: JsonObject[] }> {
@@ -160,13 +160,7 @@ describe.each(STORE_KINDS)('outlier promotion (%s store)', (kind) => {
       const v = '11';
       const roomId = await a.engine.createRoom({ roomVersion: v, creator: '@alice:a.test', roomIdLocalpart: 'gap' });
       expect((await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test')).status).toBe('accepted');
-      fed.net.partition(['a.test'], ['b.test']);
-      const topic = await send(a, [b], roomId, { type: 'm.room.topic', stateKey: '', sender: '@alice:a.test', content: { topic: 'early' } });
-      const msgs = [];
-      for (let i = 0; i < 15; i++) msgs.push(await send(a, [b], roomId, { type: 'm.room.message', sender: '@alice:a.test', content: { body: `m${i}` } }));
-      const bName = await send(b, [a], roomId, { type: 'm.room.member', stateKey: '@bob:b.test', sender: '@bob:b.test', content: { membership: 'join', displayname: 'B side' } });
-      fed.net.heal();
-      const last = msgs[msgs.length - 1]!;
+      const { topic, msgs, bName, last } = await gapAcrossPartition(fed, a, b, roomId);
       expect((await b.engine.receivePdu('a.test', last.json)).status).toBe('accepted');
       // As in federation test 2b: the topic came with the state_ids answer, as an outlier (state, not timeline).
       expect((await b.engine.getEvent(topic.eventId))?.status).toBe('outlier');
