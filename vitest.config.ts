@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Any read beside the repository throws: the suite must pass from a clone with nothing beside it.
+    setupFiles: ['test/setup/no-outside-reads.ts'],
   },
 });

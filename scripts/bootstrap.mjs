@@ -4,7 +4,7 @@
 // Usage: node scripts/bootstrap.mjs <setup|test|demo|bench> [args...]
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,6 +32,23 @@ function build() {
   run(bin('tsc'), ['-b', 'tsconfig.json']);
 }
 
+/**
+ * The one-line test summary: "N passed, N failed[, N skipped][, N files failed to load]", followed by
+ * "FAILED" whenever vitest's exit status is not 0 (and "no test report" when it wrote none).
+ */
+function summarize(j, status) {
+  if (j === undefined) return `FAILED: vitest exited with status ${status} and wrote no test report`;
+  // A file whose suite failed with no test results never loaded (an import threw).
+  const unloaded = (j.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0);
+  const failed = j.numFailedTests + unloaded.length;
+  const skipped = j.numPendingTests + j.numTodoTests;
+  let line = `${j.numPassedTests} passed, ${failed} failed`;
+  if (skipped > 0) line += `, ${skipped} skipped`;
+  if (unloaded.length > 0) line += ` (${unloaded.length} test file${unloaded.length === 1 ? '' : 's'} failed to load: ${unloaded.map((f) => f.name.slice(root.length + 1)).join(', ')})`;
+  if (status !== 0 || failed > 0) line += ` — FAILED (exit status ${status})`;
+  return line;
+}
+
 install();
 build();
 switch (job) {
@@ -40,14 +57,15 @@ switch (job) {
   case 'test': {
     // The tests are TypeScript too: type-check them (strict, as the sources) before running them.
     run(bin('tsc'), ['-p', 'tsconfig.tests.json']);
-    // The summary line ("N passed, N failed") is printed from vitest's JSON report.
+    // The summary line is printed from vitest's JSON report. The previous run's report is deleted
+    // first, so a run that dies before writing one can never print stale figures; a test file that
+    // failed to load (it threw at import, or a fixture is missing) counts as a failure.
     const report = join(root, 'node_modules', '.roomgraph-test-report.json');
+    rmSync(report, { force: true });
     const r = spawnSync(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...rest], { cwd: root, stdio: 'inherit' });
-    if (existsSync(report)) {
-      const j = JSON.parse(readFileSync(report, 'utf8'));
-      console.log(`${j.numPassedTests} passed, ${j.numFailedTests} failed${j.numPendingTests + j.numTodoTests > 0 ? `, ${j.numPendingTests + j.numTodoTests} skipped` : ''}`);
-    }
-    process.exit(r.status ?? 1);
+    const status = r.status ?? 1;
+    console.log(summarize(existsSync(report) ? JSON.parse(readFileSync(report, 'utf8')) : undefined, status));
+    process.exit(status);
   }
   case 'demo':
     run(process.execPath, [join(root, 'packages/cli/bin/roomgraph.mjs'), 'demo', ...rest]);

@@ -1,7 +1,6 @@
 /**
- * The authorization rules of every room version (rooms/fragments-v1-auth-rules.md [v1–v2],
- * fragments-v3-auth-rules.md [v3–v5], v6.md, v7.md, fragments-v8-auth-rules.md [v8–v9], v10.md,
- * v11.md, v12.md › Authorisation rules; server-server-api.md › Authorization rules). Numbering in
+ * The authorization rules of every room version (Matrix specification, Room versions 1–12 ›
+ * Authorization rules, https://spec.matrix.org/latest/rooms/; Server-Server API › Authorization rules). Numbering in
  * comments follows checklist §f (F1…F13), which uses the v12 text's numbers.
  *
  * Room version differences are read from `rules.authorization` flags only.

@@ -1,6 +1,6 @@
 /**
- * Stable codes for the rule that rejected an event, with the checklist item (`shared/spec/checklist.md`
- * §f) each implements.
+ * Stable codes for the rule that rejected an event, with the item of the spec digest
+ * (`docs/spec-checklist.md` §f in the repository) each implements.
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * Power levels: the one place that answers "what is user U's power level", "what level does event
  * type T need" and "what is the kick/ban/invite/redact level", for every room version
- * (server-server-api.md › Definitions; client-server-api.md › m.room.power_levels and Permissions;
+ * (Server-Server API › Definitions; Client-Server API › m.room.power_levels and Permissions;
  * checklist F0.1–F0.7, F15).
  *
  * Values are parsed per room version and a malformed value never throws: it reads as absent (the
@@ -99,7 +99,7 @@ function own(o: JsonObject | undefined, key: string): JsonValue | undefined {
 }
 
 /**
- * The room creators of a room (F0.3, rooms/v12.md › Authorisation rules notes).
+ * The room creators of a room (F0.3, room version 12 › Authorisation rules notes).
  *
  * - `privilegedCreators` (v12): the create event's `sender` plus every string in
  *   `content.additional_creators` (when it is an array);

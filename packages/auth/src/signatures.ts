@@ -65,7 +65,7 @@ export function verifyThirdPartySigned(signed: JsonObject, publicKeys: readonly 
 
 /**
  * Whether `event` is validly signed by `serverName` (F6.2). The signature covers the redacted event
- * without `signatures` and `unsigned` (server-server-api.md › Validating hashes and signatures). For
+ * without `signatures` and `unsigned` (Server-Server API › Validating hashes and signatures). For
  * v3+ a top-level `event_id` is not part of the PDU (it is derived), so it is removed first.
  *
  * With `serverKeys`, at least one `ed25519:` signature by the server must verify against a key it

@@ -1,4 +1,4 @@
-/** Test helper: loads shared/fixtures/reference-sample/auth.jsonl.gz. */
+/** Test helper: loads test/fixtures/reference-sample/auth.jsonl.gz. */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { JsonObject } from '@roomgraph/canonical-json';
@@ -12,8 +12,8 @@ export interface AuthFixture {
   readonly server_keys?: Record<string, { key_id: string; public_key: string }>;
 }
 
-/** Absolute URL of a shared fixture. */
-export const fixtureUrl = (name: string): URL => new URL(`../../../../shared/fixtures/reference-sample/${name}`, import.meta.url);
+/** Absolute URL of a reference-sample fixture (test/fixtures/reference-sample/). */
+export const fixtureUrl = (name: string): URL => new URL(`../../../test/fixtures/reference-sample/${name}`, import.meta.url);
 
 /** All auth fixture lines. */
 export function loadAuthFixtures(): AuthFixture[] {

@@ -1,5 +1,5 @@
 /**
- * One row per rule (checklist §f, numbered as in rooms/v12.md) per room version range, asserting the
+ * One row per rule (checklist §f, numbered as in room version 12) per room version range, asserting the
  * outcome and the rule code that decided it.
  */
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';

@@ -14,7 +14,7 @@ interface Vectors {
   canonical_json: { input_json_text: string; expected_canonical_json: string }[];
 }
 const vectors = JSON.parse(
-  readFileSync(new URL('../../../../shared/spec/vectors.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../test/fixtures/spec/vectors.json', import.meta.url), 'utf8'),
 ) as Vectors;
 
 function errorOf(fn: () => unknown): CanonicalJsonError {

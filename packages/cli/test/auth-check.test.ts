@@ -11,7 +11,7 @@ async function run(argv: string[], stdin = ''): Promise<{ code: number; out: str
 }
 
 interface Line { room_version: string; event: object; auth_events: object[]; expected: { allowed: boolean }; server_keys?: object }
-const fixtures = gunzipSync(readFileSync(new URL('../../../../shared/fixtures/reference-sample/auth.jsonl.gz', import.meta.url)))
+const fixtures = gunzipSync(readFileSync(new URL('../../../test/fixtures/reference-sample/auth.jsonl.gz', import.meta.url)))
   .toString('utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Line);
 
 const create = { event_id: '$c:a.org', room_id: '!r:a.org', type: 'm.room.create', sender: '@alice:a.org', state_key: '', content: { creator: '@alice:a.org', room_version: '1' }, prev_events: [], auth_events: [] };

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { main, commands, parseFlags, CliError } from '@roomgraph/cli';
 
-const vectors = JSON.parse(readFileSync(new URL('../../../../shared/spec/vectors.json', import.meta.url), 'utf8')) as {
+const vectors = JSON.parse(readFileSync(new URL('../../../test/fixtures/spec/vectors.json', import.meta.url), 'utf8')) as {
   canonical_json: { input_json_text: string; expected_canonical_json: string }[];
   signing_key: { seed_unpadded_base64: string; derived_not_official: { public_key_unpadded_base64: string } };
   json_signing: { input: object; expected: Record<string, unknown> }[];

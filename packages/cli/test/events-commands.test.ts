@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '@roomgraph/cli';
 
 interface Line { room_version: string; event: Record<string, unknown>; auth_events: Record<string, unknown>[] }
-const auth = gunzipSync(readFileSync(new URL('../../../../shared/fixtures/reference-sample/auth.jsonl.gz', import.meta.url)))
+const auth = gunzipSync(readFileSync(new URL('../../../test/fixtures/reference-sample/auth.jsonl.gz', import.meta.url)))
   .toString('utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Line);
 const byVersion = (v: string): Line => auth.find((l) => l.room_version === v)!;
 

@@ -14,7 +14,7 @@ interface Room {
   events: Record<string, unknown>[];
   expected: { current_state: object; forward_extremities: string[]; soft_failed: string[]; rejected: string[]; dropped: string[] };
 }
-const rooms = gunzipSync(readFileSync(new URL('../../../../shared/fixtures/reference-sample/ingest.jsonl.gz', import.meta.url)))
+const rooms = gunzipSync(readFileSync(new URL('../../../test/fixtures/reference-sample/ingest.jsonl.gz', import.meta.url)))
   .toString('utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Room);
 const BIN = fileURLToPath(new URL('../bin/roomgraph.mjs', import.meta.url));
 

@@ -16,7 +16,7 @@ interface Room {
   state_sets: string[][];
   expected: { resolved: Record<string, Record<string, string>> };
 }
-const rooms = gunzipSync(readFileSync(new URL('../../../../shared/fixtures/reference-sample/stateres.jsonl.gz', import.meta.url)))
+const rooms = gunzipSync(readFileSync(new URL('../../../test/fixtures/reference-sample/stateres.jsonl.gz', import.meta.url)))
   .toString('utf8')
   .split('\n')
   .filter((l) => l !== '')

@@ -43,7 +43,7 @@ interface EventVector {
     reference_hash_v1_to_v10_redaction: { standard_unpadded_base64: string; url_safe_unpadded_base64: string };
   };
 }
-const vectors = JSON.parse(readFileSync(new URL('../../../../shared/spec/vectors.json', import.meta.url), 'utf8')) as {
+const vectors = JSON.parse(readFileSync(new URL('../../../test/fixtures/spec/vectors.json', import.meta.url), 'utf8')) as {
   unpadded_base64: { input_utf8: string; expected: string }[];
   signing_key: { seed_unpadded_base64: string; server_name: string; key_id: string; derived_not_official: { public_key_unpadded_base64: string } };
   json_signing: { input: Record<string, unknown>; expected: Record<string, unknown>; signed_bytes_utf8: string }[];

@@ -1,5 +1,5 @@
 /**
- * The room engine: runs the checks performed on receipt of a PDU (server-server-api.md › Checks
+ * The room engine: runs the checks performed on receipt of a PDU (Server-Server API › Checks
  * performed on receipt of a PDU), keeps the state before and after every event, soft-fails,
  * tracks forward extremities and current state, fetches missing events, and creates local events.
  *
@@ -400,7 +400,7 @@ export class RoomEngine implements FederationHandler {
 
   /**
    * Runs the receipt checks on each PDU, in order, as if each arrived from `origin`
-   * (server-server-api.md › Checks performed on receipt of a PDU): format (else dropped),
+   * (Server-Server API › Checks performed on receipt of a PDU): format (else dropped),
    * signatures (else dropped), content hash (else redacted), auth against its auth events (else
    * rejected), against the state before it (else rejected), against the current state (else
    * soft-failed). Never throws for bad input: every PDU gets an outcome.
@@ -1635,7 +1635,7 @@ export class RoomEngine implements FederationHandler {
     } catch (e) {
       throw this.#refuse('M_BAD_JSON', `not a valid PDU of room version ${rules.id}: ${String(e).slice(0, 300)}`);
     }
-    // data/api/joins-v2.yaml: the checks before accepting the event.
+    // Server-Server API › Joining Rooms (`send_join` v2): the checks before accepting the event.
     const membership = pdu.content['membership'];
     if (pdu.eventId !== eventId) throw this.#refuse('M_INVALID_PARAM', `the event's ID is ${pdu.eventId}, not ${eventId}`);
     if (pdu.roomId !== roomId) throw this.#refuse('M_INVALID_PARAM', `the event is for ${String(pdu.roomId)}, not ${roomId}`);

@@ -1,5 +1,5 @@
 /**
- * The parts of joining over federation that do not need the engine's state (server-server-api.md
+ * The parts of joining over federation that do not need the engine's state (Server-Server API
  * › Joining Rooms, Restricted rooms): checking and filling in a make_join template on the joining
  * side, and the resident's decision on a restricted join.
  *

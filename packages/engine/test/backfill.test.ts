@@ -1,5 +1,5 @@
 /**
- * Backfilling (server-server-api.md › Backfilling): a server that joined late fetches the older
+ * Backfilling (Server-Server API › Backfilling): a server that joined late fetches the older
  * history from a resident, in pages, until it reaches the create event; backfilled events get the
  * state the resident has for them and never move the forward extremities or the current state.
  * A resident slipping a forged event into the answer gets it dropped, the rest still lands.

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
-/** ../shared beside the repository root. */
-export const SHARED = join(fileURLToPath(new URL('.', import.meta.url)), '../../../../shared');
+/** The repository's test fixtures (test/fixtures/, see its README for sources and licences). */
+export const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), '../../../test/fixtures');
 
 export interface IngestRoom {
   readonly room_version: string;
@@ -21,6 +21,6 @@ export interface IngestRoom {
 }
 
 export function readJsonl<T>(name: string): T[] {
-  const text = gunzipSync(readFileSync(join(SHARED, 'fixtures/reference-sample', name))).toString('utf8');
+  const text = gunzipSync(readFileSync(join(FIXTURES, 'reference-sample', name))).toString('utf8');
   return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T);
 }

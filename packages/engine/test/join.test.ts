@@ -1,6 +1,6 @@
 /**
- * Joining over federation with make_join / send_join (server-server-api.md › Joining Rooms,
- * Restricted rooms; data/api/joins-v2.yaml), on both stores: the handshake, the resident's checks
+ * Joining over federation with make_join / send_join (Server-Server API › Joining Rooms,
+ * Restricted rooms; Server-Server API › Joining Rooms (`send_join` v2)), on both stores: the handshake, the resident's checks
  * and refusals (with their Matrix error codes), restricted joins countersigned by the resident,
  * the resident pushing the join to the other servers, and a resident sending a bad template.
  */

@@ -1,5 +1,5 @@
 /**
- * Auth events selection (server-server-api.md › Auth events selection; checklist I5/F3.2): which
+ * Auth events selection (Server-Server API › Auth events selection; checklist I5/F3.2): which
  * (type, state_key) pairs of the room state may give an event's sender permission to send it.
  *
  * @module
@@ -62,7 +62,7 @@ export function authEventTypes(
 }
 
 /**
- * Selects the `auth_events` of a new event from the room state (server-server-api.md › Auth events
+ * Selects the `auth_events` of a new event from the room state (Server-Server API › Auth events
  * selection; checklist I5): the IDs of the state events at the pairs {@link authEventTypes} lists
  * that exist in `state`, in that order, without duplicates. Empty for `m.room.create`.
  *

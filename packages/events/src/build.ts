@@ -1,5 +1,5 @@
 /**
- * Building, hashing and signing new events (server-server-api.md › Signing events; PDU schemas;
+ * Building, hashing and signing new events (Server-Server API › Signing events; PDU schemas;
  * checklist C3, D1–D4, H3).
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Content hashes and reference hashes (server-server-api.md › Calculating the content hash for an
+ * Content hashes and reference hashes (Server-Server API › Calculating the content hash for an
  * event, Calculating the reference hash for an event; checklist C1–C6).
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Event IDs and room IDs (frag:v1-event-ids, rooms/v3.md › Event IDs, frag:v4-event-ids,
+ * Event IDs and room IDs (frag:v1-event-ids, room version 3 › Event IDs, frag:v4-event-ids,
  * APP › Room IDs; checklist D1–D4).
  *
  * @module

@@ -1,6 +1,6 @@
 /**
  * The redaction algorithm of every room version (frag:v1-redactions, frag:v6-redactions,
- * rooms/v8.md › Redactions, frag:v9-redactions, frag:v11-redactions; checklist §e E1–E5).
+ * room version 8 › Redactions, frag:v9-redactions, frag:v11-redactions; checklist §e E1–E5).
  *
  * Redaction is also the first step of signing, verifying and the reference hash (E9), so it must be
  * exact.

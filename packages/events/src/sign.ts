@@ -1,6 +1,6 @@
 /**
  * Hashing and signing outgoing events, and checking the signatures of received ones
- * (server-server-api.md › Signing events, Validating hashes and signatures on received events;
+ * (Server-Server API › Signing events, Validating hashes and signatures on received events;
  * checklist B5, B8, B9, B11, B12, C3).
  *
  * @module

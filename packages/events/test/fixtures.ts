@@ -3,17 +3,18 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { JsonObject } from '@roomgraph/canonical-json';
 
-const shared = new URL('../../../../shared/', import.meta.url);
+/** The repository's test fixtures (test/fixtures/, see its README for sources and licences). */
+const fixtures = new URL('../../../test/fixtures/', import.meta.url);
 
-/** Reads a gzipped JSON-lines fixture from shared/fixtures/reference-sample/. */
+/** Reads a gzipped JSON-lines fixture from test/fixtures/reference-sample/. */
 export function readJsonl(name: string): JsonObject[] {
-  const text = gunzipSync(readFileSync(new URL(`fixtures/reference-sample/${name}`, shared))).toString('utf8');
+  const text = gunzipSync(readFileSync(new URL(`reference-sample/${name}`, fixtures))).toString('utf8');
   return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as JsonObject);
 }
 
 /** The spec's vectors.json. */
 export function vectors(): JsonObject {
-  return JSON.parse(readFileSync(new URL('spec/vectors.json', shared), 'utf8')) as JsonObject;
+  return JSON.parse(readFileSync(new URL('spec/vectors.json', fixtures), 'utf8')) as JsonObject;
 }
 
 /** Every PDU in the three reference-sample files, with its room version (deduplicated by event_id). */

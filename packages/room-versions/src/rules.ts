@@ -2,18 +2,18 @@
  * The shape of a room version: every behaviour that differs between Matrix room versions, as data.
  *
  * Algorithms elsewhere in roomgraph read these flags; they never compare version numbers. Each flag
- * says which room versions have it on and cites the spec page (`../shared/spec/rooms/vN.md`) that
- * introduced it.
+ * says which room versions have it on and cites the room version of the Matrix specification
+ * (https://spec.matrix.org/latest/rooms/) that introduced it.
  *
  * @module
  */
 
-/** A room version identifier: 1–32 characters of `[a-z0-9.-]` (rooms/_index.md › Room version grammar). */
+/** A room version identifier: 1–32 characters of `[a-z0-9.-]` (Room versions › Room version grammar). */
 export type RoomVersionId = string;
 
 /**
- * How events are shaped and identified (rooms/vN.md › Event format, Event IDs;
- * server-server-api.md › PDUs).
+ * How events are shaped and identified (room version N › Event format, Event IDs;
+ * Server-Server API › PDUs).
  */
 export interface EventFormatRules {
   /**
@@ -30,20 +30,20 @@ export interface EventFormatRules {
   readonly eventReferences: 'id-and-hash' | 'id-only';
   /**
    * How the room ID is formed: `server-assigned` (`!opaque:domain`, v1–v11) or
-   * `create-event-hash` (v12: `!` + URL-safe reference hash of the create event, rooms/v12.md).
+   * `create-event-hash` (v12: `!` + URL-safe reference hash of the create event, room version 12).
    */
   readonly roomIdFormat: 'server-assigned' | 'create-event-hash';
   /** The `m.room.create` event carries `room_id` (false only in v12, pdu:components-room_id_v12). */
   readonly createEventHasRoomId: boolean;
   /** `m.room.create` may (must) appear in `auth_events` (false in v12: it is implied by the room ID). */
   readonly createEventInAuthEvents: boolean;
-  /** `m.room.redaction` carries `redacts` in `content` rather than at the top level (v11+, rooms/v11.md › Moving the redacts property). */
+  /** `m.room.redaction` carries `redacts` in `content` rather than at the top level (v11+, room version 11 › Moving the redacts property). */
   readonly redactsInContent: boolean;
   /** `depth` is limited to 2^53-1 (v6+; also implied by strict canonical JSON). */
   readonly limitDepth: boolean;
 }
 
-/** Canonical JSON strictness (fragments-v1-canonical-json / fragments-v6-canonical-json). */
+/** Canonical JSON strictness (room versions 1 and 6 › Canonical JSON). */
 export interface CanonicalJsonRules {
   /** v6+: events must be valid canonical JSON — no floats, integers within [-(2^53)+1, 2^53-1]. */
   readonly strict: boolean;
@@ -51,13 +51,13 @@ export interface CanonicalJsonRules {
 
 /** What signatures are required and how keys are validated. */
 export interface SignatureRules {
-  /** v5+: a signing key is only valid up to its `valid_until_ts` (capped at 7 days, fragments-v5-signing-requirements). */
+  /** v5+: a signing key is only valid up to its `valid_until_ts` (capped at 7 days, room version 5 › Signing key validity period). */
   readonly enforceKeyValidity: boolean;
-  /** v1–v2: the server named in the `event_id` must also sign the event (server-server-api.md › Validating hashes and signatures). */
+  /** v1–v2: the server named in the `event_id` must also sign the event (Server-Server API › Validating hashes and signatures). */
   readonly checkEventIdServer: boolean;
 }
 
-/** Redaction algorithm differences (fragments-v1/v6/v9/v11-redactions, rooms/v8.md › Redactions). */
+/** Redaction algorithm differences (room versions 1, 6, 8, 9 and 11 › Redactions). */
 export interface RedactionRules {
   /** v1–v5: `m.room.aliases` keeps `aliases`. */
   readonly keepAliasesContent: boolean;
@@ -77,38 +77,38 @@ export interface RedactionRules {
   readonly keepOriginMembershipPrevState: boolean;
 }
 
-/** Authorization rule differences (rooms/vN.md › Authorization rules; checklist §f). */
+/** Authorization rule differences (room version N › Authorization rules; docs/spec-checklist.md §f). */
 export interface AuthorizationRules {
-  /** v1–v2: `m.room.redaction` has its own auth rule (redact level or same domain) — fragments-v1-auth-rules rule 11. */
+  /** v1–v2: `m.room.redaction` has its own auth rule (redact level or same domain) — room version 1 › Authorization rules, rule 11. */
   readonly specialCaseRedaction: boolean;
-  /** v1–v5: `m.room.aliases` is allowed when the sender's domain matches the state key — fragments-v1/v3-auth-rules rule 4. */
+  /** v1–v5: `m.room.aliases` is allowed when the sender's domain matches the state key — room versions 1 and 3 › Authorization rules, rule 4. */
   readonly specialCaseAliases: boolean;
-  /** v1–v5: power level values may be floats, truncated (fragments-v1-floaty-power-levels). */
+  /** v1–v5: power level values may be floats, truncated (room version 1 › Authorization rules, power levels with floats). */
   readonly floatPowerLevels: boolean;
-  /** v1–v9: power level values may be strings holding integers (fragments-v1-stringy-power-levels). */
+  /** v1–v9: power level values may be strings holding integers (room version 1 › Authorization rules, power levels as strings). */
   readonly stringPowerLevels: boolean;
-  /** v10+: power level values must be integers; rule 10.1–10.3 reject others (rooms/v10.md). */
+  /** v10+: power level values must be integers; rule 10.1–10.3 reject others (room version 10). */
   readonly integerPowerLevels: boolean;
-  /** v6+: `notifications` is checked like `events` when power levels change (rooms/v6.md). */
+  /** v6+: `notifications` is checked like `events` when power levels change (room version 6). */
   readonly limitNotificationsPowerLevels: boolean;
-  /** v7+: the `knock` membership and join rule (rooms/v7.md). */
+  /** v7+: the `knock` membership and join rule (room version 7). */
   readonly knocking: boolean;
-  /** v8+: the `restricted` join rule and `join_authorised_via_users_server` (fragments-v8-auth-rules). */
+  /** v8+: the `restricted` join rule and `join_authorised_via_users_server` (room version 8 › Authorization rules). */
   readonly restrictedJoinRule: boolean;
-  /** v10+: the `knock_restricted` join rule (rooms/v10.md). */
+  /** v10+: the `knock_restricted` join rule (room version 10). */
   readonly knockRestrictedJoinRule: boolean;
-  /** v1–v10: `m.room.create` must have `content.creator`, and it names the creator; v11+ the creator is the create event's `sender` (rooms/v11.md). */
+  /** v1–v10: `m.room.create` must have `content.creator`, and it names the creator; v11+ the creator is the create event's `sender` (room version 11). */
   readonly creatorInContent: boolean;
   /**
    * v12: room creators (create sender + `additional_creators`) have infinite power, may not be
-   * listed in `users`, and `additional_creators` is validated (rooms/v12.md).
+   * listed in `users`, and `additional_creators` is validated (room version 12).
    */
   readonly privilegedCreators: boolean;
-  /** v12: the create event has no `room_id`; other events' room ID must be `!` + the create event's ID (rooms/v12.md rules 1.2, 2). */
+  /** v12: the create event has no `room_id`; other events' room ID must be `!` + the create event's ID (room version 12 rules 1.2, 2). */
   readonly roomIdFromCreateEvent: boolean;
 }
 
-/** State resolution algorithm choice (rooms/v1.md, fragments-v2-state-res, rooms/v12.md). */
+/** State resolution algorithm choice (room version 1, room version 2 › State resolution, room version 12). */
 export interface StateResolutionRules {
   /** `v1` (room version 1), `v2` (2–11), `v2.1` (12). */
   readonly algorithm: 'v1' | 'v2' | 'v2.1';
@@ -122,7 +122,7 @@ export interface StateResolutionRules {
 export interface RoomVersionRules {
   /** The identifier (`"1"` … `"12"` or a custom one). */
   readonly id: RoomVersionId;
-  /** Whether servers may safely use it (rooms/_index.md › Complete list of room versions). */
+  /** Whether servers may safely use it (Room versions › Complete list of room versions). */
   readonly disposition: 'stable' | 'unstable';
   /** Event format and identifiers. */
   readonly eventFormat: EventFormatRules;

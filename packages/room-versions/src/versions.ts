@@ -54,7 +54,7 @@ export function deriveRoomVersion(
   return deepFreeze({ ...merged, id });
 }
 
-/** Room version 1 (rooms/v1.md): server-assigned event IDs, state resolution v1. */
+/** Room version 1 (room version 1): server-assigned event IDs, state resolution v1. */
 export const V1: RoomVersionRules = deepFreeze({
   id: '1',
   disposition: 'stable',
@@ -96,11 +96,11 @@ export const V1: RoomVersionRules = deepFreeze({
   stateResolution: { algorithm: 'v1', beginIterativeAuthChecksWithEmptyState: false, considerConflictedStateSubgraph: false },
 });
 
-/** Room version 2 (rooms/v2.md): state resolution v2. */
+/** Room version 2 (room version 2): state resolution v2. */
 export const V2 = deriveRoomVersion(V1, '2', { stateResolution: { algorithm: 'v2' } });
 
 /**
- * Room version 3 (rooms/v3.md): event IDs are hashes (standard base64), references are plain IDs,
+ * Room version 3 (room version 3): event IDs are hashes (standard base64), references are plain IDs,
  * the redaction auth rule is gone (redactions are checked when applied instead).
  */
 export const V3 = deriveRoomVersion(V2, '3', {
@@ -109,14 +109,14 @@ export const V3 = deriveRoomVersion(V2, '3', {
   authorization: { specialCaseRedaction: false },
 });
 
-/** Room version 4 (rooms/v4.md): URL-safe base64 event IDs. */
+/** Room version 4 (room version 4): URL-safe base64 event IDs. */
 export const V4 = deriveRoomVersion(V3, '4', { eventFormat: { eventIdFormat: 'hash-url-safe-base64' } });
 
-/** Room version 5 (rooms/v5.md): signing key validity periods are enforced. */
+/** Room version 5 (room version 5): signing key validity periods are enforced. */
 export const V5 = deriveRoomVersion(V4, '5', { signatures: { enforceKeyValidity: true } });
 
 /**
- * Room version 6 (rooms/v6.md): no aliases special case, `notifications` limited, strict canonical
+ * Room version 6 (room version 6): no aliases special case, `notifications` limited, strict canonical
  * JSON (no floats), depth limit; redaction no longer keeps `aliases`.
  */
 export const V6 = deriveRoomVersion(V5, '6', {
@@ -126,25 +126,25 @@ export const V6 = deriveRoomVersion(V5, '6', {
   authorization: { specialCaseAliases: false, floatPowerLevels: false, limitNotificationsPowerLevels: true },
 });
 
-/** Room version 7 (rooms/v7.md): knocking. */
+/** Room version 7 (room version 7): knocking. */
 export const V7 = deriveRoomVersion(V6, '7', { authorization: { knocking: true } });
 
-/** Room version 8 (rooms/v8.md): restricted join rule; redaction keeps `allow`. */
+/** Room version 8 (room version 8): restricted join rule; redaction keeps `allow`. */
 export const V8 = deriveRoomVersion(V7, '8', {
   redaction: { keepJoinRulesAllow: true },
   authorization: { restrictedJoinRule: true },
 });
 
-/** Room version 9 (rooms/v9.md): redaction keeps `join_authorised_via_users_server`. */
+/** Room version 9 (room version 9): redaction keeps `join_authorised_via_users_server`. */
 export const V9 = deriveRoomVersion(V8, '9', { redaction: { keepJoinAuthorisedViaUsersServer: true } });
 
-/** Room version 10 (rooms/v10.md): `knock_restricted`, integer-only power levels. */
+/** Room version 10 (room version 10): `knock_restricted`, integer-only power levels. */
 export const V10 = deriveRoomVersion(V9, '10', {
   authorization: { knockRestrictedJoinRule: true, integerPowerLevels: true, stringPowerLevels: false },
 });
 
 /**
- * Room version 11 (rooms/v11.md): `creator` removed (the creator is the create sender), `redacts`
+ * Room version 11 (room version 11): `creator` removed (the creator is the create sender), `redacts`
  * moved into content, redaction algorithm updated.
  */
 export const V11 = deriveRoomVersion(V10, '11', {
@@ -160,7 +160,7 @@ export const V11 = deriveRoomVersion(V10, '11', {
 });
 
 /**
- * Room version 12 (rooms/v12.md): room IDs are create-event hashes, creators have infinite power,
+ * Room version 12 (room version 12): room IDs are create-event hashes, creators have infinite power,
  * `additional_creators`, state resolution v2.1.
  */
 export const V12 = deriveRoomVersion(V11, '12', {

@@ -178,7 +178,7 @@ export async function resolveStateDelta(
 }
 
 /**
- * Resolves a set of room states (rooms/v1.md, frag:v2-state-res, rooms/v12.md › State resolution)
+ * Resolves a set of room states (room version 1, frag:v2-state-res, room version 12 › State resolution)
  * into one. Maps are keyed by `stateKeyOf(type, state_key)` → event ID. Events are fetched through
  * `source.getEvents` in batches; the algorithm follows the room version's `stateResolution` rules.
  */

@@ -856,7 +856,7 @@ export function* resolveV2Gen(input: EngineInput): Generator<EngineStep, StateDe
 }
 
 // ---------------------------------------------------------------------------------------------
-// State resolution v1 (rooms/v1.md › State resolution; checklist G4–G8, matching Synapse v1.py)
+// State resolution v1 (room version 1 › State resolution; checklist G4–G8, matching Synapse v1.py)
 
 /** State resolution v1 (room version 1), matching Synapse's `synapse/state/v1.py` (G8). */
 export function* resolveV1Gen(input: EngineInput): Generator<EngineStep, StateDelta, void> {

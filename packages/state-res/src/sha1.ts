@@ -1,6 +1,6 @@
 /**
  * SHA-1 of a string's UTF-8 bytes as lowercase hex: the tie-break of state resolution v1
- * (rooms/v1.md › State resolution; checklist G5, G8 — hex and byte order agree). Tiny and
+ * (room version 1 › State resolution; checklist G5, G8 — hex and byte order agree). Tiny and
  * dependency-free so the package also runs outside Node.
  *
  * @module

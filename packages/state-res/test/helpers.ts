@@ -5,14 +5,15 @@ import type { JsonObject } from '@roomgraph/canonical-json';
 import { type RoomVersionRules, getRoomVersion } from '@roomgraph/room-versions';
 import { resolveStateSync, type ResolveSyncOptions } from '@roomgraph/state-res';
 
-export const shared = new URL('../../../../shared/', import.meta.url);
+/** The repository's test fixtures (test/fixtures/, see its README for sources and licences). */
+export const fixtures = new URL('../../../test/fixtures/', import.meta.url);
 
 export function readJson<T>(rel: string): T {
-  return JSON.parse(readFileSync(new URL(rel, shared), 'utf8')) as T;
+  return JSON.parse(readFileSync(new URL(rel, fixtures), 'utf8')) as T;
 }
 
 export function readJsonl<T>(rel: string): T[] {
-  return gunzipSync(readFileSync(new URL(rel, shared)))
+  return gunzipSync(readFileSync(new URL(rel, fixtures)))
     .toString('utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')

@@ -13,7 +13,7 @@ interface Room {
   expected: { resolved: Record<string, Record<string, string>> };
 }
 
-const rooms = readJsonl<Room>('fixtures/reference-sample/stateres.jsonl.gz');
+const rooms = readJsonl<Room>('reference-sample/stateres.jsonl.gz');
 
 function topo(events: ReadonlyMap<string, RoomEvent>): RoomEvent[] {
   const out: RoomEvent[] = [];

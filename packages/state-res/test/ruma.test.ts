@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import type { JsonObject } from '@roomgraph/canonical-json';
 import { getRoomVersion } from '@roomgraph/room-versions';
 import { resolveStateSync } from '@roomgraph/state-res';
-import { eventsOf, nested, readJson, resolveDag, rulesFromCreate, shared, stateOf } from './helpers.js';
+import { eventsOf, nested, readJson, resolveDag, rulesFromCreate, fixtures, stateOf } from './helpers.js';
 
-const dir = 'fixtures/ruma-state-res/';
+const dir = 'ruma-state-res/';
 
 function expected(test: string): Record<string, Record<string, string>> {
-  const text = readFileSync(new URL(`${dir}snapshots/${test}@resolved_state.snap`, shared), 'utf8');
+  const text = readFileSync(new URL(`${dir}snapshots/${test}@resolved_state.snap`, fixtures), 'utf8');
   const lines = text.split('\n');
   const second = lines.indexOf('---', 1);
   const entries = JSON.parse(lines.slice(second + 1).join('\n')) as Array<{ type: string; state_key: string; event_id: string }>;

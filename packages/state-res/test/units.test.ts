@@ -174,7 +174,7 @@ describe('mainline ordering (G14/G15)', () => {
 
 describe('resolution properties (G3, G23)', () => {
   interface Room { room_version: string; events: JsonObject[]; state_sets: string[][] }
-  const rooms = readJsonl<Room>('fixtures/reference-sample/stateres.jsonl.gz');
+  const rooms = readJsonl<Room>('reference-sample/stateres.jsonl.gz');
   it('[S] → S and [S, S] → S, for every reference state set', () => {
     for (const room of rooms) {
       const rules = getRoomVersion(room.room_version);

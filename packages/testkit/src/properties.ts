@@ -95,7 +95,7 @@ export function propertyRuns(fallback: number): number {
 
 /**
  * Resolving the same state sets in any order gives the same result (every algorithm sorts its
- * inputs; rooms/v1.md, fragments-v2-state-res: the resolution is a function of the *set* of states).
+ * inputs; room version 1, room version 2 › State resolution: the resolution is a function of the *set* of states).
  */
 export function checkOrderIndependence(resolver: Resolver, options: CheckOptions = {}): fc.IAsyncPropertyWithHooks<[ResolutionCase, number[]]> {
   return fc.asyncProperty(resolutionCase(options), fc.array(fc.nat(), { minLength: 6, maxLength: 6 }), async (c, keys) => {
@@ -110,7 +110,7 @@ export function checkOrderIndependence(resolver: Resolver, options: CheckOptions
 
 /**
  * Resolving one state gives it back, and so does resolving it twice ([S] → S, [S, S] → S): with no
- * conflicts the result is the unconflicted state map (fragments-v2-state-res step 5; v1 "R starts as
+ * conflicts the result is the unconflicted state map (room version 2 › State resolution step 5; v1 "R starts as
  * the union of the unconflicted states").
  */
 export function checkIdempotence(resolver: Resolver, options: CheckOptions = {}): fc.IAsyncPropertyWithHooks<[ResolutionCase]> {
@@ -126,7 +126,7 @@ export function checkIdempotence(resolver: Resolver, options: CheckOptions = {})
 
 /**
  * State resolution v2 and v2.1 (room versions 2–12): a key with the same event in every state set
- * keeps that event (step 5 of fragments-v2-state-res and rooms/v12.md › Algorithm: "replacing any
+ * keeps that event (step 5 of room version 2 › State resolution and room version 12 › Algorithm: "replacing any
  * event with the event with the same key from the unconflicted state map"; v2.1 starts the
  * iterative auth checks from an empty map but keeps this final step). Holds trivially (is skipped)
  * for room version 1, whose algorithm is not checked by this property.
@@ -147,9 +147,9 @@ export function checkUnconflictedPreserved(resolver: Resolver, options: CheckOpt
  * What the spec guarantees about a resolved state, for every algorithm:
  * - it contains the room's `m.room.create` event (which every state set of the room shares);
  * - every entry is well-formed: the value is an event of the room whose (type, state_key) is the key;
- * - every entry comes from the inputs: v1 picks among the state sets' values (rooms/v1.md); v2 and
+ * - every entry comes from the inputs: v1 picks among the state sets' values (room version 1); v2 and
  *   v2.1 among the state sets' values and the full conflicted set, i.e. the auth chains of the
- *   state sets (fragments-v2-state-res, rooms/v12.md);
+ *   state sets (room version 2 › State resolution, room version 12);
  * - (v2, v2.1) a key present in no state set and in no auth chain cannot appear.
  *
  * It deliberately does **not** claim that resolved events pass the authorization rules against the

@@ -1,5 +1,5 @@
 /**
- * How a room engine talks to other servers: the federation requests it makes (server-server-api.md
+ * How a room engine talks to other servers: the federation requests it makes (Server-Server API
  * › Retrieving events, Getting missing events, Room State / state_ids, Backfilling, Retrieving
  * server keys), and how it learns other servers' signing keys.
  *
@@ -13,7 +13,7 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Request of `POST /get_missing_events/{roomId}` (data/api/backfill.yaml). */
+/** Request of `POST /get_missing_events/{roomId}` (Server-Server API › Backfilling and retrieving missing events). */
 export interface MissingEventsRequest {
   /** Latest event IDs the requester already has (the walk stops there). */
   readonly earliestEvents: readonly string[];
@@ -25,7 +25,7 @@ export interface MissingEventsRequest {
   readonly minDepth?: number;
 }
 
-/** Response of `GET /state_ids/{roomId}?event_id=` (data/api/events.yaml). */
+/** Response of `GET /state_ids/{roomId}?event_id=` (Server-Server API › Retrieving events). */
 export interface StateIdsResponse {
   /** IDs of the room state at (before) the event. */
   readonly pduIds: readonly string[];
@@ -41,7 +41,7 @@ export interface StateResponse {
   readonly authChain: readonly JsonObject[];
 }
 
-/** Response of `GET /make_join/{roomId}/{userId}` (server-server-api.md › Joining Rooms). */
+/** Response of `GET /make_join/{roomId}/{userId}` (Server-Server API › Joining Rooms). */
 export interface MakeJoinResponse {
   /** The room's version (one of the versions the request said the joining server supports). */
   readonly roomVersion: string;
@@ -54,7 +54,7 @@ export interface MakeJoinResponse {
   readonly event: JsonObject;
 }
 
-/** Response of `PUT /send_join/{roomId}/{eventId}` (v2; data/api/joins-v2.yaml). */
+/** Response of `PUT /send_join/{roomId}/{eventId}` (v2; Server-Server API › Joining Rooms (`send_join` v2)). */
 export interface SendJoinResponse {
   /** The resolved current room state before the join event, as PDUs. */
   readonly state: readonly JsonObject[];
@@ -83,7 +83,7 @@ export interface Transport {
   getState(destination: string, roomId: string, eventId: string, options?: CallOptions): Promise<StateResponse>;
   /** `GET /backfill/{roomId}`: `fromEventIds` and their predecessors, up to `limit` PDUs. */
   backfill(destination: string, roomId: string, fromEventIds: readonly string[], limit: number, options?: CallOptions): Promise<readonly JsonObject[]>;
-  /** `GET /_matrix/key/v2/server`: the destination's published key object (data/pdu/keys.yaml). */
+  /** `GET /_matrix/key/v2/server`: the destination's published key object (Server-Server API › Retrieving server keys). */
   getServerKeys(destination: string, options?: CallOptions): Promise<JsonObject>;
   /**
    * `GET /make_join/{roomId}/{userId}?ver=…`: asks a resident server for a join event template.

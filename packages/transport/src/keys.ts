@@ -1,7 +1,7 @@
 /**
  * Key sources: a static map (tests, the CLI's KEYS.json), a caching layer, and fetching a server's
- * published keys over a {@link Transport} (server-server-api.md › Retrieving server keys; key
- * validity per fragments-v5-signing-requirements).
+ * published keys over a {@link Transport} (Server-Server API › Retrieving server keys; key
+ * validity per room version 5 › Signing key validity period).
  *
  * @module
  */
@@ -108,7 +108,7 @@ export class MemoryKeyCache implements KeyCache {
 }
 
 /**
- * Parses and checks a server's published key object (data/pdu/keys.yaml): `server_name` must match,
+ * Parses and checks a server's published key object (Server-Server API › Retrieving server keys): `server_name` must match,
  * the object must be self-signed by at least one of its `verify_keys`, and every key must decode
  * to 32 bytes. Returns the current and old keys, or `undefined` if the object fails any check.
  */

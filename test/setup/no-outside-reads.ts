@@ -1,0 +1,68 @@
+/**
+ * Test setup (every test file): the suite must be self-contained. A user who clones roomgraph has the
+ * repository and nothing beside it, so any read of a path *beside* the repository (a sibling
+ * folder, or any file under the repository's parent folder that is not in the
+ * repository) throws {@link OutsideRepositoryRead} instead of quietly succeeding on a developer's
+ * machine. Temporary folders are allowed (tests make stores there).
+ *
+ * Node's `fs` functions are wrapped and `syncBuiltinESMExports()` makes `import { readFileSync }
+ * from 'node:fs'` see the wrappers too. CI additionally runs the whole suite from a copy of the
+ * repository with nothing beside it (`.ci/run`).
+ */
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Thrown when a test reads a path beside the repository. */
+export class OutsideRepositoryRead extends Error {
+  /** Stable code. */
+  readonly code = 'OUTSIDE_REPOSITORY_READ';
+  constructor(readonly path: string) {
+    super(`the test suite read ${path}, which is outside the repository: copy what tests need into test/fixtures/`);
+    this.name = 'OutsideRepositoryRead';
+  }
+}
+
+const root = fs.realpathSync(fileURLToPath(new URL('../..', import.meta.url)));
+const parent = dirname(root);
+const tmp = fs.realpathSync(tmpdir());
+const under = (p: string, dir: string): boolean => p === dir || p.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+
+/** The absolute path a `fs` path argument names, or undefined for a file descriptor. */
+function pathOf(arg: unknown): string | undefined {
+  if (arg instanceof URL) return arg.protocol === 'file:' ? fileURLToPath(arg) : undefined;
+  if (Buffer.isBuffer(arg)) return resolve(arg.toString('utf8'));
+  if (typeof arg !== 'string') return undefined;
+  return arg.startsWith('file:') ? fileURLToPath(arg) : resolve(arg);
+}
+
+/** Throws when `arg` names a path beside the repository (under its parent, not in it, not a temp dir). */
+export function assertInsideRepository(arg: unknown): void {
+  const p = pathOf(arg);
+  if (p === undefined) return;
+  if (under(p, parent) && !under(p, root) && !under(p, tmp)) throw new OutsideRepositoryRead(p);
+}
+
+type AnyFn = (...args: unknown[]) => unknown;
+function guard(target: Record<string, unknown>, names: readonly string[]): void {
+  for (const name of names) {
+    const original = target[name];
+    if (typeof original !== 'function' || (original as { __guarded?: true }).__guarded) continue;
+    const wrapped = function (this: unknown, ...args: unknown[]): unknown {
+      assertInsideRepository(args[0]);
+      return (original as AnyFn).apply(this, args);
+    };
+    Object.defineProperty(wrapped, '__guarded', { value: true });
+    target[name] = wrapped;
+  }
+}
+
+guard(fs as unknown as Record<string, unknown>, [
+  'readFileSync', 'readFile', 'openSync', 'open', 'createReadStream', 'readdirSync', 'readdir',
+  'existsSync', 'statSync', 'stat', 'lstatSync', 'accessSync', 'access', 'opendirSync', 'cpSync',
+  'copyFileSync',
+]);
+guard(fs.promises as unknown as Record<string, unknown>, ['readFile', 'open', 'readdir', 'stat', 'lstat', 'access', 'opendir', 'cp', 'copyFile']);
+syncBuiltinESMExports();
