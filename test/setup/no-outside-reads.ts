@@ -3,7 +3,7 @@
  * repository and nothing beside it, so any read of a path *beside* the repository (a sibling
  * folder, or any file under the repository's parent folder that is not in the
  * repository) throws {@link OutsideRepositoryRead} instead of quietly succeeding on a developer's
- * machine. Temporary folders are allowed (tests make stores there).
+ * machine.
  *
  * Node's `fs` functions are wrapped and `syncBuiltinESMExports()` makes `import { readFileSync }
  * from 'node:fs'` see the wrappers too. CI additionally runs the whole suite from a copy of the
@@ -29,6 +29,10 @@ const root = fs.realpathSync(fileURLToPath(new URL('../..', import.meta.url)));
 const parent = dirname(root);
 const tmp = fs.realpathSync(tmpdir());
 const under = (p: string, dir: string): boolean => p === dir || p.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+// Temporary folders are exempt only when they would otherwise count as beside the repository (a
+// clone directly in /tmp); a clone in its own folder (/tmp/x/roomgraph, /work/roomgraph) is checked
+// strictly, whatever else sits in the temporary folder.
+const exemptTmp = under(tmp, parent);
 
 /** The absolute path a `fs` path argument names, or undefined for a file descriptor. */
 function pathOf(arg: unknown): string | undefined {
@@ -42,7 +46,7 @@ function pathOf(arg: unknown): string | undefined {
 export function assertInsideRepository(arg: unknown): void {
   const p = pathOf(arg);
   if (p === undefined) return;
-  if (under(p, parent) && !under(p, root) && !under(p, tmp)) throw new OutsideRepositoryRead(p);
+  if (under(p, parent) && !under(p, root) && !(exemptTmp && under(p, tmp))) throw new OutsideRepositoryRead(p);
 }
 
 type AnyFn = (...args: unknown[]) => unknown;
