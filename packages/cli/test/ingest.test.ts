@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { main } from '@roomgraph/cli';
+import { publicKeyBase64, signingKeyFromSeed } from '@roomgraph/crypto';
+import { buildEvent } from '@roomgraph/events';
+import { getRoomVersion } from '@roomgraph/room-versions';
 import { LevelRoomStore } from '@roomgraph/store-level';
 
 interface Room {
@@ -74,6 +77,24 @@ describe('roomgraph ingest', () => {
     expect(JSON.parse(r.out)).toEqual(sorted(room.expected));
     expect(r.err).toContain('line 1: not JSON');
     expect(r.err).toContain('line 2: not a JSON object');
+  });
+
+  // A validly signed create event from another server for the room's ID, delivered first, is
+  // rejected and claims nothing: the room ends as without it (room versions 1–11).
+  const firstOfVersion = [...new Map(rooms.filter((r) => r.room_version !== '12').map((r) => [r.room_version, r] as const)).values()];
+  it.each(firstOfVersion.map((r) => [r.room_version, r] as const))('a forged create event delivered first changes nothing (v%s)', async (v, room) => {
+    const evil = signingKeyFromSeed(new Uint8Array(32).fill(7), 'k1');
+    const roomId = room.events[0]?.['room_id'] as string;
+    const forged = buildEvent({
+      roomVersion: v, type: 'm.room.create', stateKey: '', sender: '@mallory:evil.test', roomId,
+      content: { room_version: v, ...(getRoomVersion(v).authorization.creatorInContent ? { creator: '@mallory:evil.test' } : {}) },
+      prevEvents: [], authEvents: [], depth: 1, originServerTs: 1_600_000_000_000,
+    }, { serverName: 'evil.test', key: evil });
+    const withEvil: Room = { ...room, keys: { ...room.keys, 'evil.test': { [evil.keyId]: publicKeyBase64(evil) } } };
+    const r = await run(['ingest', '--keys', keysFile(withEvil)], [forged.json, ...room.events].map((e) => JSON.stringify(e)).join('\n') + '\n');
+    expect(r.code).toBe(0);
+    const want = sorted(room.expected);
+    expect(JSON.parse(r.out)).toEqual({ ...want, rejected: [...want.rejected, forged.eventId].sort() });
   });
 
   // Kills the real process with SIGKILL part-way through, then resumes on the same store.

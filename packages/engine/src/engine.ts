@@ -702,6 +702,11 @@ export class RoomEngine implements FederationHandler {
       }
       states.push(remote);
     }
+    // A rejected create event of a room not known yet creates nothing (as for outliers above): had
+    // it been stored, it would claim the room ID, and the room's real create would then be a
+    // duplicate (a server forging a create for another server's room ID, delivered first, would
+    // empty that room).
+    if (isCreate && room === undefined && rejection !== undefined) return { eventId: id, status: 'rejected', rule: rejection.rule, reason: rejection.reason };
     const before = isCreate ? stored(null) : knownStateBefore ?? await this.#resolve(roomId, rules, states);
 
     // Check 5: auth against the state before the event.
