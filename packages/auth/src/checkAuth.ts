@@ -23,6 +23,7 @@ import {
 import type { PowerLevels } from './powerLevels.js';
 import { isSignedByServer, verifyThirdPartySigned } from './signatures.js';
 import { isUserId } from './userId.js';
+import { showValue } from './show.js';
 
 /** The outcome of an authorization check: allowed, or rejected by a rule (a code from {@link AUTH_RULE_CODES}) with a reason. */
 export type AuthResult =
@@ -106,7 +107,7 @@ function checkCreate(event: RoomEvent, rules: RoomVersionRules): AuthResult {
   if (has(event.content, 'room_version')) {
     const v = event.content['room_version'];
     if (typeof v !== 'string' || !ROOM_VERSIONS.has(v)) {
-      return reject('create.room_version', `unrecognised room_version ${JSON.stringify(v)}`);
+      return reject('create.room_version', `unrecognised room_version ${showValue(v)}`);
     }
   }
   // F1.4 [v1–v10]
@@ -232,7 +233,7 @@ function checkMember(
     const via = content['join_authorised_via_users_server'];
     const server = typeof via === 'string' ? domainOf(via) : undefined;
     if (server === undefined || !isSignedByServer(event, server, rules, options?.serverKeys)) {
-      return reject('member.join_authorised_signature', `the event is not validly signed by the server of join_authorised_via_users_server ${JSON.stringify(via)}`);
+      return reject('member.join_authorised_signature', `the event is not validly signed by the server of join_authorised_via_users_server ${showValue(via)}`);
     }
   }
 
@@ -278,7 +279,7 @@ function checkMember(
     // F6.3.6
     if (joinRule === 'public') return ALLOW;
     // F6.3.7 (also reached by knock_restricted in v8–v9 or knock in v1–v6: not join rules there)
-    return reject('member.join.join_rule', `join rule ${JSON.stringify(jrRaw)} does not allow joining`);
+    return reject('member.join.join_rule', `join rule ${showValue(jrRaw)} does not allow joining`);
   }
 
   if (membership === 'invite') {
@@ -295,7 +296,7 @@ function checkMember(
       const token = signed['token'];
       const inviteEvent = typeof token === 'string' ? authState.get('m.room.third_party_invite', token) : undefined;
       if (inviteEvent === undefined) {
-        return reject('member.invite.third_party.no_invite_event', `no m.room.third_party_invite with token ${JSON.stringify(token)}`);
+        return reject('member.invite.third_party.no_invite_event', `no m.room.third_party_invite with token ${showValue(token)}`);
       }
       if (inviteEvent.sender !== sender) {
         return reject('member.invite.third_party.sender', 'the sender did not send the m.room.third_party_invite');
@@ -356,7 +357,7 @@ function checkMember(
   if (membership === 'knock' && a.knocking) {
     // F6.7.1
     if (joinRule !== 'knock' && !(a.knockRestrictedJoinRule && joinRule === 'knock_restricted')) {
-      return reject('member.knock.join_rule', `join rule ${JSON.stringify(jrRaw)} does not allow knocking`);
+      return reject('member.knock.join_rule', `join rule ${showValue(jrRaw)} does not allow knocking`);
     }
     // F6.7.2
     if (sender !== target) return reject('member.knock.sender_mismatch', 'a user may only knock for themselves');
@@ -366,7 +367,7 @@ function checkMember(
   }
 
   // F6.8
-  return reject('member.unknown_membership', `unknown membership ${JSON.stringify(membership)}`);
+  return reject('member.unknown_membership', `unknown membership ${showValue(membership)}`);
 }
 
 /** F11: `m.room.power_levels`. */
@@ -416,7 +417,7 @@ function checkPowerLevels(
   if (newUsers === undefined) return reject('power_levels.users_invalid', 'users is not an object');
   for (const u of Object.keys(newUsers)) {
     if (!isValidPowerLevelValue(newUsers[u], rules)) return reject('power_levels.users_invalid', `users[${u}] is not an integer`);
-    if (!isUserId(u)) return reject('power_levels.users_invalid', `users key ${JSON.stringify(u)} is not a user ID`);
+    if (!isUserId(u)) return reject('power_levels.users_invalid', `users key ${showValue(u)} is not a user ID`);
   }
   // F11.4 [v12]
   if (a.privilegedCreators) {
