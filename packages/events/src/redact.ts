@@ -10,6 +10,7 @@
 import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
 import type { RedactionRules, RoomVersionRules } from '@roomgraph/room-versions';
 import { frozenCopy, setOwn } from './freeze.js';
+import type { EventsError } from './errors.js';
 
 /** Top-level keys every room version keeps (E1). */
 const KEEP_TOP_LEVEL = [
@@ -75,6 +76,9 @@ function redactContent(type: JsonValue | undefined, content: JsonValue | undefin
  *
  * Works on any JSON object (a PDU, a client-format event); `event_id` is kept when present.
  * Returns a new deep-frozen object and never modifies `event`. Idempotent.
+ *
+ * @throws {@link EventsError} `EVENTS_NOT_ENCODABLE` when a kept value contains itself or nests
+ *   deeper than the canonical JSON encoder's limit (such an event cannot be hashed or signed).
  *
  * @example
  * ```ts

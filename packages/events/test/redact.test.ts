@@ -196,3 +196,44 @@ describe('redaction properties', () => {
     }
   });
 });
+
+describe('values that are not JSON data: typed errors, never a stack overflow', () => {
+  const deep = (n: number): JsonValue => {
+    let v: JsonValue = 'x';
+    for (let i = 0; i < n; i++) v = [v];
+    return v;
+  };
+  const cyclic = (): JsonObject => {
+    const o: Record<string, unknown> = { a: 1 };
+    o['self'] = o;
+    return o as JsonObject;
+  };
+  const cases: readonly [string, () => JsonValue, string][] = [
+    ['a cyclic value', cyclic, 'CANONICAL_JSON_CYCLE'],
+    ['a self-containing array', () => { const a: unknown[] = []; a.push(a); return a as JsonValue; }, 'CANONICAL_JSON_CYCLE'],
+    ['a 100k-deep value', () => deep(100_000), 'CANONICAL_JSON_DEPTH'],
+    ['a 513-deep value', () => deep(513), 'CANONICAL_JSON_DEPTH'],
+  ];
+  const base = (v: string, extra: JsonObject): JsonObject => ({
+    ...(n(v) <= 2 ? { event_id: '$e:x' } : {}), room_id: '!r:x', type: 'm.room.create', sender: '@a:x', state_key: '', depth: 1,
+    origin_server_ts: 1, prev_events: [], auth_events: [], hashes: { sha256: 'x' }, ...extra,
+  });
+  const expectTyped = (f: () => unknown, detail: string): void => {
+    let caught: unknown;
+    try { f(); } catch (e) { caught = e; }
+    expect(caught).toMatchObject({ name: 'EventsError', code: 'EVENTS_NOT_ENCODABLE' });
+    expect((caught as Error).message).toContain(detail);
+  };
+  it.each(VERSIONS.flatMap((v) => cases.map(([name, make, code]) => [v, name, make, code] as const)))('v%s: %s (%s)', (v, _name, make, code) => {
+    const rules = getRoomVersion(v);
+    // In a kept top-level key, in kept content (v11+ keeps all create content), and in `signatures`.
+    expectTyped(() => redact(base(v, { depth: make() }), rules), code);
+    expectTyped(() => redact(base(v, { signatures: { x: make() } as JsonObject }), rules), code);
+    if (n(v) >= 11) expectTyped(() => redact(base(v, { content: { room_version: v, x: make() } }), rules), code);
+    if (n(v) >= 3) expectTyped(() => eventId(base(v, { prev_events: [make()] }), rules), code);
+    // Dropped keys are not copied, so they cannot fail.
+    expect(redact(base(v, { unsigned: make() as JsonObject }), rules)['unsigned']).toBeUndefined();
+    // 512 levels are fine (the encoder's limit), as for the encoder.
+    expect(() => redact(base(v, { depth: deep(511) }), rules)).not.toThrow();
+  });
+});
