@@ -23,7 +23,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   transport: ['events', 'crypto', 'room-versions', 'canonical-json'],
   engine: ['store', 'transport', 'state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json'],
   testkit: ['state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json'],
-  cli: ['engine', 'store-level', 'store-memory', 'store', 'transport', 'state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json'],
+  cli: ['testkit', 'engine', 'store-level', 'store-memory', 'store', 'transport', 'state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json'],
 };
 
 const packages = readdirSync(join(root, 'packages')).sort();

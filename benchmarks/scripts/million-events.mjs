@@ -1,10 +1,8 @@
-// A room of 100k members and 1M events, ingested with every receipt check (format, signatures,
-// content hash, auth ×3, state, extremities) by an engine on the memory or the LevelDB store, with
-// receivePdus in batches of 500 (signatures verified ahead on the thread pool; group commit).
-//
-// The room is built directly with buildEvent (a public room: create, creator join, power levels,
-// join rules, then N joins and M messages, each on the previous event), which takes ~1–2 min, and
-// cached as JSON lines so that runs on both stores ingest the same PDUs.
+// The room comes from generateRoom (@roomgraph/testkit/room, the generator `roomgraph gen-room`
+// uses): a public room — create, admin join, power levels, join rule, then N joins and M messages,
+// each on the previous event, all signed by a.example — which takes ~1–2 min for a million events,
+// and is cached as JSON lines so that runs on both stores ingest the same PDUs. The same file:
+//   roomgraph gen-room --members N --events N+4+M --servers 1 --keys KEYS.json > room.jsonl
 //
 // Run:  UV_THREADPOOL_SIZE=1 node --expose-gc --max-old-space-size=12000 benchmarks/scripts/million-events.mjs \
 //         [--store memory|level] [--members 100000] [--messages 900000] [--cache FILE]
@@ -14,12 +12,14 @@ import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
+import { encodeCanonicalJson } from '@roomgraph/canonical-json';
+import { decodeBase64 } from '@roomgraph/crypto';
 import { createRoomEngine } from '@roomgraph/engine';
-import { buildEvent, redactedSigningBytes } from '@roomgraph/events';
+import { redactedSigningBytes } from '@roomgraph/events';
 import { getRoomVersion } from '@roomgraph/room-versions';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { LevelRoomStore } from '@roomgraph/store-level';
+import { generateRoom } from '@roomgraph/testkit/room';
 import { StaticKeySource } from '@roomgraph/transport';
 
 const arg = (name, dflt) => {
@@ -30,49 +30,18 @@ const kind = arg('store', 'memory');
 const members = Number(arg('members', '100000'));
 const messages = Number(arg('messages', '900000'));
 const engineCache = arg('engine-cache', undefined);
-const cache = arg('cache', join(tmpdir(), `roomgraph-room-${members}-${messages}.jsonl`));
+const cache = arg('cache', join(tmpdir(), `roomgraph-gen-room-${members}-${messages}.jsonl`));
 const VERSION = '10';
 const rules = getRoomVersion(VERSION);
-const key = signingKeyFromSeed(new Uint8Array(32).fill(7), 'bench');
-const keys = new StaticKeySource({ 'a.example': { [key.keyId]: encodeBase64(key.publicKey) } });
-const signer = { serverName: 'a.example', key };
+const room = generateRoom({ roomVersion: VERSION, members, events: members + 4 + messages, servers: 1 });
+const keys = new StaticKeySource(room.keys);
+const serverKey = room.serverKeys[0];
 
-/** Builds the room and writes its PDUs to `file`, one per line. */
+/** Writes the room's PDUs to `file`, one per line. */
 async function build(file) {
   const out = createWriteStream(file);
-  const write = (pdu) => (out.write(JSON.stringify(pdu.json) + '\n') ? undefined : new Promise((r) => out.once('drain', r)));
-  const roomId = '!million:a.example';
-  let ts = 1_700_000_000_000;
-  let depth = 0;
-  let prev;
-  const admin = '@admin:a.example';
-  const next = (type, stateKey, sender, content, authEvents) => {
-    const pdu = buildEvent({
-      roomVersion: rules, type, ...(stateKey !== undefined ? { stateKey } : {}), sender, content,
-      prevEvents: prev === undefined ? [] : [prev], authEvents, depth: ++depth, originServerTs: ++ts, roomId,
-    }, signer, { validate: false });
-    prev = pdu.eventId;
-    return pdu;
-  };
-  const create = next('m.room.create', '', admin, { creator: admin, room_version: VERSION }, []);
-  await write(create);
-  const adminJoin = next('m.room.member', admin, admin, { membership: 'join' }, [create.eventId]);
-  await write(adminJoin);
-  const pl = next('m.room.power_levels', '', admin, { users: { [admin]: 100 } }, [create.eventId, adminJoin.eventId]);
-  await write(pl);
-  const jr = next('m.room.join_rules', '', admin, { join_rule: 'public' }, [create.eventId, adminJoin.eventId, pl.eventId]);
-  await write(jr);
-  const memberEvent = new Array(members);
-  for (let i = 0; i < members; i++) {
-    const u = `@u${i}:a.example`;
-    const e = next('m.room.member', u, u, { membership: 'join', displayname: `User ${i}` }, [create.eventId, pl.eventId, jr.eventId]);
-    memberEvent[i] = e.eventId;
-    await write(e);
-  }
-  for (let i = 0; i < messages; i++) {
-    const u = i % members;
-    await write(next('m.room.message', undefined, `@u${u}:a.example`, { msgtype: 'm.text', body: `message ${i}` }, [create.eventId, pl.eventId, memberEvent[u]]));
-  }
+  const write = (pdu) => (out.write(encodeCanonicalJson(pdu.json) + '\n') ? undefined : new Promise((r) => out.once('drain', r)));
+  for (const pdu of room.events()) await write(pdu);
   await new Promise((r) => out.end(r));
 }
 
@@ -94,9 +63,9 @@ if (!existsSync(cache)) {
 }
 
 // The raw verify rate of this machine on a sample of the same PDUs, measured in this run.
-const pk = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(key.publicKey)]), format: 'der', type: 'spki' });
+const pk = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(decodeBase64(serverKey.publicKey))]), format: 'der', type: 'spki' });
 const sample = [];
-for await (const p of lines(cache)) { if (sample.length >= 20_000) break; sample.push([redactedSigningBytes(p, rules), Buffer.from(p.signatures['a.example'][key.keyId], 'base64')]); }
+for await (const p of lines(cache)) { if (sample.length >= 20_000) break; sample.push([redactedSigningBytes(p, rules), Buffer.from(p.signatures['a.example'][serverKey.keyId], 'base64')]); }
 let tv = performance.now();
 for (const [b, s] of sample) nodeVerify(null, b, pk, s);
 const rawRate = (sample.length / (performance.now() - tv)) * 1000;
@@ -146,10 +115,10 @@ const rate = total / s;
 console.log(`${kind}: ingested ${accepted}/${total} in ${s.toFixed(0)} s = ${rate.toFixed(0)} PDUs/s (raw verify ${rawRate.toFixed(0)}/s on one thread: ${(rate / rawRate).toFixed(2)}x); GC pauses ${(gcMs / 1000).toFixed(0)} s (${((100 * gcMs) / (s * 1000)).toFixed(0)} %)`);
 console.log(`  heap growth ${(heap / 2 ** 30).toFixed(2)} GiB = ${(heap / total / 1024).toFixed(2)} KiB/event; rss ${(process.memoryUsage().rss / 2 ** 30).toFixed(1)} GiB${dir !== undefined ? `; LevelDB ${(dirBytes(dir) / 2 ** 30).toFixed(2)} GiB on disk = ${(dirBytes(dir) / total).toFixed(0)} bytes/event` : ''}`);
 const t1 = performance.now();
-const st = await engine.currentState('!million:a.example');
+const st = await engine.currentState(room.roomId);
 console.log(`  current state: ${st.size} entries read in ${(performance.now() - t1).toFixed(0)} ms`);
 const t2 = performance.now();
-const m = await engine.membership('!million:a.example', '@u4242:a.example');
+const m = await engine.membership(room.roomId, '@u42:a.example');
 console.log(`  one membership lookup: ${m} in ${(performance.now() - t2).toFixed(2)} ms`);
 await engine.close();
 if (dir !== undefined) rmSync(dir, { recursive: true, force: true });

@@ -62,6 +62,8 @@ export interface JsonCommand {
    * names its room version, which then decides how strict to be: a v1–v5 event may hold floats).
    */
   readonly lenientInput?: boolean;
+  /** Input shape and examples, shown by `--help` after the flags. */
+  readonly usage?: string;
 }
 
 /** A command that handles its own argv and I/O (streaming or interactive commands). */
@@ -73,6 +75,8 @@ export interface MainCommand {
   readonly summary: string;
   /** Flags, for `--help` only (the command parses argv itself; see {@link parseFlags}). */
   readonly flags: Readonly<Record<string, FlagSpec>>;
+  /** Input shape and examples, shown by `--help` after the flags. */
+  readonly usage?: string;
   /** Runs the command; resolves to the exit code. */
   main(argv: readonly string[], io: Io): Promise<number>;
 }
@@ -246,5 +250,6 @@ export function commandHelp(cmd: Command): string {
     }
   }
   if (cmd.kind === 'json') out += '\nReads JSON on stdin, writes canonical JSON on stdout (see `roomgraph help`).\n';
+  if (cmd.usage !== undefined) out += '\n' + cmd.usage.trim() + '\n';
   return out;
 }

@@ -2,19 +2,27 @@
  * Entry point of the `roomgraph` command line.
  * @packageDocumentation
  */
+import { readFileSync } from 'node:fs';
 import { commands } from './commands/index.js';
 import { CliError, EXIT, commandHelp, runJsonCommand, writeError, type Command, type Io } from './framework.js';
 
 function generalHelp(): string {
   let out = 'Usage: roomgraph <command> [flags]\n\nCommands:\n';
   for (const c of commands) out += `  ${c.name.padEnd(16)} ${c.summary}\n`;
-  out += '  help [command]   show this help, or a command\'s flags\n';
+  out += '  help [command]   show this help, or a command\'s flags, input shape and an example\n';
+  out += '  --version        print the version\n';
   out +=
     '\nJSON commands read one JSON document on stdin and write one line of canonical JSON on stdout.\n' +
     'With --jsonl they read one document per line and write exactly one line per input line\n' +
     '(errors as {"error":{"code":"...","message":"..."}} on that line). Without --jsonl an error goes\n' +
     'to stderr as that object and the exit code is 2. --lenient accepts floats (room versions 1-5).\n';
   return out;
+}
+
+/** The CLI's version (from its package.json, one level above both `src/` and `dist/`). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
 function find(name: string): Command | undefined {
@@ -34,6 +42,10 @@ export async function main(argv: readonly string[], io?: Partial<Io>): Promise<n
     stderr: io?.stderr ?? process.stderr,
   };
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    streams.stdout.write(`roomgraph ${version()} (node ${process.versions.node})\n`);
+    return EXIT.OK;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? rest[0] : undefined;
     if (topic !== undefined) {

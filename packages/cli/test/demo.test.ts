@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +29,25 @@ describe('roomgraph demo', () => {
       expect(r.out).toContain('a.example sees bob as: join');
       expect(r.out).toMatch(/backfill ×1 from the join to the create event: (\d+) older events, \1 accepted/);
       expect(r.out).toMatch(/a\.example: 8 state entries; extremities \S+$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('says where its stores are; removes the temporary folder it made, keeps a --store folder', async () => {
+    const r = await run(['demo']);
+    expect(r.code).toBe(0);
+    const m = /removed the temporary stores in (\S+)$/m.exec(r.out);
+    expect(m).not.toBeNull();
+    expect(r.out).toContain(`LevelDB stores in ${join(m![1]!, 'a.example')} and ${join(m![1]!, 'b.example')}`);
+    expect(existsSync(m![1]!)).toBe(false);
+    const dir = mkdtempSync(join(tmpdir(), 'rg-demo-kept-'));
+    try {
+      const k = await run(['demo', '--store', dir]);
+      expect(k.out).toContain(`the stores are kept: look inside with roomgraph state --store ${join(dir, 'a.example')}`);
+      expect(existsSync(join(dir, 'a.example', 'CURRENT'))).toBe(true);
+      const state = await run(['state', '--store', join(dir, 'a.example')]);
+      expect(state.code).toBe(0);
+      expect(Object.keys(JSON.parse(state.out) as object)).toContain('m.room.topic');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

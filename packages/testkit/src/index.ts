@@ -6,6 +6,8 @@
  * - {@link checkOrderIndependence}, {@link checkIdempotence}, {@link checkUnconflictedPreserved},
  *   {@link checkResolvedStateIsAuthorised}, {@link checkAgreement}: properties for any
  *   {@link Resolver}, e.g. yours against {@link roomgraphResolver};
+ * - {@link generateRoom}: large valid signed rooms (also `@roomgraph/testkit/room`, which does not
+ *   load fast-check) — what the benchmarks and `roomgraph gen-room` use;
  * - {@link hostilePdu} and small arbitraries (users, power levels, join rules, memberships).
  *
  * @packageDocumentation
@@ -13,3 +15,4 @@
 export * from './dag.js';
 export * from './properties.js';
 export * from './arbitraries.js';
+export * from './room.js';

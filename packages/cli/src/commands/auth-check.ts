@@ -24,6 +24,13 @@ function isObject(v: JsonValue | undefined): v is JsonObject {
 export const command = defineJsonCommand({
   lenientInput: true,
   name: 'auth-check',
+  usage: `
+Input: {"room_version":"10","event":{<PDU + "event_id">},"auth_events":[{<PDU + "event_id">},...],
+        "server_keys":{"<server>":{"key_id":"ed25519:K","public_key":"<base64>"}}}  (server_keys optional)
+Output: {"allowed":true} or {"allowed":false,"rule":"<stable rule code>","reason":"..."}.
+Example:
+  roomgraph auth-check < check.json
+`,
   summary: 'check an event against its auth events: {"allowed":true} or {"allowed":false,"rule":...,"reason":...}',
   flags: {},
   run: (input) => {

@@ -5,7 +5,7 @@
  * merge — printing every step.
  * @packageDocumentation
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { encodeCanonicalJson } from '@roomgraph/canonical-json';
@@ -22,6 +22,14 @@ const short = (id: string): string => (id.length > 20 ? `${id.slice(0, 12)}…` 
 /** `roomgraph demo [--room-version V] [--store DIR]`. */
 export const command = defineMainCommand({
   name: 'demo',
+  usage: `
+No input. Prints each step; exit 0 when the two servers converge on the same current state. The
+stores go to a temporary folder that is removed at the end, or to --store DIR (kept: DIR/a.example
+and DIR/b.example, readable with roomgraph state / why / graph --store DIR/a.example).
+
+Example:
+  roomgraph demo --room-version 12 --store ./demo-stores
+`,
   summary: 'two simulated servers on LevelDB: build a room, join over federation, backfill, fork in a partition, heal, resolve and merge',
   flags: {
     'room-version': { type: 'string', description: `room version of the demo room (default ${DEFAULT_ROOM_VERSION})` },
@@ -31,6 +39,9 @@ export const command = defineMainCommand({
   async main(argv, io) {
     const out = (s = ''): void => { io.stdout.write(s + '\n'); };
     const engines: RoomEngine[] = [];
+    // A temporary folder the demo made itself is removed at the end; a --store folder is kept.
+    let temporary: string | undefined;
+    let kept: string | undefined;
     try {
       const flags = parseFlags(argv, command.flags);
       if (flags.help) {
@@ -40,6 +51,8 @@ export const command = defineMainCommand({
       const version = typeof flags['room-version'] === 'string' ? flags['room-version'] : DEFAULT_ROOM_VERSION;
       try { getRoomVersion(version); } catch (e) { throw new CliError('USAGE', e instanceof Error ? e.message : String(e)); }
       const dir = typeof flags.store === 'string' ? flags.store : mkdtempSync(joinPath(tmpdir(), 'roomgraph-demo-'));
+      if (typeof flags.store === 'string') kept = dir;
+      else temporary = dir;
 
       // Two servers with deterministic keys and a shared in-process network.
       const net = new InProcessNetwork();
@@ -59,7 +72,8 @@ export const command = defineMainCommand({
       };
       const a = make('a.example', keyA);
       const b = make('b.example', keyB);
-      out(`roomgraph demo — room version ${version}, LevelDB stores in ${dir}`);
+      out(`roomgraph demo — room version ${version}, LevelDB stores in ${joinPath(dir, 'a.example')} and ${joinPath(dir, 'b.example')}`);
+      out(temporary !== undefined ? '(a temporary folder, removed at the end; keep the stores with --store DIR)' : '(kept after the demo)');
       out();
 
       // 1. Alice builds a room on a.example.
@@ -159,6 +173,12 @@ export const command = defineMainCommand({
       return EXIT.ERROR;
     } finally {
       for (const e of engines) await e.close().catch(() => undefined);
+      if (temporary !== undefined) {
+        rmSync(temporary, { recursive: true, force: true });
+        out(`removed the temporary stores in ${temporary}`);
+      } else if (kept !== undefined) {
+        out(`the stores are kept: look inside with roomgraph state --store ${joinPath(kept, 'a.example')} (or why, extremities, graph, export)`);
+      }
     }
   },
 });

@@ -28,6 +28,11 @@ export function rulesFromFlags(flags: Flags): RoomVersionRules {
 export const command = defineJsonCommand({
   lenientInput: true,
   name: 'event-id',
+  usage: `
+Input: a PDU. Output: {"event_id":"$..."} (v1-v2: its event_id; v3+: the reference hash).
+Example:
+  roomgraph event-id --room-version 10 < event.json
+`,
   summary: 'event ID of the input PDU: {"event_id":"$..."}',
   flags: { 'room-version': roomVersionFlag },
   run: (input, flags) => ({ event_id: eventId(requireObject(input), rulesFromFlags(flags)) }),

@@ -16,6 +16,13 @@ import { command as validate } from './validate.js';
 import { command as roomId } from './room-id.js';
 import { command as authCheck } from './auth-check.js';
 import { command as ingest } from './ingest.js';
+import { command as genRoom } from './gen-room.js';
+import { command as keygen } from './keygen.js';
+import { command as exportRoom } from './export.js';
+import { command as state } from './state.js';
+import { command as why } from './why.js';
+import { command as extremities } from './extremities.js';
+import { command as authChain } from './auth-chain.js';
 
 /** Every registered command, in `roomgraph help` order. */
 export const commands: readonly Command[] = [
@@ -29,6 +36,13 @@ export const commands: readonly Command[] = [
   validate,
   roomId,
   authCheck,
+  keygen,
+  genRoom,
   ingest,
+  exportRoom,
+  state,
+  why,
+  extremities,
+  authChain,
   demo,
 ];

@@ -141,6 +141,26 @@ export async function ingestLines(
 /** `roomgraph ingest`. */
 export const command = defineMainCommand({
   name: 'ingest',
+  usage: `
+Input (stdin, room.jsonl): one PDU per line, exactly as servers send them over federation
+(Server-Server API › PDUs; the event format of the room's version), in an order where every event
+comes after its prev_events (an event whose prev_events are unknown is parked). Each is delivered as
+if from its sender's server. For room versions 3+ a PDU has no event_id of its own; a line may add
+one (it is ignored, except to name a dropped event in the output). Example line (room version 10):
+  {"auth_events":["$create","$pl","$join"],"content":{"body":"hi","msgtype":"m.text"},"depth":5,
+   "hashes":{"sha256":"..."},"origin_server_ts":1700000000005,"prev_events":["$prev"],
+   "room_id":"!r:a.example","sender":"@u0:a.example","signatures":{"a.example":{"ed25519:gen":"..."}},
+   "type":"m.room.message"}
+KEYS.json: the servers' public keys, server name -> {key ID -> unpadded base64 ed25519 key}:
+  {"a.example":{"ed25519:gen":"Yl3N8bD0n0cG6..."},"b.example":{"ed25519:k1":"..."}}
+Make both with roomgraph gen-room (a generated room) or roomgraph keygen (your own keys).
+Output (stdout): {"current_state":{"<type>":{"<state_key>":"$id"}},"forward_extremities":[...],
+  "soft_failed":[...],"rejected":[...],"dropped":[...]}
+
+Example:
+  roomgraph gen-room --members 20 --events 300 --forks 2 --keys KEYS.json > room.jsonl
+  roomgraph ingest --keys KEYS.json --store ./db < room.jsonl
+`,
   summary: 'deliver PDUs (JSON lines on stdin) to the room engine; print current state, extremities and soft-failed/rejected/dropped events',
   flags: {
     keys: { type: 'string', description: 'KEYS.json: server name -> {key ID -> unpadded base64 ed25519 public key}', required: true },

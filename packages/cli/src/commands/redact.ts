@@ -11,6 +11,11 @@ import { requireObject } from './util.js';
 export const command = defineJsonCommand({
   lenientInput: true,
   name: 'redact',
+  usage: `
+Input: an event. Output: the event redacted with the room version's algorithm, as canonical JSON.
+Example:
+  roomgraph redact --room-version 11 < event.json
+`,
   summary: 'redact the input event with the room version\'s algorithm',
   flags: { 'room-version': roomVersionFlag },
   run: (input, flags) => redact(requireObject(input), rulesFromFlags(flags)),

@@ -26,6 +26,15 @@ function rulesOf(v: JsonValue | undefined): RoomVersionRules {
 export const command = defineJsonCommand({
   lenientInput: true,
   name: 'resolve',
+  usage: `
+Input: {"room_version":"10","events":[<PDU with "event_id">, ...],"state_sets":[["$a","$b"],["$a","$c"]]}
+ - events: every event the resolution may need (the state sets' events and their auth chains), each
+   with its event_id (trusted as given);
+ - state_sets: each a list of state event IDs (one per (type, state_key)).
+Output: {"resolved":{"<type>":{"<state_key>":"$id"}}}; --timings adds {"timings":{"parse_ms","resolve_ms"}}.
+Example:
+  roomgraph resolve < case.json
+`,
   summary: 'state resolution: {"room_version","events","state_sets"} -> {"resolved":{type:{state_key:event_id}}}',
   flags: { timings: { type: 'boolean', description: 'add {"timings":{"parse_ms","resolve_ms"}}' } },
   run: (input, flags) => {

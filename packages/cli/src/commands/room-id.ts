@@ -11,6 +11,12 @@ import { requireObject } from './util.js';
 export const command = defineJsonCommand({
   lenientInput: true,
   name: 'room-id',
+  usage: `
+Input: an m.room.create event of a room version whose room ID is the create event's hash (12).
+Output: {"room_id":"!..."}.
+Example:
+  roomgraph room-id --room-version 12 < create.json
+`,
   summary: 'room ID from the input m.room.create event (v12): {"room_id":"!..."}',
   flags: { 'room-version': roomVersionFlag },
   run: (input, flags) => ({ room_id: roomIdFromCreateEvent(requireObject(input), rulesFromFlags(flags)) }),

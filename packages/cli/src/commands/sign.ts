@@ -10,6 +10,13 @@ import { keyFromFlags, requireObject } from './util.js';
 /** `roomgraph sign --server NAME --key-id ed25519:ID --seed BASE64`: the input with the signature added. */
 export const command = defineJsonCommand({
   name: 'sign',
+  usage: `
+Input: a JSON object (e.g. a PDU or a key response). Output: the object with
+signatures.<server>.<key_id> added (other signatures and unsigned kept), as canonical JSON.
+Example:
+  echo '{}' | roomgraph sign --server domain --key-id ed25519:1 --seed YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA1
+  (make a key with: roomgraph keygen --server domain)
+`,
   summary: 'sign the input object (other signatures and unsigned kept)',
   flags: {
     server: { type: 'string', description: 'signing server name', required: true },

@@ -16,6 +16,11 @@ import { roomVersionFlag, rulesFromFlags } from './event-id.js';
 export const command = defineJsonCommand({
   lenientInput: true,
   name: 'validate',
+  usage: `
+Input: a PDU. Output: {"valid":true} or {"valid":false,"errors":[{"path","code","message"},...]}.
+Example:
+  roomgraph validate --room-version 12 < event.json
+`,
   summary: 'validate the input PDU: {"valid":true} or {"valid":false,"errors":[...]}',
   flags: { 'room-version': roomVersionFlag },
   run: (input, flags) => {

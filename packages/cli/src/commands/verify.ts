@@ -12,6 +12,11 @@ import { defineJsonCommand, stringFlag } from '../framework.js';
  */
 export const command = defineJsonCommand({
   name: 'verify',
+  usage: `
+Input: a signed JSON object. Output: {"valid":true} or {"valid":false,"reason":"CODE: ..."} (exit 0 either way).
+Example:
+  roomgraph verify --server domain --key-id ed25519:1 --public-key <base64> < signed.json
+`,
   summary: 'check a signature: {"valid":true} or {"valid":false,"reason":...}',
   flags: {
     server: { type: 'string', description: 'server whose signature is checked', required: true },
