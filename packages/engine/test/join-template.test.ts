@@ -1,7 +1,7 @@
 /** The joining side's template checks and fill-in (join.ts), for every room version's event format. */
 import { describe, expect, it } from 'vitest';
 import { getRoomVersion } from '@roomgraph/room-versions';
-import { fillJoinTemplate, isJoinTemplateFor } from '../src/join.js';
+import { fillJoinTemplate, isJoinTemplateFor } from '../src/join/template.js';
 
 const ROOM = '!r:a.test';
 const USER = '@bob:b.test';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { StateView } from '../src/vstate.js';
+import { StateView } from '../src/state/vstate.js';
 
 // The engine hands state resolution map views (a stored base read in place plus an overlay); they
 // must behave exactly like the materialised map.

@@ -1,54 +1,19 @@
 /**
- * The parts of joining over federation that do not need the engine's state (Server-Server API
- * › Joining Rooms, Restricted rooms): checking and filling in a make_join template on the joining
- * side, and the resident's decision on a restricted join.
+ * The resident's decision on a join to a restricted room (Client-Server API › Restricted rooms;
+ * Server-Server API › Restricted rooms): which allow condition the user meets, and which local
+ * member vouches for the join (`join_authorised_via_users_server`).
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
-import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
-import { encodeBase64 } from '@roomgraph/crypto';
 import { powerLevelsOf } from '@roomgraph/auth';
 import type { RoomEvent } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
+import type { RoomInfo } from '@roomgraph/store';
 import { TransportError } from '@roomgraph/transport';
-
-function isObject(v: unknown): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-/**
- * Whether a make_join template is the join that was asked for: the joining server MUST check
- * `type`, `room_id`, `sender`, `state_key` and `content.membership` (SS › Joining Rooms).
- */
-export function isJoinTemplateFor(template: unknown, roomId: string, userId: string): template is JsonObject & { readonly content: JsonObject } {
-  if (!isObject(template)) return false;
-  const content = template['content'];
-  return template['type'] === 'm.room.member' && template['room_id'] === roomId && template['sender'] === userId
-    && template['state_key'] === userId && isObject(content) && content['membership'] === 'join';
-}
-
-/**
- * The joining server's part of the template (SS › Joining Rooms): `origin_server_ts` set, `origin`
- * replaced when the template has one, the v1–v2 `event_id` assigned, any hashes, signatures,
- * `unsigned` and v3+ `event_id` dropped (the event is hashed and signed next), and extra member
- * content merged in (`membership` stays `join`).
- */
-export function fillJoinTemplate(
-  template: JsonObject & { readonly content: JsonObject }, rules: RoomVersionRules,
-  fill: { readonly serverName: string; readonly now: number; readonly content?: JsonObject },
-): Record<string, JsonValue> {
-  const ev: Record<string, JsonValue> = {};
-  for (const [k, v] of Object.entries(template)) {
-    if (k === 'hashes' || k === 'signatures' || k === 'unsigned' || k === 'event_id') continue;
-    ev[k] = v as JsonValue;
-  }
-  ev['content'] = { ...template.content, ...(fill.content ?? {}), membership: 'join' };
-  ev['origin_server_ts'] = fill.now;
-  if (Object.hasOwn(template, 'origin')) ev['origin'] = fill.serverName;
-  if (rules.eventFormat.eventIdFormat === 'server-assigned') ev['event_id'] = `$${encodeBase64(randomBytes(12)).replace(/[+/]/g, 'x')}:${fill.serverName}`;
-  return ev;
-}
+import type { EngineContext } from '../context.js';
+import { joinedMembers } from '../federation/servers.js';
+import { currentEvent } from '../state/current.js';
+import { isObject } from '../stored.js';
 
 /** What {@link authoriseRestrictedJoin} reads: current-state events of the rooms this server is in. */
 export interface RestrictedJoinContext {
@@ -107,4 +72,27 @@ export async function authoriseRestrictedJoin(ctx: RestrictedJoinContext, roomId
     for await (const u of ctx.localMembers(roomId)) if (pls.userLevel(u) >= pls.invite) return u;
   }
   throw refuse('M_UNABLE_TO_GRANT_JOIN', `no member of ${ctx.serverName} in ${roomId} may invite ${userId}; try another server`);
+}
+
+
+/** What the restricted-join decision reads of this server's rooms, from the engine's store. */
+export function restrictedJoinContext(ctx: EngineContext): RestrictedJoinContext {
+  const store = ctx.store;
+  const roomOf = async (roomId: string): Promise<RoomInfo | undefined> => {
+    const r = await store.getRoom(roomId);
+    return r?.currentState === undefined ? undefined : r;
+  };
+  const serverName = ctx.serverName;
+  return {
+    serverName,
+    knowsRoom: async (roomId) => (await roomOf(roomId)) !== undefined,
+    currentEvent: async (roomId, type, stateKey) => {
+      const r = await roomOf(roomId);
+      return r === undefined ? undefined : currentEvent(ctx, r, ctx.versions.get(r.roomVersion), type, stateKey);
+    },
+    localMembers: (roomId) => (async function* () {
+      const r = await roomOf(roomId);
+      if (r?.currentState !== undefined) yield* joinedMembers(ctx, r.currentState, (user) => user.endsWith(`:${serverName}`));
+    })(),
+  };
 }

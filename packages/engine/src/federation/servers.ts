@@ -1,0 +1,94 @@
+/**
+ * The servers in a room (Server-Server API › PDUs: a server sends its events to every server with
+ * a joined member in the room's current state) and the joined members they are counted from.
+ * Counts are kept per room at a current-state snapshot and moved forward through state diffs, so
+ * a join in a 100k-member room does not re-read every member.
+ *
+ * @module
+ */
+import type { JsonObject } from '@roomgraph/canonical-json';
+import { type Pdu, domainOf, stateKeyOf } from '@roomgraph/events';
+import type { SnapshotId, StoredEvent } from '@roomgraph/store';
+import type { ServerCounts } from '../caches.js';
+import type { EngineContext } from '../context.js';
+import { joinedUser } from '../stored.js';
+
+/** A state diff larger than this recounts the members instead of moving the counts. */
+export const MAX_COUNTS_DIFF = 10_000;
+/** Member events read per batch. */
+const MEMBER_BATCH = 512;
+
+/**
+ * The joined members of a state (those `keep` accepts): the member list is read once
+ * (O(members)); their events are fetched in batches as the caller iterates, so a caller that
+ * stops at the first one reads little.
+ */
+export async function* joinedMembers(ctx: EngineContext, snapshot: SnapshotId, keep: (userId: string) => boolean): AsyncGenerator<string> {
+  const prefix = stateKeyOf('m.room.member', '');
+  const ids: string[] = [];
+  for (const [key, id] of await ctx.store.loadState(snapshot)) if (key.startsWith(prefix) && keep(key.slice(prefix.length))) ids.push(id);
+  for (let i = 0; i < ids.length; i += MEMBER_BATCH) {
+    for (const e of (await ctx.store.getEvents(ids.slice(i, i + MEMBER_BATCH))).values()) {
+      const user = joinedUser(e);
+      if (user !== undefined) yield user;
+    }
+  }
+}
+
+function joinedServer(e: StoredEvent | undefined): string | undefined {
+  const user = joinedUser(e);
+  return user === undefined ? undefined : domainOf(user);
+}
+
+function add(counts: Map<string, number>, server: string | undefined, by: number): void {
+  if (server === undefined) return;
+  const n = (counts.get(server) ?? 0) + by;
+  if (n > 0) counts.set(server, n);
+  else counts.delete(server);
+}
+
+/** Moves cached server counts from their snapshot to `to` through the state diff; `false` when the diff is too large to be worth it. */
+async function advanceServerCounts(ctx: EngineContext, cached: ServerCounts, to: SnapshotId): Promise<boolean> {
+  const prefix = stateKeyOf('m.room.member', '');
+  const diff = await ctx.store.diffStates(cached.snapshot, to);
+  if (diff.size > MAX_COUNTS_DIFF) return false;
+  const changed = [...diff].filter(([k]) => k.startsWith(prefix));
+  const ids = changed.flatMap(([, [a, b]]) => [a, b]).filter((x): x is string => x !== undefined);
+  const events = await ctx.store.getEvents(ids);
+  for (const [, [a, b]] of changed) {
+    add(cached.counts, joinedServer(a === undefined ? undefined : events.get(a)), -1);
+    add(cached.counts, joinedServer(b === undefined ? undefined : events.get(b)), 1);
+  }
+  cached.snapshot = to;
+  return true;
+}
+
+/** The servers with joined members in the room's current state. */
+export async function serversInRoom(ctx: EngineContext, roomId: string): Promise<Set<string>> {
+  const room = await ctx.store.getRoom(roomId);
+  if (room?.currentState === undefined) return new Set();
+  let cached = ctx.caches.serverCounts.get(roomId);
+  if (cached === undefined || (cached.snapshot !== room.currentState && !(await advanceServerCounts(ctx, cached, room.currentState)))) {
+    const counts = new Map<string, number>();
+    for await (const user of joinedMembers(ctx, room.currentState, () => true)) add(counts, domainOf(user), 1);
+    cached = { snapshot: room.currentState, counts };
+    ctx.caches.serverCounts.set(roomId, cached);
+  }
+  return new Set(cached.counts.keys());
+}
+
+/** Pushes PDUs to every other server in the room, except `skip` (best effort). */
+export async function sendToRoom(ctx: EngineContext, roomId: string, pdus: readonly JsonObject[], skip: readonly string[] = []): Promise<void> {
+  const t = ctx.transport;
+  if (t === undefined) return;
+  const servers = await serversInRoom(ctx, roomId);
+  for (const x of [ctx.serverName, ...skip]) servers.delete(x);
+  await Promise.all([...servers].map((d) => t.sendPdus(d, pdus).catch(() => undefined)));
+}
+
+/** Sends this server's events to other servers (best effort). */
+export async function sendToServers(ctx: EngineContext, destinations: readonly string[], pdus: readonly Pdu[]): Promise<void> {
+  const t = ctx.transport;
+  if (t === undefined) return;
+  await Promise.all(destinations.filter((d) => d !== ctx.serverName).map((d) => t.sendPdus(d, pdus.map((p) => p.json)).catch(() => undefined)));
+}

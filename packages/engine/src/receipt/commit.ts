@@ -1,0 +1,99 @@
+/**
+ * Committing a checked event (Server-Server API › Checks performed on receipt of a PDU: the
+ * outcome is stored; › Room State): one atomic store commit holds the event with its status and
+ * rejection, the snapshot of the state before it (and after it, where that is the new current
+ * state or a state event), the new forward extremities and the new current state (the resolution
+ * of the states after the extremities). Notifications for it are queued in the outbox.
+ *
+ * @module
+ */
+import { type RoomEvent, stateKeyOf } from '@roomgraph/events';
+import type { RoomVersionRules } from '@roomgraph/room-versions';
+import type { EventStatus, RoomInfo } from '@roomgraph/store';
+import type { EngineContext } from '../context.js';
+import { stateAfter } from '../state/after.js';
+import { resolveStates } from '../state/resolve.js';
+import { type VState, SnapshotPlan, sameVState, withEntry } from '../state/vstate.js';
+import type { PduOutcome } from '../types.js';
+import { newExtremities } from './extremities.js';
+import { type Verdict, outcomeOf } from './outcome.js';
+
+/** What {@link commitEvent} stores. */
+export interface CommitInput {
+  readonly roomId: string;
+  readonly rules: RoomVersionRules;
+  readonly event: RoomEvent;
+  readonly status: EventStatus;
+  readonly rejection: Verdict | undefined;
+  /** The state before the event. */
+  readonly before: VState;
+  /** The room as it was read (`undefined` for the create event). */
+  readonly room: RoomInfo | undefined;
+  readonly redactedOnReceipt: boolean;
+  /** Backfilled: the extremities and current state stay as they are. */
+  readonly backfilled: boolean;
+}
+
+/** Stores the event, its state, the extremities and the current state in one commit. */
+export async function commitEvent(ctx: EngineContext, input: CommitInput): Promise<PduOutcome> {
+  const { store } = ctx;
+  const { roomId, rules, event, status, rejection, before, room, redactedOnReceipt, backfilled } = input;
+  const plan = new SnapshotPlan();
+  const beforeRef = plan.ref(before);
+  const isState = event.stateKey !== undefined;
+  const after: VState = isState && status !== 'rejected' ? withEntry(before, stateKeyOf(event.type, event.stateKey as string), event.eventId) : before;
+  const extremities = backfilled && room !== undefined ? undefined : await newExtremities(ctx, room, event, status);
+  let currentRef: ReturnType<SnapshotPlan['ref']> | undefined;
+  let afterRef: ReturnType<SnapshotPlan['ref']> | undefined;
+  let newCurrent: VState | undefined;
+  if (extremities !== undefined) {
+    const others = extremities.filter((x) => x !== event.eventId);
+    if (others.length === 0) {
+      newCurrent = after;
+    } else {
+      const got = await store.getEvents(others);
+      const states: VState[] = [after];
+      for (const x of others) {
+        const e = got.get(x);
+        if (e !== undefined) states.push(stateAfter(ctx, e));
+      }
+      newCurrent = await resolveStates(ctx, roomId, rules, states, event);
+    }
+    if (isState && sameVState(newCurrent, after)) {
+      afterRef = plan.ref(after);
+      currentRef = afterRef;
+    } else {
+      currentRef = plan.ref(newCurrent);
+      if (isState && status !== 'rejected') afterRef = plan.ref(after);
+    }
+  }
+  const oldCurrent = room?.currentState;
+  const res = await store.commit({
+    roomId,
+    ...(room === undefined ? { createRoom: { roomVersion: rules.id, createEventId: event.eventId } } : {}),
+    event: { event, status, ...(rejection !== undefined ? { rejection } : {}), stateBefore: beforeRef },
+    snapshots: plan.snapshots,
+    ...(extremities !== undefined ? { forwardExtremities: extremities } : {}),
+    ...(currentRef !== undefined ? { currentState: currentRef } : {}),
+  }, { durable: false });
+  if (afterRef !== undefined) {
+    const sid = typeof afterRef === 'number' ? afterRef : res.snapshots.get(afterRef.ref);
+    if (sid !== undefined) ctx.caches.stateAfter.set(event.eventId, sid);
+  }
+  const outcome: PduOutcome = { ...outcomeOf(res.event, res.duplicate, redactedOnReceipt), ...(res.promoted ? { promoted: true } : {}) };
+  if (!res.duplicate) {
+    const { outbox } = ctx;
+    outbox.emit({ kind: 'event', roomId, eventId: event.eventId, status: outcome.status, ...(outcome.rule !== undefined ? { rule: outcome.rule } : {}), event: event.json });
+    if (extremities !== undefined) outbox.emit({ kind: 'extremities', roomId, forwardExtremities: res.room.forwardExtremities });
+    if (outbox.listening && res.room.currentState !== oldCurrent && res.room.currentState !== undefined) {
+      const changed = new Map<string, { from: string | undefined; to: string | undefined }>();
+      if (oldCurrent === undefined) {
+        for (const [k, v] of await store.loadState(res.room.currentState)) changed.set(k, { from: undefined, to: v });
+      } else {
+        for (const [k, [a, b]] of await store.diffStates(oldCurrent, res.room.currentState)) changed.set(k, { from: a, to: b });
+      }
+      if (changed.size > 0) outbox.emit({ kind: 'state', roomId, changed });
+    }
+  }
+  return outcome;
+}

@@ -1,0 +1,73 @@
+/**
+ * Forward extremities after an event (Server-Server API › Room State: the room's current state is
+ * the resolution of the states after its forward extremities). The spec does not say how they
+ * move; this follows Synapse's persist_events `_calculate_new_extremities`: an accepted event
+ * joins them and retires its prev events; where a prev event was soft-failed or rejected, the
+ * extremities that chain was built on are retired too (no dangling extremities). Rejected and
+ * soft-failed events never become extremities, nor does an event that already has an accepted
+ * child (Synapse's `_get_events_which_are_prevs`).
+ *
+ * @module
+ */
+import type { RoomEvent } from '@roomgraph/events';
+import type { EventStatus, RoomInfo } from '@roomgraph/store';
+import { type EngineContext, MAX_CHILD_WALK } from '../context.js';
+
+/**
+ * Whether an accepted, stored event has `x` among its prev events. The store keeps no child index,
+ * so this walks back from the forward extremities, expanding only events deeper than `x`
+ * (children of `x` are deeper), at most {@link MAX_CHILD_WALK} events. For a live event (deeper
+ * than the extremities) it reads the extremities only.
+ */
+export async function hasAcceptedChild(ctx: EngineContext, room: RoomInfo, x: RoomEvent): Promise<boolean> {
+  const seen = new Set<string>(room.forwardExtremities);
+  let frontier = [...room.forwardExtremities];
+  let visited = 0;
+  while (frontier.length > 0 && visited < MAX_CHILD_WALK) {
+    const got = await ctx.store.getEvents(frontier);
+    const next: string[] = [];
+    for (const e of got.values()) {
+      visited++;
+      if (e.prevEvents.includes(x.eventId) && e.status === 'accepted') return true;
+      if (e.depth <= x.depth + 1) continue;
+      for (const p of e.prevEvents) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        next.push(p);
+      }
+    }
+    frontier = next;
+  }
+  return false;
+}
+
+/** New forward extremities after `event` with `status` (sorted), or `undefined` when they do not change. */
+export async function newExtremities(ctx: EngineContext, room: RoomInfo | undefined, event: RoomEvent, status: EventStatus): Promise<string[] | undefined> {
+  if (status !== 'accepted') return undefined;
+  const result = new Set(room?.forwardExtremities ?? []);
+  // An event may already have children: events accepted with state from state_ids while it was
+  // missing or an outlier (a gap filled later, e.g. by backfill, or a promoted outlier). Then it
+  // is not an extremity.
+  if (room === undefined || !(await hasAcceptedChild(ctx, room, event))) result.add(event.eventId);
+  for (const p of event.prevEvents) result.delete(p);
+  // Walk up through soft-failed / rejected prev events.
+  const seen = new Set<string>();
+  let frontier = [...event.prevEvents];
+  while (frontier.length > 0) {
+    const got = await ctx.store.getEvents(frontier);
+    const next: string[] = [];
+    for (const e of got.values()) {
+      if (e.status === 'outlier') continue;
+      if (e.status === 'soft-failed' || e.status === 'rejected') {
+        for (const pp of e.prevEvents) {
+          if (seen.has(pp)) continue;
+          seen.add(pp);
+          result.delete(pp);
+          next.push(pp);
+        }
+      }
+    }
+    frontier = next;
+  }
+  return [...result].sort();
+}

@@ -1,0 +1,97 @@
+/**
+ * Receiving PDUs (Server-Server API › Transactions; › Checks performed on receipt of a PDU): each
+ * PDU is identified (check 1, format), then processed inside its room's lock, in the order given;
+ * after each event stored, the room's parked events are retried. `receivePdus` pipelines: the
+ * next few PDUs are identified and their signatures verified on the crypto thread pool while the
+ * current one is processed (each is still processed and committed in order).
+ *
+ * @module
+ */
+import { type SignatureCheckResult, parsePdu, type Pdu } from '@roomgraph/events';
+import type { RoomVersionRules } from '@roomgraph/room-versions';
+import { type EngineContext, NESTING_FETCHED, NESTING_TOP } from '../context.js';
+import { isObject } from '../stored.js';
+import type { PduOutcome, ReceiveOptions } from '../types.js';
+import { type Identified, identify, lockKeyOf } from './identify.js';
+import { retryParked } from './parked.js';
+import { startSignatureCheck } from './signatures.js';
+
+/** Default number of PDUs prepared ahead by {@link receivePdus}. */
+export const DEFAULT_LOOKAHEAD = 32;
+
+/**
+ * A look-ahead result: dropped already, or identified — with its signature check under way, or
+ * without one (already stored: its outcome is the stored one).
+ */
+type Prepared = PduOutcome | Identified | (Identified & { readonly sig: Promise<SignatureCheckResult> });
+
+/** Runs the receipt checks on each PDU in order, as if each arrived from `origin`. */
+export async function receivePdus(ctx: EngineContext, origin: string, pdus: readonly unknown[], options?: ReceiveOptions): Promise<PduOutcome[]> {
+  await ctx.outbox.ready();
+  const trusted = options?.trusted === true;
+  const window = trusted ? 0 : Math.max(0, options?.lookahead ?? DEFAULT_LOOKAHEAD);
+  const prepared: (Promise<Prepared> | undefined)[] = new Array<Promise<Prepared> | undefined>(pdus.length);
+  const prepare = (i: number): Promise<Prepared> => {
+    let p = prepared[i];
+    if (p === undefined) {
+      p = identify(ctx, pdus[i]).then(async (id) => {
+        if ('status' in id) return id;
+        // A PDU already stored (a re-delivery, a resumed import) gets its stored outcome without
+        // a signature check: none is started for it. (A stored outlier may be promoted: checked.)
+        const known = await ctx.store.getEvent(id.pdu.eventId);
+        if (known !== undefined && known.status !== 'outlier') return id;
+        // Warm the store's cache with the events this PDU cites, so that a disk read (an auth
+        // event not read for a while, in a big room) overlaps the processing of earlier PDUs.
+        ctx.store.getEvents([...id.pdu.authEvents, ...id.pdu.prevEvents]).catch(() => undefined);
+        return { ...id, sig: startSignatureCheck(ctx, id.pdu, id.rules) };
+      });
+      // A failed look-ahead must not surface as an unhandled rejection; it is retried in order.
+      p.catch(() => undefined);
+      prepared[i] = p;
+    }
+    return p;
+  };
+  const out: PduOutcome[] = [];
+  for (let i = 0; i < pdus.length; i++) {
+    for (let j = i + 1; j < Math.min(pdus.length, i + 1 + window); j++) void prepare(j);
+    const ahead: Prepared | undefined = window > 0 ? await prepare(i).catch(() => undefined) : undefined;
+    out.push(await receiveLocked(ctx, origin, pdus[i], trusted, ahead));
+    prepared[i] = undefined;
+  }
+  return out;
+}
+
+/**
+ * Identifies and processes one PDU inside its room's lock, so that events racing their room's
+ * create event (or each other) see a consistent room. A look-ahead identification is reused
+ * unless it found no room (the room may exist by now).
+ */
+export async function receiveLocked(ctx: EngineContext, origin: string, pdu: unknown, trusted: boolean, ahead: Prepared | undefined): Promise<PduOutcome> {
+  return ctx.locks.withRoom(lockKeyOf(pdu), async () => {
+    const pre: Prepared = ahead === undefined || ('status' in ahead && ahead.rule === 'unknown_room')
+      ? await identify(ctx, pdu)
+      : ahead;
+    if ('status' in pre) return pre;
+    const sig = 'sig' in pre ? (pre as { readonly sig: Promise<SignatureCheckResult> }).sig : undefined;
+    const outcome = await ctx.process({
+      origin, pdu: pre.pdu, rules: pre.rules, roomId: pre.roomId, nesting: NESTING_TOP, trusted, ...(sig !== undefined ? { sig } : {}),
+    });
+    if (outcome.status !== 'dropped' && outcome.status !== 'parked') await retryParked(ctx, pre.roomId, pre.rules);
+    return outcome;
+  });
+}
+
+/** Stores an event as an outlier: format, signatures, hash and auth against its auth events are checked. */
+export async function receiveOutlier(ctx: EngineContext, origin: string, json: unknown, rules: RoomVersionRules, roomId: string): Promise<PduOutcome> {
+  await ctx.outbox.ready();
+  if (!isObject(json)) return { eventId: '', status: 'dropped', rule: 'format', reason: 'not an object' };
+  let pdu: Pdu;
+  try { pdu = parsePdu(json, rules); } catch (e) { return { eventId: '', status: 'dropped', rule: 'format', reason: String(e) }; }
+  const rid = pdu.roomId ?? roomId;
+  return ctx.locks.withRoom(rid, () => ctx.process({ origin, pdu, rules, roomId: rid, nesting: NESTING_FETCHED, asOutlier: true }));
+}
+
+/** {@link receivePdus}, resolving once what it stored is durable (the public `receivePdus`). */
+export function receivePdusDurably(ctx: EngineContext, origin: string, pdus: readonly unknown[], options?: ReceiveOptions): Promise<PduOutcome[]> {
+  return ctx.outbox.durably(() => receivePdus(ctx, origin, pdus, options));
+}

@@ -1,0 +1,71 @@
+/**
+ * Check 2 on receipt of a PDU: signatures (Server-Server API › Checks performed on receipt of a
+ * PDU; › Validating hashes and signatures on received events): the servers that must have signed
+ * (the sender's, and for some events others) each have a valid signature by a key valid at the
+ * event's time (room versions with `enforceKeyValidity`). A PDU that fails is dropped. Also the
+ * keys of a restricted join's authorising server, which an auth rule needs (checklist F6.2).
+ *
+ * @module
+ */
+import type { JsonObject } from '@roomgraph/canonical-json';
+import {
+  type KeyLookup, type Pdu, type RoomEvent, type SignatureCheckResult, type VerifyKey,
+  domainOf, requiredSigningServers, verifyEventSignatures, verifyEventSignaturesAsync,
+} from '@roomgraph/events';
+import type { RoomVersionRules } from '@roomgraph/room-versions';
+import type { EngineContext } from '../context.js';
+import { isObject } from '../stored.js';
+
+/** A key lookup that also hands out raw public keys (for the auth rules' signature check). */
+export type RawKeyLookup = KeyLookup & { raw: (server: string, keyId: string) => Uint8Array | undefined };
+
+/** Fetches the keys an event's signatures name for `servers`; returns a sync lookup. */
+export async function keyLookup(ctx: EngineContext, json: JsonObject, servers: readonly string[], rules: RoomVersionRules): Promise<RawKeyLookup> {
+  const found = new Map<string, VerifyKey>();
+  const sigs = json['signatures'];
+  const ts = json['origin_server_ts'];
+  const min = rules.signatures.enforceKeyValidity && typeof ts === 'number' ? ts : undefined;
+  await Promise.all(servers.map(async (server) => {
+    const mine = isObject(sigs) ? sigs[server] : undefined;
+    if (!isObject(mine)) return;
+    for (const keyId of Object.keys(mine)) {
+      if (!keyId.startsWith('ed25519:')) continue;
+      // This server's own current key needs no lookup (e.g. a restricted join it countersigned).
+      const own = ctx.signingKey;
+      if (server === ctx.serverName && own !== undefined && own.keyId === keyId) {
+        found.set(`${server}\u0000${keyId}`, { publicKey: own.publicKey });
+        continue;
+      }
+      const key = await ctx.keys.getKey(server, keyId, min).catch(() => undefined);
+      if (key === undefined) continue;
+      const until = key.expiredTs ?? key.validUntilTs;
+      found.set(`${server}\u0000${keyId}`, { publicKey: key.publicKey, ...(until !== undefined ? { validUntilTs: until } : {}) });
+    }
+  }));
+  const fn = ((s: string, k: string) => found.get(`${s}\u0000${k}`)) as RawKeyLookup;
+  fn.raw = (s, k) => found.get(`${s}\u0000${k}`)?.publicKey;
+  return fn;
+}
+
+/** Looks up the keys an event names and starts verifying its signatures off the main thread. */
+export async function startSignatureCheck(ctx: EngineContext, pdu: Pdu, rules: RoomVersionRules): Promise<SignatureCheckResult> {
+  const keys = await keyLookup(ctx, pdu.json, requiredSigningServers(pdu.json, rules), rules);
+  return verifyEventSignaturesAsync(pdu.json, rules, keys);
+}
+
+/** Check 2: the PDU's signatures (`started`: a check the look-ahead already began). */
+export async function checkSignatures(ctx: EngineContext, pdu: Pdu, rules: RoomVersionRules, started?: Promise<SignatureCheckResult>): Promise<SignatureCheckResult> {
+  if (started !== undefined) return started;
+  const keys = await keyLookup(ctx, pdu.json, requiredSigningServers(pdu.json, rules), rules);
+  return verifyEventSignatures(pdu.json, rules, keys);
+}
+
+/** Keys for the restricted-join authorising server's signature (an auth rule, F6.2). */
+export async function authorisingKeys(ctx: EngineContext, event: RoomEvent, rules: RoomVersionRules): Promise<((s: string, k: string) => Uint8Array | undefined) | undefined> {
+  const via = event.type === 'm.room.member' ? event.content['join_authorised_via_users_server'] : undefined;
+  if (typeof via !== 'string' || !rules.authorization.restrictedJoinRule) return undefined;
+  const server = domainOf(via);
+  if (server === undefined) return undefined;
+  const lookupFn = await keyLookup(ctx, event.json, [server], rules);
+  return lookupFn.raw;
+}
