@@ -23,6 +23,7 @@ import { command as state } from './state.js';
 import { command as why } from './why.js';
 import { command as extremities } from './extremities.js';
 import { command as authChain } from './auth-chain.js';
+import { command as graph } from './graph.js';
 
 /** Every registered command, in `roomgraph help` order. */
 export const commands: readonly Command[] = [
@@ -44,5 +45,6 @@ export const commands: readonly Command[] = [
   why,
   extremities,
   authChain,
+  graph,
   demo,
 ];
