@@ -4,19 +4,21 @@
  * `src/commands/index.ts`.
  * @packageDocumentation
  */
-import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
 import {
   CanonicalJsonError,
   encodeCanonicalJson,
   parseCanonicalJson,
   type JsonValue,
 } from '@roomgraph/canonical-json';
+import { CliError } from './errors.js';
+import { type InputSource, inputLines, isBlank, maxBytesFlag, readInput } from './input.js';
+
+export { CliError };
 
 /** Where a command reads and writes. `main` defaults these to the process streams. */
 export interface Io {
-  /** Standard input (a Node readable stream, or a string/Buffer for tests). */
-  readonly stdin: NodeJS.ReadableStream | string | Uint8Array;
+  /** Standard input (a Node readable stream of bytes, or a string/bytes for tests). */
+  readonly stdin: InputSource;
   /** Standard output. */
   readonly stdout: { write(chunk: string): unknown };
   /** Standard error. */
@@ -94,25 +96,17 @@ export function defineMainCommand(c: Omit<MainCommand, 'kind'>): MainCommand {
   return { kind: 'main', ...c };
 }
 
-/** A usage or input error with a stable code; reported as `{"error":{"code","message"}}`. */
-export class CliError extends Error {
-  override readonly name: string = 'CliError';
-  /** Stable code, e.g. `USAGE`, `UNKNOWN_COMMAND`, `NOT_JSON_OBJECT`. */
-  readonly code: string;
-  /** @param code - stable code; @param message - description. */
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
-/** Exit codes of the CLI. */
-export const EXIT = Object.freeze({ OK: 0, ERROR: 2 });
+/**
+ * Exit codes of the CLI: 0 success; 1 the run completed but some input line could not be used
+ * (`ingest`: an unparsable line); 2 error (bad flags, bad input document, unreadable file).
+ */
+export const EXIT = Object.freeze({ OK: 0, SOME_LINES_FAILED: 1, ERROR: 2 });
 
 /** The flags every JSON command accepts. */
 export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze({
   jsonl: { type: 'boolean', description: 'read one JSON document per line, write one result line per input line' },
   lenient: { type: 'boolean', description: 'room versions 1-5 mode: accept floats and out-of-range integers' },
+  'max-bytes': { type: 'string', description: 'largest input document (with --jsonl: line) in bytes; default 1048576 (a PDU is at most 65536); a longer line gives an INPUT_TOO_LARGE error line' },
   help: { type: 'boolean', description: 'show help for this command' },
 });
 
@@ -156,13 +150,17 @@ export function stringFlag(flags: Flags, name: string): string {
   return v;
 }
 
+/** Longest message in an error object (a message may quote hostile input). */
+const MAX_MESSAGE = 1000;
+
 /** The `{"error":{...}}` object for any thrown value. */
 export function errorObject(e: unknown): { error: { code: string; message: string } } {
-  if (e instanceof CanonicalJsonError || e instanceof CliError) return { error: { code: e.code, message: e.message } };
+  const bound = (m: string): string => (m.length > MAX_MESSAGE ? `${m.slice(0, MAX_MESSAGE)}…` : m);
+  if (e instanceof CanonicalJsonError || e instanceof CliError) return { error: { code: e.code, message: bound(e.message) } };
   if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') {
-    return { error: { code: (e as unknown as { code: string }).code, message: e.message } };
+    return { error: { code: (e as unknown as { code: string }).code, message: bound(e.message) } };
   }
-  return { error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) } };
+  return { error: { code: 'INTERNAL', message: bound(e instanceof Error ? e.message : String(e)) } };
 }
 
 /** Writes the error object as one line. */
@@ -170,22 +168,31 @@ export function writeError(stream: Io['stdout'], e: unknown): void {
   stream.write(JSON.stringify(errorObject(e)) + '\n');
 }
 
-function toReadable(stdin: Io['stdin']): NodeJS.ReadableStream {
-  return typeof stdin === 'string' || stdin instanceof Uint8Array ? Readable.from([Buffer.from(stdin)]) : stdin;
+/**
+ * Reads all of stdin as bytes, at most `maxBytes` (default 1 MiB).
+ * @throws {@link CliError} `INPUT_TOO_LARGE` when stdin is longer.
+ */
+export async function readAll(stdin: Io['stdin'], maxBytes?: number): Promise<Uint8Array> {
+  return readInput(stdin, maxBytes);
 }
 
-/** Reads all of stdin as bytes. */
-export async function readAll(stdin: Io['stdin']): Promise<Uint8Array> {
-  if (typeof stdin === 'string') return Buffer.from(stdin, 'utf8');
-  if (stdin instanceof Uint8Array) return stdin;
-  const chunks: Buffer[] = [];
-  for await (const c of stdin) chunks.push(typeof c === 'string' ? Buffer.from(c, 'utf8') : Buffer.from(c));
-  return Buffer.concat(chunks);
-}
-
-/** Iterates stdin line by line (`\n` or `\r\n`; a final newline does not start an extra line). */
-export function lines(stdin: Io['stdin']): AsyncIterable<string> {
-  return createInterface({ input: toReadable(stdin), crlfDelay: Infinity });
+/**
+ * Iterates stdin line by line as strings: lines end at `\n` (or `\r\n`; a bare `\r` does not end
+ * a line; a final newline does not start an extra line). Lines are decoded as strict UTF-8.
+ * Commands that must report a bad line on its own output line use `inputLines` (bytes) instead.
+ * @throws {@link CliError} `JSON_INVALID_UTF8` for a line that is not UTF-8, `INPUT_TOO_LARGE` for a
+ *   line longer than `maxBytes` (default 1 MiB).
+ */
+export async function* lines(stdin: Io['stdin'], maxBytes?: number): AsyncIterable<string> {
+  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  for await (const line of inputLines(stdin, maxBytes)) {
+    if (line.tooLong === true) throw new CliError('INPUT_TOO_LARGE', `line ${line.lineNo} has ${line.size} bytes, more than ${maxBytes ?? 'the limit'}`);
+    try {
+      yield utf8.decode(line.bytes);
+    } catch {
+      throw new CliError('JSON_INVALID_UTF8', `line ${line.lineNo} is not valid UTF-8`);
+    }
+  }
 }
 
 function runOne(cmd: JsonCommand, input: string | Uint8Array, flags: Flags, ctx: RunContext): string {
@@ -215,9 +222,16 @@ export async function runJsonCommand(cmd: JsonCommand, argv: readonly string[], 
     return EXIT.OK;
   }
   const ctx: RunContext = { lenient: flags.lenient === true };
+  let maxBytes: number;
+  try {
+    maxBytes = maxBytesFlag(flags['max-bytes']);
+  } catch (e) {
+    writeError(io.stderr, e);
+    return EXIT.ERROR;
+  }
   if (!flags.jsonl) {
     try {
-      io.stdout.write(runOne(cmd, await readAll(io.stdin), flags, ctx) + '\n');
+      io.stdout.write(runOne(cmd, await readAll(io.stdin, maxBytes), flags, ctx) + '\n');
       return EXIT.OK;
     } catch (e) {
       writeError(io.stderr, e);
@@ -226,10 +240,11 @@ export async function runJsonCommand(cmd: JsonCommand, argv: readonly string[], 
   }
   // A failing line is reported on its own output line and processing continues: the run itself
   // succeeded, so the exit code is 0 (scripts read the per-line results).
-  for await (const line of lines(io.stdin)) {
+  for await (const line of inputLines(io.stdin, maxBytes)) {
     try {
-      if (line.trim() === '') throw new CliError('EMPTY_LINE', 'empty input line');
-      io.stdout.write(runOne(cmd, line, flags, ctx) + '\n');
+      if (line.tooLong === true) throw new CliError('INPUT_TOO_LARGE', `the line has ${line.size} bytes, more than ${maxBytes} (--max-bytes)`);
+      if (isBlank(line.bytes)) throw new CliError('EMPTY_LINE', 'empty input line');
+      io.stdout.write(runOne(cmd, line.bytes, flags, ctx) + '\n');
     } catch (e) {
       writeError(io.stdout, e);
     }

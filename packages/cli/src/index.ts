@@ -26,3 +26,5 @@ export {
   type RunContext,
   type Io,
 } from './framework.js';
+export { Progress, type ProgressOptions } from './progress.js';
+export { inputLines, readInput, isBlank, maxBytesFlag, DEFAULT_MAX_INPUT_BYTES, type InputLine, type InputSource, type BytesRead } from './input.js';

@@ -55,6 +55,7 @@ describe('roomgraph demo', () => {
   it('rejects an unknown room version with a typed error', async () => {
     const r = await run(['demo', '--room-version', '99']);
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.err).error.code).toBe('USAGE');
+    // The library's code (one vocabulary: the CLI says what the library says).
+    expect(JSON.parse(r.err).error.code).toBe('ROOM_VERSION_UNKNOWN');
   });
 });

@@ -35,7 +35,7 @@ describe('event-id', () => {
     expect(JSON.parse((await run(['event-id'], '{}')).err).error.code).toBe('USAGE');
     const unknown = await run(['event-id', '--room-version', '99'], '{}');
     expect(unknown.code).toBe(2);
-    expect(JSON.parse(unknown.err).error.code).toBe('UNKNOWN_ROOM_VERSION');
+    expect(JSON.parse(unknown.err).error.code).toBe('ROOM_VERSION_UNKNOWN');
     expect(JSON.parse((await run(['event-id', '--room-version', '1'], '{}')).err).error.code).toBe('EVENTS_INVALID_ARGUMENT');
   });
 });

@@ -50,7 +50,7 @@ describe('roomgraph resolve', () => {
   });
   it('reports bad input as error objects', async () => {
     const bad = async (input: object) => JSON.parse((await run(['resolve'], JSON.stringify(input))).err).error.code as string;
-    expect(await bad({ room_version: 'nope', events: [], state_sets: [] })).toBe('UNKNOWN_ROOM_VERSION');
+    expect(await bad({ room_version: 'nope', events: [], state_sets: [] })).toBe('ROOM_VERSION_UNKNOWN');
     expect(await bad({ room_version: '10', events: [], state_sets: [['$x']] })).toBe('UNKNOWN_EVENT');
     expect(await bad({ room_version: '10', events: {}, state_sets: [] })).toBe('BAD_INPUT');
   });

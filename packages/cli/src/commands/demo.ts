@@ -49,7 +49,7 @@ Example:
         return EXIT.OK;
       }
       const version = typeof flags['room-version'] === 'string' ? flags['room-version'] : DEFAULT_ROOM_VERSION;
-      try { getRoomVersion(version); } catch (e) { throw new CliError('USAGE', e instanceof Error ? e.message : String(e)); }
+      getRoomVersion(version); // an unknown one: the library's ROOM_VERSION_UNKNOWN
       const dir = typeof flags.store === 'string' ? flags.store : mkdtempSync(joinPath(tmpdir(), 'roomgraph-demo-'));
       if (typeof flags.store === 'string') kept = dir;
       else temporary = dir;

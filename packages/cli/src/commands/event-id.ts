@@ -3,22 +3,16 @@
  * @packageDocumentation
  */
 import { eventId } from '@roomgraph/events';
-import { getRoomVersion, RoomVersionError, type RoomVersionRules } from '@roomgraph/room-versions';
-import { CliError, defineJsonCommand, stringFlag, type FlagSpec, type Flags } from '../framework.js';
+import { getRoomVersion, type RoomVersionRules } from '@roomgraph/room-versions';
+import { defineJsonCommand, stringFlag, type FlagSpec, type Flags } from '../framework.js';
 import { requireObject } from './util.js';
 
 /** The `--room-version` flag (shared by the event commands: event-id, redact, validate, room-id). */
 export const roomVersionFlag: FlagSpec = { type: 'string', description: 'room version, "1" … "12"', required: true };
 
-/** The rules of `--room-version`, or a `UNKNOWN_ROOM_VERSION` error. */
+/** The rules of `--room-version`; an unknown one is the library's `ROOM_VERSION_UNKNOWN` error. */
 export function rulesFromFlags(flags: Flags): RoomVersionRules {
-  const id = stringFlag(flags, 'room-version');
-  try {
-    return getRoomVersion(id);
-  } catch (e) {
-    if (e instanceof RoomVersionError) throw new CliError('UNKNOWN_ROOM_VERSION', e.message);
-    throw e;
-  }
+  return getRoomVersion(stringFlag(flags, 'room-version'));
 }
 
 /**
