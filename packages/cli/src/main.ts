@@ -15,7 +15,10 @@ function generalHelp(): string {
     '\nJSON commands read one JSON document on stdin and write one line of canonical JSON on stdout.\n' +
     'With --jsonl they read one document per line and write exactly one line per input line\n' +
     '(errors as {"error":{"code":"...","message":"..."}} on that line). Without --jsonl an error goes\n' +
-    'to stderr as that object and the exit code is 2. --lenient accepts floats (room versions 1-5).\n';
+    'to stderr as that object and the exit code is 2. --lenient accepts floats (room versions 1-5).\n' +
+    'stdin is read as bytes: invalid UTF-8 is an error (JSON_INVALID_UTF8). Lines end at LF or CRLF\n' +
+    '(a bare CR is whitespace). --max-bytes N limits a document or line (default 1048576).\n' +
+    'Exit status: 0 success, 1 ingest found unparsable lines, 2 error. Error codes: docs/errors.md.\n';
   return out;
 }
 
@@ -30,8 +33,9 @@ function find(name: string): Command | undefined {
 }
 
 /**
- * Runs the command line with the given arguments; resolves to the exit code (0 success, 1 some
- * `--jsonl` lines failed, 2 error).
+ * Runs the command line with the given arguments; resolves to the exit code (0 success — with
+ * `--jsonl`, the run completed and each line's failure is on its own output line; 1 `ingest`
+ * completed but some input line was unparsable; 2 error). Codes: docs/errors.md › CLI.
  * @param argv - arguments after the program name, e.g. `['canonicalize', '--jsonl']`.
  * @param io - streams to use instead of the process's (for tests and embedding).
  */
