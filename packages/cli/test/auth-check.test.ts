@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '@roomgraph/cli';
 import { publicKeyBase64, signingKeyFromSeed } from '@roomgraph/crypto';
 import { addEventSignature } from '@roomgraph/events';
+import type { JsonObject } from '@roomgraph/canonical-json';
 import { getRoomVersion } from '@roomgraph/room-versions';
 
 async function run(argv: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
@@ -69,7 +70,7 @@ describe('roomgraph auth-check', () => {
       ev('$carol', 'm.room.member', '@carol:b.org', { membership: 'join' }, '@carol:b.org'),
     ];
     const join = { ...ev('$frank', 'm.room.member', '@frank:c.org', { membership: 'join', join_authorised_via_users_server: '@carol:b.org' }, '@frank:c.org'), auth_events: ['$c', '$pl', '$jr', '$carol'] };
-    const realSig = addEventSignature(join, rules, { serverName: 'b.org', key: b });
+    const realSig = addEventSignature(join as unknown as JsonObject, rules, { serverName: 'b.org', key: b });
     const fakeSig = { ...join, signatures: { 'b.org': { 'ed25519:k': 'c2ln' } } };
     const keys = { 'b.org': { key_id: 'ed25519:k', public_key: publicKeyBase64(b) } };
     const check = async (event: object, serverKeys?: object) =>

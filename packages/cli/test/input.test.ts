@@ -11,7 +11,7 @@ async function run(argv: string[], stdin: string | Uint8Array | AsyncIterable<Ui
   const code = await main(argv, { stdin: stdin as never, stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
   return { code, out, err };
 }
-const bytes = (...parts: (string | number[])[]): Uint8Array => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+const bytes = (...parts: (string | number[] | Uint8Array)[]): Uint8Array => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p as number[]))));
 const errCode = (line: string): string => (JSON.parse(line) as { error: { code: string } }).error.code;
 
 async function collect(src: AsyncIterable<InputLine>): Promise<(string | { tooLong: number })[]> {
