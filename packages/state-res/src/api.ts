@@ -6,20 +6,19 @@
 import type { RoomEvent } from '@roomgraph/events';
 import { type RoomVersionRules, getRoomVersion, isRoomVersionRules } from '@roomgraph/room-versions';
 import type { AuthChainProvider } from './chainCover.js';
+import { algorithmFor } from './algorithms.js';
+import { conflictedStateSubgraphOf } from './conflicted-subgraph.js';
+import { iterativeAuthChecksGen } from './iterative-auth-checks.js';
+import { mainlineSortGen, powerSort } from './ordering.js';
 import {
   type AuthChecker,
-  type EngineInput,
-  type EngineStep,
+  type ResolutionInput,
+  type ResolutionStep,
   type StateDelta,
-  Engine,
+  ResolutionRun,
   ResolutionCache,
-  conflictedStateSubgraphOf,
   defaultAuthChecker,
-  engineFor,
-  iterativeAuthChecksGen,
-  mainlineSortGen,
-  powerSort,
-} from './core.js';
+} from './run.js';
 import { StateResolutionError } from './errors.js';
 
 /** Where the resolver gets events from. */
@@ -71,7 +70,7 @@ function inputOf(
   options: ResolveOptions,
   isRejected: ((id: string) => boolean) | undefined,
   provider: AuthChainProvider | undefined,
-): EngineInput {
+): ResolutionInput {
   return {
     rules,
     stateSets,
@@ -97,7 +96,7 @@ function lookupFn(lookup: SyncEventLookup): (id: string) => RoomEvent | undefine
   return typeof lookup === 'function' ? lookup : (id) => lookup.get(id);
 }
 
-function runSync<T>(gen: Generator<EngineStep, T, void>, cache: ResolutionCache, lookup: (id: string) => RoomEvent | undefined): T {
+function runSync<T>(gen: Generator<ResolutionStep, T, void>, cache: ResolutionCache, lookup: (id: string) => RoomEvent | undefined): T {
   for (;;) {
     const r = gen.next();
     if (r.done === true) return r.value;
@@ -123,9 +122,9 @@ export function resolveStateDeltaSync(
   const rules = rulesOf(roomVersion);
   if (stateSets.length <= 1) return { changes: new Map() }; // G3
   const base = inputOf(rules, stateSets, options, options.isRejected, options.authChains);
-  // A Map holds every event already: the engine reads it in place instead of loading.
-  const input: EngineInput = typeof lookup === 'function' ? base : { ...base, direct: lookup };
-  return runSync(engineFor(rules)(input), input.cache, lookupFn(lookup));
+  // A Map holds every event already: the resolution reads it in place instead of loading.
+  const input: ResolutionInput = typeof lookup === 'function' ? base : { ...base, direct: lookup };
+  return runSync(algorithmFor(rules)(input), input.cache, lookupFn(lookup));
 }
 
 /**
@@ -143,7 +142,7 @@ export function resolveStateSync(
   return applyDelta(stateSets[0], resolveStateDeltaSync(roomVersion, stateSets, lookup, options));
 }
 
-async function runAsync<T>(gen: Generator<EngineStep, T, void>, cache: ResolutionCache, source: StateResolutionSource, signal: AbortSignal | undefined): Promise<T> {
+async function runAsync<T>(gen: Generator<ResolutionStep, T, void>, cache: ResolutionCache, source: StateResolutionSource, signal: AbortSignal | undefined): Promise<T> {
   for (;;) {
     if (signal?.aborted === true) throw new StateResolutionError('ABORTED', 'state resolution aborted');
     const r = gen.next();
@@ -174,7 +173,7 @@ export async function resolveStateDelta(
   const rules = rulesOf(roomVersion);
   if (stateSets.length <= 1) return { changes: new Map() };
   const input = inputOf(rules, stateSets, options, source.isRejected?.bind(source), source.authChains);
-  return runAsync(engineFor(rules)(input), input.cache, source, options.signal);
+  return runAsync(algorithmFor(rules)(input), input.cache, source, options.signal);
 }
 
 /**
@@ -195,9 +194,9 @@ export async function resolveState(
 // ---------------------------------------------------------------------------------------------
 // Building blocks over a synchronous lookup
 
-function engineOver(rules: RoomVersionRules, lookup: SyncEventLookup, options: ResolveSyncOptions): { eng: Engine; fn: (id: string) => RoomEvent | undefined } {
+function runOver(rules: RoomVersionRules, lookup: SyncEventLookup, options: ResolveSyncOptions): { run: ResolutionRun; fn: (id: string) => RoomEvent | undefined } {
   const input = inputOf(rules, [], options, options.isRejected, options.authChains);
-  return { eng: new Engine(input), fn: lookupFn(lookup) };
+  return { run: new ResolutionRun(input), fn: lookupFn(lookup) };
 }
 
 /** The auth chain of an event (G11): its auth events, recursively (not the event itself). */
@@ -251,18 +250,18 @@ export function reverseTopologicalPowerOrder(
   lookup: SyncEventLookup,
 ): string[] {
   const rules = rulesOf(roomVersion);
-  const { eng, fn } = engineOver(rules, lookup, {});
+  const { run, fn } = runOver(rules, lookup, {});
   const ids = new Set(fullConflictedSet);
-  runSync(eng.loadClosure(ids), eng.input.cache, fn);
-  return powerSort(eng, ids);
+  runSync(run.loadClosure(ids), run.input.cache, fn);
+  return powerSort(run, ids);
 }
 
 /** Mainline ordering (G14/G15) of `eventIds` based on the power levels event `powerLevelsId`. */
 export function mainlineOrder(eventIds: Iterable<string>, powerLevelsId: string | undefined, lookup: SyncEventLookup): string[] {
-  const { eng, fn } = engineOver(getRoomVersion('10'), lookup, {});
+  const { run, fn } = runOver(getRoomVersion('10'), lookup, {});
   const ids = [...eventIds];
-  runSync(eng.loadClosure(ids), eng.input.cache, fn);
-  return runSync(mainlineSortGen(eng, ids.filter((id) => eng.events.has(id)), powerLevelsId), eng.input.cache, fn);
+  runSync(run.loadClosure(ids), run.input.cache, fn);
+  return runSync(mainlineSortGen(run, ids.filter((id) => run.events.has(id)), powerLevelsId), run.input.cache, fn);
 }
 
 /**
@@ -277,10 +276,10 @@ export function iterativeAuthChecks(
   options: ResolveSyncOptions = {},
 ): Map<string, string> {
   const rules = rulesOf(roomVersion);
-  const { eng, fn } = engineOver(rules, lookup, options);
+  const { run, fn } = runOver(rules, lookup, options);
   const state = new Map(initial);
   const ids = [...sorted, ...state.values()];
-  runSync(eng.loadClosure(ids), eng.input.cache, fn);
-  runSync(iterativeAuthChecksGen(eng, sorted, (k) => state.get(k), (k, v) => void state.set(k, v)), eng.input.cache, fn);
+  runSync(run.loadClosure(ids), run.input.cache, fn);
+  runSync(iterativeAuthChecksGen(run, sorted, (k) => state.get(k), (k, v) => void state.set(k, v)), run.input.cache, fn);
   return state;
 }

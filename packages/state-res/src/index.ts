@@ -18,7 +18,8 @@ export {
   mainlineOrder,
   iterativeAuthChecks,
 } from './api.js';
-export { type AuthChecker, type StateDelta, type Split, ResolutionCache, defaultAuthChecker, splitStateSets } from './core.js';
+export { type AuthChecker, type StateDelta, ResolutionCache, defaultAuthChecker } from './run.js';
+export { type Split, splitStateSets } from './split.js';
 export { type AuthChainProvider, ChainCoverIndex } from './chainCover.js';
 export { type EventLookup, isPowerEvent, parsePowerLevel, senderPowerLevel, createEventFor, creatorsOf } from './power.js';
 export { compareCodePoints } from './compare.js';

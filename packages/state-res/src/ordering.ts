@@ -1,0 +1,173 @@
+/**
+ * The orderings of state resolution v2 (room versions › State resolution v2 › Definitions:
+ * "reverse topological power ordering" and "mainline ordering"; checklist G13–G15, G17, G18).
+ *
+ * @module
+ */
+import type { RoomEvent } from '@roomgraph/events';
+import { compareCodePoints } from './compare.js';
+import { isPowerEvent } from './power.js';
+import type { ResolutionRun, ResolutionStep } from './run.js';
+class Heap {
+  readonly #a: string[] = [];
+  constructor(readonly cmp: (x: string, y: string) => number) {}
+  get size(): number {
+    return this.#a.length;
+  }
+  push(x: string): void {
+    const a = this.#a;
+    a.push(x);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.cmp(a[i] as string, a[p] as string) >= 0) break;
+      [a[i], a[p]] = [a[p] as string, a[i] as string];
+      i = p;
+    }
+  }
+  pop(): string {
+    const a = this.#a;
+    const top = a[0] as string;
+    const last = a.pop() as string;
+    if (a.length > 0) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.cmp(a[l] as string, a[m] as string) < 0) m = l;
+        if (r < a.length && this.cmp(a[r] as string, a[m] as string) < 0) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m] as string, a[i] as string];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/**
+ * Step 1 of v2 (G13, G17): the power events of the full conflicted set plus the events of their
+ * auth chains in the full conflicted set, sorted by the reverse topological power ordering (Kahn's
+ * algorithm, ties by higher sender PL, then smaller `origin_server_ts`, then smaller event ID).
+ * Like Synapse, the auth chain is followed only through events of the full conflicted set.
+ */
+export function powerSort(run: ResolutionRun, fullConflicted: ReadonlySet<string>): string[] {
+  const graph = new Map<string, string[]>(); // event → its auth events within the set
+  const stack: string[] = [];
+  for (const id of fullConflicted) {
+    const e = run.events.get(id);
+    if (e !== undefined && isPowerEvent(e)) stack.push(id);
+  }
+  while (stack.length > 0) {
+    const id = stack.pop() as string;
+    if (graph.has(id)) continue;
+    const e = run.events.get(id) as RoomEvent;
+    const edges: string[] = [];
+    for (const a of e.authEvents) {
+      if (fullConflicted.has(a) && run.events.has(a)) {
+        if (!edges.includes(a)) edges.push(a);
+        if (!graph.has(a)) stack.push(a);
+      }
+    }
+    graph.set(id, edges);
+  }
+  return kahn(graph, (x, y) => {
+    const ex = run.events.get(x) as RoomEvent;
+    const ey = run.events.get(y) as RoomEvent;
+    const px = run.senderPower(ex);
+    const py = run.senderPower(ey);
+    if (px !== py) return px > py ? -1 : 1;
+    if (ex.originServerTs !== ey.originServerTs) return ex.originServerTs < ey.originServerTs ? -1 : 1;
+    return compareCodePoints(x, y);
+  });
+}
+
+function kahn(graph: ReadonlyMap<string, readonly string[]>, cmp: (x: string, y: string) => number): string[] {
+  const pending = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  const heap = new Heap(cmp);
+  for (const [id, edges] of graph) {
+    pending.set(id, edges.length);
+    if (edges.length === 0) heap.push(id);
+    for (const a of edges) {
+      const d = dependents.get(a);
+      if (d === undefined) dependents.set(a, [id]);
+      else d.push(id);
+    }
+  }
+  const out: string[] = [];
+  while (heap.size > 0) {
+    const id = heap.pop();
+    out.push(id);
+    for (const d of dependents.get(id) ?? []) {
+      const left = (pending.get(d) as number) - 1;
+      pending.set(d, left);
+      if (left === 0) heap.push(d);
+    }
+  }
+  return out; // events on an auth cycle (impossible for valid events) are dropped
+}
+
+function plAuthEvent(run: ResolutionRun, e: RoomEvent): RoomEvent | undefined {
+  for (const a of e.authEvents) {
+    const x = run.events.get(a);
+    if (x !== undefined && x.type === 'm.room.power_levels' && x.stateKey === '') return x;
+  }
+  return undefined;
+}
+
+/**
+ * Mainline ordering (G14, G15, G18): events sorted by (mainline depth ascending — i.e. greater
+ * mainline position first, events with no mainline ancestor first — then `origin_server_ts`, then
+ * event ID). Depth 1 is the oldest mainline PL; 0 means "no mainline ancestor" (position ∞).
+ * As in Synapse the walk starts at the event itself; for non-PL events this equals the spec's walk
+ * from e₁, and PL events are always power events so never reach this step.
+ */
+export function* mainlineSortGen(
+  run: ResolutionRun,
+  events: readonly string[],
+  powerLevelsId: string | undefined,
+  outEvents?: RoomEvent[],
+): Generator<ResolutionStep, string[], void> {
+  const depth = new Map<string, number>();
+  if (powerLevelsId !== undefined) {
+    yield* run.loadClosure([powerLevelsId]);
+    const line: string[] = [];
+    let p = run.events.get(powerLevelsId);
+    const seen = new Set<string>();
+    while (p !== undefined && !seen.has(p.eventId)) {
+      seen.add(p.eventId);
+      line.push(p.eventId);
+      p = plAuthEvent(run, p);
+    }
+    for (let i = 0; i < line.length; i++) depth.set(line[line.length - 1 - i] as string, i + 1);
+  }
+  const memo = new Map<string, number>(depth);
+  const depthOf = (start: RoomEvent): number => {
+    const path: string[] = [];
+    let e: RoomEvent | undefined = start;
+    let d = 0;
+    while (e !== undefined) {
+      const m = memo.get(e.eventId);
+      if (m !== undefined) { d = m; break; }
+      if (path.includes(e.eventId)) break;
+      path.push(e.eventId);
+      e = plAuthEvent(run, e);
+    }
+    // Only PL events are ever reached again (through plAuthEvent); the start event is memoised
+    // only when it is one, sparing a map entry per ordinary event.
+    for (let i = start.type === 'm.room.power_levels' ? 0 : 1; i < path.length; i++) memo.set(path[i] as string, d);
+    return d;
+  };
+  const keyed = events.map((id) => {
+    const e = run.events.get(id) as RoomEvent;
+    return { id, e, d: depthOf(e), ts: e.originServerTs };
+  });
+  if (run.due()) yield null;
+  keyed.sort((x, y) => (x.d !== y.d ? x.d - y.d : x.ts !== y.ts ? (x.ts < y.ts ? -1 : 1) : compareCodePoints(x.id, y.id)));
+  // `outEvents` (internal): receives the event of each returned ID, in the same order.
+  if (outEvents !== undefined) for (const k of keyed) outEvents.push(k.e);
+  return keyed.map((k) => k.id);
+}

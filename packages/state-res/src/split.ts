@@ -1,0 +1,124 @@
+/**
+ * The unconflicted / conflicted split of state sets (room versions › State resolution: v1 and
+ * v2's "unconflicted state map" and "conflicted state set"; checklist G4, G10).
+ *
+ * @module
+ */
+import { compareCodePoints } from './compare.js';
+// Unconflicted / conflicted split (checklist G4, G10)
+
+/** The outcome of splitting state sets. */
+export interface Split {
+  /** Conflicted key → the distinct event IDs found for it (sorted, code point order). */
+  readonly conflicted: Map<string, string[]>;
+  /**
+   * Unconflicted entries whose value is not `stateSets[0]`'s (only v1, where a key missing from
+   * some sets is not a conflict). Every other unconflicted entry is `stateSets[0]`'s.
+   */
+  readonly extraUnconflicted: Map<string, string>;
+}
+
+function splitKeys(stateSets: readonly ReadonlyMap<string, string>[], keys: Iterable<string>, missingIsConflict: boolean): Split {
+  const conflicted = new Map<string, string[]>();
+  const extra = new Map<string, string>();
+  const first = stateSets[0] as ReadonlyMap<string, string>;
+  if (stateSets.length === 2) {
+    // Two sets (the common case): the same outcome with two lookups per key and no temporaries.
+    const second = stateSets[1] as ReadonlyMap<string, string>;
+    for (const key of keys) {
+      const a = first.get(key);
+      const b = second.get(key);
+      if (a === b) continue;
+      if (a === undefined || b === undefined) {
+        if (missingIsConflict) conflicted.set(key, [(a ?? b) as string]);
+        else if (a === undefined) extra.set(key, b as string);
+      } else {
+        conflicted.set(key, compareCodePoints(a, b) < 0 ? [a, b] : [b, a]);
+      }
+    }
+    return { conflicted, extraUnconflicted: extra };
+  }
+  for (const key of keys) {
+    if (conflicted.has(key)) continue;
+    let value: string | undefined;
+    let missing = false;
+    let conflict = false;
+    for (const s of stateSets) {
+      const v = s.get(key);
+      if (v === undefined) missing = true;
+      else if (value === undefined) value = v;
+      else if (v !== value) conflict = true;
+    }
+    if (value === undefined) continue;
+    if (conflict || (missing && missingIsConflict)) {
+      const vals = new Set<string>();
+      for (const s of stateSets) {
+        const v = s.get(key);
+        if (v !== undefined) vals.add(v);
+      }
+      conflicted.set(key, [...vals].sort(compareCodePoints));
+    } else if (first.get(key) !== value) {
+      extra.set(key, value);
+    }
+  }
+  return { conflicted, extraUnconflicted: extra };
+}
+
+/**
+ * Splits state sets into conflicted keys and unconflicted entries. `missingIsConflict` is the v2
+ * rule (G10: a key absent from some set is conflicted); v1 treats it as unconflicted (G4, like
+ * Synapse's `_seperate`). With `conflictedKeys` only those keys are examined: the caller promises
+ * every other key has the same value (or is absent) in every set — O(hint) instead of O(room).
+ */
+export function splitStateSets(
+  stateSets: readonly ReadonlyMap<string, string>[],
+  options: { readonly conflictedKeys?: Iterable<string> | undefined; readonly missingIsConflict?: boolean } = {},
+): Split {
+  if (stateSets.length === 0) return { conflicted: new Map(), extraUnconflicted: new Map() };
+  const missingIsConflict = options.missingIsConflict ?? true;
+  if (options.conflictedKeys !== undefined) return splitKeys(stateSets, options.conflictedKeys, missingIsConflict);
+  if (stateSets.length === 1) return { conflicted: new Map(), extraUnconflicted: new Map() };
+  // Fast path for keys of the first set: compare values directly before falling back.
+  const first = stateSets[0] as ReadonlyMap<string, string>;
+  const conflicted = new Map<string, string[]>();
+  const extra = new Map<string, string>();
+  const candidates: string[] = [];
+  if (stateSets.length === 2) {
+    // Sets forked from one base share its insertion order: walk both in step and hash only from
+    // the first place where they stop lining up.
+    const second = stateSets[1] as ReadonlyMap<string, string>;
+    const it = second.entries();
+    let aligned = true;
+    let breakKey: string | undefined; // `second`'s entry where the walk stopped lining up
+    for (const [k, v] of first) {
+      if (aligned) {
+        const r = it.next();
+        if (r.done !== true && r.value[0] === k) {
+          if (r.value[1] !== v) candidates.push(k);
+          continue;
+        }
+        aligned = false;
+        if (r.done !== true) breakKey = r.value[0];
+      }
+      if (second.get(k) !== v) candidates.push(k);
+    }
+    // `second`'s entries before the break are keys of `first`; only its tail can hold other keys.
+    if (breakKey !== undefined && !first.has(breakKey)) candidates.push(breakKey);
+    for (let r = it.next(); r.done !== true; r = it.next()) if (aligned || !first.has(r.value[0])) candidates.push(r.value[0]);
+    return splitKeys(stateSets, candidates, missingIsConflict);
+  }
+  for (const [k, v] of first) {
+    let same = true;
+    for (let i = 1; i < stateSets.length; i++) {
+      if ((stateSets[i] as ReadonlyMap<string, string>).get(k) !== v) { same = false; break; }
+    }
+    if (!same) candidates.push(k);
+  }
+  for (let i = 1; i < stateSets.length; i++) {
+    for (const k of (stateSets[i] as ReadonlyMap<string, string>).keys()) if (!first.has(k)) candidates.push(k);
+  }
+  const r = splitKeys(stateSets, candidates, missingIsConflict);
+  for (const [k, v] of r.conflicted) conflicted.set(k, v);
+  for (const [k, v] of r.extraUnconflicted) extra.set(k, v);
+  return { conflicted, extraUnconflicted: extra };
+}

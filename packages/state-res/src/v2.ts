@@ -1,0 +1,118 @@
+/**
+ * State resolution v2 (room versions 2–11 › State resolution v2 › Algorithm) and v2.1 (room
+ * version 12 › State resolution v2.1: the conflicted state subgraph joins the full conflicted set
+ * and the iterative auth checks begin from an empty state).
+ *
+ * @module
+ */
+import { type RoomEvent, stateKeyOf } from '@roomgraph/events';
+import { authDifferenceGen } from './auth-difference.js';
+import { conflictedStateSubgraphOf } from './conflicted-subgraph.js';
+import { iterativeAuthChecksGen } from './iterative-auth-checks.js';
+import { mainlineSortGen, powerSort } from './ordering.js';
+import { ResolutionRun, type ResolutionInput, type ResolutionStep, type StateDelta, authKeysOf } from './run.js';
+import { splitStateSets } from './split.js';
+// State resolution v2 / v2.1
+
+/** State resolution v2 (rooms 2–11) and v2.1 (room 12): frag:v2-state-res, R12 › Algorithm. */
+export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep, StateDelta, void> {
+  const { rules, stateSets } = input;
+  const run = new ResolutionRun(input);
+  const first = stateSets[0] as ReadonlyMap<string, string>;
+  const split = splitStateSets(stateSets, { conflictedKeys: input.conflictedKeys, missingIsConflict: true });
+  const conflictedKeys = split.conflicted;
+  // The unconflicted state map's value of a key (`undefined`: conflicted or absent).
+  const unconflictedValue = (key: string): string | undefined => (conflictedKeys.has(key) ? undefined : first.get(key));
+  const isUnconflictedEvent = (id: string, key: string): boolean => !conflictedKeys.has(key) && first.get(key) === id;
+  const iterateUnconflicted = function* (): Generator<string> {
+    for (const [k, v] of first) if (!conflictedKeys.has(k)) yield v;
+  };
+
+  // Conflicted state set and per-set conflicted events.
+  const conflictedIds = new Set<string>();
+  for (const ids of conflictedKeys.values()) for (const id of ids) conflictedIds.add(id);
+  const perSet = stateSets.map((s) => {
+    const out: string[] = [];
+    for (const k of conflictedKeys.keys()) {
+      const v = s.get(k);
+      if (v !== undefined) out.push(v);
+    }
+    return out;
+  });
+  yield* run.loadClosure(conflictedIds);
+
+  // Full conflicted set (G12, G20), starting from the loaded conflicted events (usually all).
+  let full = conflictedIds;
+  for (const id of conflictedIds) {
+    if (!run.events.has(id)) {
+      full = new Set<string>();
+      for (const x of conflictedIds) if (run.events.has(x)) full.add(x);
+      break;
+    }
+  }
+  const subgraphRoots = rules.stateResolution.considerConflictedStateSubgraph ? [...full] : [];
+  const diff = yield* authDifferenceGen(run, perSet, isUnconflictedEvent, iterateUnconflicted, full);
+  for (const id of diff) full.add(id);
+  if (rules.stateResolution.considerConflictedStateSubgraph) {
+    for (const id of conflictedStateSubgraphOf(full.size > 0 ? subgraphRoots : [], run.lookup)) full.add(id);
+  }
+
+  // Load the unconflicted events the auth checks may consult, and their auth chains (bounded by
+  // the conflicted events' auth-relevant keys, not by the room).
+  // (Skipped when every event is at hand: it only serves to batch loads.)
+  if (!run.direct) {
+    const needed = new Set<string>();
+    needed.add(stateKeyOf('m.room.power_levels', ''));
+    needed.add(stateKeyOf('m.room.create', ''));
+    for (const id of full) {
+      for (const k of authKeysOf(run.events.get(id) as RoomEvent, rules)) needed.add(k);
+    }
+    const neededIds: string[] = [];
+    if (rules.authorization.roomIdFromCreateEvent) {
+      // v12: the create event is named by the room ID, not listed in auth_events (G22).
+      const rooms = new Set<string>();
+      for (const id of full) {
+        const r = (run.events.get(id) as RoomEvent).roomId;
+        if (r !== undefined && r.startsWith('!')) rooms.add(r);
+      }
+      for (const r of rooms) neededIds.push('$' + r.slice(1));
+    }
+    for (const k of needed) {
+      const v = unconflictedValue(k);
+      if (v !== undefined) neededIds.push(v);
+    }
+    yield* run.loadClosure(neededIds);
+  }
+
+  // Step 1: power events and their auth ancestors in the full conflicted set, power-sorted.
+  const sortedPower = powerSort(run, full);
+  if (run.due()) yield null;
+
+  // Step 2: iterative auth checks from the unconflicted map (v2) or an empty map (v2.1, G21).
+  const emptyStart = rules.stateResolution.beginIterativeAuthChecksWithEmptyState;
+  const overlay = new Map<string, string>();
+  const get = (k: string): string | undefined => overlay.get(k) ?? (emptyStart ? undefined : unconflictedValue(k));
+  const set = (k: string, id: string): void => void overlay.set(k, id);
+  yield* iterativeAuthChecksGen(run, sortedPower, get, set);
+
+  // Step 3: the rest, by mainline order of the partially resolved power levels.
+  const inPower = new Set(sortedPower);
+  const leftover: string[] = [];
+  for (const id of full) if (!inPower.has(id)) leftover.push(id);
+  const restEvents: RoomEvent[] = [];
+  const sortedRest = yield* mainlineSortGen(run, leftover, get(stateKeyOf('m.room.power_levels', '')), restEvents);
+
+  // Step 4: iterative auth checks on the partial state.
+  yield* iterativeAuthChecksGen(run, sortedRest, get, set, restEvents);
+
+  // Step 5: the unconflicted map wins; express the result relative to stateSets[0].
+  const changes = new Map<string, string | undefined>();
+  for (const [k, id] of overlay) {
+    if (unconflictedValue(k) !== undefined) continue;
+    if (first.get(k) !== id) changes.set(k, id);
+  }
+  for (const k of conflictedKeys.keys()) {
+    if (!overlay.has(k) && first.has(k)) changes.set(k, undefined);
+  }
+  return { changes };
+}
