@@ -43,39 +43,72 @@ export type NamedLevelKey = (typeof NAMED_LEVEL_KEYS)[number];
 /** The level of a v1–v10 room's creator when there is no `m.room.power_levels` event (F0.3). */
 export const IMPLICIT_CREATOR_LEVEL = 100;
 
-// frag:v1-stringy-power-levels: optional surrounding whitespace, one optional sign, decimal digits
-// (leading zeros allowed), nothing else. AMBIGUOUS (F0.5) which whitespace: we take JS `\s`
-// (Unicode White_Space plus line terminators), which is close to Python's str.isspace that the
-// reference server's int() uses.
-const INTEGER_STRING = /^\s*([+-]?)([0-9]+)\s*$/;
+/**
+ * Whitespace that Python's `int()` strips around a number: `str.isspace()` (Unicode White_Space
+ * plus the ASCII information separators U+001C–U+001F; not U+FEFF, the byte order mark, nor
+ * U+200B or U+180E). The reference homeserver reads v1–v9 string power levels with `int()`.
+ */
+const PY_SPACE = '\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000';
+/**
+ * frag:v1-stringy-power-levels, read as the reference homeserver does (Python `int(str)`):
+ * optional surrounding whitespace ({@link PY_SPACE}), one optional sign, decimal digits of any
+ * script (Unicode `Nd`, e.g. `"٣"` or `"３"`), single underscores between digits allowed, nothing
+ * else. (AMBIGUOUS F0.5: the spec says "integer strings" without a grammar.)
+ */
+const INTEGER_STRING = new RegExp(`^[${PY_SPACE}]*([+-]?)(\\p{Nd}+(?:_\\p{Nd}+)*)[${PY_SPACE}]*$`, 'u');
+const ASCII_DIGITS = /^[0-9]+$/;
+const IS_DECIMAL = /^\p{Nd}$/u;
 
 /**
- * Parses one power level value as the room version reads it (F0.5–F0.7, F15).
+ * The value of a Unicode decimal digit: Unicode encodes every `Nd` digit in contiguous runs of ten,
+ * 0 to 9 (a stability guarantee), so the value is the offset from the start of its run of digits.
+ */
+function decimalValue(ch: string): number {
+  const cp = ch.codePointAt(0) as number;
+  let start = cp;
+  while (start > 0 && IS_DECIMAL.test(String.fromCodePoint(start - 1))) start--;
+  return (cp - start) % 10;
+}
+
+/** Turns `-0` into `0` (`int(-0.5)` and `int("-0")` are `0` in the reference homeserver). */
+function noNegativeZero(n: number): number {
+  return n === 0 ? 0 : n;
+}
+
+/**
+ * Parses one power level value as the room version reads it (F0.5–F0.7, F15) — the single parser
+ * of the project: the authorization rules and state resolution both read levels through it.
  *
  * - every version: a JSON integer;
- * - `stringPowerLevels` (v1–v9): also a string holding an integer (`" +007 "` → 7);
+ * - `stringPowerLevels` (v1–v9): also a string holding an integer, read as the reference
+ *   homeserver's `int()` reads it (`" +007 "` → 7, `"\u00a05"` → 5, `"1_000"` → 1000, `"٣"` → 3;
+ *   a leading byte order mark, `"0x10"`, `"1.5"` or `""` are not integers);
  * - `floatPowerLevels` (v1–v5): also a finite non-integer number, truncated toward zero
- *   (`50.57` → 50, `-1.5` → -1; AMBIGUOUS F0.6: truncation of negatives matches the reference
- *   server's `int()`).
+ *   (`50.57` → 50, `-1.5` → -1, `-0.5` → 0; AMBIGUOUS F0.6: truncation of negatives matches the
+ *   reference server's `int()`).
  *
  * Returns `undefined` for anything else (absent, `null`, booleans, objects, non-finite numbers,
- * malformed strings). Never throws.
+ * malformed strings). Never returns `-0`. Never throws. Strings of integers beyond 2^53 lose
+ * precision (the reference homeserver keeps arbitrary precision).
  */
 export function parsePowerLevelValue(value: JsonValue | undefined, rules: RoomVersionRules): number | undefined {
   if (typeof value === 'number') {
-    if (Number.isInteger(value)) return value;
-    if (rules.authorization.floatPowerLevels && Number.isFinite(value)) {
-      const t = Math.trunc(value);
-      return t === 0 ? 0 : t; // no -0
-    }
+    if (Number.isInteger(value)) return noNegativeZero(value);
+    if (rules.authorization.floatPowerLevels && Number.isFinite(value)) return noNegativeZero(Math.trunc(value));
     return undefined;
   }
   if (typeof value === 'string' && rules.authorization.stringPowerLevels) {
     const m = INTEGER_STRING.exec(value);
     if (m === null) return undefined;
-    const n = Number(m[2]);
-    const signed = m[1] === '-' ? -n : n;
-    return signed === 0 ? 0 : signed;
+    const digits = (m[2] as string).replaceAll('_', '');
+    let n: number;
+    if (ASCII_DIGITS.test(digits)) {
+      n = Number(digits);
+    } else {
+      n = 0;
+      for (const ch of digits) n = n * 10 + decimalValue(ch);
+    }
+    return noNegativeZero(m[1] === '-' ? -n : n);
   }
   return undefined;
 }

@@ -121,7 +121,8 @@ describe('power levels helper', () => {
     expect(parsePowerLevelValue(' +0050 ', v1)).toBe(50);
     expect(parsePowerLevelValue('-7', v6)).toBe(-7);
     expect(parsePowerLevelValue('5.0', v1)).toBeUndefined();
-    expect(parsePowerLevelValue('1_000', v1)).toBeUndefined();
+    // Python's int() (the reference homeserver's reader) takes single underscores between digits.
+    expect(parsePowerLevelValue('1_000', v1)).toBe(1000);
     expect(parsePowerLevelValue('', v1)).toBeUndefined();
     expect(parsePowerLevelValue(50.57, v1)).toBe(50);
     expect(parsePowerLevelValue(51146.98, v1)).toBe(51146);
@@ -131,6 +132,24 @@ describe('power levels helper', () => {
     expect(parsePowerLevelValue('50', v10)).toBeUndefined();
     expect(parsePowerLevelValue(true, v1)).toBeUndefined();
     expect(parsePowerLevelValue(null, v1)).toBeUndefined();
+  });
+  it('reads odd v1–v9 strings and -0.5 as the reference homeserver (Python int()) does', () => {
+    // [value, v1–v9 reading]: Python str.isspace() whitespace is stripped (Unicode spaces, the
+    // ASCII separators U+001C–U+001F), a byte order mark or a zero-width space is not whitespace,
+    // any script's decimal digits count, single underscores separate digits, and -0 is 0.
+    const table: [string | number, number | undefined][] = [
+      ['\u00a05', 5], ['\u20005\u3000', 5], ['\u1680-3', -3], ['\u2028 7 \u2029', 7], ['\x1c7\x1f', 7], ['\x857', 7],
+      ['\ufeff5', undefined], ['5\ufeff', undefined], ['\u200b5', undefined], ['\u180e5', undefined],
+      ['\u0663', 3], ['\uff13\uff12', 32], ['\u0967\u0966', 10], ['1_0', 10], ['1__0', undefined], ['_1', undefined], ['1_', undefined],
+      ['-0', 0], ['+0', 0], ['--1', undefined], ['0x10', undefined], ['1e3', undefined], [' ', undefined],
+    ];
+    for (const [value, want] of table) {
+      for (const v of [v1, v6]) expect(parsePowerLevelValue(value, v), JSON.stringify(value)).toBe(want);
+      expect(parsePowerLevelValue(value, v10), JSON.stringify(value)).toBeUndefined();
+    }
+    expect(Object.is(parsePowerLevelValue(-0.5, v1), 0)).toBe(true);
+    expect(Object.is(parsePowerLevelValue(-0, v10), 0)).toBe(true);
+    expect(Object.is(parsePowerLevelValue('-0', v1), 0)).toBe(true);
   });
   it('answers user, event and named levels with defaults (F0.1–F0.3)', () => {
     for (const v of ALL) {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { IMPLICIT_CREATOR_LEVEL, parsePowerLevelValue, roomCreators } from '@roomgraph/auth';
 import type { RoomEvent } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 
@@ -36,21 +37,11 @@ export function isPowerEvent(event: RoomEvent): boolean {
 }
 
 /**
- * Parses a power level value per room version (checklist F0.5/F0.6/F0.7): integers always;
- * integer-valued strings in v1–v9; floats truncated in v1–v5. `undefined` when invalid.
+ * Parses a power level value per room version: the authorization rules' own parser
+ * (`@roomgraph/auth` `parsePowerLevelValue`, read as the reference homeserver's `int()`), so state
+ * resolution and auth never read a level differently. Kept under this name for compatibility.
  */
-export function parsePowerLevel(value: JsonValue | undefined, rules: RoomVersionRules): number | undefined {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return undefined;
-    if (Number.isInteger(value)) return value;
-    return rules.authorization.floatPowerLevels ? Math.trunc(value) : undefined;
-  }
-  if (typeof value === 'string' && rules.authorization.stringPowerLevels) {
-    const m = /^[ \t\n\r\f\v]*([+-]?[0-9]+)[ \t\n\r\f\v]*$/.exec(value);
-    if (m !== null) return Number.parseInt(m[1] as string, 10);
-  }
-  return undefined;
-}
+export const parsePowerLevel: (value: JsonValue | undefined, rules: RoomVersionRules) => number | undefined = parsePowerLevelValue;
 
 /** Whether `x` is `m.room.<type>` with an empty state key. */
 function isKey(x: RoomEvent, type: string): boolean {
@@ -75,18 +66,12 @@ export function createEventFor(event: RoomEvent, lookup: EventLookup, rules: Roo
   return undefined;
 }
 
-/** The room creators named by a create event (F0.3/F0.4): v12 sender + `additional_creators`. */
+/**
+ * The room creators named by a create event (F0.3/F0.4): v12 sender + `additional_creators`; the
+ * authorization rules' `roomCreators`, as an array (kept for compatibility).
+ */
 export function creatorsOf(create: RoomEvent, rules: RoomVersionRules): string[] {
-  if (rules.authorization.creatorInContent) {
-    const c = create.content['creator'];
-    return typeof c === 'string' ? [c] : [];
-  }
-  const out = [create.sender];
-  if (rules.authorization.privilegedCreators) {
-    const extra = create.content['additional_creators'];
-    if (Array.isArray(extra)) for (const u of extra) if (typeof u === 'string') out.push(u);
-  }
-  return out;
+  return [...roomCreators(create, rules)];
 }
 
 /**
@@ -105,11 +90,11 @@ export function senderPowerLevel(event: RoomEvent, lookup: EventLookup, rules: R
     }
   }
   const create = createEventFor(event, lookup, rules);
-  if (rules.authorization.privilegedCreators && create !== undefined && creatorsOf(create, rules).includes(event.sender)) {
+  if (rules.authorization.privilegedCreators && create !== undefined && roomCreators(create, rules).has(event.sender)) {
     return Infinity;
   }
   if (pl === undefined) {
-    return create !== undefined && creatorsOf(create, rules)[0] === event.sender ? 100 : 0;
+    return create !== undefined && roomCreators(create, rules).has(event.sender) ? IMPLICIT_CREATOR_LEVEL : 0;
   }
   const users = pl.content['users'];
   let raw: JsonValue | undefined;
@@ -118,5 +103,5 @@ export function senderPowerLevel(event: RoomEvent, lookup: EventLookup, rules: R
   } else {
     raw = pl.content['users_default'];
   }
-  return parsePowerLevel(raw, rules) ?? 0;
+  return parsePowerLevelValue(raw, rules) ?? 0;
 }

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { JsonObject } from '@roomgraph/canonical-json';
 import { type RoomEvent, toRoomEvent } from '@roomgraph/events';
 import { getRoomVersion } from '@roomgraph/room-versions';
+import { parsePowerLevelValue, powerLevelsOf } from '@roomgraph/auth';
 import {
   ChainCoverIndex,
   authChainOf,
@@ -12,6 +13,8 @@ import {
   conflictedStateSubgraph,
   isPowerEvent,
   mainlineOrder,
+  parsePowerLevel,
+  senderPowerLevel,
   resolveStateSync,
   sha1Hex,
   splitStateSets,
@@ -215,5 +218,33 @@ describe('resolution properties (G3, G23)', () => {
   it('unknown room versions are a typed error', () => {
     expect(() => resolveStateSync('nope', [new Map(), new Map()], new Map())).toThrow();
     expect(new StateResolutionError('ABORTED', 'x').code).toBe('ABORTED');
+  });
+});
+
+describe('power levels are read as the authorization rules read them', () => {
+  // One parser (auth's parsePowerLevelValue) serves both; these odd values once disagreed.
+  const odd: (string | number)[] = ['\u00a05', '\u20005', '\ufeff5', '\u200b5', '\x1c7', '1_0', '\u0663', ' +007 ', '-0', -0.5, 50.57, -1.5, '5.0'];
+  it('parsePowerLevel is the auth parser', () => {
+    for (const version of ['1', '6', '9', '10', '12']) {
+      const rules = getRoomVersion(version);
+      for (const v of odd) expect(Object.is(parsePowerLevel(v, rules), parsePowerLevelValue(v, rules)), `${version} ${JSON.stringify(v)}`).toBe(true);
+    }
+  });
+  it("a sender's power in state resolution equals its auth level, for odd user levels", () => {
+    for (const version of ['1', '6', '9', '10']) {
+      const rules = getRoomVersion(version);
+      for (const level of odd) {
+        const create = toRoomEvent({ type: 'm.room.create', state_key: '', sender: '@c:x', room_id: '!r:x', auth_events: [], prev_events: [], content: { creator: '@c:x' } }, rules, '$create');
+        const pl = toRoomEvent({ type: 'm.room.power_levels', state_key: '', sender: '@c:x', room_id: '!r:x', auth_events: ['$create'], prev_events: [], content: { users: { '@a:x': level }, users_default: 3 } }, rules, '$pl');
+        const msg = toRoomEvent({ type: 'm.room.topic', state_key: '', sender: '@a:x', room_id: '!r:x', auth_events: ['$create', '$pl'], prev_events: [], content: {} }, rules, '$t');
+        const byId = new Map([[create.eventId, create], [pl.eventId, pl]]);
+        const inStateRes = senderPowerLevel(msg, (id) => byId.get(id), rules);
+        const inAuth = powerLevelsOf(pl, create, rules).userLevel('@a:x');
+        // A level that does not parse (no accepted power levels event holds one: F11.3) falls back
+        // to users_default in auth and to 0 in state resolution; every parsable one reads the same.
+        if (parsePowerLevelValue(level, rules) !== undefined) expect(inStateRes, `${version} ${JSON.stringify(level)}`).toBe(inAuth);
+        expect(Object.is(inStateRes, -0)).toBe(false);
+      }
+    }
   });
 });
