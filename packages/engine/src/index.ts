@@ -6,6 +6,7 @@
  */
 export { RoomEngine, createRoomEngine } from './engine.js';
 export { EngineError, type EngineErrorCode } from './errors.js';
+export { ENGINE_OUTCOME_CODES, type EngineOutcomeCode, type OutcomeRule } from './outcome-codes.js';
 export type {
   PduStatus,
   PduOutcome,

@@ -7,6 +7,7 @@ import type { SigningKey } from '@roomgraph/crypto';
 import type { RoomVersionRegistry } from '@roomgraph/room-versions';
 import type { RoomStore } from '@roomgraph/store';
 import type { KeySource, Transport } from '@roomgraph/transport';
+import type { OutcomeRule } from './outcome-codes.js';
 
 /** How a received PDU ended. */
 export type PduStatus = 'accepted' | 'rejected' | 'soft-failed' | 'outlier' | 'dropped' | 'parked';
@@ -17,8 +18,11 @@ export interface PduOutcome {
   readonly eventId: string;
   /** What happened to it. */
   readonly status: PduStatus;
-  /** For rejected / soft-failed / dropped events: the rule or check that decided. */
-  readonly rule?: string;
+  /**
+   * For rejected / soft-failed / dropped / parked events: the rule or check that decided — an
+   * authorization rule code or an engine outcome code (see {@link OutcomeRule}; `docs/errors.md`).
+   */
+  readonly rule?: OutcomeRule;
   /** Human-readable reason. */
   readonly reason?: string;
   /** `true` when the event was already stored (re-delivery): `status` is the stored one. */
@@ -34,7 +38,7 @@ export interface PduOutcome {
 
 /** Notifications the engine emits to embedders, in commit order. */
 export type EngineNotification =
-  | { readonly kind: 'event'; readonly roomId: string; readonly eventId: string; readonly status: PduStatus; readonly rule?: string; readonly event: JsonObject }
+  | { readonly kind: 'event'; readonly roomId: string; readonly eventId: string; readonly status: PduStatus; readonly rule?: OutcomeRule; readonly event: JsonObject }
   | { readonly kind: 'state'; readonly roomId: string; readonly changed: ReadonlyMap<string, { readonly from: string | undefined; readonly to: string | undefined }> }
   | { readonly kind: 'extremities'; readonly roomId: string; readonly forwardExtremities: readonly string[] };
 

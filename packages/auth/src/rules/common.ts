@@ -11,7 +11,7 @@ import type { AuthRuleCode } from '../codes.js';
 /** The outcome of an authorization check: allowed, or rejected by a rule (a code from {@link AUTH_RULE_CODES}) with a reason. */
 export type AuthResult =
   | { readonly allowed: true }
-  | { readonly allowed: false; readonly rule: string; readonly reason: string };
+  | { readonly allowed: false; readonly rule: AuthRuleCode; readonly reason: string };
 
 /** Optional inputs of {@link checkAuth}. */
 export interface AuthOptions {

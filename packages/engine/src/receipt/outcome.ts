@@ -6,18 +6,19 @@
  * @module
  */
 import type { StoredEvent } from '@roomgraph/store';
+import type { EngineOutcomeCode, OutcomeRule } from '../outcome-codes.js';
 import type { PduOutcome } from '../types.js';
 
 /** The rule that rejected or soft-failed an event, and why. */
 export interface Verdict {
   /** The rule code (an auth rule, or an engine outcome code). */
-  readonly rule: string;
+  readonly rule: OutcomeRule;
   /** Human-readable reason. */
   readonly reason: string;
 }
 
 /** A dropped PDU's outcome (nothing stored). */
-export function dropped(rule: string, reason: string, eventId = ''): PduOutcome {
+export function dropped(rule: EngineOutcomeCode, reason: string, eventId = ''): PduOutcome {
   return { eventId, status: 'dropped', rule, reason };
 }
 
@@ -26,7 +27,7 @@ export function outcomeOf(e: StoredEvent, duplicate: boolean, redactedOnReceipt 
   const status = e.status === 'outlier' && e.rejection !== undefined ? 'rejected' : e.status;
   return {
     eventId: e.eventId, status,
-    ...(e.rejection !== undefined ? { rule: e.rejection.rule, ...(e.rejection.reason !== undefined ? { reason: e.rejection.reason } : {}) } : {}),
+    ...(e.rejection !== undefined ? { rule: e.rejection.rule as OutcomeRule, ...(e.rejection.reason !== undefined ? { reason: e.rejection.reason } : {}) } : {}),
     ...(duplicate ? { duplicate: true } : {}),
     ...(redactedOnReceipt ? { redactedOnReceipt: true } : {}),
   };

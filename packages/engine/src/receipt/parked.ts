@@ -11,6 +11,7 @@
 import { type Pdu, domainOf, parsePdu } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { type EngineContext, MAX_PARKED_RETRY_ROUNDS, NESTING_FETCHED, PARK_NESTING, type ProcessRequest } from '../context.js';
+import type { EngineOutcomeCode } from '../outcome-codes.js';
 import type { PduOutcome } from '../types.js';
 
 /**
@@ -18,7 +19,7 @@ import type { PduOutcome } from '../types.js';
  * it), with `rule`/`reason` as the outcome. Outliers are never parked (they are reported dropped);
  * local events only when `parkLocal` (a local event citing prev events that are missing).
  */
-export async function park(ctx: EngineContext, req: ProcessRequest, reason: string, rule?: string, parkLocal = false): Promise<PduOutcome> {
+export async function park(ctx: EngineContext, req: ProcessRequest, reason: string, rule?: EngineOutcomeCode, parkLocal = false): Promise<PduOutcome> {
   const outcome: PduOutcome = { eventId: req.pdu.eventId, status: req.asOutlier === true ? 'dropped' : 'parked', ...(rule !== undefined ? { rule } : {}), reason };
   if (req.asOutlier !== true && (parkLocal || req.local !== true) && ctx.store.supports.parkedEvents && req.nesting === PARK_NESTING) {
     await ctx.store.parkEvents([{ eventId: req.pdu.eventId, roomId: req.roomId, json: req.pdu.json, origin: req.origin, receivedTs: ctx.now() }]);
