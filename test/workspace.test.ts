@@ -21,6 +21,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'store-memory': ['store', 'events', 'room-versions', 'state-res'],
   'store-level': ['store', 'events', 'room-versions', 'state-res'],
   transport: ['events', 'crypto', 'room-versions', 'canonical-json'],
+  'federation-http': ['transport', 'events', 'crypto', 'room-versions', 'canonical-json'],
   engine: ['store', 'transport', 'state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json'],
   testkit: ['state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json'],
   cli: ['testkit', 'engine', 'store-level', 'store-memory', 'store', 'transport', 'state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json'],

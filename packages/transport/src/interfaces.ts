@@ -69,6 +69,29 @@ export interface SendJoinResponse {
 }
 
 /**
+ * Response of `GET /make_leave/{roomId}/{userId}` and `GET /make_knock/{roomId}/{userId}`
+ * (Server-Server API › Leaving Rooms, › Knocking upon a room): the room version and an event
+ * template, filled in, hashed and signed by the requesting server like a join template.
+ */
+export type MakeMembershipResponse = MakeJoinResponse;
+
+/** Body of `PUT /v2/invite/{roomId}/{eventId}` (Server-Server API › Inviting to a room). */
+export interface InviteRequest {
+  /** The room's version. */
+  readonly roomVersion: string;
+  /** The invite event, signed by the inviting server. */
+  readonly event: JsonObject;
+  /** Stripped state events of the room, to help the invitee decide (optional in the spec). */
+  readonly inviteRoomState?: readonly JsonObject[];
+}
+
+/** Response of `PUT /v1/send_knock/{roomId}/{eventId}`. */
+export interface SendKnockResponse {
+  /** Stripped state events of the room, for the knocking user. */
+  readonly knockRoomState: readonly JsonObject[];
+}
+
+/**
  * The federation requests an engine makes of another server. Every method may reject with a
  * {@link TransportError} (unreachable, not found, bad response).
  */
@@ -99,6 +122,22 @@ export interface Transport {
   sendJoin(destination: string, roomId: string, eventId: string, event: JsonObject, options?: CallOptions): Promise<SendJoinResponse>;
   /** `PUT /send/{txnId}`: pushes PDUs to the destination; resolves to per-event results. */
   sendPdus(destination: string, pdus: readonly JsonObject[], options?: CallOptions): Promise<Readonly<Record<string, { readonly error?: string }>>>;
+  /** `GET /make_leave/{roomId}/{userId}`: a leave template (optional: a transport may not support leaving over federation). */
+  makeLeave?(destination: string, roomId: string, userId: string, options?: CallOptions): Promise<MakeMembershipResponse>;
+  /** `PUT /v2/send_leave/{roomId}/{eventId}`: submits a signed leave event. */
+  sendLeave?(destination: string, roomId: string, eventId: string, event: JsonObject, options?: CallOptions): Promise<void>;
+  /** `PUT /v2/invite/{roomId}/{eventId}`: asks the invitee's server to countersign an invite; resolves to the event it signed. */
+  invite?(destination: string, roomId: string, eventId: string, request: InviteRequest, options?: CallOptions): Promise<JsonObject>;
+  /** `GET /make_knock/{roomId}/{userId}?ver=…`: a knock template. */
+  makeKnock?(destination: string, roomId: string, userId: string, supportedVersions: readonly string[], options?: CallOptions): Promise<MakeMembershipResponse>;
+  /** `PUT /v1/send_knock/{roomId}/{eventId}`: submits a signed knock event. */
+  sendKnock?(destination: string, roomId: string, eventId: string, event: JsonObject, options?: CallOptions): Promise<SendKnockResponse>;
+  /**
+   * Durably queues PDUs for delivery to each destination (`PUT /send` in the background, retried
+   * until delivered): resolves once the queue has persisted them. A transport without a queue
+   * omits it; the engine then pushes with {@link Transport.sendPdus} (best effort).
+   */
+  queuePdus?(destinations: readonly string[], pdus: readonly JsonObject[]): Promise<void>;
 }
 
 /**
@@ -124,6 +163,16 @@ export interface FederationHandler {
   onSendJoin(origin: string, roomId: string, eventId: string, event: JsonObject): Promise<SendJoinResponse>;
   /** Receives pushed PDUs (`PUT /send`). */
   onReceivePdus(origin: string, pdus: readonly JsonObject[]): Promise<Readonly<Record<string, { readonly error?: string }>>>;
+  /** Answers `GET /make_leave` (throws a `TRANSPORT_REJECTED` {@link TransportError} to refuse). */
+  onMakeLeave?(origin: string, roomId: string, userId: string): Promise<MakeMembershipResponse>;
+  /** Answers `PUT /v2/send_leave` (throws a `TRANSPORT_REJECTED` {@link TransportError} to refuse). */
+  onSendLeave?(origin: string, roomId: string, eventId: string, event: JsonObject): Promise<void>;
+  /** Answers `PUT /v2/invite`: signs and accepts an invite for a local user; resolves to the countersigned event. */
+  onInvite?(origin: string, roomId: string, eventId: string, request: InviteRequest): Promise<JsonObject>;
+  /** Answers `GET /make_knock` (throws a `TRANSPORT_REJECTED` {@link TransportError} to refuse). */
+  onMakeKnock?(origin: string, roomId: string, userId: string, supportedVersions: readonly string[]): Promise<MakeMembershipResponse>;
+  /** Answers `PUT /v1/send_knock` (throws a `TRANSPORT_REJECTED` {@link TransportError} to refuse). */
+  onSendKnock?(origin: string, roomId: string, eventId: string, event: JsonObject): Promise<SendKnockResponse>;
 }
 
 /** A server's verify key as the engine uses it. */
