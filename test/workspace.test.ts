@@ -24,7 +24,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'federation-http': ['transport', 'events', 'crypto', 'room-versions', 'canonical-json'],
   engine: ['store', 'transport', 'state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json'],
   testkit: ['state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json'],
-  cli: ['testkit', 'engine', 'store-level', 'store-memory', 'store', 'transport', 'state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json'],
+  cli: ['federation-http', 'testkit', 'engine', 'store-level', 'store-memory', 'store', 'transport', 'state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json'],
 };
 
 const packages = readdirSync(join(root, 'packages')).sort();

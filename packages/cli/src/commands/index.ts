@@ -24,6 +24,7 @@ import { command as why } from './why.js';
 import { command as extremities } from './extremities.js';
 import { command as authChain } from './auth-chain.js';
 import { command as graph } from './graph.js';
+import { command as serve } from './serve.js';
 
 /** Every registered command, in `roomgraph help` order. */
 export const commands: readonly Command[] = [
@@ -47,4 +48,5 @@ export const commands: readonly Command[] = [
   authChain,
   graph,
   demo,
+  serve,
 ];
