@@ -70,6 +70,9 @@ switch (job) {
   case 'demo':
     run(process.execPath, [join(root, 'packages/cli/bin/roomgraph.mjs'), 'demo', ...rest]);
     break;
+  case 'demo-federation':
+    run(process.execPath, [join(root, 'scripts/federation-demo.mjs'), ...rest]);
+    break;
   case 'docs':
     run(bin('typedoc'), ['--options', 'typedoc.json', ...rest]);
     break;

@@ -248,3 +248,17 @@ describe('roomgraph serve: hostile requests against a real engine', () => {
     }
   });
 });
+
+describe('scripts/federation-demo.mjs', () => {
+  it('runs two serve processes over HTTPS to convergence', async () => {
+    const { spawn } = await import('node:child_process');
+    const script = new URL('../../../scripts/federation-demo.mjs', import.meta.url);
+    const child = spawn(process.execPath, [script.pathname], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(out).toContain('messages both ways');
+    expect(out.trim().split('\n').at(-1)).toBe('converged');
+    expect(code).toBe(0);
+  });
+});

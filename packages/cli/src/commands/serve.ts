@@ -26,6 +26,25 @@ function parseListen(v: string): { host: string; port: number } {
 /** `roomgraph serve`. */
 export const command = defineMainCommand({
   name: 'serve',
+  usage: `
+Control commands (stdin): one JSON object per line; each gets exactly one JSON result line on stdout,
+in order (an error as {"error":{"code","message"}}). Logs go to stderr.
+  {"op":"create_room","creator":"@u:NAME","room_version":"10","preset":"public_chat"} -> {"room_id"}
+  {"op":"join","room_id":"!r:other","via":"SERVER","user_id":"@u:NAME"}            -> {"event_id"}
+  {"op":"leave","room_id","user_id"}                                                 -> {"event_id"}
+  {"op":"invite","room_id","sender","user_id"}                                       -> {"event_id"}
+  {"op":"send","room_id","sender","type","content","state_key"?}                     -> {"event_id"}
+  {"op":"state","room_id"}     -> {"state":{type:{state_key:event_id}},"forward_extremities":[...]}
+  {"op":"messages","room_id","limit"}    -> {"events":[PDU + event_id, ...]} (accepted, oldest first)
+  {"op":"wait","room_id","event_id","timeout_ms"}                           -> {"found":true|false}
+presets: public_chat (join rule public), private_chat and trusted_private_chat (invite).
+A result line is written once what it reports is durable (stored, and queued for the other servers),
+so a SIGKILL loses nothing acknowledged. End of stdin or SIGTERM: a clean stop.
+
+Example (two nodes on 127.0.0.1 with a test CA; see scripts/federation-demo.sh):
+  roomgraph serve --server-name 127.0.0.1:8481 --listen 127.0.0.1:8481 --tls-cert cert.pem \\
+    --tls-key key.pem --tls-ca ca.pem --signing-key a.key --store ./a
+`,
   summary: 'run a node federating over HTTPS; control commands as JSON lines on stdin, one result line each on stdout',
   flags: {
     'server-name': { type: 'string', description: 'this server\'s name (e.g. 127.0.0.1:8448 or example.org)', required: true },
