@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { JsonObject } from '@roomgraph/canonical-json';
 
 /** Stable codes of {@link EventsError}. */
 export type EventsErrorCode =
@@ -23,6 +24,18 @@ export class EventsError extends Error {
     this.name = 'EventsError';
     this.code = code;
   }
+}
+
+/**
+ * `event`, if it is a JSON object: the hashes and IDs are defined for events only, and a caller's
+ * string or number must get a typed error, not a TypeError from deep inside.
+ * @throws {@link EventsError} `EVENTS_INVALID_ARGUMENT`.
+ */
+export function requireObject(event: unknown): JsonObject {
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+    throw new EventsError('EVENTS_INVALID_ARGUMENT', `an event must be a JSON object, not ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}`);
+  }
+  return event as JsonObject;
 }
 
 /**

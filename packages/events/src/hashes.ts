@@ -7,7 +7,7 @@
 import { encodeCanonicalJsonBytes, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { encodeBase64, sha256, tryDecodeBase64 } from './digest.js';
-import { EventsError } from './errors.js';
+import { EventsError, requireObject } from './errors.js';
 import { redact } from './redact.js';
 
 /** Canonical JSON bytes of `value`, strict or lenient per room version (A8/A9). */
@@ -43,7 +43,7 @@ export function contentHash(event: JsonObject, rules?: RoomVersionRules): string
  * checks hash them, so a received PDU's content is encoded once.
  */
 export function contentHashBytes(event: JsonObject, rules: RoomVersionRules | undefined): Uint8Array {
-  if (rules === undefined) return canonicalBytes(event, undefined, CONTENT_STRIP);
+  if (rules === undefined) return canonicalBytes(requireObject(event), undefined, CONTENT_STRIP);
   return cachedBytes(contentBytesCache, event, rules, () =>
     canonicalBytes(event, rules, rules.eventFormat.eventIdFormat !== 'server-assigned' ? CONTENT_STRIP_V3 : CONTENT_STRIP));
 }
@@ -56,6 +56,7 @@ type BytesCache = WeakMap<JsonObject, { readonly rules: RoomVersionRules; readon
  * computed for; a mutable event is computed afresh every time.
  */
 function cachedBytes(cache: BytesCache, event: JsonObject, rules: RoomVersionRules, compute: () => Uint8Array): Uint8Array {
+  requireObject(event);
   const frozen = Object.isFrozen(event);
   if (frozen) {
     const hit = cache.get(event);
@@ -75,6 +76,7 @@ const contentBytesCache: BytesCache = new WeakMap();
  * On `false` a receiving server replaces the event with its redacted form (H1 step 3).
  */
 export function checkContentHash(event: JsonObject, rules?: RoomVersionRules): boolean {
+  if (event === null || typeof event !== 'object') return false;
   const hashes = event['hashes'];
   if (hashes === null || typeof hashes !== 'object' || Array.isArray(hashes)) return false;
   const claimed = (hashes as JsonObject)['sha256'];

@@ -8,7 +8,7 @@ import type { JsonObject } from '@roomgraph/canonical-json';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { getRoomVersion } from '@roomgraph/room-versions';
 import { encodeBase64, encodeBase64Url } from './digest.js';
-import { EventsError } from './errors.js';
+import { EventsError, requireObject } from './errors.js';
 import { referenceHash } from './hashes.js';
 
 /**
@@ -20,10 +20,11 @@ import { referenceHash } from './hashes.js';
  * For v3+ any `event_id` key in `event` is ignored (C6), so events carrying a convenience
  * `event_id` hash to the same ID.
  *
- * @throws {@link EventsError} `EVENTS_INVALID_ARGUMENT` for a v1–v2 event without a string
+ * @throws {@link EventsError} `EVENTS_INVALID_ARGUMENT` for a non-object, or a v1–v2 event without a string
  *   `event_id`; `EVENTS_NOT_ENCODABLE` when the event cannot be canonicalised.
  */
 export function eventId(event: JsonObject, rules: RoomVersionRules): string {
+  requireObject(event);
   switch (rules.eventFormat.eventIdFormat) {
     case 'server-assigned': {
       const id = event['event_id'];
@@ -48,7 +49,7 @@ export function eventId(event: JsonObject, rules: RoomVersionRules): string {
  *   room version has server-assigned room IDs.
  */
 export function roomIdFromCreateEvent(createEvent: JsonObject, rules?: RoomVersionRules): string {
-  if (createEvent['type'] !== 'm.room.create') throw new EventsError('EVENTS_INVALID_ARGUMENT', 'not an m.room.create event');
+  if (requireObject(createEvent)['type'] !== 'm.room.create') throw new EventsError('EVENTS_INVALID_ARGUMENT', 'not an m.room.create event');
   let r = rules;
   if (r === undefined) {
     const content = createEvent['content'];

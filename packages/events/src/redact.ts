@@ -10,7 +10,7 @@
 import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
 import type { RedactionRules, RoomVersionRules } from '@roomgraph/room-versions';
 import { frozenCopy, setOwn } from './freeze.js';
-import type { EventsError } from './errors.js';
+import { type EventsError, requireObject } from './errors.js';
 
 /** Top-level keys every room version keeps (E1). */
 const KEEP_TOP_LEVEL = [
@@ -78,7 +78,8 @@ function redactContent(type: JsonValue | undefined, content: JsonValue | undefin
  * Returns a new deep-frozen object and never modifies `event`. Idempotent.
  *
  * @throws {@link EventsError} `EVENTS_NOT_ENCODABLE` when a kept value contains itself or nests
- *   deeper than the canonical JSON encoder's limit (such an event cannot be hashed or signed).
+ *   deeper than the canonical JSON encoder's limit (such an event cannot be hashed or signed);
+ *   `EVENTS_INVALID_ARGUMENT` when `event` is not an object.
  *
  * @example
  * ```ts
@@ -87,6 +88,7 @@ function redactContent(type: JsonValue | undefined, content: JsonValue | undefin
  * ```
  */
 export function redact(event: JsonObject, rules: RoomVersionRules): JsonObject {
+  requireObject(event);
   const r = rules.redaction;
   const out: Record<string, JsonValue> = {};
   for (const k of Object.keys(event)) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
 import { getRoomVersion } from '@roomgraph/room-versions';
-import { eventId, redact, referenceHash } from '@roomgraph/events';
+import { checkContentHash, contentHash, eventId, redact, referenceHash, roomIdFromCreateEvent } from '@roomgraph/events';
 import { allFixtureEvents } from './fixtures.js';
 
 // The checklist §e tables (E1, E2), written out independently of the room-version flags.
@@ -235,5 +235,18 @@ describe('values that are not JSON data: typed errors, never a stack overflow', 
     expect(redact(base(v, { unsigned: make() as JsonObject }), rules)['unsigned']).toBeUndefined();
     // 512 levels are fine (the encoder's limit), as for the encoder.
     expect(() => redact(base(v, { depth: deep(511) }), rules)).not.toThrow();
+  });
+});
+
+describe('a value that is not an object: EVENTS_INVALID_ARGUMENT (fuzz finding: TypeError from the byte cache / Object.keys)', () => {
+  const notObjects: readonly unknown[] = [null, 'x', '', 5, 1e300, true, ['m.room.create'], undefined];
+  it.each(VERSIONS)('v%s: redact, eventId, contentHash, referenceHash, checkContentHash', (v) => {
+    const rules = getRoomVersion(v);
+    for (const x of notObjects) {
+      for (const f of [() => redact(x as JsonObject, rules), () => eventId(x as JsonObject, rules), () => contentHash(x as JsonObject, rules), () => contentHash(x as JsonObject), () => referenceHash(x as JsonObject, rules), () => roomIdFromCreateEvent(x as JsonObject)]) {
+        expect(f).toThrow(expect.objectContaining({ name: 'EventsError', code: 'EVENTS_INVALID_ARGUMENT' }));
+      }
+      expect(checkContentHash(x as JsonObject, rules)).toBe(false);
+    }
   });
 });
