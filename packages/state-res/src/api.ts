@@ -71,6 +71,14 @@ function inputOf(
   isRejected: ((id: string) => boolean) | undefined,
   provider: AuthChainProvider | undefined,
 ): ResolutionInput {
+  // A hole or a non-map among the state sets is the caller's mistake: a typed error, not a
+  // TypeError from inside the algorithm.
+  for (let i = 0; i < stateSets.length; i++) {
+    const s = stateSets[i] as Partial<ReadonlyMap<string, string>> | undefined;
+    if (s === null || typeof s !== 'object' || typeof s.get !== 'function' || typeof s.keys !== 'function') {
+      throw new StateResolutionError('INVALID_INPUT', `state set ${i} is not a map of state keys to event IDs`);
+    }
+  }
   return {
     rules,
     stateSets,

@@ -217,7 +217,16 @@ describe('resolution properties (G3, G23)', () => {
   });
   it('unknown room versions are a typed error', () => {
     expect(() => resolveStateSync('nope', [new Map(), new Map()], new Map())).toThrow();
+    // The specific typed error: the room-versions registry's ROOM_VERSION_UNKNOWN, naming the version.
+    expect(() => resolveStateSync('nope', [new Map(), new Map()], new Map())).toThrow(expect.objectContaining({ name: 'RoomVersionError', code: 'ROOM_VERSION_UNKNOWN', message: expect.stringContaining('"nope"') }));
     expect(new StateResolutionError('ABORTED', 'x').code).toBe('ABORTED');
+  });
+  it('a state set that is not a map (a hole, undefined, an array) is INVALID_INPUT (fuzz finding: a TypeError from inside)', () => {
+    const sparse: Map<string, string>[] = [new Map()];
+    sparse[2] = new Map();
+    for (const sets of [sparse, [new Map(), undefined], [new Map(), [['k', '$x']]], [null, new Map()]] as unknown as Map<string, string>[][]) {
+      expect(() => resolveStateSync('10', sets, new Map())).toThrow(expect.objectContaining({ name: 'StateResolutionError', code: 'INVALID_INPUT' }));
+    }
   });
 });
 
