@@ -256,6 +256,23 @@ describe('roomgraph ingest', () => {
     expect(out.lines).toEqual({ total: (e1 ?? []).length + (e2 ?? []).length + 1, blank: 0, accepted: (e1 ?? []).length + (e2 ?? []).length, soft_failed: 0, rejected: 0, dropped: 0, parked: 0, unparsable: 1 });
   });
 
+  it('a forged copy of a stored event, dropped, does not hide the event\'s own status (fuzz finding)', async () => {
+    const room = rooms[7] as Room;
+    const target = room.expected.rejected[0] as string;
+    const at = room.events.findIndex((e) => e['event_id'] === target);
+    // A v10 copy with a changed signed field: another event (its ID is its hash), badly signed,
+    // dropped — and reported by the ID its line gives, the original's.
+    const original = room.events[at] as Record<string, unknown>;
+    const forged = { ...original, origin_server_ts: (original['origin_server_ts'] as number) + 1 };
+    const events = [...room.events.slice(0, at + 1), forged, ...room.events.slice(at + 1)];
+    const r = await run(['ingest', '--keys', keysFile(room)], jsonl(events));
+    const out = JSON.parse(r.out);
+    expect(classic(out)).toEqual(sorted(room.expected));
+    expect(out.rejected).toContain(target);
+    expect(out.lines.dropped).toBe(room.expected.dropped.length + 1);
+    expect(out.lines.total).toBe(events.length);
+  });
+
   // A validly signed create event from another server for the room's ID, delivered first, is
   // rejected and claims nothing: the room ends as without it (room versions 1–11).
   const firstOfVersion = [...new Map(rooms.filter((r) => r.room_version !== '12').map((r) => [r.room_version, r] as const)).values()];

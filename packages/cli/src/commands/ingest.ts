@@ -242,9 +242,15 @@ export async function ingestLines(
       }
     }
   }
-  // The final status of each event is its last line's.
+  // The final status of each event is its last line's — except that a dropped line never hides
+  // what another line did with the same ID: a dropped line is reported by the ID it gives, which
+  // any copy (a forgery, a tampered re-delivery) can give, while the event of that ID was stored.
   const last = new Map<string, LineRecord>();
-  for (const x of records) last.set(x.id, x);
+  for (const x of records) {
+    const prev = last.get(x.id);
+    if (x.status === 'dropped' && prev !== undefined && prev.status !== 'dropped') continue;
+    last.set(x.id, x);
+  }
 
   // The rooms: those the store knows that the input's events (not only dropped ones) belong to.
   const candidates = [...new Set([...last.values()].filter((x) => x.status !== 'dropped' && x.room !== undefined).map((x) => x.room as string))].sort();
