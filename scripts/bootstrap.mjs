@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // One entry point for the README's commands: installs the pinned toolchain (pnpm 12.4.2 through
 // npx, then the locked dependencies), builds every package, then runs the requested job.
-// Usage: node scripts/bootstrap.mjs <setup|test|demo|bench> [args...]
+// Usage: node scripts/bootstrap.mjs <setup|test|demo|bench|docs|fuzz> [args...]
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -66,6 +66,25 @@ switch (job) {
     const status = r.status ?? 1;
     console.log(summarize(existsSync(report) ? JSON.parse(readFileSync(report, 'utf8')) : undefined, status));
     process.exit(status);
+  }
+  case 'fuzz': {
+    // The fuzz suite (fuzz/README.md): 1,000,000 hostile inputs by default. Flags: --cases N,
+    // --seed S, --only target,target, --huge-line BYTES, --report FILE (default fuzz/last-run.txt).
+    const flag = (name, dflt) => {
+      const i = rest.indexOf(`--${name}`);
+      return i >= 0 && rest[i + 1] !== undefined ? rest[i + 1] : dflt;
+    };
+    const env = {
+      ...process.env,
+      FUZZ_CASES: flag('cases', '1000000'),
+      FUZZ_SEED: flag('seed', '20261126'),
+      FUZZ_HUGE_LINE: flag('huge-line', String(100 * 1024 * 1024)),
+      FUZZ_REPORT: flag('report', join(root, 'fuzz', 'last-run.txt')),
+      FUZZ_TIMEOUT_MS: String(6 * 3600 * 1000),
+      ...(flag('only', undefined) !== undefined ? { FUZZ_ONLY: flag('only') } : {}),
+    };
+    const r = spawnSync(bin('vitest'), ['run', 'fuzz/'], { cwd: root, stdio: 'inherit', env });
+    process.exit(r.status ?? 1);
   }
   case 'demo':
     run(process.execPath, [join(root, 'packages/cli/bin/roomgraph.mjs'), 'demo', ...rest]);
