@@ -281,5 +281,28 @@ describe('properties', () => {
       }),
       { numRuns: 1000 },
     );
+    // fast-check's strings are well-formed, so the rejection above never runs: strings that do
+    // hold a lone surrogate (a high one not followed by a low one, or a low one not preceded by a
+    // high one) anywhere, as a value and as a key.
+    const wellFormed = fc.string({ unit: 'binary' });
+    const lone = fc.tuple(wellFormed, fc.integer({ min: 0xd800, max: 0xdfff }), wellFormed).map(([a, u, b]) => {
+      const high = u < 0xdc00;
+      // Keep it lone: no low surrogate right after a high one, no high one right before a low one.
+      const before = !high && /[\ud800-\udbff]$/.test(a) ? `${a}x` : a;
+      const after = high && /^[\udc00-\udfff]/.test(b) ? `x${b}` : b;
+      return before + String.fromCharCode(u) + after;
+    });
+    let checked = 0;
+    fc.assert(
+      fc.property(lone, (s) => {
+        expect((s as unknown as { isWellFormed(): boolean }).isWellFormed()).toBe(false);
+        expect(errorOf(() => encodeCanonicalJson({ k: s })).code).toBe('CANONICAL_JSON_LONE_SURROGATE');
+        expect(errorOf(() => encodeCanonicalJson({ [s]: 1 })).code).toBe('CANONICAL_JSON_LONE_SURROGATE');
+        expect(errorOf(() => encodeCanonicalJson([s])).code).toBe('CANONICAL_JSON_LONE_SURROGATE');
+        checked++;
+      }),
+      { numRuns: 1000 },
+    );
+    expect(checked).toBe(1000);
   });
 });

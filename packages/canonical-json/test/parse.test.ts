@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CanonicalJsonParseError, parseCanonicalJson } from '@roomgraph/canonical-json';
+import { CanonicalJsonParseError, encodeCanonicalJson, parseCanonicalJson } from '@roomgraph/canonical-json';
 
 function parseError(input: string | Uint8Array, options?: Parameters<typeof parseCanonicalJson>[1]): CanonicalJsonParseError {
   try {
@@ -121,6 +121,14 @@ describe('parseCanonicalJson rejects', () => {
 
   it('nesting deeper than maxDepth (default 512)', () => {
     expect(parseCanonicalJson('['.repeat(512) + ']'.repeat(512))).toBeDefined();
+    // 512 levels parse to exactly that value: 511 arrays each holding one array, the innermost empty.
+    let v: unknown = parseCanonicalJson('['.repeat(512) + ']'.repeat(512));
+    for (let d = 1; d < 512; d++) {
+      expect(Array.isArray(v) && v.length === 1).toBe(true);
+      v = (v as unknown[])[0];
+    }
+    expect(v).toEqual([]);
+    expect(encodeCanonicalJson(parseCanonicalJson('{"a":'.repeat(511) + '[7]' + '}'.repeat(511)))).toBe('{"a":'.repeat(511) + '[7]' + '}'.repeat(511));
     expect(parseError('['.repeat(513) + ']'.repeat(513)).code).toBe('JSON_DEPTH');
     expect(parseError('{"a":'.repeat(4) + '1' + '}'.repeat(4), { maxDepth: 3 }).code).toBe('JSON_DEPTH');
     expect(parseError('['.repeat(100000)).code).toBe('JSON_DEPTH');

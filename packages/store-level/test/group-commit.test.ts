@@ -15,15 +15,24 @@ const root = mkdtempSync(join(tmpdir(), 'roomgraph-group-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const ROOM = '!room:example.org';
 
-/** Records the group sizes it writes; fails writes while `failing` is set. */
+/** Records the group sizes it writes; fails writes while `failing` is set; holds writes while `hold` is set. */
 class ProbeStore extends LevelRoomStore {
   failing = false;
+  hold: Promise<void> | undefined;
   readonly groups: number[] = [];
   protected override async _writeGroup(batches: readonly StoreWriteBatch[]): Promise<void> {
     this.groups.push(batches.length);
+    if (this.hold !== undefined) await this.hold;
     if (this.failing) throw new Error('disk full');
     return super._writeGroup(batches);
   }
+}
+
+/** A gate: `wait` resolves once `open` has been called. */
+function gate(): { wait: Promise<void>; open: () => void } {
+  let open = (): void => undefined;
+  const wait = new Promise<void>((r) => { open = r; });
+  return { wait, open };
 }
 
 function message(id: string, prev: string, depth: number, stateBefore: SnapshotId): RoomCommit {
@@ -48,14 +57,22 @@ describe('store-level group commit', () => {
     const store = new ProbeStore(dir);
     await store.open();
     const s = await createRoom(store);
+    // The first message's write is held at a gate until every other commit has been applied: the
+    // race "commits arrive while a write is in flight" is set up, not left to timing.
+    const held = gate();
+    store.hold = held.wait;
     let prev = '$create';
     for (let i = 0; i < 200; i++) {
       await store.commit(message(`$m${i}`, prev, 2 + i, s), { durable: false });
       prev = `$m${i}`;
     }
+    store.hold = undefined;
+    held.open();
     await store.flush();
-    // 201 commits in far fewer writes: everything applied during a write goes in the next one.
+    // 201 commits in 3 writes: the create event, the first message (in flight while the others
+    // were applied), then everything applied during that write in one batch.
     expect(store.groups.reduce((a, b) => a + b, 0)).toBe(201);
+    expect(store.groups).toEqual([1, 1, 199]);
     expect(store.groups.length).toBeLessThan(50);
     expect(Math.max(...store.groups)).toBeGreaterThan(1);
     await store.close();
@@ -103,11 +120,16 @@ describe('store-level group commit', () => {
     // a read that found nothing, overtaken by a commit of that very event.
     class SlowRead extends LevelRoomStore {
       gate: Promise<void> | undefined;
+      /** Called when a gated read has its (empty) backend result and is about to wait. */
+      reached: (() => void) | undefined;
       protected override async _getEvents(ids: readonly string[]) {
         const result = await super._getEvents(ids);
         const gate = this.gate;
         this.gate = undefined;
-        if (gate !== undefined) await gate;
+        if (gate !== undefined) {
+          this.reached?.();
+          await gate;
+        }
         return result;
       }
     }
@@ -118,13 +140,16 @@ describe('store-level group commit', () => {
     const s = await createRoom(store);
     for (const batched of [false, true]) {
       const id = batched ? '$raced-batch' : '$raced';
-      let open = (): void => undefined;
-      store.gate = new Promise<void>((r) => { open = r; });
+      const g = gate();
+      const reached = gate();
+      store.gate = g.wait;
+      store.reached = reached.open;
       const read = batched ? store.getEvents([id]).then((m) => m.get(id)) : store.getEvent(id);
-      await new Promise((r) => setTimeout(r, 5));
+      // The read has missed in the backend and waits: now the commit of that very event overtakes it.
+      await reached.wait;
       await store.commit(message(id, '$create', 2, s));
-      open();
-      await read;
+      g.open();
+      expect(await read).toBeUndefined();
       expect((await store.getEvent(id))?.eventId).toBe(id);
       expect([...(await store.hasEvents([id]))]).toEqual([id]);
     }
@@ -138,17 +163,20 @@ describe('store-level group commit', () => {
     // Another caller commits without pause (capped, so that a starving flush cannot hang the test).
     let stop = false;
     let others = 0;
+    const started = gate();
     const stream = (async () => {
       let prev = '$create';
       while (!stop && others < 3000) {
         const id = `$o${others++}`;
         await store.commit(message(id, prev, 2 + others, s), { durable: false });
         prev = id;
+        // The other caller is under way (a latch, not a sleep) once it has made 20 commits.
+        if (others === 20) started.open();
         // As commits arriving from the network would: one per turn of the event loop.
         await new Promise((r) => setImmediate(r));
       }
     })();
-    await new Promise((r) => setTimeout(r, 20));
+    await started.wait;
     await store.commit({ roomId: ROOM, event: { event: fakeEvent('$mine', { prev: ['$create'], auth: ['$create'], depth: 2 }), status: 'accepted', stateBefore: s } }, { durable: false });
     await store.flush();
     const at = others;
