@@ -16,6 +16,7 @@ import {
   parsePowerLevel,
   senderPowerLevel,
   resolveStateSync,
+  reverseTopologicalPowerOrder,
   sha1Hex,
   splitStateSets,
   StateResolutionError,
@@ -162,6 +163,44 @@ describe('auth chains, difference, subgraph', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('reverse topological power ordering (G13): the event-ID tie-break', () => {
+  // Conflicted power events with no auth path between them: ordered by the sender's power level
+  // (higher first), then origin_server_ts (earlier first), then event ID (lexicographically smaller
+  // first) — the last key decides only when the first two tie.
+  const alice = '@alice:x';
+  const bob = '@bob:x';
+  const mk = (id: string, type: string, sk: string, sender: string, auth: string[], ts: number, content: JsonObject = {}): RoomEvent =>
+    toRoomEvent({ type, state_key: sk, sender, auth_events: auth, prev_events: [], content, origin_server_ts: ts }, v10, id);
+  const base = [
+    mk('$create', 'm.room.create', '', alice, [], 1, { creator: alice, room_version: '10' }),
+    mk('$ja', 'm.room.member', alice, alice, ['$create'], 2, { membership: 'join' }),
+    mk('$pl', 'm.room.power_levels', '', alice, ['$create', '$ja'], 3, { users: { [alice]: 100, [bob]: 50 } }),
+    mk('$jb', 'm.room.member', bob, bob, ['$create', '$pl'], 4, { membership: 'join' }),
+  ];
+  const order = (extra: RoomEvent[]): string[] => {
+    const events = new Map([...base, ...extra].map((e) => [e.eventId, e] as const));
+    return reverseTopologicalPowerOrder('10', extra.map((e) => e.eventId), events);
+  };
+  const auth = ['$create', '$pl', '$ja'];
+  it('equal power and timestamp: the smaller event ID first, whatever the input order', () => {
+    const a = mk('$a-jr', 'm.room.join_rules', '', alice, auth, 10, { join_rule: 'public' });
+    const b = mk('$b-jr', 'm.room.join_rules', '', alice, auth, 10, { join_rule: 'invite' });
+    expect(order([a, b])).toEqual(['$a-jr', '$b-jr']);
+    expect(order([b, a])).toEqual(['$a-jr', '$b-jr']);
+    // Code-unit order, not locale order: "$B" < "$a".
+    const upper = mk('$B-jr', 'm.room.join_rules', '', alice, auth, 10, { join_rule: 'knock' });
+    expect(order([a, upper])).toEqual(['$B-jr', '$a-jr']);
+  });
+  it('the ID decides only after the timestamp and the power level', () => {
+    const early = mk('$z-jr', 'm.room.join_rules', '', alice, auth, 9, { join_rule: 'public' });
+    const late = mk('$a-jr', 'm.room.join_rules', '', alice, auth, 10, { join_rule: 'invite' });
+    expect(order([late, early])).toEqual(['$z-jr', '$a-jr']);
+    // A less powerful sender comes after, even with the smaller ID and the earlier timestamp.
+    const weak = mk('$0-jr', 'm.room.join_rules', '', bob, ['$create', '$pl', '$jb'], 1, { join_rule: 'knock' });
+    expect(order([weak, late, early])).toEqual(['$z-jr', '$a-jr', '$0-jr']);
   });
 });
 
