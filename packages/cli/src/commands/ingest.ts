@@ -116,7 +116,7 @@ export interface IngestOptions {
   readonly warn?: (message: string) => void;
   /** Largest line in bytes (default 1 MiB); a longer line is unparsable (`INPUT_TOO_LARGE`). */
   readonly maxBytes?: number;
-  /** Called after every processed line with the lines and input bytes so far. */
+  /** Called as lines are processed, with the lines and the input bytes (line ends included) processed so far. */
   readonly onProgress?: (lines: number, bytes: number) => void;
 }
 
@@ -158,11 +158,12 @@ export async function ingestLines(
   const unparsable: UnparsableLine[] = [];
   let blank = 0;
   let total = 0;
-  let bytesRead = 0;
+  // Bytes of the lines processed so far (line ends included): the progress through the input.
+  let bytesDone = 0;
   let processed = 0;
   // PDUs go to the engine in small batches (each still checked and committed one at a time, in
   // order) so that signature checks of the next PDUs overlap with processing the current one.
-  let batch: { readonly lineNo: number; readonly pdu: JsonObject; readonly origin: string }[] = [];
+  let batch: { readonly lineNo: number; readonly pdu: JsonObject; readonly origin: string; readonly size: number }[] = [];
   const flush = async (): Promise<void> => {
     const byOrigin = batch;
     batch = [];
@@ -174,7 +175,8 @@ export async function ingestLines(
       const outcomes = await engine.receivePdus(group[0]?.origin ?? '', group.map((g) => g.pdu));
       for (let k = 0; k < group.length; k++) record(group[k] as (typeof group)[number], outcomes[k] as PduOutcome);
       processed += group.length;
-      options.onProgress?.(processed + blank + unparsable.length, bytesRead);
+      for (const g of group) bytesDone += g.size;
+      options.onProgress?.(processed + blank + unparsable.length, bytesDone);
       i = j;
     }
   };
@@ -200,13 +202,16 @@ export async function ingestLines(
     warn(`line ${lineNo}: ${code === 'NOT_JSON_OBJECT' ? 'not a JSON object' : `not JSON: ${message}`}`);
   };
   const maxBytes = options.maxBytes;
-  for await (const line of inputLines(input, maxBytes, (n) => { bytesRead += n; })) {
+  for await (const line of inputLines(input, maxBytes)) {
     total = line.lineNo;
+    const size = (line.tooLong === true ? line.size : line.bytes.length) + 1;
     if (line.tooLong === true) {
+      bytesDone += size;
       bad(line.lineNo, new CliError('INPUT_TOO_LARGE', `the line has ${line.size} bytes, more than ${maxBytes ?? 1048576} (--max-bytes)`));
       continue;
     }
     if (isBlank(line.bytes)) {
+      bytesDone += size;
       blank++;
       continue;
     }
@@ -214,16 +219,18 @@ export async function ingestLines(
     try {
       pdu = parseCanonicalJson(line.bytes, { strict: false });
     } catch (e) {
+      bytesDone += size;
       bad(line.lineNo, e);
       continue;
     }
     if (!isObject(pdu)) {
+      bytesDone += size;
       bad(line.lineNo, new CliError('NOT_JSON_OBJECT', 'the line is not a JSON object'));
       continue;
     }
     const sender = pdu['sender'];
     const origin = typeof sender === 'string' && sender.includes(':') ? sender.slice(sender.indexOf(':') + 1) : '';
-    batch.push({ lineNo: line.lineNo, pdu, origin });
+    batch.push({ lineNo: line.lineNo, pdu, origin, size });
     if (batch.length >= 64) await flush();
   }
   await flush();
