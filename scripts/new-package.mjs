@@ -1,4 +1,5 @@
 // Scaffolds packages/<name> with the workspace conventions (used once per package).
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 const [name, desc, ...deps] = process.argv.slice(2);
 const dir = `packages/${name}`;
@@ -28,3 +29,5 @@ writeFileSync(`${dir}/tsconfig.json`, JSON.stringify({
 }, null, 2) + '\n');
 writeFileSync(`${dir}/src/index.ts`, `/**\n * ${desc}\n * @packageDocumentation\n */\nexport {};\n`);
 writeFileSync(`${dir}/README.md`, `# @roomgraph/${name}\n\n${desc}\n`);
+// LICENSE, repository/homepage/bugs, prepack, files and publishConfig.exports (test/publish.test.ts).
+execFileSync(process.execPath, ['scripts/publish-fields.mjs'], { stdio: 'inherit' });
