@@ -15,6 +15,7 @@ import { getRoomVersion } from '@roomgraph/room-versions';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { LevelRoomStore } from '@roomgraph/store-level';
 import { StaticKeySource } from '@roomgraph/transport';
+import { record } from '../lib/measure.mjs';
 
 const VERSION = '10';
 const key = signingKeyFromSeed(new Uint8Array(32).fill(7), 'bench');
@@ -152,6 +153,8 @@ export default async function run() {
     const pdus = await buildRoom(members, messages);
     const verify = rawVerifyRate(pdus);
     const floor = primitivesRate(pdus);
+    record(`${members} members/${pdus.length} events › raw verify (baseline)`, verify, 'PDUs/s');
+    record(`${members} members/${pdus.length} events › primitives`, floor, 'PDUs/s');
     console.log(`  ${String(members).padStart(7)} ${String(pdus.length).padStart(7)}   (none)  primitives ${floor.toFixed(0).padStart(6)} ${verify.toFixed(0).padStart(13)}  ${(floor / verify).toFixed(2)}x   (parse + verify + hash + auth, no store)`);
     const huge = pdus.length > 500_000;
     for (const kind of huge ? ['memory'] : ['memory', 'level']) {
@@ -160,6 +163,8 @@ export default async function run() {
         const store = kind === 'level' ? new LevelRoomStore(dir) : createMemoryStore();
         const r = await ingest(pdus, store, mode);
         if (dir) rmSync(dir, { recursive: true, force: true });
+        record(`${members} members/${pdus.length} events › ${kind} ${mode}`, r.perSec, 'PDUs/s');
+        record(`ratio › ${members} members › ${kind} ${mode}/raw verify`, r.perSec / verify, 'x');
         console.log(`  ${String(members).padStart(7)} ${String(pdus.length).padStart(7)}   ${kind.padEnd(6)}  ${mode.padEnd(7)} ${r.perSec.toFixed(0).padStart(8)} ${verify.toFixed(0).padStart(13)}  ${(r.perSec / verify).toFixed(2)}x  ${(r.heapPerEvent / 1024).toFixed(1).padStart(7)} KiB`);
       }
     }
@@ -170,5 +175,9 @@ export default async function run() {
   console.log('\n## receiving a merge event: two forks of 50 joins + 50 topic changes each, in rooms of N members');
   const mergeSizes = [1000, 10_000];
   if (process.env.ROOMGRAPH_BENCH_LARGE === '1') mergeSizes.push(100_000);
-  for (const m of mergeSizes) console.log(`  ${String(m).padStart(7)} members: ${(await mergeCost(m, 50)).toFixed(1)} ms for the merge event (state resolution included)`);
+  for (const m of mergeSizes) {
+    const ms = await mergeCost(m, 50);
+    record(`merge event › ${m} members`, ms, 'ms');
+    console.log(`  ${String(m).padStart(7)} members: ${ms.toFixed(1)} ms for the merge event (state resolution included)`);
+  }
 }

@@ -9,6 +9,7 @@ import { MemoryRoomStore } from '@roomgraph/store-memory';
 import { LevelRoomStore } from '@roomgraph/store-level';
 import { LruCache } from '@roomgraph/store';
 import { memberEvent } from '../lib/events.mjs';
+import { record } from '../lib/measure.mjs';
 
 const ROOM = '!bench:example.org';
 const MEMBERS = 100_000;
@@ -28,6 +29,7 @@ function dirBytes(dir) {
 
 const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
 function line(name, ns) {
+  record(name, ns, 'ns');
   console.log(`  ${name.padEnd(58)} ${fmt(ns).padStart(10)}/op  ${(1e9 / ns).toFixed(0).padStart(9)} ops/s`);
 }
 async function best(fn, rounds = 3) {
@@ -108,6 +110,7 @@ export default async function suite() {
   const naive = await best(async () => lruChurn((cap) => new MapOrderLru(cap)));
   line('LruCache (map + linked recency list), per event', ours);
   line('Map-order LRU (delete + re-insert on hit; baseline), per event', naive);
+  record('ratio › LruCache/Map-order LRU', naive / ours, 'x');
   console.log(`  ratio: ${(naive / ours).toFixed(0)}x (V8 keeps deleted Map entries as holes in their hash chains until a rehash: a hot key's chain grows with every refresh)`);
   const root = mkdtempSync(join(tmpdir(), 'roomgraph-bench-store-'));
   try {
@@ -165,6 +168,7 @@ export default async function suite() {
     const bytes = dirBytes(join(root, 'db'));
     console.log('\n## LevelDB size');
     console.log(`  ${st.events} events, ${st.snapshots} snapshot layers holding ${st.snapshotEntries} entries (base: ${MEMBERS})`);
+    record('LevelDB bytes/event', bytes / st.events, 'bytes');
     console.log(`  ${bytes} bytes on disk = ${(bytes / st.events).toFixed(0)} bytes/event (event JSON ≈ ${JSON.stringify(memberEvent).length} bytes; LevelDB compresses with Snappy)`);
     console.log(`  state entries stored per state event ≈ ${((st.snapshotEntries - MEMBERS - 1) / 9000).toFixed(1)}`);
     await stores.memory.close();

@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 export { main } from './main.js';
+export { cliReference } from './reference.js';
 export { commands } from './commands/index.js';
 export {
   defineJsonCommand,

@@ -16,3 +16,4 @@ export * from './dag.js';
 export * from './properties.js';
 export * from './arbitraries.js';
 export * from './room.js';
+export * from './resolve-input.js';
