@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 // The store adapter guide's conformance run (registers the suite's tests in this file).
 import '../docs/examples/store-adapter/conformance.ts';
 
@@ -34,7 +34,7 @@ function tsBlocks(md: string): { file: string | undefined; code: string }[] {
 
 describe('guides', () => {
   it('the guides exist', () => {
-    expect(guides).toEqual(expect.arrayContaining(['benchmarks.md', 'property-testing.md', 'store-adapter.md']));
+    expect(guides).toEqual(expect.arrayContaining(['benchmarks.md', 'embedding.md', 'property-testing.md', 'store-adapter.md']));
   });
 
   it.each(guides)('docs/guides/%s: every ts block is an example file, verbatim', (g) => {
@@ -51,16 +51,32 @@ describe('guides', () => {
 
   // Runnable examples (library modules and the conformance registration are exercised above).
   const runnable = examples.filter((e) => !/\/(log-store|conformance)\.ts$/.test(e));
-  it.each(runnable)('%s runs', async (file) => {
+  /** The "It prints:" block a guide shows after an example, if any. */
+  const printed = (file: string): string | undefined => {
+    for (const g of guides) {
+      const md = readFileSync(join(guidesDir, g), 'utf8');
+      const at = md.indexOf(`<!-- example: ${file} -->`);
+      if (at < 0) continue;
+      const m = /^```\n\nIt prints:\n\n```text\n([\s\S]*?)^```/m.exec(md.slice(at));
+      return m?.[1];
+    }
+    return undefined;
+  };
+  it.each(runnable)('%s runs (and prints what its guide says)', async (file) => {
     const cwd = process.cwd();
     const dir = mkdtempSync(join(tmpdir(), 'rg-guide-'));
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => { lines.push(a.map(String).join(' ')); });
     process.chdir(dir);
     try {
       await import(pathToFileURL(join(root, file)).href);
     } finally {
+      spy.mockRestore();
       process.chdir(cwd);
       rmSync(dir, { recursive: true, force: true });
     }
+    const expected = printed(file);
+    if (expected !== undefined) expect(lines.join('\n')).toBe(expected.trimEnd());
   }, 120_000);
 
   it('benchmarks guide: run.mjs --help, --list and --compare behave as described', () => {

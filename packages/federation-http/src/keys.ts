@@ -73,7 +73,7 @@ export class HttpKeySource implements KeySource {
   }
 
   /**
-   * {@inheritDoc KeySource.getKey}
+   * `KeySource.getKey` of `@roomgraph/transport`.
    * A key counts as found when its validity (`expired_ts` for an old key, else `valid_until_ts`)
    * reaches `minimumValidUntilTs`; otherwise the server (then the notaries) are asked again, at
    * most once per negative-cache period.

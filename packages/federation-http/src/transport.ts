@@ -87,7 +87,7 @@ export class HttpTransport implements Transport {
   readonly #log: (line: string) => void;
   readonly #queue: TransactionQueue | undefined;
   /**
-   * {@inheritDoc Transport.queuePdus} Present only when a queue file was configured: PDUs are
+   * `Transport.queuePdus` of `@roomgraph/transport`. Present only when a queue file was configured: PDUs are
    * journalled (fsync) before this resolves and delivered in the background.
    */
   readonly queuePdus?: (destinations: readonly string[], pdus: readonly JsonObject[]) => Promise<void>;
@@ -168,7 +168,7 @@ export class HttpTransport implements Transport {
 
   /**
    * Sends one signed request and returns the parsed JSON answer of a 2xx response.
-   * @throws {@link TransportError}: `TRANSPORT_UNREACHABLE` (no answer, 5xx, 429 after retries),
+   * @throws `TransportError` (`@roomgraph/transport`): `TRANSPORT_UNREACHABLE` (no answer, 5xx, 429 after retries),
    *   `TRANSPORT_REJECTED` with the `errcode` (4xx), `TRANSPORT_BAD_RESPONSE` (not a JSON object),
    *   `TRANSPORT_ABORTED`.
    */
@@ -242,7 +242,7 @@ export class HttpTransport implements Transport {
 
   // -- Transport ---------------------------------------------------------------------------------
 
-  /** {@inheritDoc Transport.getEvent} */
+  /** `Transport.getEvent` of `@roomgraph/transport`. */
   async getEvent(destination: string, eventId: string, options?: CallOptions): Promise<JsonObject | undefined> {
     let r: JsonObject;
     try {
@@ -257,7 +257,7 @@ export class HttpTransport implements Transport {
     return isObject(first) ? first : undefined;
   }
 
-  /** {@inheritDoc Transport.getMissingEvents} */
+  /** `Transport.getMissingEvents` of `@roomgraph/transport`. */
   async getMissingEvents(destination: string, roomId: string, request: MissingEventsRequest, options?: CallOptions): Promise<readonly JsonObject[]> {
     const r = await this.request(destination, 'POST', `/_matrix/federation/v1/get_missing_events/${enc(roomId)}`, {
       earliest_events: [...request.earliestEvents], latest_events: [...request.latestEvents], limit: request.limit, min_depth: request.minDepth ?? 0,
@@ -265,26 +265,26 @@ export class HttpTransport implements Transport {
     return r['events'] as unknown as readonly JsonObject[];
   }
 
-  /** {@inheritDoc Transport.getStateIds} */
+  /** `Transport.getStateIds` of `@roomgraph/transport`. */
   async getStateIds(destination: string, roomId: string, eventId: string, options?: CallOptions): Promise<StateIdsResponse> {
     const r = await this.request(destination, 'GET', `/_matrix/federation/v1/state_ids/${enc(roomId)}?event_id=${enc(eventId)}`, undefined, options);
     return { pduIds: r['pdu_ids'] as unknown as string[], authChainIds: r['auth_chain_ids'] as unknown as string[] };
   }
 
-  /** {@inheritDoc Transport.getState} */
+  /** `Transport.getState` of `@roomgraph/transport`. */
   async getState(destination: string, roomId: string, eventId: string, options?: CallOptions): Promise<StateResponse> {
     const r = await this.request(destination, 'GET', `/_matrix/federation/v1/state/${enc(roomId)}?event_id=${enc(eventId)}`, undefined, options);
     return { pdus: r['pdus'] as unknown as JsonObject[], authChain: r['auth_chain'] as unknown as JsonObject[] };
   }
 
-  /** {@inheritDoc Transport.backfill} */
+  /** `Transport.backfill` of `@roomgraph/transport`. */
   async backfill(destination: string, roomId: string, fromEventIds: readonly string[], limit: number, options?: CallOptions): Promise<readonly JsonObject[]> {
     const q = [...fromEventIds.map((v) => `v=${enc(v)}`), `limit=${Math.max(1, Math.floor(limit))}`].join('&');
     const r = await this.request(destination, 'GET', `/_matrix/federation/v1/backfill/${enc(roomId)}?${q}`, undefined, options);
     return r['pdus'] as unknown as JsonObject[];
   }
 
-  /** {@inheritDoc Transport.getServerKeys} */
+  /** `Transport.getServerKeys` of `@roomgraph/transport`. */
   async getServerKeys(destination: string, options?: CallOptions): Promise<JsonObject> {
     return this.request(destination, 'GET', '/_matrix/key/v2/server', undefined, { ...options, authenticated: false });
   }
@@ -308,14 +308,14 @@ export class HttpTransport implements Transport {
     return { ...(typeof s['name'] === 'string' ? { name: s['name'] } : {}), ...(typeof s['version'] === 'string' ? { version: s['version'] } : {}) };
   }
 
-  /** {@inheritDoc Transport.makeJoin} */
+  /** `Transport.makeJoin` of `@roomgraph/transport`. */
   async makeJoin(destination: string, roomId: string, userId: string, versions: readonly string[], options?: CallOptions): Promise<MakeJoinResponse> {
     const q = versions.map((v) => `ver=${enc(v)}`).join('&');
     const r = await this.request(destination, 'GET', `/_matrix/federation/v1/make_join/${enc(roomId)}/${enc(userId)}${q === '' ? '' : `?${q}`}`, undefined, options);
     return templateOf(r);
   }
 
-  /** {@inheritDoc Transport.sendJoin} */
+  /** `Transport.sendJoin` of `@roomgraph/transport`. */
   async sendJoin(destination: string, roomId: string, eventId: string, event: JsonObject, options?: CallOptions): Promise<SendJoinResponse> {
     const r = await this.request(destination, 'PUT', `/_matrix/federation/v2/send_join/${enc(roomId)}/${enc(eventId)}`, event, { ...options, retry: false });
     const ev = r['event'];
@@ -329,17 +329,17 @@ export class HttpTransport implements Transport {
     };
   }
 
-  /** {@inheritDoc Transport.makeLeave} */
+  /** `Transport.makeLeave` of `@roomgraph/transport`. */
   async makeLeave(destination: string, roomId: string, userId: string, options?: CallOptions): Promise<MakeMembershipResponse> {
     return templateOf(await this.request(destination, 'GET', `/_matrix/federation/v1/make_leave/${enc(roomId)}/${enc(userId)}`, undefined, options));
   }
 
-  /** {@inheritDoc Transport.sendLeave} */
+  /** `Transport.sendLeave` of `@roomgraph/transport`. */
   async sendLeave(destination: string, roomId: string, eventId: string, event: JsonObject, options?: CallOptions): Promise<void> {
     await this.request(destination, 'PUT', `/_matrix/federation/v2/send_leave/${enc(roomId)}/${enc(eventId)}`, event, { ...options, retry: false });
   }
 
-  /** {@inheritDoc Transport.invite} */
+  /** `Transport.invite` of `@roomgraph/transport`. */
   async invite(destination: string, roomId: string, eventId: string, request: InviteRequest, options?: CallOptions): Promise<JsonObject> {
     const r = await this.request(destination, 'PUT', `/_matrix/federation/v2/invite/${enc(roomId)}/${enc(eventId)}`, {
       room_version: request.roomVersion, event: request.event, invite_room_state: [...(request.inviteRoomState ?? [])],
@@ -349,13 +349,13 @@ export class HttpTransport implements Transport {
     return ev;
   }
 
-  /** {@inheritDoc Transport.makeKnock} */
+  /** `Transport.makeKnock` of `@roomgraph/transport`. */
   async makeKnock(destination: string, roomId: string, userId: string, versions: readonly string[], options?: CallOptions): Promise<MakeMembershipResponse> {
     const q = versions.map((v) => `ver=${enc(v)}`).join('&');
     return templateOf(await this.request(destination, 'GET', `/_matrix/federation/v1/make_knock/${enc(roomId)}/${enc(userId)}${q === '' ? '' : `?${q}`}`, undefined, options));
   }
 
-  /** {@inheritDoc Transport.sendKnock} */
+  /** `Transport.sendKnock` of `@roomgraph/transport`. */
   async sendKnock(destination: string, roomId: string, eventId: string, event: JsonObject, options?: CallOptions): Promise<SendKnockResponse> {
     const r = await this.request(destination, 'PUT', `/_matrix/federation/v1/send_knock/${enc(roomId)}/${enc(eventId)}`, event, { ...options, retry: false });
     const state = r['knock_room_state'] ?? r['knock_state_events'];
@@ -386,7 +386,7 @@ export class HttpTransport implements Transport {
     return out;
   }
 
-  /** {@inheritDoc Transport.sendPdus} Sends at once (in transactions of at most 50), not through the queue. */
+  /** `Transport.sendPdus` of `@roomgraph/transport`. Sends at once (in transactions of at most 50), not through the queue. */
   async sendPdus(destination: string, pdus: readonly JsonObject[], options?: CallOptions): Promise<Readonly<Record<string, { readonly error?: string }>>> {
     const out: Record<string, { error?: string }> = {};
     for (let i = 0; i < pdus.length || i === 0; i += 50) {

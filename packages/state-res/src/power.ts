@@ -41,7 +41,7 @@ export function isPowerEvent(event: RoomEvent): boolean {
  * (`@roomgraph/auth` `parsePowerLevelValue`, read as the reference homeserver's `int()`), so state
  * resolution and auth never read a level differently. Kept under this name for compatibility.
  */
-export const parsePowerLevel: (value: JsonValue | undefined, rules: RoomVersionRules) => number | undefined = parsePowerLevelValue;
+export const parsePowerLevel: (value: RoomEvent['content'][string] | undefined, rules: RoomVersionRules) => number | undefined = parsePowerLevelValue;
 
 /** Whether `x` is `m.room.<type>` with an empty state key. */
 function isKey(x: RoomEvent, type: string): boolean {
