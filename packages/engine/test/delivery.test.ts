@@ -212,24 +212,24 @@ describe.each(STORE_KINDS)('delivery (%s store)', (kind) => {
         expect(topo.every((e, i) => i === 0 || e.depth >= (topo[i - 1] as StoredEvent).depth)).toBe(true);
 
         const id = (j: JsonObject) => tl.find((e) => e.json === j || JSON.stringify(e.json) === JSON.stringify(j))?.eventId;
-        const back3 = await a.engine.onBackfill('b.test', roomId, [m2.eventId], 3);
+        const back3 = await a.engine.onBackfill('a.test', roomId, [m2.eventId], 3);
         expect(back3.map(id)).toEqual([m2.eventId, t2.eventId, m1.eventId]);
-        const all = await a.engine.onBackfill('b.test', roomId, [m2.eventId], 100);
+        const all = await a.engine.onBackfill('a.test', roomId, [m2.eventId], 100);
         expect(all.map(id)).toEqual([...order].reverse());
         const depths = all.map((j) => j['depth'] as number);
         expect(depths).toEqual([...depths].sort((x, y) => y - x));
-        expect(await a.engine.onBackfill('b.test', roomId, [t2.eventId], 1)).toHaveLength(1);
+        expect(await a.engine.onBackfill('a.test', roomId, [t2.eventId], 1)).toHaveLength(1);
         // Served state: state_ids at m2 = the state before m2, with its auth chain.
-        const sid = await a.engine.onGetStateIds('b.test', roomId, m2.eventId);
+        const sid = await a.engine.onGetStateIds('a.test', roomId, m2.eventId);
         expect([...sid.pduIds].sort()).toEqual([...(await a.engine.stateAt(m2.eventId)).values()].sort());
         expect(new Set(sid.authChainIds)).toEqual(new Set(await a.engine.authChain(sid.pduIds)));
-        const st = await a.engine.onGetState('b.test', roomId, m2.eventId);
+        const st = await a.engine.onGetState('a.test', roomId, m2.eventId);
         expect(st.pdus.length).toBe(sid.pduIds.length);
         expect(st.authChain.length).toBe(sid.authChainIds.length);
         // get_missing_events: between t1 (known) and m2.
-        const missing = await a.engine.onGetMissingEvents('b.test', roomId, { earliestEvents: [t1.eventId], latestEvents: [m2.eventId], limit: 10 });
+        const missing = await a.engine.onGetMissingEvents('a.test', roomId, { earliestEvents: [t1.eventId], latestEvents: [m2.eventId], limit: 10 });
         expect(missing.map(id)).toEqual([m1.eventId, t2.eventId]);
-        expect((await a.engine.onGetMissingEvents('b.test', roomId, { earliestEvents: [t1.eventId], latestEvents: [m2.eventId], limit: 1 })).map(id)).toEqual([t2.eventId]);
+        expect((await a.engine.onGetMissingEvents('a.test', roomId, { earliestEvents: [t1.eventId], latestEvents: [m2.eventId], limit: 1 })).map(id)).toEqual([t2.eventId]);
       });
     });
   });

@@ -249,12 +249,12 @@ describe.each(STORE_KINDS)('federation (%s store)', (kind) => {
         const r1 = await a.engine.createRoom({ roomVersion: '11', creator: '@alice:a.test', roomIdLocalpart: 'one' });
         const r2 = await a.engine.createRoom({ roomVersion: '11', creator: '@alice:a.test', roomIdLocalpart: 'two' });
         const e1 = await a.engine.createLocalEvent(r1, { type: 'm.room.message', sender: '@alice:a.test', content: { body: 'secret' } });
-        expect((await a.engine.onGetStateIds('x.test', r1, e1.eventId)).pduIds.length).toBeGreaterThan(0);
-        expect(await a.engine.onGetStateIds('x.test', r2, e1.eventId)).toEqual({ pduIds: [], authChainIds: [] });
-        expect(await a.engine.onGetState('x.test', r2, e1.eventId)).toEqual({ pdus: [], authChain: [] });
-        expect(await a.engine.onGetMissingEvents('x.test', r2, { earliestEvents: [], latestEvents: [e1.eventId], limit: 10 })).toEqual([]);
-        expect(await a.engine.onBackfill('x.test', r2, [e1.eventId], 10)).toEqual([]);
-        expect((await a.engine.onBackfill('x.test', r1, [e1.eventId], 10)).length).toBe(6);
+        expect((await a.engine.onGetStateIds('a.test', r1, e1.eventId)).pduIds.length).toBeGreaterThan(0);
+        expect(await a.engine.onGetStateIds('a.test', r2, e1.eventId)).toEqual({ pduIds: [], authChainIds: [] });
+        expect(await a.engine.onGetState('a.test', r2, e1.eventId)).toEqual({ pdus: [], authChain: [] });
+        expect(await a.engine.onGetMissingEvents('a.test', r2, { earliestEvents: [], latestEvents: [e1.eventId], limit: 10 })).toEqual([]);
+        expect(await a.engine.onBackfill('a.test', r2, [e1.eventId], 10)).toEqual([]);
+        expect((await a.engine.onBackfill('a.test', r1, [e1.eventId], 10)).length).toBe(6);
       });
     });
 

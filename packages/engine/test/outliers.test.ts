@@ -54,7 +54,7 @@ describe.each(STORE_KINDS)('outlier promotion (%s store)', (kind) => {
       expect(notes.some((n) => n.kind === 'event' && n.eventId === topic.eventId && n.status === 'accepted')).toBe(true);
       expect(notes.some((n) => n.kind === 'state' && n.changed.get(stateKeyOf('m.room.topic', ''))?.to === topic.eventId)).toBe(true);
       // It is served to other servers now (outliers are not).
-      expect((await x.engine.onBackfill('y.test', roomId, [topic.eventId], 1)).length).toBe(1);
+      expect((await x.engine.onBackfill('a.test', roomId, [topic.eventId], 1)).length).toBe(1);
 
       // Idempotence: delivering it a third time (or as an outlier again) is a duplicate; nothing changes.
       const before = await storeSnapshot(x, roomId);

@@ -6,7 +6,7 @@
  */
 import type { JsonObject } from '@roomgraph/canonical-json';
 import {
-  type CallOptions, type MakeJoinResponse, type MissingEventsRequest, type SendJoinResponse, type StateIdsResponse,
+  type CallOptions, type InviteRequest, type MakeJoinResponse, type SendKnockResponse, type MissingEventsRequest, type SendJoinResponse, type StateIdsResponse,
   type StateResponse, type Transport, TransportError,
 } from './interfaces.js';
 
@@ -36,7 +36,33 @@ function strings(v: unknown, destination: string, method: string, field: string)
  * ID lists are dropped. The room engine wraps the transport it is given with this.
  */
 export function checkedTransport(t: Transport): Transport {
+  const template = (d: string, method: string, v: unknown): MakeJoinResponse => {
+    if (!isObject(v) || typeof v['roomVersion'] !== 'string' || !isObject(v['event'])) throw bad(d, method, 'no room_version and event template');
+    return { roomVersion: v['roomVersion'], event: v['event'] };
+  };
+  const optional: Partial<Transport> = {};
+  // The optional requests are passed through (checked) only when the transport has them.
+  const { makeLeave, sendLeave, invite, makeKnock, sendKnock, queuePdus } = t;
+  if (makeLeave !== undefined) optional.makeLeave = async (d, roomId, userId, o) => template(d, 'makeLeave', await makeLeave.call(t, d, roomId, userId, o));
+  if (sendLeave !== undefined) optional.sendLeave = async (d, roomId, eventId, event, o) => { await sendLeave.call(t, d, roomId, eventId, event, o); };
+  if (invite !== undefined) {
+    optional.invite = async (d: string, roomId: string, eventId: string, req: InviteRequest, o?: CallOptions): Promise<JsonObject> => {
+      const v: unknown = await invite.call(t, d, roomId, eventId, req, o);
+      if (!isObject(v)) throw bad(d, 'invite', 'the signed event is not an object');
+      return v;
+    };
+  }
+  if (makeKnock !== undefined) optional.makeKnock = async (d, roomId, userId, versions, o) => template(d, 'makeKnock', await makeKnock.call(t, d, roomId, userId, versions, o));
+  if (sendKnock !== undefined) {
+    optional.sendKnock = async (d: string, roomId: string, eventId: string, event: JsonObject, o?: CallOptions): Promise<SendKnockResponse> => {
+      const v: unknown = await sendKnock.call(t, d, roomId, eventId, event, o);
+      if (!isObject(v)) throw bad(d, 'sendKnock', 'not an object');
+      return { knockRoomState: objects(v['knockRoomState'], d, 'sendKnock', 'knock_room_state') };
+    };
+  }
+  if (queuePdus !== undefined) optional.queuePdus = (destinations, pdus) => queuePdus.call(t, destinations, pdus);
   return {
+    ...optional,
     async getEvent(d: string, eventId: string, o?: CallOptions): Promise<JsonObject | undefined> {
       const v: unknown = await t.getEvent(d, eventId, o);
       if (v === undefined) return undefined;

@@ -6,9 +6,15 @@
  */
 import type { JsonObject } from '@roomgraph/canonical-json';
 import {
-  type CallOptions, type FederationHandler, type MakeJoinResponse, type MissingEventsRequest, type SendJoinResponse,
+  type CallOptions, type FederationHandler, type InviteRequest, type MakeJoinResponse, type SendKnockResponse, type MissingEventsRequest, type SendJoinResponse,
   type StateIdsResponse, type StateResponse, type Transport, TransportError,
 } from './interfaces.js';
+
+/** A handler's optional method, or the refusal a server without it gives (`M_UNRECOGNIZED`). */
+function need<F>(destination: string, f: F | undefined, what: string): F {
+  if (f === undefined) throw new TransportError('TRANSPORT_REJECTED', destination, `${destination} does not support ${what}`, 'M_UNRECOGNIZED');
+  return f;
+}
 
 /** Deep-copies JSON so servers never share mutable objects (as over a real network). */
 function copy<T>(value: T): T {
@@ -91,6 +97,17 @@ export class InProcessNetwork {
         copy(await route(d, 'sendJoin', o).onSendJoin(origin, roomId, eventId, copy(event))),
       sendPdus: async (d: string, pdus: readonly JsonObject[], o?: CallOptions) =>
         copy(await route(d, 'sendPdus', o).onReceivePdus(origin, copy(pdus))),
+      makeLeave: async (d: string, roomId: string, userId: string, o?: CallOptions): Promise<MakeJoinResponse> =>
+        copy(await need(d, route(d, 'makeLeave', o).onMakeLeave, 'make_leave').call(this.#handlers.get(d), origin, roomId, userId)),
+      sendLeave: async (d: string, roomId: string, eventId: string, event: JsonObject, o?: CallOptions): Promise<void> => {
+        await need(d, route(d, 'sendLeave', o).onSendLeave, 'send_leave').call(this.#handlers.get(d), origin, roomId, eventId, copy(event));
+      },
+      invite: async (d: string, roomId: string, eventId: string, req: InviteRequest, o?: CallOptions): Promise<JsonObject> =>
+        copy(await need(d, route(d, 'invite', o).onInvite, 'invite').call(this.#handlers.get(d), origin, roomId, eventId, copy(req))),
+      makeKnock: async (d: string, roomId: string, userId: string, versions: readonly string[], o?: CallOptions): Promise<MakeJoinResponse> =>
+        copy(await need(d, route(d, 'makeKnock', o).onMakeKnock, 'make_knock').call(this.#handlers.get(d), origin, roomId, userId, [...versions])),
+      sendKnock: async (d: string, roomId: string, eventId: string, event: JsonObject, o?: CallOptions): Promise<SendKnockResponse> =>
+        copy(await need(d, route(d, 'sendKnock', o).onSendKnock, 'send_knock').call(this.#handlers.get(d), origin, roomId, eventId, copy(event))),
     };
   }
 }

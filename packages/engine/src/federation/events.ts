@@ -1,7 +1,9 @@
 /**
  * Serving events to other servers (Server-Server API › Retrieving events: `GET /event/{eventId}`,
  * `POST /get_missing_events/{roomId}`; › Backfilling: `GET /backfill/{roomId}`). Only durable,
- * non-rejected events of the requested room are served. `origin` is the requesting server.
+ * non-rejected events of the requested room are served, and only what `origin` (the requesting
+ * server) may see (`visibility.ts`): a server the room's ACL denies is refused (403 `M_FORBIDDEN`),
+ * an event it may not see is redacted (it has standing in the room) or withheld.
  *
  * @module
  */
@@ -10,18 +12,37 @@ import type { StoredEvent } from '@roomgraph/store';
 import type { MissingEventsRequest } from '@roomgraph/transport';
 import type { EngineContext } from '../context.js';
 import { isRejectedStatus } from '../stored.js';
+import { assertAclAllows } from './acl.js';
 import { allInRoom, served } from './serving.js';
+import { ServerView } from './visibility.js';
 
-/** `GET /event/{eventId}`: the stored PDU (outliers included), unless it was rejected. */
-export async function onGetEvent(ctx: EngineContext, _origin: string, eventId: string): Promise<JsonObject | undefined> {
+/**
+ * `GET /event/{eventId}`: the stored PDU (outliers included), unless it was rejected; redacted or
+ * withheld (`undefined`, answered as not found) when `origin` may not see it.
+ */
+export async function onGetEvent(ctx: EngineContext, origin: string, eventId: string): Promise<JsonObject | undefined> {
   await served(ctx);
   const e = await ctx.store.getEvent(eventId);
-  return e === undefined || isRejectedStatus(e) ? undefined : e.json;
+  if (e === undefined || isRejectedStatus(e)) return undefined;
+  await assertAclAllows(ctx, e.roomId, origin);
+  return new ServerView(ctx, origin, e.roomId).filter(e);
+}
+
+/** The events as `origin` may have them (in order; withheld ones left out). */
+async function disclosed(ctx: EngineContext, origin: string, roomId: string, events: readonly StoredEvent[]): Promise<JsonObject[]> {
+  const view = new ServerView(ctx, origin, roomId);
+  const out: JsonObject[] = [];
+  for (const e of events) {
+    const j = await view.filter(e);
+    if (j !== undefined) out.push(j);
+  }
+  return out;
 }
 
 /** `POST /get_missing_events/{roomId}`: events between `earliestEvents` and `latestEvents`, oldest first, bounded by `limit`. */
-export async function onGetMissingEvents(ctx: EngineContext, _origin: string, roomId: string, request: MissingEventsRequest): Promise<readonly JsonObject[]> {
+export async function onGetMissingEvents(ctx: EngineContext, origin: string, roomId: string, request: MissingEventsRequest): Promise<readonly JsonObject[]> {
   await served(ctx);
+  await assertAclAllows(ctx, roomId, origin);
   if (!(await allInRoom(ctx, request.latestEvents, roomId))) return [];
   const earliest = new Set(request.earliestEvents);
   const seen = new Set<string>(request.latestEvents);
@@ -46,12 +67,13 @@ export async function onGetMissingEvents(ctx: EngineContext, _origin: string, ro
     }
     frontier = next;
   }
-  return out.sort((a, b) => a.depth - b.depth || a.stream - b.stream).map((e) => e.json);
+  return disclosed(ctx, origin, roomId, out.sort((a, b) => a.depth - b.depth || a.stream - b.stream));
 }
 
 /** `GET /backfill/{roomId}`: the given events and their predecessors, newest first, up to `limit`. */
-export async function onBackfill(ctx: EngineContext, _origin: string, roomId: string, fromEventIds: readonly string[], limit: number): Promise<readonly JsonObject[]> {
+export async function onBackfill(ctx: EngineContext, origin: string, roomId: string, fromEventIds: readonly string[], limit: number): Promise<readonly JsonObject[]> {
   await served(ctx);
+  await assertAclAllows(ctx, roomId, origin);
   if (!(await allInRoom(ctx, fromEventIds, roomId))) return [];
   const seen = new Set<string>();
   const out: StoredEvent[] = [];
@@ -69,5 +91,5 @@ export async function onBackfill(ctx: EngineContext, _origin: string, roomId: st
     }
     frontier = next;
   }
-  return out.sort((a, b) => b.depth - a.depth || b.stream - a.stream).map((e) => e.json);
+  return disclosed(ctx, origin, roomId, out.sort((a, b) => b.depth - a.depth || b.stream - a.stream));
 }

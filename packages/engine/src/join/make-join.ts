@@ -12,6 +12,7 @@ import type { JsonValue } from '@roomgraph/canonical-json';
 import { buildEvent, domainOf, toRoomEvent } from '@roomgraph/events';
 import type { MakeJoinResponse } from '@roomgraph/transport';
 import { type EngineContext, signerOf } from '../context.js';
+import { assertAclAllows } from '../federation/acl.js';
 import { refuse, served } from '../federation/serving.js';
 import { eventFrame } from '../local/frame.js';
 import { authorisingKeys } from '../receipt/signatures.js';
@@ -24,6 +25,8 @@ export async function onMakeJoin(ctx: EngineContext, origin: string, roomId: str
   await served(ctx);
   const known = await ctx.store.getRoom(roomId);
   if (known === undefined || known.currentState === undefined) throw refuse(ctx, 'M_NOT_FOUND', `${ctx.serverName} is not in ${roomId}`);
+  // Server-Server API › Server ACLs: make_join / send_join are protected.
+  await assertAclAllows(ctx, roomId, origin);
   if (!supportedVersions.includes(known.roomVersion)) {
     throw refuse(ctx, 'M_INCOMPATIBLE_ROOM_VERSION', `${roomId} has room version ${known.roomVersion}, which ${origin} does not support`);
   }

@@ -12,6 +12,7 @@ import { type Pdu, addEventSignature, domainOf, parsePdu } from '@roomgraph/even
 import type { SendJoinResponse } from '@roomgraph/transport';
 import { type EngineContext, signerOf } from '../context.js';
 import { sendToRoom } from '../federation/servers.js';
+import { assertAclAllows } from '../federation/acl.js';
 import { refuse, served } from '../federation/serving.js';
 import { stateAt } from '../queries.js';
 import { receivePdusDurably } from '../receipt/receive.js';
@@ -22,6 +23,8 @@ export async function onSendJoin(ctx: EngineContext, origin: string, roomId: str
   const store = ctx.store;
   const room = await store.getRoom(roomId);
   if (room === undefined || room.currentState === undefined) throw refuse(ctx, 'M_NOT_FOUND', `${ctx.serverName} is not in ${roomId}`);
+  // Server-Server API › Server ACLs: make_join / send_join are protected.
+  await assertAclAllows(ctx, roomId, origin);
   const rules = ctx.versions.get(room.roomVersion);
   let pdu: Pdu;
   try {

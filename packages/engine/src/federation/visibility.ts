@@ -1,0 +1,133 @@
+/**
+ * Which events another server may read (Client-Server API › Room History Visibility, as applied to
+ * servers — the rules Synapse's `filter_events_for_server` applies; Server-Server API ›
+ * Retrieving events / Backfilling). For a requesting server S and an event E, with the state at E
+ * (the state after E, E included when it is a state event):
+ *
+ * 1. `history_visibility` at E is `world_readable`: visible.
+ * 2. S had a joined member at E: visible.
+ * 3. `invited` and S had an invited member at E: visible.
+ * 4. `shared` (the default) and S has a joined member now (a member joined after E sees it): visible.
+ * 5. Otherwise not visible. For `m.room.history_visibility` events, the setting before the event
+ *    is tried too (the more permissive wins, as the client-server rules say).
+ *
+ * A server with standing in the room (a member event of one of its users in the current state:
+ * joined, invited, left, knocked, banned) gets invisible events redacted — the graph stays
+ * connected, the content hidden; a server without standing gets nothing that is not
+ * `world_readable`. Outliers (state unknown) are treated as `shared`, as Synapse does.
+ *
+ * @module
+ */
+import type { JsonObject } from '@roomgraph/canonical-json';
+import { domainOf, redact, stateKeyOf } from '@roomgraph/events';
+import type { SnapshotId, StoredEvent } from '@roomgraph/store';
+import type { EngineContext } from '../context.js';
+import { isObject } from '../stored.js';
+
+const HV_KEY = stateKeyOf('m.room.history_visibility', '');
+const MEMBER_PREFIX = stateKeyOf('m.room.member', '');
+
+/** What a server gets of an event. */
+export type Disclosure = 'full' | 'redacted' | 'withheld';
+
+/** The memberships of `server`'s users and the history visibility, in one state. */
+interface Standing {
+  readonly visibility: string;
+  /** The server's users → their membership. */
+  readonly memberships: ReadonlyMap<string, string>;
+}
+
+const has = (s: Standing, membership: string): boolean => [...s.memberships.values()].includes(membership);
+
+/** What a server may read of one room: computed once per request. */
+export class ServerView {
+  readonly #ctx: EngineContext;
+  readonly #server: string;
+  readonly #roomId: string;
+  readonly #snapshots = new Map<SnapshotId, Promise<Standing>>();
+  #now: Promise<{ readonly joined: boolean; readonly standing: boolean }> | undefined;
+
+  constructor(ctx: EngineContext, server: string, roomId: string) {
+    this.#ctx = ctx;
+    this.#server = server;
+    this.#roomId = roomId;
+  }
+
+  /** Whether the server has a joined member now, and whether it has any member event (standing). */
+  now(): Promise<{ readonly joined: boolean; readonly standing: boolean }> {
+    this.#now ??= (async () => {
+      const room = await this.#ctx.store.getRoom(this.#roomId);
+      if (room?.currentState === undefined) return { joined: false, standing: false };
+      const s = await this.#standingIn(room.currentState);
+      return { joined: has(s, 'join'), standing: s.memberships.size > 0 };
+    })();
+    return this.#now;
+  }
+
+  #standingIn(snapshot: SnapshotId): Promise<Standing> {
+    let p = this.#snapshots.get(snapshot);
+    if (p === undefined) {
+      p = (async () => {
+        const state = await this.#ctx.store.loadState(snapshot);
+        const ids: string[] = [];
+        const hv = state.get(HV_KEY);
+        if (hv !== undefined) ids.push(hv);
+        for (const [key, id] of state) if (key.startsWith(MEMBER_PREFIX) && domainOf(key.slice(MEMBER_PREFIX.length)) === this.#server) ids.push(id);
+        const events = await this.#ctx.store.getEvents(ids);
+        let visibility = 'shared';
+        const memberships = new Map<string, string>();
+        for (const e of events.values()) {
+          const content = e.json['content'];
+          if (!isObject(content)) continue;
+          if (e.eventId === hv) { if (typeof content['history_visibility'] === 'string') visibility = content['history_visibility']; continue; }
+          if (typeof content['membership'] === 'string' && e.stateKey !== undefined) memberships.set(e.stateKey, content['membership']);
+        }
+        return { visibility, memberships };
+      })();
+      this.#snapshots.set(snapshot, p);
+    }
+    return p;
+  }
+
+  /** Whether a state (visibility and this server's memberships in it) lets the server see an event. */
+  async #allows(s: Standing): Promise<boolean> {
+    if (s.visibility === 'world_readable') return true;
+    if (has(s, 'join')) return true;
+    if (s.visibility === 'invited' && has(s, 'invite')) return true;
+    if (s.visibility === 'shared') return (await this.now()).joined;
+    return false;
+  }
+
+  /** Whether the server may see `e` (see the module comment). */
+  async visible(e: StoredEvent): Promise<boolean> {
+    if (e.stateBefore === undefined) return (await this.now()).joined; // an outlier: shared
+    const before = await this.#standingIn(e.stateBefore);
+    // The state after the event: the event itself changes it when it is our member event or the visibility.
+    let after: Standing = before;
+    const content = e.json['content'];
+    if (e.stateKey !== undefined && isObject(content)) {
+      if (e.type === 'm.room.history_visibility' && e.stateKey === '' && typeof content['history_visibility'] === 'string') {
+        after = { visibility: content['history_visibility'], memberships: before.memberships };
+        if (await this.#allows(before)) return true; // the more permissive of before and after
+      } else if (e.type === 'm.room.member' && domainOf(e.stateKey) === this.#server && typeof content['membership'] === 'string') {
+        after = { visibility: before.visibility, memberships: new Map([...before.memberships, [e.stateKey, content['membership']]]) };
+      }
+    }
+    return this.#allows(after);
+  }
+
+  /** What the server gets of `e`: all of it, a redacted copy (it has standing), or nothing. */
+  async disclosure(e: StoredEvent): Promise<Disclosure> {
+    if (await this.visible(e)) return 'full';
+    return (await this.now()).standing ? 'redacted' : 'withheld';
+  }
+
+  /** `e` as the server may have it (`undefined`: withheld). */
+  async filter(e: StoredEvent): Promise<JsonObject | undefined> {
+    const d = await this.disclosure(e);
+    if (d === 'full') return e.json;
+    if (d === 'withheld') return undefined;
+    const room = await this.#ctx.store.getRoom(this.#roomId);
+    return room === undefined ? undefined : redact(e.json, this.#ctx.versions.get(room.roomVersion));
+  }
+}
