@@ -40,6 +40,20 @@ export interface ServerCounts {
 }
 
 /** The engine's caches (see the module comment for the list and bounds). */
+/** Invites remembered (the newest; an older one can still be rejected with an explicit `via`). */
+export const INVITES_KEPT = 10_000;
+
+/** An invite for a local user received over federation (`PUT /v2/invite`), as countersigned. */
+export interface ReceivedInvite {
+  readonly roomId: string;
+  readonly userId: string;
+  readonly sender: string;
+  readonly eventId: string;
+  readonly roomVersion: string;
+  readonly event: JsonObject;
+  readonly inviteRoomState: readonly JsonObject[];
+}
+
 export class EngineCaches {
   /** event ID → parsed event. */
   readonly views: LruCache<string, RoomEvent>;
@@ -51,6 +65,16 @@ export class EngineCaches {
   readonly serverCounts = new LruCache<string, ServerCounts>(SERVER_COUNTS_CACHE_ROOMS);
   /** Rooms with no parked events (so the store need not be scanned after every event). */
   readonly noParked = new LruCache<string, true>(NO_PARKED_ROOMS);
+  /** Invites received for local users of rooms this server may not be in (`join/invite.ts`), by `roomId\0userId`. */
+  readonly invites = new Map<string, ReceivedInvite>();
+
+  /** Remembers an invite (the oldest is forgotten past {@link INVITES_KEPT}). */
+  rememberInvite(invite: ReceivedInvite): void {
+    const key = `${invite.roomId}\u0000${invite.userId}`;
+    this.invites.delete(key);
+    this.invites.set(key, invite);
+    if (this.invites.size > INVITES_KEPT) this.invites.delete(this.invites.keys().next().value!);
+  }
 
   constructor(limits?: EngineLimits) {
     this.views = new LruCache(limits?.eventCacheSize ?? DEFAULT_EVENT_CACHE_SIZE);

@@ -14,20 +14,25 @@
  * @module
  */
 import type { JsonObject } from '@roomgraph/canonical-json';
-import type { Pdu } from '@roomgraph/events';
+import { type Pdu, domainOf } from '@roomgraph/events';
+import { EngineError } from './errors.js';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import type { RoomStore, StoredEvent } from '@roomgraph/store';
 import type {
-  FederationHandler, KeySource, MakeJoinResponse, MissingEventsRequest, SendJoinResponse, StateIdsResponse, StateResponse, Transport,
+  FederationHandler, InviteRequest, KeySource, MakeJoinResponse, MakeMembershipResponse, MissingEventsRequest, SendJoinResponse, SendKnockResponse,
+  StateIdsResponse, StateResponse, Transport,
 } from '@roomgraph/transport';
+import type { ReceivedInvite } from './caches.js';
 import * as backfilling from './backfill.js';
 import { type EngineContext, createEngineContext } from './context.js';
 import * as fedEvents from './federation/events.js';
 import { onGetServerKeys } from './federation/keys.js';
-import { sendToServers } from './federation/servers.js';
+import { distributeLocal, sendToServers } from './federation/servers.js';
 import * as fedState from './federation/state.js';
 import { onReceivePdus } from './federation/transactions.js';
+import { inviteUser, onInvite } from './join/invite.js';
 import { onMakeJoin } from './join/make-join.js';
+import { onMakeMembership, onSendMembership, remoteMembership, strippedState } from './join/membership.js';
 import { joinRemoteRoom } from './join/perform.js';
 import { onSendJoin } from './join/send-join.js';
 import { createLocalEvent } from './local/create-event.js';
@@ -128,10 +133,65 @@ export class RoomEngine implements FederationHandler {
   /**
    * Creates, signs, auth-checks and stores a local event in one step: prev_events = the forward
    * extremities (bounded, deepest first), auth events selected from the current state.
+   * With a transport that has a durable queue (`queuePdus`), the event is then queued for every
+   * other server in the room (and, for a membership change of another server's user, that server)
+   * before this resolves; without one, push it with {@link sendToServers}.
    * @throws {@link EngineError} `ENGINE_AUTH_FAILED` when the event would be rejected or soft-failed (nothing is stored).
    */
   async createLocalEvent(roomId: string, template: LocalEventTemplate): Promise<Pdu> {
-    return this.#ctx.outbox.durably(() => createLocalEvent(this.#ctx, roomId, template));
+    const pdu = await this.#ctx.outbox.durably(() => createLocalEvent(this.#ctx, roomId, template));
+    await distributeLocal(this.#ctx, roomId, pdu);
+    return pdu;
+  }
+
+  /**
+   * Leaves a room (Server-Server API › Leaving Rooms): where this server has the room's state, a
+   * local leave event (queued for the room's servers); otherwise — an invite to reject — the
+   * `make_leave` / `send_leave` handshake through `via` (default: the inviting server of a
+   * remembered invite, else the room ID's server).
+   * @throws {@link EngineError} `ENGINE_AUTH_FAILED`, `ENGINE_JOIN_REFUSED` (the resident refused), `ENGINE_INVALID_ARGUMENT`.
+   */
+  async leaveRoom(roomId: string, userId: string, options?: { readonly via?: string; readonly content?: JsonObject }): Promise<{ readonly eventId: string }> {
+    const ctx = this.#ctx;
+    const room = await ctx.store.getRoom(roomId);
+    if (room?.currentState !== undefined && options?.via === undefined) {
+      const pdu = await this.createLocalEvent(roomId, { type: 'm.room.member', stateKey: userId, sender: userId, content: { ...(options?.content ?? {}), membership: 'leave' } });
+      return { eventId: pdu.eventId };
+    }
+    const invite = ctx.caches.invites.get(`${roomId}\u0000${userId}`);
+    const via = options?.via ?? (invite !== undefined ? domainOf(invite.sender) : undefined) ?? roomId.split(':').slice(1).join(':');
+    if (via === '' || via === undefined) throw new EngineError('ENGINE_INVALID_ARGUMENT', `no server to leave ${roomId} through: give via`);
+    const { pdu } = await remoteMembership(ctx, roomId, via, userId, 'leave', options?.content, (p) => ctx.transport!.sendLeave!(via, roomId, p.eventId, p.json));
+    ctx.caches.invites.delete(`${roomId}\u0000${userId}`);
+    return { eventId: pdu.eventId };
+  }
+
+  /**
+   * Invites `invitee` as `sender` (Server-Server API › Inviting to a room): a remote invitee's
+   * server countersigns it first (`PUT /v2/invite`); the invite is then stored and queued for the
+   * room's servers and the invitee's.
+   * @throws {@link EngineError} `ENGINE_AUTH_FAILED`, `ENGINE_JOIN_REFUSED` (the invitee's server refused), `ENGINE_UNKNOWN_ROOM`.
+   */
+  async inviteUser(roomId: string, sender: string, invitee: string, options?: { readonly content?: JsonObject }): Promise<Pdu> {
+    return this.#ctx.outbox.durably(() => inviteUser(this.#ctx, roomId, sender, invitee, options?.content));
+  }
+
+  /**
+   * Knocks on a room through `via` (Server-Server API › Knocking upon a room: `make_knock` /
+   * `send_knock`); resolves to the knock's event ID and the room's stripped state.
+   * @throws {@link EngineError} `ENGINE_JOIN_REFUSED` (the resident refused), `ENGINE_UNKNOWN_ROOM`, `ENGINE_INVALID_ARGUMENT`.
+   */
+  async knockRoom(roomId: string, via: string, userId: string, options?: { readonly reason?: string }): Promise<{ readonly eventId: string; readonly knockRoomState: readonly JsonObject[] }> {
+    const ctx = this.#ctx;
+    await ctx.outbox.ready();
+    const content: JsonObject | undefined = options?.reason !== undefined ? { reason: options.reason } : undefined;
+    const { pdu, answer } = await remoteMembership(ctx, roomId, via, userId, 'knock', content, (p) => ctx.transport!.sendKnock!(via, roomId, p.eventId, p.json));
+    return { eventId: pdu.eventId, knockRoomState: answer.knockRoomState };
+  }
+
+  /** Invites received for local users (of rooms this server may not be in), newest last; for one user when given. */
+  pendingInvites(userId?: string): ReceivedInvite[] {
+    return [...this.#ctx.caches.invites.values()].filter((i) => userId === undefined || i.userId === userId);
   }
 
   /**
@@ -276,7 +336,33 @@ export class RoomEngine implements FederationHandler {
     return onReceivePdus(this.#ctx, origin, pdus, (o, p) => this.receivePdus(o, p));
   }
 
-  /** Sends this server's new events of a room to other servers (best effort). */
+  /** Answers `GET /make_leave/{roomId}/{userId}` (federation handler): a leave template, or a refusal with a Matrix errcode. */
+  async onMakeLeave(origin: string, roomId: string, userId: string): Promise<MakeMembershipResponse> {
+    return onMakeMembership(this.#ctx, origin, roomId, userId, 'leave');
+  }
+
+  /** Answers `PUT /v2/send_leave/{roomId}/{eventId}` (federation handler): checks and accepts the leave, and sends it to the room's other servers. */
+  async onSendLeave(origin: string, roomId: string, eventId: string, event: JsonObject): Promise<void> {
+    await onSendMembership(this.#ctx, origin, roomId, eventId, event, 'leave');
+  }
+
+  /** Answers `PUT /v2/invite/{roomId}/{eventId}` (federation handler): checks, countersigns and remembers an invite for a local user. */
+  async onInvite(origin: string, roomId: string, eventId: string, request: InviteRequest): Promise<JsonObject> {
+    return onInvite(this.#ctx, origin, roomId, eventId, request);
+  }
+
+  /** Answers `GET /make_knock/{roomId}/{userId}` (federation handler): a knock template, or a refusal with a Matrix errcode. */
+  async onMakeKnock(origin: string, roomId: string, userId: string, supportedVersions: readonly string[]): Promise<MakeMembershipResponse> {
+    return onMakeMembership(this.#ctx, origin, roomId, userId, 'knock', supportedVersions);
+  }
+
+  /** Answers `PUT /v1/send_knock/{roomId}/{eventId}` (federation handler): checks and accepts the knock; answers with the room's stripped state. */
+  async onSendKnock(origin: string, roomId: string, eventId: string, event: JsonObject): Promise<SendKnockResponse> {
+    await onSendMembership(this.#ctx, origin, roomId, eventId, event, 'knock');
+    return { knockRoomState: await strippedState(this.#ctx, roomId) };
+  }
+
+  /** Sends this server's new events of a room to other servers (through the durable queue when the transport has one, else best effort). */
   async sendToServers(destinations: readonly string[], pdus: readonly Pdu[]): Promise<void> {
     return sendToServers(this.#ctx, destinations, pdus);
   }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
 import { decodeBase64Any, encodeBase64, type SigningKey } from '@roomgraph/crypto';
 import { type RoomEngine, createRoomEngine } from '@roomgraph/engine';
-import { domainOf, splitStateKey } from '@roomgraph/events';
+import { splitStateKey } from '@roomgraph/events';
 import { FederationServer, HttpKeySource, HttpTransport } from '@roomgraph/federation-http';
 import type { RoomStore } from '@roomgraph/store';
 import { LevelRoomStore } from '@roomgraph/store-level';
@@ -130,29 +130,6 @@ export class FederationNode {
     await this.#store.close().catch(() => undefined);
   }
 
-  /** The servers with joined members in the room's current state, except this one. */
-  async #otherServers(roomId: string): Promise<string[]> {
-    const state = await this.engine.currentState(roomId);
-    const servers = new Set<string>();
-    for (const [key, id] of state) {
-      const [type, stateKey] = splitStateKey(key);
-      if (type !== 'm.room.member') continue;
-      const e = await this.engine.getEvent(id);
-      const content = e?.json['content'];
-      const server = domainOf(stateKey);
-      if (isObject(content) && content['membership'] === 'join' && server !== undefined) servers.add(server);
-    }
-    servers.delete(this.serverName);
-    return [...servers];
-  }
-
-  /** Queues a local event for every other server in the room (durable before this resolves). */
-  async #push(roomId: string, pdu: JsonObject, also: readonly string[] = []): Promise<void> {
-    const to = new Set([...(await this.#otherServers(roomId)), ...also]);
-    to.delete(this.serverName);
-    if (to.size > 0) await this.transport.queuePdus!([...to], [pdu]);
-  }
-
   /**
    * Runs one control command (see the CLI README, `serve`) and returns its result object.
    * @throws {@link CliError} `BAD_COMMAND` for a malformed command; engine and transport errors as they are.
@@ -181,18 +158,17 @@ export class FederationNode {
       case 'leave': {
         const roomId = str(cmd, 'room_id');
         const userId = str(cmd, 'user_id');
-        const others = await this.#otherServers(roomId);
-        const pdu = await e.createLocalEvent(roomId, { type: 'm.room.member', stateKey: userId, sender: userId, content: { membership: 'leave' } });
-        await this.#push(roomId, pdu.json, others);
-        return { event_id: pdu.eventId };
+        // Resident: a local leave (queued for the room's servers); an invite only: make_leave / send_leave.
+        const via = cmd['via'] === undefined ? undefined : str(cmd, 'via');
+        const r = await e.leaveRoom(roomId, userId, via !== undefined ? { via } : {});
+        return { event_id: r.eventId };
       }
       case 'invite': {
         const roomId = str(cmd, 'room_id');
         const sender = str(cmd, 'sender');
         const userId = str(cmd, 'user_id');
-        const pdu = await e.createLocalEvent(roomId, { type: 'm.room.member', stateKey: userId, sender, content: { membership: 'invite' } });
-        const invitee = domainOf(userId);
-        await this.#push(roomId, pdu.json, invitee === undefined ? [] : [invitee]);
+        // A remote invitee's server countersigns first (PUT /v2/invite); then stored and queued.
+        const pdu = await e.inviteUser(roomId, sender, userId);
         return { event_id: pdu.eventId };
       }
       case 'send': {
@@ -203,9 +179,13 @@ export class FederationNode {
         if (!isObject(content)) throw new CliError('BAD_COMMAND', '"content" must be an object');
         const stateKey = cmd['state_key'];
         if (stateKey !== undefined && typeof stateKey !== 'string') throw new CliError('BAD_COMMAND', '"state_key" must be a string');
+        // Stored, then queued for every other server in the room, before the result line.
         const pdu = await e.createLocalEvent(roomId, { type, sender, content, ...(stateKey !== undefined ? { stateKey } : {}) });
-        await this.#push(roomId, pdu.json);
         return { event_id: pdu.eventId };
+      }
+      case 'knock': {
+        const r = await e.knockRoom(str(cmd, 'room_id'), str(cmd, 'via'), str(cmd, 'user_id'));
+        return { event_id: r.eventId, knock_room_state: [...r.knockRoomState] };
       }
       case 'state': {
         const roomId = str(cmd, 'room_id');

@@ -77,18 +77,39 @@ export async function serversInRoom(ctx: EngineContext, roomId: string): Promise
   return new Set(cached.counts.keys());
 }
 
-/** Pushes PDUs to every other server in the room, except `skip` (best effort). */
-export async function sendToRoom(ctx: EngineContext, roomId: string, pdus: readonly JsonObject[], skip: readonly string[] = []): Promise<void> {
+/**
+ * Sends PDUs to `destinations`: through the transport's durable queue when it has one (resolves
+ * once they are journalled; a journal failure rejects), else pushed at once, best effort.
+ */
+async function deliver(ctx: EngineContext, destinations: readonly string[], pdus: readonly JsonObject[]): Promise<void> {
   const t = ctx.transport;
-  if (t === undefined) return;
-  const servers = await serversInRoom(ctx, roomId);
-  for (const x of [ctx.serverName, ...skip]) servers.delete(x);
-  await Promise.all([...servers].map((d) => t.sendPdus(d, pdus).catch(() => undefined)));
+  const to = [...new Set(destinations)].filter((d) => d !== ctx.serverName);
+  if (t === undefined || to.length === 0 || pdus.length === 0) return;
+  if (t.queuePdus !== undefined) { await t.queuePdus(to, pdus); return; }
+  await Promise.all(to.map((d) => t.sendPdus(d, pdus).catch(() => undefined)));
 }
 
-/** Sends this server's events to other servers (best effort). */
+/** Sends PDUs to every other server in the room (its current state), except `skip`, and to `also`. */
+export async function sendToRoom(ctx: EngineContext, roomId: string, pdus: readonly JsonObject[], skip: readonly string[] = [], also: readonly string[] = []): Promise<void> {
+  if (ctx.transport === undefined) return;
+  const servers = await serversInRoom(ctx, roomId);
+  for (const x of also) servers.add(x);
+  for (const x of [ctx.serverName, ...skip]) servers.delete(x);
+  await deliver(ctx, [...servers], pdus);
+}
+
+/** Sends this server's events to other servers (durably queued when the transport has a queue, else best effort). */
 export async function sendToServers(ctx: EngineContext, destinations: readonly string[], pdus: readonly Pdu[]): Promise<void> {
-  const t = ctx.transport;
-  if (t === undefined) return;
-  await Promise.all(destinations.filter((d) => d !== ctx.serverName).map((d) => t.sendPdus(d, pdus.map((p) => p.json)).catch(() => undefined)));
+  await deliver(ctx, destinations, pdus.map((p) => p.json));
+}
+
+/**
+ * After a local event: with a durable queue, it is queued for every other server in the room and,
+ * for a membership change of another server's user (a kick, ban, or that user's own leave), that
+ * server too. Without a queue nothing is sent here (the embedder pushes with `sendToServers`).
+ */
+export async function distributeLocal(ctx: EngineContext, roomId: string, pdu: Pdu): Promise<void> {
+  if (ctx.transport?.queuePdus === undefined) return;
+  const target = pdu.type === 'm.room.member' && pdu.stateKey !== undefined ? domainOf(pdu.stateKey) : undefined;
+  await sendToRoom(ctx, roomId, [pdu.json], [], target === undefined ? [] : [target]);
 }

@@ -1,0 +1,134 @@
+/**
+ * Leaving, inviting and knocking over federation, both sides (Server-Server API › Leaving Rooms,
+ * › Inviting to a room, › Knocking upon a room), and local events queued for the room's servers
+ * through a transport's durable queue — on both stores.
+ */
+import { describe, expect, it } from 'vitest';
+import type { JsonObject } from '@roomgraph/canonical-json';
+import { createRoomEngine } from '@roomgraph/engine';
+import { type Transport, TransportError } from '@roomgraph/transport';
+import { STORE_KINDS, withFed } from './harness.js';
+
+const errcode = (e: unknown): string | undefined => (e instanceof TransportError ? e.errcode : (e as { rule?: string })?.rule);
+
+describe.each(STORE_KINDS)('membership handshakes (%s store)', (kind) => {
+  it('invite over federation: countersigned by the invitee\'s server, stored, then joined; the invite can be rejected instead', async () => {
+    await withFed(kind, async (fed) => {
+      const a = fed.add('a.test');
+      const b = fed.add('b.test');
+      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', joinRule: 'invite' });
+      // Not invited: the join is refused.
+      expect((await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test').catch((e: unknown) => e) as { code?: string }).code).toBe('ENGINE_JOIN_REFUSED');
+      const invite = await a.engine.inviteUser(roomId, '@alice:a.test', '@bob:b.test');
+      expect(Object.keys(invite.json['signatures'] as JsonObject).sort()).toEqual(['a.test', 'b.test']);
+      expect(await a.engine.membership(roomId, '@bob:b.test')).toBe('invite');
+      expect(b.engine.pendingInvites('@bob:b.test').map((i) => i.eventId)).toEqual([invite.eventId]);
+      expect(b.engine.pendingInvites('@bob:b.test')[0]!.inviteRoomState.map((e) => e['type'])).toEqual(expect.arrayContaining(['m.room.create', 'm.room.join_rules', 'm.room.member']));
+      const joined = await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test');
+      expect(joined.status).toBe('accepted');
+      expect(await a.engine.membership(roomId, '@bob:b.test')).toBe('join');
+
+      // A second user rejects an invite: make_leave / send_leave through the inviting server.
+      await a.engine.inviteUser(roomId, '@alice:a.test', '@carol:b.test');
+      // b is resident now; reject through the handshake explicitly (`via`).
+      const left = await b.engine.leaveRoom(roomId, '@carol:b.test', { via: 'a.test' });
+      expect((await a.engine.getEvent(left.eventId))?.status).toBe('accepted');
+      expect(await a.engine.membership(roomId, '@carol:b.test')).toBe('leave');
+    });
+  });
+
+  it('rejecting an invite from a server not in the room uses the remembered inviter', async () => {
+    await withFed(kind, async (fed) => {
+      const a = fed.add('a.test');
+      const b = fed.add('b.test');
+      const roomId = await a.engine.createRoom({ roomVersion: '11', creator: '@alice:a.test', joinRule: 'invite' });
+      await a.engine.inviteUser(roomId, '@alice:a.test', '@bob:b.test');
+      const r = await b.engine.leaveRoom(roomId, '@bob:b.test');
+      expect(await a.engine.membership(roomId, '@bob:b.test')).toBe('leave');
+      expect(b.engine.pendingInvites()).toEqual([]);
+      expect((await a.engine.getEvent(r.eventId))?.stateKey).toBe('@bob:b.test');
+    });
+  });
+
+  it('the invitee\'s server refuses bad invites with the right errcode', async () => {
+    await withFed(kind, async (fed) => {
+      const a = fed.add('a.test');
+      const b = fed.add('b.test');
+      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', joinRule: 'invite' });
+      // Capture a genuine invite, then replay variants of it to b.
+      let captured: { eventId: string; event: JsonObject } | undefined;
+      const real = b.engine.onInvite.bind(b.engine);
+      fed.net.register('b.test', new Proxy(b.engine, { get: (t, p) => (p === 'onInvite' ? async (o: string, r: string, id: string, req: { event: JsonObject; roomVersion: string }) => { captured = { eventId: id, event: req.event }; return real(o, r, id, req); } : (Reflect.get(t, p) as unknown as (...x: unknown[]) => unknown).bind?.(t) ?? Reflect.get(t, p)) }));
+      await a.engine.inviteUser(roomId, '@alice:a.test', '@bob:b.test');
+      const { eventId, event } = captured!;
+      const ask = (origin: string, req: { roomVersion: string; event: JsonObject }, id = eventId) => b.engine.onInvite(origin, roomId, id, req).catch((e: unknown) => e);
+      expect(errcode(await ask('c.test', { roomVersion: '10', event }))).toBe('M_FORBIDDEN'); // sender not of the origin
+      expect(errcode(await ask('a.test', { roomVersion: '99', event }))).toBe('M_INCOMPATIBLE_ROOM_VERSION');
+      expect(errcode(await ask('a.test', { roomVersion: '10', event: { ...event, state_key: '@dan:b.test' } }))).toBe('M_INVALID_PARAM'); // another ID
+      // Content the signatures do not cover (redacted away), changed: the content hash catches it.
+      expect(errcode(await ask('a.test', { roomVersion: '10', event: { ...event, content: { membership: 'invite', x: 1 } } }))).toBe('M_FORBIDDEN');
+      expect(errcode(await ask('a.test', { roomVersion: '10', event: { ...event, state_key: '@eve:elsewhere.test' } }, (await import('@roomgraph/events')).parsePdu({ ...event, state_key: '@eve:elsewhere.test' }, (await import('@roomgraph/room-versions')).getRoomVersion('10')).eventId))).toBe('M_FORBIDDEN'); // not a local user
+      expect(errcode(await ask('a.test', { roomVersion: '10', event: { nonsense: true } }))).toBe('M_BAD_JSON');
+      const forged = { ...event, signatures: { 'a.test': { [Object.keys((event['signatures'] as Record<string, JsonObject>)['a.test']!)[0]!]: 'A'.repeat(86) } } };
+      expect(errcode(await ask('a.test', { roomVersion: '10', event: forged }))).toBe('M_FORBIDDEN');
+    });
+  });
+
+  it('knock: make_knock / send_knock through a resident; refused where the join rule or room version does not allow it', async () => {
+    await withFed(kind, async (fed) => {
+      const a = fed.add('a.test');
+      const b = fed.add('b.test');
+      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', joinRule: 'knock' });
+      const k = await b.engine.knockRoom(roomId, 'a.test', '@bob:b.test', { reason: 'let me in' });
+      expect(await a.engine.membership(roomId, '@bob:b.test')).toBe('knock');
+      expect(k.knockRoomState.map((e) => e['type'])).toEqual(expect.arrayContaining(['m.room.create', 'm.room.join_rules']));
+      expect(((await a.engine.getEvent(k.eventId))?.json['content'] as JsonObject)['reason']).toBe('let me in');
+      // Accepted by an invite, then a join.
+      await a.engine.inviteUser(roomId, '@alice:a.test', '@bob:b.test');
+      expect((await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test')).status).toBe('accepted');
+
+      const pub = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', joinRule: 'public' });
+      expect(errcode(await b.engine.knockRoom(pub, 'a.test', '@bob:b.test').catch((e: unknown) => e))).toBe('M_FORBIDDEN');
+      const old = await a.engine.createRoom({ roomVersion: '6', creator: '@alice:a.test', joinRule: 'invite' });
+      expect(errcode(await b.engine.knockRoom(old, 'a.test', '@bob:b.test').catch((e: unknown) => e))).toBe('M_INCOMPATIBLE_ROOM_VERSION');
+    });
+  });
+
+  it('resident checks on make_leave / send_leave: another server\'s user, the wrong membership, an unknown room', async () => {
+    await withFed(kind, async (fed) => {
+      const a = fed.add('a.test');
+      const b = fed.add('b.test');
+      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test' });
+      await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test');
+      expect(errcode(await a.engine.onMakeLeave('b.test', roomId, '@alice:a.test').catch((e: unknown) => e))).toBe('M_FORBIDDEN');
+      expect(errcode(await a.engine.onMakeLeave('b.test', '!nope:a.test', '@bob:b.test').catch((e: unknown) => e))).toBe('M_NOT_FOUND');
+      const tpl = await a.engine.onMakeLeave('b.test', roomId, '@bob:b.test');
+      expect((tpl.event['content'] as JsonObject)['membership']).toBe('leave');
+      const join = await b.engine.createLocalEvent(roomId, { type: 'm.room.member', stateKey: '@bob:b.test', sender: '@bob:b.test', content: { membership: 'join', displayname: 'x' } });
+      expect(errcode(await a.engine.onSendLeave('b.test', roomId, join.eventId, join.json).catch((e: unknown) => e))).toBe('M_INVALID_PARAM');
+      expect(await a.engine.getEvent(join.eventId)).toBeUndefined();
+    });
+  });
+});
+
+describe('local events and the durable queue', () => {
+  it('with a durable queue, every local event is queued for the room\'s other servers (and a kicked user\'s server)', async () => {
+    await withFed('memory', async (fed) => {
+      const a = fed.add('a.test');
+      const b = fed.add('b.test');
+      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test' });
+      await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test');
+      // a again, over the same store, with a transport that has a queue.
+      const queued: Array<[readonly string[], string]> = [];
+      const base = fed.net.transportFor('a.test');
+      const transport: Transport = { ...base, queuePdus: async (ds, pdus) => { for (const p of pdus) queued.push([[...ds].sort(), String(p['type'])]); } };
+      await a.engine.close();
+      // (The memory store keeps its data across close/reopen; routing does not depend on the store.)
+      const a2 = createRoomEngine({ serverName: 'a.test', signingKey: a.key, store: a.store, transport, keys: fed.keys, now: fed.now });
+      await a2.createLocalEvent(roomId, { type: 'm.room.message', sender: '@alice:a.test', content: { body: 'hi' } });
+      await a2.createLocalEvent(roomId, { type: 'm.room.member', stateKey: '@bob:b.test', sender: '@alice:a.test', content: { membership: 'leave' } });
+      expect(queued).toEqual([[['b.test'], 'm.room.message'], [['b.test'], 'm.room.member']]);
+      await a2.close();
+    });
+  });
+});
