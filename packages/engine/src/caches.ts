@@ -45,12 +45,19 @@ export const INVITES_KEPT = 10_000;
 
 /** An invite for a local user received over federation (`PUT /v2/invite`), as countersigned. */
 export interface ReceivedInvite {
+  /** The room invited to. */
   readonly roomId: string;
+  /** The invited local user. */
   readonly userId: string;
+  /** Who invited (a user of the inviting server). */
   readonly sender: string;
+  /** The invite event's ID. */
   readonly eventId: string;
+  /** The room's version. */
   readonly roomVersion: string;
+  /** The invite event, with this server's signature added. */
   readonly event: JsonObject;
+  /** The stripped state the inviting server sent (`invite_room_state`). */
   readonly inviteRoomState: readonly JsonObject[];
 }
 

@@ -153,6 +153,7 @@ export class RoomEngine implements FederationHandler {
    */
   async leaveRoom(roomId: string, userId: string, options?: { readonly via?: string; readonly content?: JsonObject }): Promise<{ readonly eventId: string }> {
     const ctx = this.#ctx;
+    await ctx.outbox.ready();
     const room = await ctx.store.getRoom(roomId);
     if (room?.currentState !== undefined && options?.via === undefined) {
       const pdu = await this.createLocalEvent(roomId, { type: 'm.room.member', stateKey: userId, sender: userId, content: { ...(options?.content ?? {}), membership: 'leave' } });

@@ -17,3 +17,4 @@ export type {
   LocalEventTemplate,
   CreateRoomTemplate,
 } from './types.js';
+export type { ReceivedInvite } from './caches.js';

@@ -94,6 +94,20 @@ describe.each(STORE_KINDS)('membership handshakes (%s store)', (kind) => {
     });
   });
 
+  it('a fresh engine\'s first request may be /send or a leave (its store is opened first)', async () => {
+    await withFed(kind, async (fed) => {
+      const a = fed.add('a.test');
+      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test' });
+      const msg = await a.engine.createLocalEvent(roomId, { type: 'm.room.message', sender: '@alice:a.test', content: { body: 'x' } });
+      const c = fed.add('c.test');
+      // An event of a room c does not know: dropped (no ID can be computed without the room's version), nothing stored.
+      expect(await c.engine.onReceivePdus('a.test', [msg.json])).toEqual({});
+      expect(await c.engine.getEvent(msg.eventId)).toBeUndefined();
+      const d = fed.add('d.test');
+      expect((await d.engine.leaveRoom(roomId, '@dan:d.test', { via: 'a.test' }).catch((e: unknown) => e) as { code?: string }).code).toBe('ENGINE_JOIN_REFUSED');
+    });
+  });
+
   it('resident checks on make_leave / send_leave: another server\'s user, the wrong membership, an unknown room', async () => {
     await withFed(kind, async (fed) => {
       const a = fed.add('a.test');

@@ -18,6 +18,7 @@ export async function onReceivePdus(
   ctx: EngineContext, origin: string, pdus: readonly JsonObject[],
   receive: (origin: string, pdus: readonly unknown[]) => Promise<PduOutcome[]>,
 ): Promise<Readonly<Record<string, { readonly error?: string }>>> {
+  await ctx.outbox.ready();
   const res: Record<string, { error?: string }> = {};
   const allowed: JsonObject[] = [];
   const denied = new Map<string, boolean>();
