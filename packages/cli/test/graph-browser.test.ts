@@ -121,6 +121,9 @@ describe.skipIf(!available && !REQUIRED)('roomgraph graph in Chromium', () => {
     await page.waitForSelector('#panel.open');
     const json = JSON.parse(await page.locator('#panel pre').textContent() ?? '') as { type: string };
     expect(json.type).toBe('m.room.create');
+    // The clicked event is outlined (its shape's stroke changes).
+    const stroke = await page.locator('g.node.ev.selected polygon').first().evaluate((e) => (globalThis as unknown as { getComputedStyle(x: unknown): { stroke: string } }).getComputedStyle(e).stroke);
+    expect(stroke).toBe('rgb(216, 27, 96)');
     // Find a rejected event by its ID prefix: the panel shows its status, rule and reason.
     await page.fill('#find', files.rejected.slice(0, 12));
     await page.press('#find', 'Enter');

@@ -42,7 +42,7 @@ html,body{margin:0;height:100%;font:13px/1.4 system-ui,-apple-system,"Segoe UI",
 #panel .status{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600}
 .status.accepted{background:#dcefe0;color:#1b5e20}.status.rejected{background:#fde0e0;color:#b71c1c}.status.soft-failed{background:#ffe9d2;color:#bf360c}.status.outlier{background:#eee;color:#555}
 g.node{cursor:pointer}
-g.node.selected > polygon, g.node.selected > path, g.node.selected > ellipse{stroke:#d81b60 !important;stroke-width:4px !important}
+g.node.selected polygon, g.node.selected path, g.node.selected ellipse{stroke:#d81b60 !important;stroke-width:4px !important}
 #hint{color:#57606a;font-size:12px;margin-left:auto;white-space:nowrap}
 `;
 
