@@ -125,7 +125,7 @@ function render(data) {
     { name: 'engine receivePdus', color: '#1f6fb2', points: ing.map((r) => [r.members, r.pdus_per_s]) },
     { name: 'raw ed25519 verify, one thread (baseline)', color: '#7f8c8d', points: ing.map((r) => [r.members, r.raw_verify_per_s]) },
   ] });
-  const foot = `measured ${data.meta.date.slice(0, 10)} · node ${data.meta.node} · ${data.meta.cpus} CPU(s) ${esc(data.meta.cpu)} · UV_THREADPOOL_SIZE=${data.meta.uv_threadpool_size}${data.meta.load_average_at_start !== undefined ? ` · load average ${data.meta.load_average_at_start.toFixed(1)} at start` : ''} · benchmarks/scripts/scaling-chart.mjs`;
+  const foot = `measured ${data.meta.date.slice(0, 10)} · node ${data.meta.node} · ${data.meta.cpus} CPU(s) ${esc(data.meta.cpu)} · UV_THREADPOOL_SIZE=${data.meta.uv_threadpool_size}${data.meta.load_average_at_start !== undefined ? ` · load average ${data.meta.load_average_at_start.toFixed(1)} at start` : ''}${data.meta.load_average_during_run !== undefined ? ` · load average ${data.meta.load_average_during_run.split(' ')[0]} during the run` : ''} · benchmarks/scripts/scaling-chart.mjs`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="920" height="330" viewBox="0 0 920 330" font-family="Helvetica, Arial, sans-serif" fill="#1d2733"><rect width="920" height="330" fill="#fff"/>${left}${right}<text x="460" y="324" text-anchor="middle" font-size="10" fill="#666">${foot}</text></svg>\n`;
 }
 
