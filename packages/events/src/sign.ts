@@ -12,7 +12,7 @@ import { encodeBase64, tryDecodeBase64 } from './digest.js';
 import { canonicalBytes, contentHash, redactedSigningBytes } from './hashes.js';
 import { redact } from './redact.js';
 import { domainOf } from './view.js';
-import { EventsError } from './errors.js';
+import { EventsError, requireObject } from './errors.js';
 
 /** A server's signing identity: its name and one ed25519 key (from `@roomgraph/crypto`). */
 export interface EventSigner {
@@ -116,6 +116,7 @@ export type SignatureCheckResult =
  * invite exception are auth-rule matters, not handled here.
  */
 export function requiredSigningServers(event: JsonObject, rules: RoomVersionRules): string[] {
+  requireObject(event);
   const out: string[] = [];
   const sender = event['sender'];
   const s = typeof sender === 'string' ? domainOf(sender) : undefined;
@@ -143,7 +144,10 @@ function planSignatureCheck(
   keyLookup: KeyLookup,
   options?: { readonly servers?: readonly string[] },
 ): SignatureCheckResult | { readonly bytes: Uint8Array; readonly jobs: readonly SignatureJob[]; readonly servers: readonly string[] } {
-  const json: JsonObject = isObject((event as { json?: JsonValue }).json) ? (event as { json: JsonObject }).json : (event as JsonObject);
+  const candidate: unknown = isObject((event as { json?: JsonValue } | null)?.json) ? (event as { json: JsonObject }).json : event;
+  // Never throws on malformed input: a value that is not an event (null, a string…) has no signatures.
+  if (!isObject(candidate as JsonValue)) return { status: 'missing-signature', server: '', message: 'not an event: a PDU is a JSON object' };
+  const json = candidate as JsonObject;
   const servers = options?.servers ?? requiredSigningServers(json, rules);
   if (servers.length === 0) return { status: 'missing-signature', server: '', message: 'the event has no sender server' };
   const sigs = json['signatures'];

@@ -311,3 +311,15 @@ describe('fixture sanity', () => {
     expect(new Set(allFixtureEvents().map((e) => e.roomVersion)).size).toBe(12);
   });
 });
+
+describe('verifyEventSignatures of a value that is not an event (fuzz finding: a TypeError reading .json of null)', () => {
+  it.each(['1', '3', '10', '12'])('v%s: missing-signature, never a throw; requiredSigningServers: EVENTS_INVALID_ARGUMENT', (v) => {
+    const rules = getRoomVersion(v);
+    for (const x of [null, undefined, 'x', 5, [], { json: null }, { json: 'x' }]) {
+      expect(verifyEventSignatures(x as unknown as JsonObject, rules, () => undefined)).toMatchObject({ status: 'missing-signature', server: '' });
+    }
+    for (const x of [null, 'x', 5, []]) {
+      expect(() => requiredSigningServers(x as unknown as JsonObject, rules)).toThrow(expect.objectContaining({ name: 'EventsError', code: 'EVENTS_INVALID_ARGUMENT' }));
+    }
+  });
+});
