@@ -92,8 +92,11 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     log(`${t}: ${Math.round(targets[t].ms)} ms, peak RSS ${Math.round((targets[t].maxRssKb ?? 0) / 1024)} MiB`);
   }
 
+  // Every target's generator is forked from the root in a fixed order, run or not: a target run
+  // alone (--only) sees exactly the cases it sees in a full run with the same seed and size.
+  const ingestRng = root.fork();
   if (want('cli:ingest')) {
-    const rng = root.fork();
+    const rng = ingestRng;
     const n = budget(INGEST_WEIGHT);
     const stats: TargetStats = { cases: 0, ms: 0, codes: {} };
     const t1 = performance.now();
@@ -114,10 +117,11 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   }
 
   for (const t of LIB_TARGETS) {
+    const rng = root.fork();
     if (!want(t)) continue;
     const n = budget(LIB_WEIGHTS[t]);
     log(`${t}: ${n} cases…`);
-    targets[t] = runLibrary(t, root.fork(), corpus, n, o.sizes, findings);
+    targets[t] = runLibrary(t, rng, corpus, n, o.sizes, findings);
     log(`${t}: ${Math.round(targets[t].ms)} ms`);
   }
 
