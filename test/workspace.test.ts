@@ -11,20 +11,21 @@ const read = (p: string) => JSON.parse(readFileSync(join(root, p), 'utf8')) as R
 
 // Each package may depend only on the packages listed here (lower layers).
 const ALLOWED: Record<string, readonly string[]> = {
-  'canonical-json': [],
-  'room-versions': [],
-  crypto: ['canonical-json'],
-  events: ['canonical-json', 'crypto', 'room-versions'],
+  errors: [],
+  'canonical-json': ['errors'],
+  'room-versions': ['errors'],
+  crypto: ['canonical-json', 'errors'],
+  events: ['canonical-json', 'crypto', 'room-versions', 'errors'],
   auth: ['events', 'room-versions', 'crypto', 'canonical-json'],
-  'state-res': ['auth', 'events', 'room-versions'],
-  store: ['events', 'room-versions', 'state-res'],
+  'state-res': ['auth', 'events', 'room-versions', 'errors'],
+  store: ['events', 'room-versions', 'state-res', 'errors'],
   'store-memory': ['store', 'events', 'room-versions', 'state-res'],
   'store-level': ['store', 'events', 'room-versions', 'state-res'],
-  transport: ['events', 'crypto', 'room-versions', 'canonical-json'],
-  'federation-http': ['transport', 'events', 'crypto', 'room-versions', 'canonical-json'],
-  engine: ['store', 'transport', 'state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json'],
+  transport: ['events', 'crypto', 'room-versions', 'canonical-json', 'errors'],
+  'federation-http': ['transport', 'events', 'crypto', 'room-versions', 'canonical-json', 'errors'],
+  engine: ['store', 'transport', 'state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json', 'errors'],
   testkit: ['state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json'],
-  cli: ['federation-http', 'testkit', 'engine', 'store-level', 'store-memory', 'store', 'transport', 'state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json'],
+  cli: ['federation-http', 'testkit', 'engine', 'store-level', 'store-memory', 'store', 'transport', 'state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json', 'errors'],
 };
 
 const packages = readdirSync(join(root, 'packages')).sort();
@@ -63,5 +64,75 @@ describe('workspace layering', () => {
     expect(deps).not.toContain('@roomgraph/store-memory');
     expect(deps).not.toContain('@roomgraph/store-level');
     expect(deps).not.toContain('level');
+  });
+});
+
+/** Every `.ts` file under `dir` (recursively), as paths relative to the repository root. */
+function tsFiles(dir: string): string[] {
+  const out: string[] = [];
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(join(root, dir), { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...tsFiles(p));
+    else if (e.name.endsWith('.ts') || e.name.endsWith('.mts')) out.push(p);
+  }
+  return out;
+}
+
+/** The packages a source imports (`import … from`, `export … from`, `import(…)`), by package name. */
+function importedPackages(files: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const f of files) {
+    // Comments may show imports (examples); only code counts.
+    const text = readFileSync(join(root, f), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    for (const m of text.matchAll(/(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm)) {
+      const spec = (m[1] ?? m[2] ?? m[3]) as string;
+      if (spec.startsWith('.') || spec.startsWith('node:')) continue;
+      out.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] as string));
+    }
+  }
+  return out;
+}
+
+describe('declared dependencies match imports', () => {
+  it.each(packages)('%s: every dependency is imported by src, every import of src is a dependency', (name) => {
+    const pkg = read(`packages/${name}/package.json`);
+    // Peer dependencies (vitest for the store's conformance suite, fast-check for testkit) count.
+    const deps = new Set([...Object.keys((pkg['dependencies'] ?? {}) as object), ...Object.keys((pkg['peerDependencies'] ?? {}) as object)]);
+    const used = importedPackages(tsFiles(`packages/${name}/src`));
+    expect([...used].filter((u) => !deps.has(u)).sort(), 'imported, not declared').toEqual([]);
+    const peers = new Set(Object.keys((pkg['peerDependencies'] ?? {}) as object));
+    expect([...deps].filter((d) => !used.has(d) && !peers.has(d)).sort(), 'declared, not imported').toEqual([]);
+  });
+
+  it.each(packages)('%s: every import of its tests is a dependency or devDependency', (name) => {
+    const pkg = read(`packages/${name}/package.json`);
+    const declared = new Set([
+      ...Object.keys((pkg['dependencies'] ?? {}) as object), ...Object.keys((pkg['peerDependencies'] ?? {}) as object),
+      ...Object.keys((pkg['devDependencies'] ?? {}) as object), `@roomgraph/${name}`,
+    ]);
+    // The root links every package and the test tooling for every test.
+    const root_ = read('package.json');
+    for (const d of Object.keys((root_['devDependencies'] ?? {}) as object)) if (!d.startsWith('@roomgraph/')) declared.add(d);
+    const used = importedPackages(tsFiles(`packages/${name}/test`));
+    expect([...used].filter((u) => !declared.has(u)).sort()).toEqual([]);
+  });
+});
+
+describe('one error base class', () => {
+  it('every typed error of every package extends RoomgraphError (@roomgraph/errors), never Error directly', () => {
+    const offenders: string[] = [];
+    for (const name of packages) {
+      if (name === 'errors') continue;
+      for (const f of tsFiles(`packages/${name}/src`)) {
+        if (/\bextends\s+Error\b/.test(readFileSync(join(root, f), 'utf8'))) offenders.push(f);
+      }
+    }
+    expect(offenders).toEqual([]);
   });
 });

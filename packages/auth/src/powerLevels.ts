@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { asObject } from './rules/common.js';
 import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
 import type { RoomEvent } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
@@ -123,9 +124,6 @@ export function isValidPowerLevelValue(value: JsonValue | undefined, rules: Room
   return parsePowerLevelValue(value, rules) !== undefined;
 }
 
-function asObject(v: JsonValue | undefined): JsonObject | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject) : undefined;
-}
 
 function own(o: JsonObject | undefined, key: string): JsonValue | undefined {
   return o !== undefined && Object.prototype.hasOwnProperty.call(o, key) ? o[key] : undefined;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { asObject } from './rules/common.js';
 import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
 import { encodeCanonicalJsonBytes } from '@roomgraph/canonical-json';
 import { redact } from '@roomgraph/events';
@@ -11,9 +12,6 @@ import type { RoomEvent } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { ed25519Verify, decodeAnyBase64 } from './ed25519.js';
 
-function asObject(v: JsonValue | undefined): JsonObject | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject) : undefined;
-}
 
 function withoutKeys(o: JsonObject, keys: readonly string[]): JsonObject {
   const out: Record<string, JsonValue> = {};

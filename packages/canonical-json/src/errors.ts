@@ -2,6 +2,7 @@
  * Typed errors of the canonical JSON encoder and parser.
  * @packageDocumentation
  */
+import { RoomgraphError, type RoomgraphErrorOptions } from '@roomgraph/errors';
 
 /** Stable error codes raised by {@link encodeCanonicalJson}. */
 export type CanonicalJsonErrorCode =
@@ -45,20 +46,17 @@ export type CanonicalJsonParseErrorCode =
  * Error thrown by {@link encodeCanonicalJson} (and base class of {@link CanonicalJsonParseError}).
  * `path` locates the offending value, JSONPath style: `$`, `$.content.users["@a:b"]`, `$.prev_events[0]`.
  */
-export class CanonicalJsonError extends Error {
+export class CanonicalJsonError extends RoomgraphError<CanonicalJsonErrorCode | CanonicalJsonParseErrorCode> {
   override readonly name: string = 'CanonicalJsonError';
-  /** Stable machine-readable code. */
-  readonly code: CanonicalJsonErrorCode | CanonicalJsonParseErrorCode;
   /** Location of the offending value (`$` = the root). */
   path: string;
   /** Path segments collected while the error propagates (innermost last once reversed). */
   #segments: string[] = [];
   readonly #detail: string;
 
-  /** @param code - stable code; @param detail - human-readable description without the path. */
-  constructor(code: CanonicalJsonErrorCode | CanonicalJsonParseErrorCode, detail: string) {
-    super(`${detail} at $`);
-    this.code = code;
+  /** @param code - stable code; @param detail - human-readable description without the path; @param options - `cause`. */
+  constructor(code: CanonicalJsonErrorCode | CanonicalJsonParseErrorCode, detail: string, options?: RoomgraphErrorOptions) {
+    super(code, `${detail} at $`, options);
     this.#detail = detail;
     this.path = '$';
   }
@@ -87,9 +85,9 @@ export class CanonicalJsonParseError extends CanonicalJsonError {
   /** Offset of the error in the input (bytes for `Uint8Array` input, UTF-16 units for strings). */
   position: number;
 
-  /** @param code - stable code; @param detail - description; @param position - offset in the input. */
-  constructor(code: CanonicalJsonParseErrorCode, detail: string, position: number) {
-    super(code, detail);
+  /** @param code - stable code; @param detail - description; @param position - offset in the input; @param options - `cause`. */
+  constructor(code: CanonicalJsonParseErrorCode, detail: string, position: number, options?: RoomgraphErrorOptions) {
+    super(code, detail, options);
     this.position = position;
   }
 }

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export type { JsonValue, JsonObject } from './types.js';
+export { isJsonObject } from './object.js';
 export {
   encodeCanonicalJson,
   encodeCanonicalJsonBytes,

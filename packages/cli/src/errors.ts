@@ -2,15 +2,13 @@
  * The CLI's own error class (codes in docs/errors.md, section CLI).
  * @packageDocumentation
  */
+import { RoomgraphError, type RoomgraphErrorOptions } from '@roomgraph/errors';
 
 /** A usage or input error with a stable code; reported as `{"error":{"code","message"}}`. */
-export class CliError extends Error {
+export class CliError extends RoomgraphError {
   override readonly name: string = 'CliError';
-  /** Stable code, e.g. `USAGE`, `UNKNOWN_COMMAND`, `NOT_JSON_OBJECT`. */
-  readonly code: string;
-  /** @param code - stable code; @param message - description. */
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
+  /** @param code - stable code, e.g. `USAGE`, `UNKNOWN_COMMAND`, `NOT_JSON_OBJECT`; @param message - description; @param options - `cause`. */
+  constructor(code: string, message: string, options?: RoomgraphErrorOptions) {
+    super(code, message, options);
   }
 }

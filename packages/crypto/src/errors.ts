@@ -2,16 +2,14 @@
  * Typed errors of @roomgraph/crypto.
  * @packageDocumentation
  */
+import { RoomgraphError, type RoomgraphErrorOptions } from '@roomgraph/errors';
 
 /** Base class of every error thrown by this package: a stable `code` plus a message. */
-export class CryptoError extends Error {
+export class CryptoError extends RoomgraphError {
   override readonly name: string = 'CryptoError';
-  /** Stable machine-readable code. */
-  readonly code: string;
-  /** @param code - stable code; @param message - human-readable description. */
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
+  /** @param code - stable code; @param message - human-readable description; @param options - `cause`. */
+  constructor(code: string, message: string, options?: RoomgraphErrorOptions) {
+    super(code, message, options);
   }
 }
 
@@ -22,9 +20,9 @@ export type Base64ErrorCode = 'BASE64_INVALID_CHARACTER' | 'BASE64_INVALID_LENGT
 export class Base64Error extends CryptoError {
   override readonly name: string = 'Base64Error';
   declare readonly code: Base64ErrorCode;
-  /** @param code - stable code; @param message - description. */
-  constructor(code: Base64ErrorCode, message: string) {
-    super(code, message);
+  /** @param code - stable code; @param message - description; @param options - `cause`. */
+  constructor(code: Base64ErrorCode, message: string, options?: RoomgraphErrorOptions) {
+    super(code, message, options);
   }
 }
 
@@ -35,9 +33,9 @@ export type KeyErrorCode = 'KEY_INVALID_SEED' | 'KEY_INVALID_VERSION' | 'KEY_INV
 export class KeyError extends CryptoError {
   override readonly name: string = 'KeyError';
   declare readonly code: KeyErrorCode;
-  /** @param code - stable code; @param message - description. */
-  constructor(code: KeyErrorCode, message: string) {
-    super(code, message);
+  /** @param code - stable code; @param message - description; @param options - `cause`. */
+  constructor(code: KeyErrorCode, message: string, options?: RoomgraphErrorOptions) {
+    super(code, message, options);
   }
 }
 
@@ -65,8 +63,8 @@ export type SignatureErrorCode = VerifyFailureCode | 'MALFORMED_SIGNATURES';
 export class SignatureError extends CryptoError {
   override readonly name: string = 'SignatureError';
   declare readonly code: SignatureErrorCode;
-  /** @param code - stable code; @param message - description. */
-  constructor(code: SignatureErrorCode, message: string) {
-    super(code, message);
+  /** @param code - stable code; @param message - description; @param options - `cause`. */
+  constructor(code: SignatureErrorCode, message: string, options?: RoomgraphErrorOptions) {
+    super(code, message, options);
   }
 }

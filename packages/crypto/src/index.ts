@@ -3,6 +3,7 @@
  * signing and verifying JSON, content and reference hashes.
  * @packageDocumentation
  */
+export { randomId } from './random.js';
 export { encodeBase64, encodeBase64Url, decodeBase64, decodeBase64Url, decodeBase64Any } from './base64.js';
 export { nodeBackend, nobleBackend, defaultBackend, sha256, type Ed25519Backend, type CryptoBackend } from './backend.js';
 export {

@@ -3,7 +3,7 @@
  * checklist B5, B7).
  * @packageDocumentation
  */
-import { CanonicalJsonError, encodeCanonicalJsonBytes, type JsonObject } from '@roomgraph/canonical-json';
+import { CanonicalJsonError, encodeCanonicalJsonBytes, type JsonObject, isJsonObject } from '@roomgraph/canonical-json';
 import { defaultBackend, type CryptoBackend } from './backend.js';
 import { decodeBase64Any, encodeBase64 } from './base64.js';
 import { SignatureError, type VerifyFailureCode } from './errors.js';
@@ -34,11 +34,6 @@ function fail(code: VerifyFailureCode, reason: string): VerifyResult {
   return { valid: false, code, reason };
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const p: unknown = Object.getPrototypeOf(v);
-  return p === Object.prototype || p === null;
-}
 
 /**
  * The bytes that are signed: the canonical JSON of `obj` without `signatures` and `unsigned`.
@@ -58,11 +53,11 @@ export function signingBytes(obj: JsonObject | Record<string, unknown>, options?
  *   or `signatures[serverName]` not an object), or `CanonicalJsonError` for unencodable values.
  */
 export function signJson<T extends object>(obj: T, serverName: string, key: SigningKey, options?: SignOptions): T & { signatures: Record<string, Record<string, string>> } {
-  if (!isPlainObject(obj)) throw new SignatureError('NOT_JSON_OBJECT', 'only JSON objects can be signed');
+  if (!isJsonObject(obj)) throw new SignatureError('NOT_JSON_OBJECT', 'only JSON objects can be signed');
   const existing = obj.signatures;
-  if (existing !== undefined && !isPlainObject(existing)) throw new SignatureError('MALFORMED_SIGNATURES', '"signatures" is not an object');
+  if (existing !== undefined && !isJsonObject(existing)) throw new SignatureError('MALFORMED_SIGNATURES', '"signatures" is not an object');
   const mine = existing?.[serverName];
-  if (mine !== undefined && !isPlainObject(mine)) throw new SignatureError('MALFORMED_SIGNATURES', `"signatures.${serverName}" is not an object`);
+  if (mine !== undefined && !isJsonObject(mine)) throw new SignatureError('MALFORMED_SIGNATURES', `"signatures.${serverName}" is not an object`);
   const backend = options?.backend ?? defaultBackend;
   const signature = encodeBase64(backend.sign(key.seed, signingBytes(obj, options)));
   return {
@@ -93,7 +88,7 @@ function verifyOne(
   backend: CryptoBackend,
 ): VerifyResult {
   const byServer = signatures[serverName];
-  if (!isPlainObject(byServer)) return fail('MISSING_SIGNATURE', `no signatures from ${serverName}`);
+  if (!isJsonObject(byServer)) return fail('MISSING_SIGNATURE', `no signatures from ${serverName}`);
   const b64 = byServer[keyId];
   if (b64 === undefined || !Object.hasOwn(byServer, keyId)) return fail('MISSING_SIGNATURE', `no signature from ${serverName} with key ${keyId}`);
   if (typeof b64 !== 'string') return fail('BAD_BASE64', `signature ${serverName}/${keyId} is not a string`);
@@ -109,9 +104,9 @@ function verifyOne(
 }
 
 function prepare(obj: unknown, options: SignOptions | undefined): { signatures: Record<string, unknown>; bytes: Uint8Array } | VerifyResult {
-  if (!isPlainObject(obj)) return fail('NOT_JSON_OBJECT', 'value is not a JSON object');
+  if (!isJsonObject(obj)) return fail('NOT_JSON_OBJECT', 'value is not a JSON object');
   const signatures = obj.signatures;
-  if (!isPlainObject(signatures)) return fail('MISSING_SIGNATURE', 'no "signatures" object');
+  if (!isJsonObject(signatures)) return fail('MISSING_SIGNATURE', 'no "signatures" object');
   try {
     return { signatures, bytes: signingBytes(obj, options) };
   } catch (e) {
@@ -161,7 +156,7 @@ export function verifyJsonAll(obj: unknown, required: readonly RequiredSigner[],
   const backend = options?.backend ?? defaultBackend;
   for (const { server, keys } of required) {
     const byServer = prep.signatures[server];
-    if (!isPlainObject(byServer)) return { valid: false, server, code: 'MISSING_SIGNATURE', reason: `no signatures from ${server}` };
+    if (!isJsonObject(byServer)) return { valid: false, server, code: 'MISSING_SIGNATURE', reason: `no signatures from ${server}` };
     let checked = 0;
     for (const keyId of Object.keys(keys)) {
       if (!keyId.startsWith('ed25519:') || !Object.hasOwn(byServer, keyId)) continue;

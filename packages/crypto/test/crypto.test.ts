@@ -403,3 +403,16 @@ describe('content and reference hashes (checklist C1, C2, C5)', () => {
     expect(encodeBase64(computeReferenceHash(r, { backend: nobleBackend }))).toBe(h);
   });
 });
+
+describe('randomId', () => {
+  it('draws [A-Za-z0-9] identifiers of the asked length, all characters reachable', async () => {
+    const { randomId } = await import('@roomgraph/crypto');
+    expect(randomId()).toMatch(/^[A-Za-z0-9]{18}$/);
+    expect(randomId(6)).toMatch(/^[A-Za-z0-9]{6}$/);
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) for (const c of randomId(32)) seen.add(c);
+    expect(seen.size).toBe(62);
+    expect(() => randomId(0)).toThrow(RangeError);
+    expect(() => randomId(1.5)).toThrow(RangeError);
+  });
+});

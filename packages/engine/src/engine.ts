@@ -19,7 +19,7 @@ import { EngineError } from './errors.js';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import type { RoomStore, StoredEvent } from '@roomgraph/store';
 import type {
-  FederationHandler, InviteRequest, KeySource, MakeJoinResponse, MakeMembershipResponse, MissingEventsRequest, SendJoinResponse, SendKnockResponse,
+  FederationHandler, FederationRefusal, InviteRequest, KeySource, MakeJoinResponse, MakeMembershipResponse, MissingEventsRequest, SendJoinResponse, SendKnockResponse,
   StateIdsResponse, StateResponse, Transport,
 } from '@roomgraph/transport';
 import type { ReceivedInvite } from './caches.js';
@@ -317,12 +317,12 @@ export class RoomEngine implements FederationHandler {
     return fedEvents.onBackfill(this.#ctx, origin, roomId, fromEventIds, limit);
   }
 
-  /** Answers `GET /make_join/{roomId}/{userId}` (federation handler): a join template, or a `TRANSPORT_REJECTED` error with the Matrix errcode (see the package README, Joining over federation). */
+  /** Answers `GET /make_join/{roomId}/{userId}` (federation handler): a join template, or a {@link FederationRefusal} with the Matrix errcode (see the package README, Joining over federation). */
   async onMakeJoin(origin: string, roomId: string, userId: string, supportedVersions: readonly string[]): Promise<MakeJoinResponse> {
     return onMakeJoin(this.#ctx, origin, roomId, userId, supportedVersions);
   }
 
-  /** Answers `PUT /v2/send_join/{roomId}/{eventId}` (federation handler): checks and accepts the join, answers with the state before it and the auth chain, and pushes the join to the room's other servers. */
+  /** Answers `PUT /v2/send_join/{roomId}/{eventId}` (federation handler): checks and accepts the join, answers with the state before it and the auth chain, and pushes the join to the room's other servers; refuses with a {@link FederationRefusal}. */
   async onSendJoin(origin: string, roomId: string, eventId: string, event: JsonObject): Promise<SendJoinResponse> {
     return onSendJoin(this.#ctx, origin, roomId, eventId, event);
   }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { StoredEvent } from '@roomgraph/store';
+import { type StoredEvent, compareTopological } from '@roomgraph/store';
 import type { EngineContext } from './context.js';
 import { EngineError } from './errors.js';
 import { stateAfter } from './state/after.js';
@@ -86,5 +86,5 @@ export async function topologicalOrder(ctx: EngineContext, roomId: string): Prom
     if (page.length < PAGE) break;
     from = (page[page.length - 1] as StoredEvent).stream + 1;
   }
-  return all.sort((a, b) => a.depth - b.depth || a.stream - b.stream);
+  return all.sort(compareTopological);
 }

@@ -6,14 +6,10 @@
  *
  * @module
  */
-import type { JsonObject } from '@roomgraph/canonical-json';
+import { isJsonObject } from '@roomgraph/canonical-json';
 import { stateKeyOf } from '@roomgraph/events';
 import type { StoredEvent } from '@roomgraph/store';
 
-/** Whether a value is a JSON object (not an array, not null). */
-export function isObject(v: unknown): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /** Whether a stored event was rejected (as a timeline event, or as an outlier). */
 export const isRejectedStatus = (e: StoredEvent): boolean => e.status === 'rejected' || (e.status === 'outlier' && e.rejection !== undefined);
@@ -25,7 +21,7 @@ export const isPromotableOutlier = (e: StoredEvent): boolean => e.status === 'ou
 export function joinedUser(e: StoredEvent | undefined): string | undefined {
   if (e === undefined || e.stateKey === undefined || e.type !== 'm.room.member') return undefined;
   const content = e.json['content'];
-  return isObject(content) && content['membership'] === 'join' ? e.stateKey : undefined;
+  return isJsonObject(content) && content['membership'] === 'join' ? e.stateKey : undefined;
 }
 
 /** A state overlay of stored state events (rejected ones are not state). */

@@ -11,7 +11,7 @@ import { EngineError } from '@roomgraph/engine';
 import { hashAndSignEvent, parsePdu, stateKeyOf } from '@roomgraph/events';
 import { getRoomVersion } from '@roomgraph/room-versions';
 import { hostilePdu } from '@roomgraph/testkit';
-import { type FederationHandler, TransportError } from '@roomgraph/transport';
+import { type FederationHandler, FederationRefusal } from '@roomgraph/transport';
 import { interceptHandler, send, storeSnapshot, withFed } from './harness.js';
 
 const RUNS = Number(process.env['ROOMGRAPH_PROPERTY_RUNS'] ?? 40);
@@ -127,7 +127,7 @@ describe('hostile federation input (memory store)', () => {
     });
   });
 
-  it('hostile make_join / send_join requests: TRANSPORT_REJECTED or a valid answer; the room holds at most that join', async () => {
+  it('hostile make_join / send_join requests: a FederationRefusal or a valid answer; the room holds at most that join', async () => {
     await withFed('memory', async (fed) => {
       const a = fed.add('a.test');
       const b = fed.add('b.test');
@@ -136,7 +136,7 @@ describe('hostile federation input (memory store)', () => {
       const t = await a.engine.onMakeJoin('b.test', roomId, '@bob:b.test', ['11']);
       const join = parsePdu(hashAndSignEvent({ ...t.event, origin_server_ts: 1_800_000_000_000 }, rules, { serverName: 'b.test', key: b.key }).event, rules);
       const stateBefore = await a.engine.currentState(roomId);
-      const typed = (e: unknown): boolean => e instanceof TransportError && e.code === 'TRANSPORT_REJECTED' && typeof e.errcode === 'string';
+      const typed = (e: unknown): boolean => e instanceof FederationRefusal && e.code === 'FEDERATION_REFUSED' && typeof e.errcode === 'string';
       await fc.assert(
         fc.asyncProperty(
           fc.oneof(hostilePdu(join), fc.anything({ maxDepth: 3 })),

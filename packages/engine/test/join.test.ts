@@ -9,7 +9,7 @@ import type { JsonObject } from '@roomgraph/canonical-json';
 import { EngineError } from '@roomgraph/engine';
 import { hashAndSignEvent, parsePdu } from '@roomgraph/events';
 import { getRoomVersion } from '@roomgraph/room-versions';
-import { TransportError } from '@roomgraph/transport';
+import { FederationRefusal } from '@roomgraph/transport';
 import { STORE_KINDS, type Server, interceptHandler, roomView, send, withFed } from './harness.js';
 
 let rooms = 0;
@@ -22,9 +22,9 @@ async function createRoom(a: Server, v: string, extra: { joinRule?: string; powe
   });
 }
 
-/** Rejects with a TransportError whose Matrix errcode is `errcode`. */
+/** A handler's refusal: a FederationRefusal whose Matrix errcode is `errcode`. */
 async function refusedWith(p: Promise<unknown>, errcode: string): Promise<void> {
-  await expect(p).rejects.toSatisfy((e: unknown) => e instanceof TransportError && e.code === 'TRANSPORT_REJECTED' && e.errcode === errcode);
+  await expect(p).rejects.toSatisfy((e: unknown) => e instanceof FederationRefusal && e.code === 'FEDERATION_REFUSED' && e.errcode === errcode && e.server === 'a.test');
 }
 
 /** Rejects with ENGINE_JOIN_REFUSED carrying `errcode` as its rule. */

@@ -6,10 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '@roomgraph/canonical-json';
 import { createRoomEngine } from '@roomgraph/engine';
-import { type Transport, TransportError } from '@roomgraph/transport';
+import { type Transport, TransportError, FederationRefusal } from '@roomgraph/transport';
 import { STORE_KINDS, withFed } from './harness.js';
 
-const errcode = (e: unknown): string | undefined => (e instanceof TransportError ? e.errcode : (e as { rule?: string })?.rule);
+// A handler refuses with a FederationRefusal; through a transport the requester sees a TransportError.
+const errcode = (e: unknown): string | undefined => (e instanceof TransportError || e instanceof FederationRefusal ? e.errcode : (e as { rule?: string })?.rule);
 
 describe.each(STORE_KINDS)('membership handshakes (%s store)', (kind) => {
   it('invite over federation: countersigned by the invitee\'s server, stored, then joined; the invite can be rejected instead', async () => {

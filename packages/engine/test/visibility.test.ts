@@ -7,13 +7,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '@roomgraph/canonical-json';
-import { TransportError } from '@roomgraph/transport';
+import { TransportError, FederationRefusal } from '@roomgraph/transport';
 import { STORE_KINDS, type Server, withFed, send } from './harness.js';
 
 type Fed = Parameters<Parameters<typeof withFed>[1]>[0];
 
 const body = (j: JsonObject | undefined): unknown => (j?.['content'] as JsonObject | undefined)?.['body'];
-const forbidden = (e: unknown): boolean => e instanceof TransportError && e.errcode === 'M_FORBIDDEN';
+// A handler refuses with a FederationRefusal; through a transport the requester sees a TransportError.
+const forbidden = (e: unknown): boolean => (e instanceof TransportError || e instanceof FederationRefusal) && e.errcode === 'M_FORBIDDEN';
 
 /** a creates a room (v10) with the given history visibility; returns it and a message sent before anyone joined. */
 async function room(fed: Fed, visibility: string): Promise<{ a: Server; b: Server; c: Server; roomId: string; early: string }> {

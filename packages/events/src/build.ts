@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
-import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
+import { isJsonObject, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
 import { getRoomVersion, type RoomVersionId, type RoomVersionRules } from '@roomgraph/room-versions';
+import { randomId } from '@roomgraph/crypto';
 import { encodeBase64, encodeBase64Url, sha256 } from './digest.js';
 import { EventsError, PduFormatError } from './errors.js';
 import { referenceHash } from './hashes.js';
@@ -79,16 +79,13 @@ export interface BuildEventOptions {
   readonly validate?: boolean;
 }
 
-function isObject(v: unknown): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 function reference(ref: EventReferenceInput, rules: RoomVersionRules, pairs: boolean, where: string): JsonValue {
   if (typeof ref === 'string') {
     if (pairs) throw new EventsError('EVENTS_INVALID_ARGUMENT', `${where}: room version ${rules.id} references need the event's hash; pass the event or {eventId, sha256}, not just ${JSON.stringify(ref)}`);
     return ref;
   }
-  if (!isObject(ref)) throw new EventsError('EVENTS_INVALID_ARGUMENT', `${where}: not an event reference`);
+  if (!isJsonObject(ref)) throw new EventsError('EVENTS_INVALID_ARGUMENT', `${where}: not an event reference`);
   const r = ref as Record<string, unknown>;
   let id: string;
   let json: JsonObject | undefined;
@@ -96,7 +93,7 @@ function reference(ref: EventReferenceInput, rules: RoomVersionRules, pairs: boo
     id = r['eventId'];
     if (!pairs) return id;
     if (typeof r['sha256'] === 'string') return Object.freeze([id, Object.freeze({ sha256: r['sha256'] })]);
-    if (!isObject(r['json'])) throw new EventsError('EVENTS_INVALID_ARGUMENT', `${where}: no hash and no event JSON for ${id}`);
+    if (!isJsonObject(r['json'])) throw new EventsError('EVENTS_INVALID_ARGUMENT', `${where}: no hash and no event JSON for ${id}`);
     json = r['json'];
   } else if (typeof r['type'] === 'string') {
     json = ref as JsonObject;
@@ -136,7 +133,7 @@ export function buildEvent(input: BuildEventInput, signer: EventSigner, options?
 
   const ev: Record<string, JsonValue> = {};
   if (ef.eventIdFormat === 'server-assigned') {
-    const local = input.eventIdLocalpart ?? encodeBase64Url(randomBytes(14)).slice(0, 18);
+    const local = input.eventIdLocalpart ?? randomId(18);
     ev['event_id'] = `$${local}:${signer.serverName}`;
   }
   if (input.roomId !== undefined) {

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { JsonObject } from '@roomgraph/canonical-json';
+import { type JsonObject, isJsonObject } from '@roomgraph/canonical-json';
+import { RoomgraphError, type RoomgraphErrorOptions } from '@roomgraph/errors';
 
 /** Stable codes of {@link EventsError}. */
 export type EventsErrorCode =
@@ -15,14 +16,11 @@ export type EventsErrorCode =
   | 'EVENTS_NOT_ENCODABLE';
 
 /** Base class of every error thrown by `@roomgraph/events`: a stable `code` and a message. */
-export class EventsError extends Error {
-  /** Stable machine-readable code. */
-  readonly code: EventsErrorCode;
-  /** @param code - stable code; @param message - human-readable description. */
-  constructor(code: EventsErrorCode, message: string) {
-    super(message);
-    this.name = 'EventsError';
-    this.code = code;
+export class EventsError extends RoomgraphError<EventsErrorCode> {
+  override readonly name: string = 'EventsError';
+  /** @param code - stable code; @param message - human-readable description; @param options - `cause`. */
+  constructor(code: EventsErrorCode, message: string, options?: RoomgraphErrorOptions) {
+    super(code, message, options);
   }
 }
 
@@ -32,10 +30,10 @@ export class EventsError extends Error {
  * @throws {@link EventsError} `EVENTS_INVALID_ARGUMENT`.
  */
 export function requireObject(event: unknown): JsonObject {
-  if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+  if (!isJsonObject(event)) {
     throw new EventsError('EVENTS_INVALID_ARGUMENT', `an event must be a JSON object, not ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}`);
   }
-  return event as JsonObject;
+  return event;
 }
 
 /**
@@ -97,6 +95,7 @@ export interface PduProblem {
  * `problems` lists every problem found, not only the first.
  */
 export class PduFormatError extends EventsError {
+  override readonly name: string = 'PduFormatError';
   /** Every problem found, in document order. Frozen. */
   readonly problems: readonly PduProblem[];
   /** @param problems - at least one problem. */
@@ -104,7 +103,6 @@ export class PduFormatError extends EventsError {
     const first = problems[0];
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
     super('PDU_FORMAT', first === undefined ? 'invalid PDU' : `invalid PDU: ${first.message} at ${first.path}${more}`);
-    this.name = 'PduFormatError';
     this.problems = Object.freeze(problems.map((p) => Object.freeze({ ...p })));
   }
 }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { encodeCanonicalJson } from '@roomgraph/canonical-json';
+import { encodeCanonicalJson, isJsonObject } from '@roomgraph/canonical-json';
 import {
   CanonicalJsonError,
   MAX_SAFE_CANONICAL_INTEGER,
@@ -196,9 +196,6 @@ function memberBytes(key: string, value: JsonValue): number {
 /** Top-level keys left out of the content hash but counted in the PDU size. */
 const SIZE_ONLY_KEYS = ['hashes', 'signatures', 'unsigned'] as const;
 
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 function typeName(v: JsonValue): string {
   if (v === null) return 'null';
@@ -221,7 +218,7 @@ function checkFields(json: JsonObject, rules: RoomVersionRules, options: ParsePd
     }
     const ok =
       kind === 'string' ? typeof v === 'string'
-      : kind === 'object' ? isObject(v)
+      : kind === 'object' ? isJsonObject(v)
       : kind === 'array' ? Array.isArray(v)
       : typeof v === 'number' && Number.isInteger(v);
     if (!ok) {
@@ -260,16 +257,16 @@ function checkFields(json: JsonObject, rules: RoomVersionRules, options: ParsePd
     if (depth < 0 || depth > max) p.add('$.depth', 'DEPTH_OUT_OF_RANGE', `"depth" ${depth} is outside [0, ${ef.limitDepth ? '2^53-1' : '2^63-1'}]`);
   }
   const hashes = need('hashes', 'object', true);
-  if (isObject(hashes)) {
+  if (isJsonObject(hashes)) {
     const h = hashes['sha256'];
     if (h === undefined) p.add('$.hashes.sha256', 'MISSING_FIELD', 'required field "hashes.sha256" is missing');
     else if (typeof h !== 'string') p.add('$.hashes.sha256', 'WRONG_TYPE', `"hashes.sha256" must be a string, not ${typeName(h)}`);
   }
   const sigs = need('signatures', 'object', true);
-  if (isObject(sigs)) {
+  if (isJsonObject(sigs)) {
     for (const server of Object.keys(sigs)) {
       const perServer = sigs[server] as JsonValue;
-      if (!isObject(perServer)) {
+      if (!isJsonObject(perServer)) {
         p.add(child('$.signatures', server), 'WRONG_TYPE', `signatures of a server must be an object, not ${typeName(perServer)}`);
         continue;
       }
@@ -310,7 +307,7 @@ function checkFields(json: JsonObject, rules: RoomVersionRules, options: ParsePd
       if (ef.eventReferences === 'id-and-hash') {
         const pair = Array.isArray(item) ? (item as readonly JsonValue[]) : undefined;
         const h = pair?.[1];
-        if (pair === undefined || pair.length !== 2 || typeof pair[0] !== 'string' || !isObject(h) || typeof h['sha256'] !== 'string') {
+        if (pair === undefined || pair.length !== 2 || typeof pair[0] !== 'string' || !isJsonObject(h) || typeof h['sha256'] !== 'string') {
           p.add(ip(), 'INVALID_EVENT_REFERENCE', 'an event reference must be [event_id, {"sha256": hash}]');
           continue;
         }
@@ -364,7 +361,7 @@ export function makePdu(json: JsonObject, rules: RoomVersionRules, id: string): 
     rules,
     hashes: json['hashes'] as EventHashes,
     signatures: json['signatures'] as EventSignatures,
-    unsigned: isObject(unsigned) ? unsigned : undefined,
+    unsigned: isJsonObject(unsigned) ? unsigned : undefined,
   });
 }
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
+import { isJsonObject, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
 import type { RedactionRules, RoomVersionRules } from '@roomgraph/room-versions';
 import { frozenCopy, setOwn } from './freeze.js';
 import { type EventsError, requireObject } from './errors.js';
@@ -22,9 +22,6 @@ const KEEP_TOP_LEVEL_PRE_V11 = ['origin', 'membership', 'prev_state'] as const;
 
 const POWER_LEVELS_KEYS = ['ban', 'events', 'events_default', 'kick', 'redact', 'state_default', 'users', 'users_default'] as const;
 
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /** Which content keys survive for `type` under `r` (E2); `'all'` for v11+ `m.room.create`. */
 function keptContentKeys(type: JsonValue | undefined, r: RedactionRules): readonly string[] | 'all' {
@@ -50,7 +47,7 @@ function keptContentKeys(type: JsonValue | undefined, r: RedactionRules): readon
 
 function redactContent(type: JsonValue | undefined, content: JsonValue | undefined, r: RedactionRules): JsonObject {
   const out: Record<string, JsonValue> = {};
-  if (!isObject(content)) return Object.freeze(out);
+  if (!isJsonObject(content)) return Object.freeze(out);
   const keep = keptContentKeys(type, r);
   if (keep === 'all') return frozenCopy(content) as JsonObject;
   // Kept keys in their original order ("if present": never adds keys, E5).
@@ -62,7 +59,7 @@ function redactContent(type: JsonValue | undefined, content: JsonValue | undefin
   // drop it then (never keep `{}`).
   if (type === 'm.room.member' && r.keepThirdPartyInviteSigned) {
     const tpi = content['third_party_invite'];
-    if (isObject(tpi) && Object.hasOwn(tpi, 'signed')) {
+    if (isJsonObject(tpi) && Object.hasOwn(tpi, 'signed')) {
       setOwn(out, 'third_party_invite', Object.freeze({ signed: frozenCopy(tpi['signed'] as JsonValue) }));
     }
   }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
+import { isJsonObject, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
 import { defaultBackend, type SigningKey } from '@roomgraph/crypto';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { encodeBase64, tryDecodeBase64 } from './digest.js';
@@ -22,9 +22,6 @@ export interface EventSigner {
   readonly key: SigningKey;
 }
 
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /** The redacted form minus `signatures`/`unsigned` (and v3+ `event_id`): what is signed and hashed for the reference hash. */
 export function signedForm(event: JsonObject, rules: RoomVersionRules): JsonObject {
@@ -59,12 +56,12 @@ export function hashAndSignEvent(event: JsonObject, rules: RoomVersionRules, sig
   const dropId = rules.eventFormat.eventIdFormat !== 'server-assigned';
   const full: Record<string, JsonValue> = {};
   for (const k of Object.keys(event)) if (!(dropId && k === 'event_id')) full[k] = event[k] as JsonValue;
-  const oldHashes = isObject(full['hashes']) ? full['hashes'] : {};
+  const oldHashes = isJsonObject(full['hashes']) ? full['hashes'] : {};
   full['hashes'] = { ...oldHashes, sha256: contentHash(full, rules) };
   const signedBytes = canonicalBytes(signedForm(full, rules), rules);
   const signature = encodeBase64(defaultBackend.sign(signer.key.seed, signedBytes));
-  const sigs = isObject(full['signatures']) ? full['signatures'] : {};
-  const mine = isObject(sigs[signer.serverName]) ? (sigs[signer.serverName] as JsonObject) : {};
+  const sigs = isJsonObject(full['signatures']) ? full['signatures'] : {};
+  const mine = isJsonObject(sigs[signer.serverName]) ? (sigs[signer.serverName] as JsonObject) : {};
   full['signatures'] = { ...sigs, [signer.serverName]: { ...mine, [signer.key.keyId]: signature } };
   return { event: full, signedBytes };
 }
@@ -78,8 +75,8 @@ export function hashAndSignEvent(event: JsonObject, rules: RoomVersionRules, sig
  */
 export function addEventSignature(event: JsonObject, rules: RoomVersionRules, signer: EventSigner): JsonObject {
   const signature = encodeBase64(defaultBackend.sign(signer.key.seed, canonicalBytes(signedForm(event, rules), rules)));
-  const sigs = isObject(event['signatures']) ? event['signatures'] : {};
-  const mine = isObject(sigs[signer.serverName]) ? (sigs[signer.serverName] as JsonObject) : {};
+  const sigs = isJsonObject(event['signatures']) ? event['signatures'] : {};
+  const mine = isJsonObject(sigs[signer.serverName]) ? (sigs[signer.serverName] as JsonObject) : {};
   return { ...event, signatures: { ...sigs, [signer.serverName]: { ...mine, [signer.key.keyId]: signature } } };
 }
 
@@ -144,9 +141,9 @@ function planSignatureCheck(
   keyLookup: KeyLookup,
   options?: { readonly servers?: readonly string[] },
 ): SignatureCheckResult | { readonly bytes: Uint8Array; readonly jobs: readonly SignatureJob[]; readonly servers: readonly string[] } {
-  const candidate: unknown = isObject((event as { json?: JsonValue } | null)?.json) ? (event as { json: JsonObject }).json : event;
+  const candidate: unknown = isJsonObject((event as { json?: JsonValue } | null)?.json) ? (event as { json: JsonObject }).json : event;
   // Never throws on malformed input: a value that is not an event (null, a string…) has no signatures.
-  if (!isObject(candidate as JsonValue)) return { status: 'missing-signature', server: '', message: 'not an event: a PDU is a JSON object' };
+  if (!isJsonObject(candidate as JsonValue)) return { status: 'missing-signature', server: '', message: 'not an event: a PDU is a JSON object' };
   const json = candidate as JsonObject;
   const servers = options?.servers ?? requiredSigningServers(json, rules);
   if (servers.length === 0) return { status: 'missing-signature', server: '', message: 'the event has no sender server' };
@@ -155,8 +152,8 @@ function planSignatureCheck(
   let bytes: Uint8Array | undefined;
   const jobs: SignatureJob[] = [];
   for (const server of servers) {
-    const mine = isObject(sigs) ? sigs[server] : undefined;
-    if (!isObject(mine) || Object.keys(mine).length === 0) return { status: 'missing-signature', server, message: `no signature from ${server}` };
+    const mine = isJsonObject(sigs) ? sigs[server] : undefined;
+    if (!isJsonObject(mine) || Object.keys(mine).length === 0) return { status: 'missing-signature', server, message: `no signature from ${server}` };
     let checked = 0;
     const unknown: string[] = [];
     for (const keyId of Object.keys(mine)) {

@@ -2,6 +2,7 @@
  * Errors of the HTTP federation package.
  * @module
  */
+import { RoomgraphError, type RoomgraphErrorOptions } from '@roomgraph/errors';
 
 /** Error codes of {@link FederationHttpError}. */
 export type FederationHttpErrorCode =
@@ -12,27 +13,26 @@ export type FederationHttpErrorCode =
   | 'FED_BAD_CONFIG';
 
 /** A typed error of `@roomgraph/federation-http` (bad configuration, unparsable input). */
-export class FederationHttpError extends Error {
-  /** Stable code. */
-  readonly code: FederationHttpErrorCode;
-  constructor(code: FederationHttpErrorCode, message: string) {
-    super(message);
-    this.name = 'FederationHttpError';
-    this.code = code;
+export class FederationHttpError extends RoomgraphError<FederationHttpErrorCode> {
+  override readonly name: string = 'FederationHttpError';
+  /** @param code - stable code; @param message - description; @param options - `cause`. */
+  constructor(code: FederationHttpErrorCode, message: string, options?: RoomgraphErrorOptions) {
+    super(code, message, options);
   }
 }
 
 /** A Matrix error answer: the HTTP status, `errcode` and `error` of the JSON body. */
-export class MatrixHttpError extends Error {
+export class MatrixHttpError extends RoomgraphError<'FED_MATRIX_ERROR'> {
+  override readonly name: string = 'MatrixHttpError';
   /** HTTP status code. */
   readonly status: number;
   /** Matrix error code, e.g. `M_FORBIDDEN`. */
   readonly errcode: string;
   /** Extra fields of the error body (e.g. `retry_after_ms`). */
   readonly extra: Readonly<Record<string, number | string>>;
+  /** @param status - HTTP status; @param errcode - Matrix errcode; @param message - `error`; @param extra - more body fields. */
   constructor(status: number, errcode: string, message: string, extra: Readonly<Record<string, number | string>> = {}) {
-    super(message);
-    this.name = 'MatrixHttpError';
+    super('FED_MATRIX_ERROR', message);
     this.status = status;
     this.errcode = errcode;
     this.extra = extra;

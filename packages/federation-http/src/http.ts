@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { RoomgraphError, type RoomgraphErrorOptions } from '@roomgraph/errors';
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
@@ -64,12 +65,13 @@ export interface HttpResponse {
 }
 
 /** Why a request failed before a response: `timeout`, `too-large`, `aborted` or `network`. */
-export class HttpFailure extends Error {
+export class HttpFailure extends RoomgraphError<'HTTP_FAILURE'> {
+  override readonly name: string = 'HttpFailure';
   /** Kind of failure. */
   readonly kind: 'timeout' | 'too-large' | 'aborted' | 'network';
-  constructor(kind: HttpFailure['kind'], message: string) {
-    super(message);
-    this.name = 'HttpFailure';
+  /** @param kind - the kind of failure; @param message - description; @param options - `cause`. */
+  constructor(kind: HttpFailure['kind'], message: string, options?: RoomgraphErrorOptions) {
+    super('HTTP_FAILURE', message, options);
     this.kind = kind;
   }
 }

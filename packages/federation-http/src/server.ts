@@ -13,7 +13,7 @@
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseCanonicalJson, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
+import { parseCanonicalJson, type JsonObject, type JsonValue, isJsonObject } from '@roomgraph/canonical-json';
 import { isValidServerName } from '@roomgraph/events';
 import type { FederationHandler, KeySource } from '@roomgraph/transport';
 import { MatrixHttpError, statusOfErrcode } from './errors.js';
@@ -69,15 +69,12 @@ interface Route {
   readonly run: (ctx: Ctx) => Promise<JsonObject>;
 }
 
-function isObject(v: unknown): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 const err = (errcode: string, message: string, extra?: Record<string, number | string>): MatrixHttpError =>
   new MatrixHttpError(statusOfErrcode(errcode), errcode, message, extra);
 
 function objectBody(body: JsonValue | undefined): JsonObject {
-  if (!isObject(body)) throw err('M_BAD_JSON', 'the request body must be a JSON object');
+  if (!isJsonObject(body)) throw err('M_BAD_JSON', 'the request body must be a JSON object');
   return body;
 }
 
@@ -237,10 +234,10 @@ export class FederationServer {
           const version = b['room_version'];
           const event = b['event'];
           const state = b['invite_room_state'];
-          if (typeof version !== 'string' || !isObject(event)) throw err('M_BAD_JSON', 'room_version and event are required');
+          if (typeof version !== 'string' || !isJsonObject(event)) throw err('M_BAD_JSON', 'room_version and event are required');
           if (state !== undefined && !Array.isArray(state)) throw err('M_BAD_JSON', 'invite_room_state must be an array');
           const signed = await need(h.onInvite?.bind(h), 'invite')(c.origin, c.params[0]!, c.params[1]!, {
-            roomVersion: version, event, inviteRoomState: (state ?? []).filter(isObject),
+            roomVersion: version, event, inviteRoomState: (state ?? []).filter(isJsonObject),
           });
           return { event: signed };
         },
@@ -275,11 +272,11 @@ export class FederationServer {
     const first = this.#txns.get(key);
     if (first !== undefined) return first;
     const run = (async (): Promise<JsonObject> => {
-      const eduObjects = edus.filter(isObject);
+      const eduObjects = edus.filter(isJsonObject);
       if (eduObjects.length > 0 && this.#o.onEdus !== undefined) {
         try { await this.#o.onEdus(c.origin, eduObjects); } catch (e) { this.#log(`edu hook failed for ${c.origin}: ${(e as Error).message}`); }
       }
-      const results = await this.#o.handler.onReceivePdus(c.origin, pdus.filter(isObject));
+      const results = await this.#o.handler.onReceivePdus(c.origin, pdus.filter(isJsonObject));
       const out: Record<string, JsonObject> = {};
       for (const [id, r] of Object.entries(results)) out[id] = r.error !== undefined ? { error: r.error } : {};
       return { pdus: out };

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { encodeCanonicalJson, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
+import { encodeCanonicalJson, type JsonObject, type JsonValue, isJsonObject } from '@roomgraph/canonical-json';
 import type { SigningKey } from '@roomgraph/crypto';
 import {
   type CallOptions, type InviteRequest, type MakeJoinResponse, type MakeMembershipResponse, type MissingEventsRequest,
@@ -65,9 +65,6 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((
   signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
 });
 
-function isObject(v: unknown): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 const enc = encodeURIComponent;
 
@@ -226,14 +223,14 @@ export class HttpTransport implements Transport {
     let json: unknown;
     try { json = JSON.parse(res.body); } catch { json = undefined; }
     if (res.status >= 200 && res.status < 300) {
-      if (!isObject(json)) throw new TransportError('TRANSPORT_BAD_RESPONSE', destination, `${method} ${path}: ${destination} answered ${res.status} without a JSON object`);
+      if (!isJsonObject(json)) throw new TransportError('TRANSPORT_BAD_RESPONSE', destination, `${method} ${path}: ${destination} answered ${res.status} without a JSON object`);
       return json;
     }
-    const errcode = isObject(json) && typeof json['errcode'] === 'string' ? json['errcode'] : undefined;
-    const error = isObject(json) && typeof json['error'] === 'string' ? json['error'].slice(0, 500) : res.body.slice(0, 200);
+    const errcode = isJsonObject(json) && typeof json['errcode'] === 'string' ? json['errcode'] : undefined;
+    const error = isJsonObject(json) && typeof json['error'] === 'string' ? json['error'].slice(0, 500) : res.body.slice(0, 200);
     const msg = `${method} ${path}: ${destination} answered ${res.status} ${errcode ?? ''} ${error}`.trim();
     if (res.status === 429 || res.status >= 500) {
-      const after = isObject(json) && typeof json['retry_after_ms'] === 'number' ? json['retry_after_ms'] : undefined;
+      const after = isJsonObject(json) && typeof json['retry_after_ms'] === 'number' ? json['retry_after_ms'] : undefined;
       throw new RetryableError(destination, msg, errcode, after);
     }
     if (res.status === 404 && errcode === undefined) throw new TransportError('TRANSPORT_NOT_FOUND', destination, msg);
@@ -254,7 +251,7 @@ export class HttpTransport implements Transport {
     const pdus = r['pdus'];
     if (!Array.isArray(pdus)) throw new TransportError('TRANSPORT_BAD_RESPONSE', destination, 'event: no pdus');
     const first = pdus[0];
-    return isObject(first) ? first : undefined;
+    return isJsonObject(first) ? first : undefined;
   }
 
   /** `Transport.getMissingEvents` of `@roomgraph/transport`. */
@@ -297,14 +294,14 @@ export class HttpTransport implements Transport {
     const r = await this.request(notary, 'POST', '/_matrix/key/v2/query', { server_keys: criteria as unknown as JsonObject }, { ...options, authenticated: false });
     const keys = r['server_keys'];
     if (!Array.isArray(keys)) throw new TransportError('TRANSPORT_BAD_RESPONSE', notary, 'key query: server_keys is not an array');
-    return keys.filter(isObject);
+    return keys.filter(isJsonObject);
   }
 
   /** `GET /_matrix/federation/v1/version`: the destination's implementation name and version. */
   async version(destination: string, options?: CallOptions): Promise<{ readonly name?: string; readonly version?: string }> {
     const r = await this.request(destination, 'GET', '/_matrix/federation/v1/version', undefined, { ...options, authenticated: false });
     const s = r['server'];
-    if (!isObject(s)) return {};
+    if (!isJsonObject(s)) return {};
     return { ...(typeof s['name'] === 'string' ? { name: s['name'] } : {}), ...(typeof s['version'] === 'string' ? { version: s['version'] } : {}) };
   }
 
@@ -323,7 +320,7 @@ export class HttpTransport implements Transport {
     return {
       state: r['state'] as unknown as JsonObject[],
       authChain: r['auth_chain'] as unknown as JsonObject[],
-      ...(isObject(ev) ? { event: ev } : {}),
+      ...(isJsonObject(ev) ? { event: ev } : {}),
       ...(r['members_omitted'] === true ? { membersOmitted: true } : {}),
       ...(Array.isArray(servers) ? { serversInRoom: servers.filter((s): s is string => typeof s === 'string') } : {}),
     };
@@ -345,7 +342,7 @@ export class HttpTransport implements Transport {
       room_version: request.roomVersion, event: request.event, invite_room_state: [...(request.inviteRoomState ?? [])],
     }, { ...options, retry: false });
     const ev = r['event'];
-    if (!isObject(ev)) throw new TransportError('TRANSPORT_BAD_RESPONSE', destination, 'invite: no event in the answer');
+    if (!isJsonObject(ev)) throw new TransportError('TRANSPORT_BAD_RESPONSE', destination, 'invite: no event in the answer');
     return ev;
   }
 
@@ -359,7 +356,7 @@ export class HttpTransport implements Transport {
   async sendKnock(destination: string, roomId: string, eventId: string, event: JsonObject, options?: CallOptions): Promise<SendKnockResponse> {
     const r = await this.request(destination, 'PUT', `/_matrix/federation/v1/send_knock/${enc(roomId)}/${enc(eventId)}`, event, { ...options, retry: false });
     const state = r['knock_room_state'] ?? r['knock_state_events'];
-    return { knockRoomState: Array.isArray(state) ? state.filter(isObject) : [] };
+    return { knockRoomState: Array.isArray(state) ? state.filter(isJsonObject) : [] };
   }
 
   /** A fresh transaction ID (unique for this origin). */
@@ -377,9 +374,9 @@ export class HttpTransport implements Transport {
     }, { ...options, retry: false });
     const pdus = r['pdus'];
     const out: Record<string, { error?: string }> = {};
-    if (isObject(pdus)) {
+    if (isJsonObject(pdus)) {
       for (const [id, v] of Object.entries(pdus)) {
-        const error = isObject(v) ? v['error'] : undefined;
+        const error = isJsonObject(v) ? v['error'] : undefined;
         Object.defineProperty(out, id, { value: typeof error === 'string' ? { error } : {}, enumerable: true, writable: true, configurable: true });
       }
     }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { RoomgraphError, type RoomgraphErrorOptions } from '@roomgraph/errors';
 
 /** Stable error codes of {@link StoreError}. */
 export type StoreErrorCode =
@@ -22,19 +23,16 @@ export type StoreErrorCode =
   | 'STORE_IO';
 
 /** The only error type store methods reject with. */
-export class StoreError extends Error {
-  /** Stable code; match on this, not on the message. */
-  readonly code: StoreErrorCode;
+export class StoreError extends RoomgraphError<StoreErrorCode> {
+  override readonly name: string = 'StoreError';
 
   /**
    * @param code - the stable code.
    * @param message - a human-readable message.
-   * @param options - standard `ErrorOptions` (`cause`).
+   * @param options - `cause`.
    */
-  constructor(code: StoreErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'StoreError';
-    this.code = code;
+  constructor(code: StoreErrorCode, message: string, options?: RoomgraphErrorOptions) {
+    super(code, message, options);
   }
 }
 

@@ -5,7 +5,7 @@
  * @module
  */
 import fc from 'fast-check';
-import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
+import { isJsonObject, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
 import { checkAuth, type AuthResult } from '@roomgraph/auth';
 import { signingKeyFromSeed, type SigningKey } from '@roomgraph/crypto';
 import {
@@ -167,9 +167,6 @@ function serverOf(user: string): string {
   return user.slice(user.indexOf(':') + 1);
 }
 
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 interface Branch {
   heads: string[];
@@ -445,7 +442,7 @@ export function buildRoomDag(plan: DagPlan, options: BuildDagOptions = {}): Room
         const plId = b.state.get(stateKeyOf('m.room.power_levels', ''));
         const old = plId === undefined ? {} : byId.get(plId)!.content;
         const content: Record<string, JsonValue> = JSON.parse(JSON.stringify(old)) as Record<string, JsonValue>;
-        const usersMap: Record<string, JsonValue> = isObject(content['users']) ? { ...content['users'] } : {};
+        const usersMap: Record<string, JsonValue> = isJsonObject(content['users']) ? { ...content['users'] } : {};
         const choice = action.arg % 8;
         let label: string;
         if (choice < 4) {
@@ -592,7 +589,7 @@ function contentSummary(e: RoomEvent): string {
     case 'm.room.join_rules':
       return String(c['join_rule']);
     case 'm.room.power_levels': {
-      const users = isObject(c['users']) ? Object.entries(c['users']).map(([u, l]) => `${localpart(u)}=${JSON.stringify(l)}`).join(',') : '';
+      const users = isJsonObject(c['users']) ? Object.entries(c['users']).map(([u, l]) => `${localpart(u)}=${JSON.stringify(l)}`).join(',') : '';
       const named = ['invite', 'kick', 'ban', 'state_default', 'events_default'].map((k) => `${k.replace('_default', '')}=${JSON.stringify(c[k] ?? null)}`).join(' ');
       return `users{${users}} ${named}`;
     }

@@ -4,15 +4,12 @@
  *
  * @module
  */
-import type { JsonObject } from '@roomgraph/canonical-json';
+import { isJsonObject, type JsonObject } from '@roomgraph/canonical-json';
 import {
   type CallOptions, type InviteRequest, type MakeJoinResponse, type SendKnockResponse, type MissingEventsRequest, type SendJoinResponse, type StateIdsResponse,
   type StateResponse, type Transport, TransportError,
 } from './interfaces.js';
 
-function isObject(v: unknown): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 function bad(destination: string, method: string, what: string): TransportError {
   return new TransportError('TRANSPORT_BAD_RESPONSE', destination, `${method} from ${destination}: ${what}`);
@@ -21,7 +18,7 @@ function bad(destination: string, method: string, what: string): TransportError 
 /** The objects of an array answer (anything else in it is not a PDU and is left out). */
 function objects(v: unknown, destination: string, method: string, field: string): JsonObject[] {
   if (!Array.isArray(v)) throw bad(destination, method, `${field} is not an array`);
-  return v.filter(isObject);
+  return v.filter(isJsonObject);
 }
 
 /** The strings of an array answer. */
@@ -37,7 +34,7 @@ function strings(v: unknown, destination: string, method: string, field: string)
  */
 export function checkedTransport(t: Transport): Transport {
   const template = (d: string, method: string, v: unknown): MakeJoinResponse => {
-    if (!isObject(v) || typeof v['roomVersion'] !== 'string' || !isObject(v['event'])) throw bad(d, method, 'no room_version and event template');
+    if (!isJsonObject(v) || typeof v['roomVersion'] !== 'string' || !isJsonObject(v['event'])) throw bad(d, method, 'no room_version and event template');
     return { roomVersion: v['roomVersion'], event: v['event'] };
   };
   const optional: Partial<Transport> = {};
@@ -48,7 +45,7 @@ export function checkedTransport(t: Transport): Transport {
   if (invite !== undefined) {
     optional.invite = async (d: string, roomId: string, eventId: string, req: InviteRequest, o?: CallOptions): Promise<JsonObject> => {
       const v: unknown = await invite.call(t, d, roomId, eventId, req, o);
-      if (!isObject(v)) throw bad(d, 'invite', 'the signed event is not an object');
+      if (!isJsonObject(v)) throw bad(d, 'invite', 'the signed event is not an object');
       return v;
     };
   }
@@ -56,7 +53,7 @@ export function checkedTransport(t: Transport): Transport {
   if (sendKnock !== undefined) {
     optional.sendKnock = async (d: string, roomId: string, eventId: string, event: JsonObject, o?: CallOptions): Promise<SendKnockResponse> => {
       const v: unknown = await sendKnock.call(t, d, roomId, eventId, event, o);
-      if (!isObject(v)) throw bad(d, 'sendKnock', 'not an object');
+      if (!isJsonObject(v)) throw bad(d, 'sendKnock', 'not an object');
       return { knockRoomState: objects(v['knockRoomState'], d, 'sendKnock', 'knock_room_state') };
     };
   }
@@ -66,7 +63,7 @@ export function checkedTransport(t: Transport): Transport {
     async getEvent(d: string, eventId: string, o?: CallOptions): Promise<JsonObject | undefined> {
       const v: unknown = await t.getEvent(d, eventId, o);
       if (v === undefined) return undefined;
-      if (!isObject(v)) throw bad(d, 'getEvent', 'not an object');
+      if (!isJsonObject(v)) throw bad(d, 'getEvent', 'not an object');
       return v;
     },
     async getMissingEvents(d: string, roomId: string, req: MissingEventsRequest, o?: CallOptions): Promise<readonly JsonObject[]> {
@@ -74,12 +71,12 @@ export function checkedTransport(t: Transport): Transport {
     },
     async getStateIds(d: string, roomId: string, eventId: string, o?: CallOptions): Promise<StateIdsResponse> {
       const v: unknown = await t.getStateIds(d, roomId, eventId, o);
-      if (!isObject(v)) throw bad(d, 'getStateIds', 'not an object');
+      if (!isJsonObject(v)) throw bad(d, 'getStateIds', 'not an object');
       return { pduIds: strings(v['pduIds'], d, 'getStateIds', 'pdu_ids'), authChainIds: strings(v['authChainIds'], d, 'getStateIds', 'auth_chain_ids') };
     },
     async getState(d: string, roomId: string, eventId: string, o?: CallOptions): Promise<StateResponse> {
       const v: unknown = await t.getState(d, roomId, eventId, o);
-      if (!isObject(v)) throw bad(d, 'getState', 'not an object');
+      if (!isJsonObject(v)) throw bad(d, 'getState', 'not an object');
       return { pdus: objects(v['pdus'], d, 'getState', 'pdus'), authChain: objects(v['authChain'], d, 'getState', 'auth_chain') };
     },
     async backfill(d: string, roomId: string, from: readonly string[], limit: number, o?: CallOptions): Promise<readonly JsonObject[]> {
@@ -87,19 +84,19 @@ export function checkedTransport(t: Transport): Transport {
     },
     async getServerKeys(d: string, o?: CallOptions): Promise<JsonObject> {
       const v: unknown = await t.getServerKeys(d, o);
-      if (!isObject(v)) throw bad(d, 'getServerKeys', 'not an object');
+      if (!isJsonObject(v)) throw bad(d, 'getServerKeys', 'not an object');
       return v;
     },
     async makeJoin(d: string, roomId: string, userId: string, versions: readonly string[], o?: CallOptions): Promise<MakeJoinResponse> {
       const v: unknown = await t.makeJoin(d, roomId, userId, versions, o);
-      if (!isObject(v) || typeof v['roomVersion'] !== 'string' || !isObject(v['event'])) throw bad(d, 'makeJoin', 'no room_version and event template');
+      if (!isJsonObject(v) || typeof v['roomVersion'] !== 'string' || !isJsonObject(v['event'])) throw bad(d, 'makeJoin', 'no room_version and event template');
       return { roomVersion: v['roomVersion'], event: v['event'] };
     },
     async sendJoin(d: string, roomId: string, eventId: string, event: JsonObject, o?: CallOptions): Promise<SendJoinResponse> {
       const v: unknown = await t.sendJoin(d, roomId, eventId, event, o);
-      if (!isObject(v)) throw bad(d, 'sendJoin', 'not an object');
+      if (!isJsonObject(v)) throw bad(d, 'sendJoin', 'not an object');
       const signed = v['event'];
-      if (signed !== undefined && !isObject(signed)) throw bad(d, 'sendJoin', 'event is not an object');
+      if (signed !== undefined && !isJsonObject(signed)) throw bad(d, 'sendJoin', 'event is not an object');
       return {
         state: objects(v['state'], d, 'sendJoin', 'state'),
         authChain: objects(v['authChain'], d, 'sendJoin', 'auth_chain'),
@@ -108,10 +105,10 @@ export function checkedTransport(t: Transport): Transport {
     },
     async sendPdus(d: string, pdus: readonly JsonObject[], o?: CallOptions): Promise<Readonly<Record<string, { readonly error?: string }>>> {
       const v: unknown = await t.sendPdus(d, pdus, o);
-      if (!isObject(v)) throw bad(d, 'sendPdus', 'not an object');
+      if (!isJsonObject(v)) throw bad(d, 'sendPdus', 'not an object');
       const out: Record<string, { error?: string }> = {};
       for (const [id, r] of Object.entries(v)) {
-        const error = isObject(r) ? r['error'] : undefined;
+        const error = isJsonObject(r) ? r['error'] : undefined;
         Object.defineProperty(out, id, { value: typeof error === 'string' ? { error } : {}, enumerable: true, writable: true, configurable: true });
       }
       return out;

@@ -7,7 +7,7 @@
 import type { JsonObject } from '@roomgraph/canonical-json';
 import {
   type CallOptions, type FederationHandler, type InviteRequest, type MakeJoinResponse, type SendKnockResponse, type MissingEventsRequest, type SendJoinResponse,
-  type StateIdsResponse, type StateResponse, type Transport, TransportError,
+  type StateIdsResponse, type StateResponse, type Transport, FederationRefusal, TransportError,
 } from './interfaces.js';
 
 /** A handler's optional method, or the refusal a server without it gives (`M_UNRECOGNIZED`). */
@@ -77,37 +77,47 @@ export class InProcessNetwork {
 
   /** The {@link Transport} server `origin` uses. */
   transportFor(origin: string): Transport {
-    const route = (d: string, m: string, o?: CallOptions): FederationHandler => this.#route(origin, d, m, o);
+    // A handler's refusal (server side) reaches the requesting server as its transport's
+    // TRANSPORT_REJECTED error with the same Matrix errcode (client side), as over HTTP.
+    const ask = async <T>(d: string, m: string, o: CallOptions | undefined, fn: (h: FederationHandler) => Promise<T>): Promise<T> => {
+      const h = this.#route(origin, d, m, o);
+      try {
+        return copy(await fn(h));
+      } catch (e) {
+        if (e instanceof FederationRefusal) throw new TransportError('TRANSPORT_REJECTED', d, e.message, e.errcode, { cause: e });
+        throw e;
+      }
+    };
     return {
       getEvent: async (d: string, eventId: string, o?: CallOptions): Promise<JsonObject | undefined> =>
-        copy(await route(d, 'getEvent', o).onGetEvent(origin, eventId)),
+        ask(d, 'getEvent', o, (h) => h.onGetEvent(origin, eventId)),
       getMissingEvents: async (d: string, roomId: string, req: MissingEventsRequest, o?: CallOptions): Promise<readonly JsonObject[]> =>
-        copy(await route(d, 'getMissingEvents', o).onGetMissingEvents(origin, roomId, req)),
+        ask(d, 'getMissingEvents', o, (h) => h.onGetMissingEvents(origin, roomId, req)),
       getStateIds: async (d: string, roomId: string, eventId: string, o?: CallOptions): Promise<StateIdsResponse> =>
-        copy(await route(d, 'getStateIds', o).onGetStateIds(origin, roomId, eventId)),
+        ask(d, 'getStateIds', o, (h) => h.onGetStateIds(origin, roomId, eventId)),
       getState: async (d: string, roomId: string, eventId: string, o?: CallOptions): Promise<StateResponse> =>
-        copy(await route(d, 'getState', o).onGetState(origin, roomId, eventId)),
+        ask(d, 'getState', o, (h) => h.onGetState(origin, roomId, eventId)),
       backfill: async (d: string, roomId: string, from: readonly string[], limit: number, o?: CallOptions): Promise<readonly JsonObject[]> =>
-        copy(await route(d, 'backfill', o).onBackfill(origin, roomId, from, limit)),
+        ask(d, 'backfill', o, (h) => h.onBackfill(origin, roomId, from, limit)),
       getServerKeys: async (d: string, o?: CallOptions): Promise<JsonObject> =>
-        copy(await route(d, 'getServerKeys', o).onGetServerKeys()),
+        ask(d, 'getServerKeys', o, (h) => h.onGetServerKeys()),
       makeJoin: async (d: string, roomId: string, userId: string, versions: readonly string[], o?: CallOptions): Promise<MakeJoinResponse> =>
-        copy(await route(d, 'makeJoin', o).onMakeJoin(origin, roomId, userId, [...versions])),
+        ask(d, 'makeJoin', o, (h) => h.onMakeJoin(origin, roomId, userId, [...versions])),
       sendJoin: async (d: string, roomId: string, eventId: string, event: JsonObject, o?: CallOptions): Promise<SendJoinResponse> =>
-        copy(await route(d, 'sendJoin', o).onSendJoin(origin, roomId, eventId, copy(event))),
+        ask(d, 'sendJoin', o, (h) => h.onSendJoin(origin, roomId, eventId, copy(event))),
       sendPdus: async (d: string, pdus: readonly JsonObject[], o?: CallOptions) =>
-        copy(await route(d, 'sendPdus', o).onReceivePdus(origin, copy(pdus))),
+        ask(d, 'sendPdus', o, (h) => h.onReceivePdus(origin, copy(pdus))),
       makeLeave: async (d: string, roomId: string, userId: string, o?: CallOptions): Promise<MakeJoinResponse> =>
-        copy(await need(d, route(d, 'makeLeave', o).onMakeLeave, 'make_leave').call(this.#handlers.get(d), origin, roomId, userId)),
+        ask(d, 'makeLeave', o, (h) => need(d, h.onMakeLeave, 'make_leave').call(h, origin, roomId, userId)),
       sendLeave: async (d: string, roomId: string, eventId: string, event: JsonObject, o?: CallOptions): Promise<void> => {
-        await need(d, route(d, 'sendLeave', o).onSendLeave, 'send_leave').call(this.#handlers.get(d), origin, roomId, eventId, copy(event));
+        await ask(d, 'sendLeave', o, (h) => need(d, h.onSendLeave, 'send_leave').call(h, origin, roomId, eventId, copy(event)));
       },
       invite: async (d: string, roomId: string, eventId: string, req: InviteRequest, o?: CallOptions): Promise<JsonObject> =>
-        copy(await need(d, route(d, 'invite', o).onInvite, 'invite').call(this.#handlers.get(d), origin, roomId, eventId, copy(req))),
+        ask(d, 'invite', o, (h) => need(d, h.onInvite, 'invite').call(h, origin, roomId, eventId, copy(req))),
       makeKnock: async (d: string, roomId: string, userId: string, versions: readonly string[], o?: CallOptions): Promise<MakeJoinResponse> =>
-        copy(await need(d, route(d, 'makeKnock', o).onMakeKnock, 'make_knock').call(this.#handlers.get(d), origin, roomId, userId, [...versions])),
+        ask(d, 'makeKnock', o, (h) => need(d, h.onMakeKnock, 'make_knock').call(h, origin, roomId, userId, [...versions])),
       sendKnock: async (d: string, roomId: string, eventId: string, event: JsonObject, o?: CallOptions): Promise<SendKnockResponse> =>
-        copy(await need(d, route(d, 'sendKnock', o).onSendKnock, 'send_knock').call(this.#handlers.get(d), origin, roomId, eventId, copy(event))),
+        ask(d, 'sendKnock', o, (h) => need(d, h.onSendKnock, 'send_knock').call(h, origin, roomId, eventId, copy(event))),
     };
   }
 }

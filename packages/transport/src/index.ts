@@ -19,6 +19,7 @@ export {
   type KeySource,
   type TransportErrorCode,
   TransportError,
+  FederationRefusal,
 } from './interfaces.js';
 export {
   type StaticKeys,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { RoomgraphError, type RoomgraphErrorOptions } from '@roomgraph/errors';
 import type { JsonObject } from '@roomgraph/canonical-json';
 
 /** Options every remote call accepts. */
@@ -157,9 +158,9 @@ export interface FederationHandler {
   onBackfill(origin: string, roomId: string, fromEventIds: readonly string[], limit: number): Promise<readonly JsonObject[]>;
   /** Answers `GET /_matrix/key/v2/server`. */
   onGetServerKeys(): Promise<JsonObject>;
-  /** Answers `GET /make_join` (throws a `TRANSPORT_REJECTED` {@link TransportError} to refuse). */
+  /** Answers `GET /make_join` (throws a {@link FederationRefusal} to refuse). */
   onMakeJoin(origin: string, roomId: string, userId: string, supportedVersions: readonly string[]): Promise<MakeJoinResponse>;
-  /** Answers `PUT /send_join` (v2) (throws a `TRANSPORT_REJECTED` {@link TransportError} to refuse). */
+  /** Answers `PUT /send_join` (v2) (throws a {@link FederationRefusal} to refuse). */
   onSendJoin(origin: string, roomId: string, eventId: string, event: JsonObject): Promise<SendJoinResponse>;
   /** Receives pushed PDUs (`PUT /send`). */
   onReceivePdus(origin: string, pdus: readonly JsonObject[]): Promise<Readonly<Record<string, { readonly error?: string }>>>;
@@ -203,18 +204,39 @@ export interface KeySource {
 export type TransportErrorCode = 'TRANSPORT_UNREACHABLE' | 'TRANSPORT_NOT_FOUND' | 'TRANSPORT_BAD_RESPONSE' | 'TRANSPORT_ABORTED' | 'TRANSPORT_REJECTED';
 
 /** A failed federation request. */
-export class TransportError extends Error {
-  /** Stable code. */
-  readonly code: TransportErrorCode;
+export class TransportError extends RoomgraphError<TransportErrorCode> {
+  override readonly name: string = 'TransportError';
   /** The server the request was for. */
   readonly destination: string;
   /** For `TRANSPORT_REJECTED`: the Matrix error code the server answered with (e.g. `M_FORBIDDEN`). */
   readonly errcode?: string;
-  constructor(code: TransportErrorCode, destination: string, message: string, errcode?: string) {
-    super(message);
-    this.name = 'TransportError';
-    this.code = code;
+  /**
+   * @param code - stable code; @param destination - the server asked; @param message - description;
+   * @param errcode - the Matrix `errcode` of a refusal; @param options - `cause`.
+   */
+  constructor(code: TransportErrorCode, destination: string, message: string, errcode?: string, options?: RoomgraphErrorOptions) {
+    super(code, message, options);
     this.destination = destination;
     if (errcode !== undefined) this.errcode = errcode;
+  }
+}
+
+/**
+ * A federation request refused by this server (thrown by a {@link FederationHandler}; the server
+ * side of a refusal): the Matrix `errcode` to answer with (Server-Server API › API standards:
+ * errors), e.g. `M_FORBIDDEN`, `M_NOT_FOUND`. A transport turns it into the requesting server's
+ * `TRANSPORT_REJECTED` {@link TransportError} (the client side), carrying the same `errcode`.
+ */
+export class FederationRefusal extends RoomgraphError<'FEDERATION_REFUSED'> {
+  override readonly name: string = 'FederationRefusal';
+  /** The Matrix error code of the answer. */
+  readonly errcode: string;
+  /** The refusing server (this server). */
+  readonly server: string;
+  /** @param server - the refusing server; @param errcode - the Matrix errcode; @param message - description; @param options - `cause`. */
+  constructor(server: string, errcode: string, message: string, options?: RoomgraphErrorOptions) {
+    super('FEDERATION_REFUSED', message, options);
+    this.server = server;
+    this.errcode = errcode;
   }
 }

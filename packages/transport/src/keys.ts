@@ -5,13 +5,10 @@
  *
  * @module
  */
-import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
+import { isJsonObject, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
 import { decodeBase64Any, verifyJson } from '@roomgraph/crypto';
 import type { CallOptions, KeySource, ServerKey, Transport } from './interfaces.js';
 
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /** Public keys given up front: server name → key ID → unpadded base64 (or raw bytes). */
 export type StaticKeys = Readonly<Record<string, Readonly<Record<string, string | Uint8Array>>>>;
@@ -117,10 +114,10 @@ export function parseServerKeys(serverName: string, body: JsonObject): ServerKey
   const validUntil = body['valid_until_ts'];
   const validUntilTs = typeof validUntil === 'number' ? validUntil : undefined;
   const verify = body['verify_keys'];
-  if (!isObject(verify)) return undefined;
+  if (!isJsonObject(verify)) return undefined;
   const keys: ServerKey[] = [];
   for (const [keyId, entry] of Object.entries(verify)) {
-    const b64 = isObject(entry) ? entry['key'] : undefined;
+    const b64 = isJsonObject(entry) ? entry['key'] : undefined;
     if (typeof b64 !== 'string') return undefined;
     let publicKey: Uint8Array;
     try { publicKey = decodeBase64Any(b64); } catch { return undefined; }
@@ -130,9 +127,9 @@ export function parseServerKeys(serverName: string, body: JsonObject): ServerKey
   const selfSigned = keys.some((k) => verifyJson(body, serverName, k.keyId, k.publicKey).valid);
   if (!selfSigned) return undefined;
   const old = body['old_verify_keys'];
-  if (isObject(old)) {
+  if (isJsonObject(old)) {
     for (const [keyId, entry] of Object.entries(old)) {
-      if (!isObject(entry)) continue;
+      if (!isJsonObject(entry)) continue;
       const b64 = entry['key'];
       const expired = entry['expired_ts'];
       if (typeof b64 !== 'string' || typeof expired !== 'number') continue;

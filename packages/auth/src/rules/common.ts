@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
+import { type JsonObject, type JsonValue, isJsonObject } from '@roomgraph/canonical-json';
 import type { RoomEvent } from '@roomgraph/events';
 import type { AuthRuleCode } from '../codes.js';
 
@@ -42,7 +42,7 @@ export function reject(rule: AuthRuleCode, reason: string): AuthResult {
 
 /** `v` when it is a JSON object. */
 export function asObject(v: JsonValue | undefined): JsonObject | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject) : undefined;
+  return isJsonObject(v) ? v : undefined;
 }
 
 /** Whether `o` has its own property `key`. */

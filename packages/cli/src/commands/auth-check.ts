@@ -2,7 +2,7 @@
  * `roomgraph auth-check`: runs the authorization rules on one event against its auth events.
  * @packageDocumentation
  */
-import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
+import { isJsonObject, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
 import { checkAuth } from '@roomgraph/auth';
 import { decodeBase64Any } from '@roomgraph/crypto';
 import { stateLookupOf, toRoomEvent } from '@roomgraph/events';
@@ -10,9 +10,6 @@ import { ROOM_VERSIONS } from '@roomgraph/room-versions';
 import { CliError, defineJsonCommand } from '../framework.js';
 import { requireObject } from './util.js';
 
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /**
  * `roomgraph auth-check`: input `{"room_version":"V","event":{...},"auth_events":[{...}],
@@ -44,20 +41,20 @@ Example:
     const rules = ROOM_VERSIONS.get(version);
     if (rules === undefined) throw new CliError('ROOM_VERSION_UNKNOWN', `unknown room version ${JSON.stringify(version)}`);
     const eventJson = doc['event'];
-    if (!isObject(eventJson)) throw new CliError('BAD_INPUT', 'event must be a JSON object');
+    if (!isJsonObject(eventJson)) throw new CliError('BAD_INPUT', 'event must be a JSON object');
     const authJson = doc['auth_events'] ?? [];
-    if (!Array.isArray(authJson) || !(authJson as readonly JsonValue[]).every(isObject)) {
+    if (!Array.isArray(authJson) || !(authJson as readonly JsonValue[]).every(isJsonObject)) {
       throw new CliError('BAD_INPUT', 'auth_events must be an array of JSON objects');
     }
     const keysJson = doc['server_keys'];
-    if (keysJson !== undefined && !isObject(keysJson)) throw new CliError('BAD_INPUT', 'server_keys must be a JSON object');
+    if (keysJson !== undefined && !isJsonObject(keysJson)) throw new CliError('BAD_INPUT', 'server_keys must be a JSON object');
     const idOf = (j: JsonObject): string => (typeof j['event_id'] === 'string' ? j['event_id'] : '');
     const event = toRoomEvent(eventJson, rules, idOf(eventJson));
     const authEvents = (authJson as readonly JsonObject[]).map((j) => toRoomEvent(j, rules, idOf(j)));
     // No server_keys: no key source, exactly as a library caller that passes none.
     const serverKeys = keysJson === undefined ? undefined : (server: string, keyId: string): Uint8Array | undefined => {
       const entry = keysJson[server];
-      if (!isObject(entry) || entry['key_id'] !== keyId || typeof entry['public_key'] !== 'string') return undefined;
+      if (!isJsonObject(entry) || entry['key_id'] !== keyId || typeof entry['public_key'] !== 'string') return undefined;
       try {
         return decodeBase64Any(entry['public_key']);
       } catch {

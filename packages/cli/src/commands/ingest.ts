@@ -14,7 +14,7 @@
  * @packageDocumentation
  */
 import { fstatSync, readFileSync } from 'node:fs';
-import { parseCanonicalJson, encodeCanonicalJson, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
+import { parseCanonicalJson, encodeCanonicalJson, type JsonObject, type JsonValue, isJsonObject } from '@roomgraph/canonical-json';
 import { createRoomEngine, type PduOutcome } from '@roomgraph/engine';
 import { splitStateKey } from '@roomgraph/events';
 import type { RoomStore } from '@roomgraph/store';
@@ -25,9 +25,6 @@ import { CliError, EXIT, commandHelp, defineMainCommand, errorObject, parseFlags
 import { type InputSource, inputLines, isBlank, maxBytesFlag } from '../input.js';
 import { Progress } from '../progress.js';
 
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /** Reads KEYS.json: server name → {key ID → unpadded base64 public key}. */
 export function readKeysFile(path: string): StaticKeys {
@@ -37,10 +34,10 @@ export function readKeysFile(path: string): StaticKeys {
   } catch (e) {
     throw new CliError('BAD_KEYS_FILE', `cannot read keys file ${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (!isObject(parsed)) throw new CliError('BAD_KEYS_FILE', 'the keys file must map server names to {key ID: public key}');
+  if (!isJsonObject(parsed)) throw new CliError('BAD_KEYS_FILE', 'the keys file must map server names to {key ID: public key}');
   const out: Record<string, Record<string, string>> = {};
   for (const [server, byId] of Object.entries(parsed)) {
-    if (!isObject(byId)) throw new CliError('BAD_KEYS_FILE', `keys of ${server} must be an object`);
+    if (!isJsonObject(byId)) throw new CliError('BAD_KEYS_FILE', `keys of ${server} must be an object`);
     const m: Record<string, string> = {};
     for (const [keyId, b64] of Object.entries(byId)) {
       if (typeof b64 !== 'string') throw new CliError('BAD_KEYS_FILE', `key ${server} ${keyId} must be a base64 string`);
@@ -223,7 +220,7 @@ export async function ingestLines(
       bad(line.lineNo, e);
       continue;
     }
-    if (!isObject(pdu)) {
+    if (!isJsonObject(pdu)) {
       bytesDone += size;
       bad(line.lineNo, new CliError('NOT_JSON_OBJECT', 'the line is not a JSON object'));
       continue;

@@ -7,11 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { encodeCanonicalJson, parseCanonicalJson, type JsonObject } from '@roomgraph/canonical-json';
-import { decodeBase64, encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
+import { decodeBase64, encodeBase64, randomId, signingKeyFromSeed } from '@roomgraph/crypto';
 import { isValidServerName } from '@roomgraph/events';
 import { CliError, EXIT, commandHelp, defineMainCommand, parseFlags, stringFlag, writeError } from '../framework.js';
 
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** `roomgraph keygen`. */
 export const command = defineMainCommand({
@@ -43,7 +42,7 @@ Example:
       }
       const server = stringFlag(flags, 'server');
       if (!isValidServerName(server)) throw new CliError('USAGE', `--server ${JSON.stringify(server)} is not a valid server name`);
-      const keyId = typeof flags['key-id'] === 'string' ? flags['key-id'] : `ed25519:${Array.from(randomBytes(6), (b) => ALNUM[b % ALNUM.length]).join('')}`;
+      const keyId = typeof flags['key-id'] === 'string' ? flags['key-id'] : `ed25519:${randomId(6)}`;
       if (!/^ed25519:[A-Za-z0-9_]+$/.test(keyId)) throw new CliError('USAGE', `--key-id must be ed25519:VERSION with VERSION in [A-Za-z0-9_], got ${JSON.stringify(keyId)}`);
       const seed = typeof flags.seed === 'string' ? decodeBase64(flags.seed) : new Uint8Array(randomBytes(32));
       const key = signingKeyFromSeed(seed, keyId.slice('ed25519:'.length));

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
+import { type JsonObject, type JsonValue, isJsonObject } from '@roomgraph/canonical-json';
 import { decodeBase64Any, encodeBase64, type SigningKey } from '@roomgraph/crypto';
 import { type RoomEngine, createRoomEngine } from '@roomgraph/engine';
 import { splitStateKey } from '@roomgraph/events';
@@ -67,9 +67,6 @@ function storeKeyCache(store: RoomStore): KeyCache {
   };
 }
 
-function isObject(v: unknown): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 function str(cmd: JsonObject, field: string): string {
   const v = cmd[field];
@@ -135,7 +132,7 @@ export class FederationNode {
    * @throws {@link CliError} `BAD_COMMAND` for a malformed command; engine and transport errors as they are.
    */
   async run(cmd: JsonValue): Promise<JsonObject> {
-    if (!isObject(cmd)) throw new CliError('BAD_COMMAND', 'a command is a JSON object');
+    if (!isJsonObject(cmd)) throw new CliError('BAD_COMMAND', 'a command is a JSON object');
     const op = cmd['op'];
     const e = this.engine;
     switch (op) {
@@ -176,7 +173,7 @@ export class FederationNode {
         const sender = str(cmd, 'sender');
         const type = str(cmd, 'type');
         const content = cmd['content'] ?? {};
-        if (!isObject(content)) throw new CliError('BAD_COMMAND', '"content" must be an object');
+        if (!isJsonObject(content)) throw new CliError('BAD_COMMAND', '"content" must be an object');
         const stateKey = cmd['state_key'];
         if (stateKey !== undefined && typeof stateKey !== 'string') throw new CliError('BAD_COMMAND', '"state_key" must be a string');
         // Stored, then queued for every other server in the room, before the result line.

@@ -9,7 +9,7 @@
 import type { JsonObject } from '@roomgraph/canonical-json';
 import { stateKeyOf } from '@roomgraph/events';
 import type { EngineContext } from '../context.js';
-import { isObject } from '../stored.js';
+import { isJsonObject } from '@roomgraph/canonical-json';
 import { refuse } from './serving.js';
 
 /**
@@ -64,7 +64,7 @@ export async function aclAllows(ctx: EngineContext, roomId: string, serverName: 
   if (id === undefined) return true;
   const e = await ctx.store.getEvent(id);
   const content = e?.json['content'];
-  return !isObject(content) || serverAclAllows(content, serverName);
+  return !isJsonObject(content) || serverAclAllows(content, serverName);
 }
 
 /** Refuses (403 `M_FORBIDDEN`) a request from a server the room's ACL denies. */

@@ -8,7 +8,7 @@
  * @module
  */
 import type { JsonObject } from '@roomgraph/canonical-json';
-import type { StoredEvent } from '@roomgraph/store';
+import { type StoredEvent, compareTopological } from '@roomgraph/store';
 import type { MissingEventsRequest } from '@roomgraph/transport';
 import type { EngineContext } from '../context.js';
 import { isRejectedStatus } from '../stored.js';
@@ -67,7 +67,7 @@ export async function onGetMissingEvents(ctx: EngineContext, origin: string, roo
     }
     frontier = next;
   }
-  return disclosed(ctx, origin, roomId, out.sort((a, b) => a.depth - b.depth || a.stream - b.stream));
+  return disclosed(ctx, origin, roomId, out.sort(compareTopological));
 }
 
 /** `GET /backfill/{roomId}`: the given events and their predecessors, newest first, up to `limit`. */
@@ -91,5 +91,5 @@ export async function onBackfill(ctx: EngineContext, origin: string, roomId: str
     }
     frontier = next;
   }
-  return disclosed(ctx, origin, roomId, out.sort((a, b) => b.depth - a.depth || b.stream - a.stream));
+  return disclosed(ctx, origin, roomId, out.sort((a, b) => compareTopological(b, a)));
 }

@@ -1,15 +1,16 @@
 /**
  * Refusing a federation request (Server-Server API › API standards: errors carry a Matrix
- * `errcode`). Handlers throw this; the transport turns it into the HTTP answer.
+ * `errcode`). Handlers throw a {@link FederationRefusal}; the transport turns it into the answer
+ * (the requesting server sees a `TRANSPORT_REJECTED` `TransportError` with the same `errcode`).
  *
  * @module
  */
-import { TransportError } from '@roomgraph/transport';
+import { FederationRefusal } from '@roomgraph/transport';
 import type { EngineContext } from '../context.js';
 
-/** A `TRANSPORT_REJECTED` error answering a federation request with a Matrix `errcode`. */
-export function refuse(ctx: EngineContext, errcode: string, message: string): TransportError {
-  return new TransportError('TRANSPORT_REJECTED', ctx.serverName, message, errcode);
+/** A refusal of a federation request with a Matrix `errcode` (e.g. `M_FORBIDDEN`). */
+export function refuse(ctx: EngineContext, errcode: string, message: string): FederationRefusal {
+  return new FederationRefusal(ctx.serverName, errcode, message);
 }
 
 /** Before serving other servers: refuses after a failed write, and only durable events leave this server. */

@@ -22,7 +22,7 @@ import type { JsonObject } from '@roomgraph/canonical-json';
 import { domainOf, redact, stateKeyOf } from '@roomgraph/events';
 import type { SnapshotId, StoredEvent } from '@roomgraph/store';
 import type { EngineContext } from '../context.js';
-import { isObject } from '../stored.js';
+import { isJsonObject } from '@roomgraph/canonical-json';
 
 const HV_KEY = stateKeyOf('m.room.history_visibility', '');
 const MEMBER_PREFIX = stateKeyOf('m.room.member', '');
@@ -78,7 +78,7 @@ export class ServerView {
         const memberships = new Map<string, string>();
         for (const e of events.values()) {
           const content = e.json['content'];
-          if (!isObject(content)) continue;
+          if (!isJsonObject(content)) continue;
           if (e.eventId === hv) { if (typeof content['history_visibility'] === 'string') visibility = content['history_visibility']; continue; }
           if (typeof content['membership'] === 'string' && e.stateKey !== undefined) memberships.set(e.stateKey, content['membership']);
         }
@@ -105,7 +105,7 @@ export class ServerView {
     // The state after the event: the event itself changes it when it is our member event or the visibility.
     let after: Standing = before;
     const content = e.json['content'];
-    if (e.stateKey !== undefined && isObject(content)) {
+    if (e.stateKey !== undefined && isJsonObject(content)) {
       if (e.type === 'm.room.history_visibility' && e.stateKey === '' && typeof content['history_visibility'] === 'string') {
         after = { visibility: content['history_visibility'], memberships: before.memberships };
         if (await this.#allows(before)) return true; // the more permissive of before and after

@@ -20,7 +20,7 @@ import { refuse, served } from '../federation/serving.js';
 import { processLocal } from '../local/create-event.js';
 import { eventFrame } from '../local/frame.js';
 import { keyLookup } from '../receipt/signatures.js';
-import { isObject } from '../stored.js';
+import { isJsonObject } from '@roomgraph/canonical-json';
 import { strippedState } from './membership.js';
 
 /**
@@ -101,7 +101,7 @@ export async function onInvite(ctx: EngineContext, origin: string, roomId: strin
   const signed = addEventSignature(pdu.json, rules, signerOf(ctx));
   ctx.caches.rememberInvite({
     roomId, userId: pdu.stateKey, sender: pdu.sender, eventId, roomVersion: rules.id, event: signed,
-    inviteRoomState: (request.inviteRoomState ?? []).filter(isObject),
+    inviteRoomState: (request.inviteRoomState ?? []).filter(isJsonObject),
   });
   return signed;
 }

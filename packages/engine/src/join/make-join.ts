@@ -20,7 +20,7 @@ import { loadAuthState } from '../state/auth-state.js';
 import { stored } from '../state/vstate.js';
 import { authoriseRestrictedJoin, restrictedJoinContext } from './restricted.js';
 
-/** `GET /make_join/{roomId}/{userId}`: a join template, or a `TRANSPORT_REJECTED` error with the Matrix errcode. */
+/** `GET /make_join/{roomId}/{userId}`: a join template, or a `FederationRefusal` with the Matrix errcode. */
 export async function onMakeJoin(ctx: EngineContext, origin: string, roomId: string, userId: string, supportedVersions: readonly string[]): Promise<MakeJoinResponse> {
   await served(ctx);
   const known = await ctx.store.getRoom(roomId);

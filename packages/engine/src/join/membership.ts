@@ -21,7 +21,7 @@ import { eventFrame } from '../local/frame.js';
 import { receivePdusDurably } from '../receipt/receive.js';
 import { loadAuthState } from '../state/auth-state.js';
 import { stored } from '../state/vstate.js';
-import { isObject } from '../stored.js';
+import { isJsonObject } from '@roomgraph/canonical-json';
 
 /** A membership reached by the make/send handshake. */
 export type HandshakeMembership = 'leave' | 'knock';
@@ -31,10 +31,10 @@ export type HandshakeMembership = 'leave' | 'knock';
  * the event it asked for (type, room, sender, state key, membership).
  */
 export function isMembershipTemplateFor(template: unknown, roomId: string, userId: string, membership: string): template is JsonObject & { readonly content: JsonObject } {
-  if (!isObject(template)) return false;
+  if (!isJsonObject(template)) return false;
   const content = template['content'];
   return template['type'] === 'm.room.member' && template['room_id'] === roomId && template['sender'] === userId
-    && template['state_key'] === userId && isObject(content) && content['membership'] === membership;
+    && template['state_key'] === userId && isJsonObject(content) && content['membership'] === membership;
 }
 
 /** Fills in a template: `origin_server_ts`, `origin` when present, the v1–v2 `event_id`; extra content merged (membership kept). */

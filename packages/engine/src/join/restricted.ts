@@ -9,11 +9,11 @@ import { powerLevelsOf } from '@roomgraph/auth';
 import type { RoomEvent } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import type { RoomInfo } from '@roomgraph/store';
-import { TransportError } from '@roomgraph/transport';
+import { FederationRefusal } from '@roomgraph/transport';
 import type { EngineContext } from '../context.js';
 import { joinedMembers } from '../federation/servers.js';
 import { currentEvent } from '../state/current.js';
-import { isObject } from '../stored.js';
+import { isJsonObject } from '@roomgraph/canonical-json';
 
 /** What {@link authoriseRestrictedJoin} reads: current-state events of the rooms this server is in. */
 export interface RestrictedJoinContext {
@@ -32,12 +32,12 @@ export interface RestrictedJoinContext {
  * rooms): a user neither joined nor invited must meet an allow condition — be joined to a listed
  * room this server is in — and a local member who can invite must vouch for the join
  * (`join_authorised_via_users_server`). Returns that member, or `undefined` when no authorisation
- * is needed. Refuses with a `TRANSPORT_REJECTED` error: `M_FORBIDDEN` (no condition met),
+ * is needed. Refuses with a {@link FederationRefusal}: `M_FORBIDDEN` (no condition met),
  * `M_UNABLE_TO_AUTHORISE_JOIN` (a listed room is unknown here), `M_UNABLE_TO_GRANT_JOIN` (no local
  * member may invite).
  */
 export async function authoriseRestrictedJoin(ctx: RestrictedJoinContext, roomId: string, rules: RoomVersionRules, userId: string): Promise<string | undefined> {
-  const refuse = (errcode: string, message: string): TransportError => new TransportError('TRANSPORT_REJECTED', ctx.serverName, message, errcode);
+  const refuse = (errcode: string, message: string): FederationRefusal => new FederationRefusal(ctx.serverName, errcode, message);
   if (!rules.authorization.restrictedJoinRule) return undefined;
   const jr = await ctx.currentEvent(roomId, 'm.room.join_rules', '');
   const rule = jr?.content['join_rule'];
@@ -48,7 +48,7 @@ export async function authoriseRestrictedJoin(ctx: RestrictedJoinContext, roomId
   let met = false;
   let unknown = false;
   for (const cond of Array.isArray(allow) ? allow : []) {
-    if (!isObject(cond) || cond['type'] !== 'm.room_membership' || typeof cond['room_id'] !== 'string') continue;
+    if (!isJsonObject(cond) || cond['type'] !== 'm.room_membership' || typeof cond['room_id'] !== 'string') continue;
     if (!(await ctx.knowsRoom(cond['room_id']))) { unknown = true; continue; }
     if ((await ctx.currentEvent(cond['room_id'], 'm.room.member', userId))?.content['membership'] === 'join') { met = true; break; }
   }
@@ -61,7 +61,7 @@ export async function authoriseRestrictedJoin(ctx: RestrictedJoinContext, roomId
   const suffix = `:${ctx.serverName}`;
   const candidates = new Set<string>([...pls.creators].filter((u) => u.endsWith(suffix)));
   const listed = pls.event?.content['users'];
-  if (isObject(listed)) for (const u of Object.keys(listed)) if (u.endsWith(suffix)) candidates.add(u);
+  if (isJsonObject(listed)) for (const u of Object.keys(listed)) if (u.endsWith(suffix)) candidates.add(u);
   const sorted = [...candidates].sort((a, b) => pls.userLevel(b) - pls.userLevel(a) || (a < b ? -1 : 1));
   for (const u of sorted) {
     if (pls.userLevel(u) < pls.invite) break;

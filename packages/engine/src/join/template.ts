@@ -4,21 +4,20 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
-import { encodeBase64 } from '@roomgraph/crypto';
+import { randomId } from '@roomgraph/crypto';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
-import { isObject } from '../stored.js';
+import { isJsonObject } from '@roomgraph/canonical-json';
 
 /**
  * Whether a make_join template is the join that was asked for: the joining server MUST check
  * `type`, `room_id`, `sender`, `state_key` and `content.membership` (SS › Joining Rooms).
  */
 export function isJoinTemplateFor(template: unknown, roomId: string, userId: string): template is JsonObject & { readonly content: JsonObject } {
-  if (!isObject(template)) return false;
+  if (!isJsonObject(template)) return false;
   const content = template['content'];
   return template['type'] === 'm.room.member' && template['room_id'] === roomId && template['sender'] === userId
-    && template['state_key'] === userId && isObject(content) && content['membership'] === 'join';
+    && template['state_key'] === userId && isJsonObject(content) && content['membership'] === 'join';
 }
 
 /**
@@ -39,6 +38,6 @@ export function fillJoinTemplate(
   ev['content'] = { ...template.content, ...(fill.content ?? {}), membership: 'join' };
   ev['origin_server_ts'] = fill.now;
   if (Object.hasOwn(template, 'origin')) ev['origin'] = fill.serverName;
-  if (rules.eventFormat.eventIdFormat === 'server-assigned') ev['event_id'] = `$${encodeBase64(randomBytes(12)).replace(/[+/]/g, 'x')}:${fill.serverName}`;
+  if (rules.eventFormat.eventIdFormat === 'server-assigned') ev['event_id'] = `$${randomId(18)}:${fill.serverName}`;
   return ev;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
-import { encodeBase64 } from '@roomgraph/crypto';
+import { randomId } from '@roomgraph/crypto';
 import { buildEvent, domainOf, roomIdFromCreateEvent } from '@roomgraph/events';
 import { DEFAULT_ROOM_VERSION } from '@roomgraph/room-versions';
 import { type EngineContext, signerOf } from '../context.js';
@@ -28,7 +28,7 @@ export async function createRoom(ctx: EngineContext, template: CreateRoomTemplat
   if (rules.authorization.creatorInContent) createContent['creator'] = template.creator;
   let roomId: string | undefined;
   if (rules.eventFormat.createEventHasRoomId) {
-    roomId = `!${template.roomIdLocalpart ?? encodeBase64(crypto.getRandomValues(new Uint8Array(12))).replace(/[+/]/g, 'x')}:${ctx.serverName}`;
+    roomId = `!${template.roomIdLocalpart ?? randomId(18)}:${ctx.serverName}`;
   }
   const create = buildEvent({
     roomVersion: rules, type: 'm.room.create', stateKey: '', sender: template.creator, content: createContent,

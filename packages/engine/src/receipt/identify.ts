@@ -11,7 +11,7 @@ import type { JsonObject } from '@roomgraph/canonical-json';
 import { type Pdu, PduFormatError, eventId as computeEventId, parsePdu, roomIdFromCreateEvent } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import type { EngineContext } from '../context.js';
-import { isObject } from '../stored.js';
+import { isJsonObject } from '@roomgraph/canonical-json';
 import type { PduOutcome } from '../types.js';
 import { dropped } from './outcome.js';
 
@@ -36,7 +36,7 @@ export function eventIdOrEmpty(json: JsonObject, rules: RoomVersionRules): strin
 
 /** The room a PDU names, for the per-room lock (v12 create events: computed from the event). */
 export function lockKeyOf(pdu: unknown): string {
-  if (!isObject(pdu)) return '';
+  if (!isJsonObject(pdu)) return '';
   const r = pdu['room_id'];
   if (typeof r === 'string') return r;
   try {
@@ -48,7 +48,7 @@ export function lockKeyOf(pdu: unknown): string {
 
 /** Finds the room, its version, and parses the PDU; or the outcome of dropping it. */
 export async function identify(ctx: EngineContext, json: unknown): Promise<PduOutcome | Identified> {
-  if (!isObject(json)) return dropped('format', 'the PDU is not a JSON object');
+  if (!isJsonObject(json)) return dropped('format', 'the PDU is not a JSON object');
   let rules: RoomVersionRules;
   let roomId: string | undefined = typeof json['room_id'] === 'string' ? json['room_id'] : undefined;
   const isCreate = json['type'] === 'm.room.create' && json['state_key'] === '';
@@ -57,7 +57,7 @@ export async function identify(ctx: EngineContext, json: unknown): Promise<PduOu
     rules = ctx.versions.get(known.roomVersion);
   } else if (isCreate) {
     const content = json['content'];
-    const v = isObject(content) ? (content['room_version'] ?? '1') : '1';
+    const v = isJsonObject(content) ? (content['room_version'] ?? '1') : '1';
     if (typeof v !== 'string' || !ctx.versions.has(v)) return dropped('room_version', `unsupported room version ${JSON.stringify(v)}`);
     rules = ctx.versions.get(v);
   } else {

@@ -8,7 +8,7 @@
  */
 import { type Pdu, type RoomEvent, parsePdu, roomIdFromCreateEvent } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
-import type { RoomInfo, StoredEvent } from '@roomgraph/store';
+import { type RoomInfo, type StoredEvent, compareTopological } from '@roomgraph/store';
 import type { EngineContext, Nesting, ProcessRequest } from '../context.js';
 import { isPromotableOutlier } from '../stored.js';
 import type { PduOutcome } from '../types.js';
@@ -55,7 +55,7 @@ export async function promoteOutlierAncestors(ctx: EngineContext, origin: string
     }
     frontier = [...new Set(next)];
   }
-  const order = [...found.values()].sort((a, b) => a.depth - b.depth || a.stream - b.stream);
+  const order = [...found.values()].sort(compareTopological);
   for (const e of order) {
     let pdu: Pdu;
     try { pdu = parsePdu(e.json, rules); } catch { continue; }

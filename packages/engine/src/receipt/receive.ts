@@ -10,7 +10,7 @@
 import { type SignatureCheckResult, parsePdu, type Pdu } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { type EngineContext, NESTING_FETCHED, NESTING_TOP } from '../context.js';
-import { isObject } from '../stored.js';
+import { isJsonObject } from '@roomgraph/canonical-json';
 import type { PduOutcome, ReceiveOptions } from '../types.js';
 import { type Identified, identify, lockKeyOf } from './identify.js';
 import { retryParked } from './parked.js';
@@ -84,7 +84,7 @@ export async function receiveLocked(ctx: EngineContext, origin: string, pdu: unk
 /** Stores an event as an outlier: format, signatures, hash and auth against its auth events are checked. */
 export async function receiveOutlier(ctx: EngineContext, origin: string, json: unknown, rules: RoomVersionRules, roomId: string): Promise<PduOutcome> {
   await ctx.outbox.ready();
-  if (!isObject(json)) return { eventId: '', status: 'dropped', rule: 'format', reason: 'not an object' };
+  if (!isJsonObject(json)) return { eventId: '', status: 'dropped', rule: 'format', reason: 'not an object' };
   let pdu: Pdu;
   try { pdu = parsePdu(json, rules); } catch (e) { return { eventId: '', status: 'dropped', rule: 'format', reason: String(e) }; }
   const rid = pdu.roomId ?? roomId;

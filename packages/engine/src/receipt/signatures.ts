@@ -14,7 +14,7 @@ import {
 } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import type { EngineContext } from '../context.js';
-import { isObject } from '../stored.js';
+import { isJsonObject } from '@roomgraph/canonical-json';
 
 /** A key lookup that also hands out raw public keys (for the auth rules' signature check). */
 export type RawKeyLookup = KeyLookup & { raw: (server: string, keyId: string) => Uint8Array | undefined };
@@ -26,8 +26,8 @@ export async function keyLookup(ctx: EngineContext, json: JsonObject, servers: r
   const ts = json['origin_server_ts'];
   const min = rules.signatures.enforceKeyValidity && typeof ts === 'number' ? ts : undefined;
   await Promise.all(servers.map(async (server) => {
-    const mine = isObject(sigs) ? sigs[server] : undefined;
-    if (!isObject(mine)) return;
+    const mine = isJsonObject(sigs) ? sigs[server] : undefined;
+    if (!isJsonObject(mine)) return;
     for (const keyId of Object.keys(mine)) {
       if (!keyId.startsWith('ed25519:')) continue;
       // This server's own current key needs no lookup (e.g. a restricted join it countersigned).
