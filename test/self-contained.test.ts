@@ -4,12 +4,38 @@
 // repository on the machines it is developed on.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { isBesideRepository, layout } from './setup/no-outside-reads.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const beside = join(dirname(root.replace(/\/$/, '')), 'beside-the-repository', 'x.json');
+// A folder beside the repository, as if it had been there when the suite started (CI's clone has
+// nothing beside it, so the live checks below name one).
+layout.siblings.add('beside-the-repository');
+const beside = join(layout.parent, 'beside-the-repository', 'x.json');
+
+describe('which paths are beside the repository', () => {
+  const at = (root: string, siblings: string[]) => ({ root, parent: root.slice(0, root.lastIndexOf('/')), siblings: new Set(siblings) });
+  it('a developer checkout with reference material beside it', () => {
+    const l = at('/work/main', ['reference', 'wt']);
+    expect(isBesideRepository('/work/reference/spec/vectors.json', l)).toBe(true);
+    expect(isBesideRepository('/work/wt/x/file', l)).toBe(true);
+    expect(isBesideRepository('/work/main/test/fixtures/README.md', l)).toBe(false);
+    expect(isBesideRepository('/tmp/store-1/db', l)).toBe(false);
+  });
+  it('a clone directly in the temporary folder: temporary folders made by tests are not beside it', () => {
+    const l = at('/tmp/rg', ['reference', 'other-checkout']);
+    expect(isBesideRepository('/tmp/reference/fixtures/a.gz', l)).toBe(true);
+    expect(isBesideRepository('/tmp/roomgraph-test-abc123/db', l)).toBe(false);
+    expect(isBesideRepository('/tmp/rg/packages/x', l)).toBe(false);
+  });
+  it('a clone in an empty folder has nothing beside it', () => {
+    const l = at('/tmp/ci-x1/roomgraph', []);
+    expect(isBesideRepository('/tmp/ci-x1/anything', l)).toBe(false);
+    expect(isBesideRepository('/tmp/ci-x1/roomgraph/README.md', l)).toBe(false);
+  });
+});
 
 describe('the test suite reads nothing outside the repository', () => {
   it('a synchronous read beside the repository throws OUTSIDE_REPOSITORY_READ', () => {

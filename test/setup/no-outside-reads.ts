@@ -11,8 +11,7 @@
  */
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Thrown when a test reads a path beside the repository. */
@@ -27,12 +26,34 @@ export class OutsideRepositoryRead extends Error {
 
 const root = fs.realpathSync(fileURLToPath(new URL('../..', import.meta.url)));
 const parent = dirname(root);
-const tmp = fs.realpathSync(tmpdir());
 const under = (p: string, dir: string): boolean => p === dir || p.startsWith(dir.endsWith(sep) ? dir : dir + sep);
-// Temporary folders are exempt only when they would otherwise count as beside the repository (a
-// clone directly in /tmp); a clone in its own folder (/tmp/x/roomgraph, /work/roomgraph) is checked
-// strictly, whatever else sits in the temporary folder.
-const exemptTmp = under(tmp, parent);
+
+/**
+ * What sits beside the repository: the entries of its parent folder when the suite started (other
+ * than the repository itself). Reading under any of them throws. Folders made later (a test's
+ * temporary folder, when the clone sits directly in /tmp) are not beside the repository in this
+ * sense, so a clone anywhere passes the same way.
+ */
+export const layout: { readonly root: string; readonly parent: string; readonly siblings: Set<string> } = {
+  root,
+  parent,
+  siblings: new Set(safeList(parent).filter((name) => join(parent, name) !== root)),
+};
+
+function safeList(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Whether absolute path `p` is beside the repository described by `l`. */
+export function isBesideRepository(p: string, l: typeof layout): boolean {
+  if (!under(p, l.parent) || under(p, l.root) || p === l.parent) return false;
+  const first = relative(l.parent, p).split(sep)[0] ?? '';
+  return l.siblings.has(first);
+}
 
 /** The absolute path a `fs` path argument names, or undefined for a file descriptor. */
 function pathOf(arg: unknown): string | undefined {
@@ -42,11 +63,10 @@ function pathOf(arg: unknown): string | undefined {
   return arg.startsWith('file:') ? fileURLToPath(arg) : resolve(arg);
 }
 
-/** Throws when `arg` names a path beside the repository (under its parent, not in it, not a temp dir). */
+/** Throws when `arg` names a path beside the repository. */
 export function assertInsideRepository(arg: unknown): void {
   const p = pathOf(arg);
-  if (p === undefined) return;
-  if (under(p, parent) && !under(p, root) && !(exemptTmp && under(p, tmp))) throw new OutsideRepositoryRead(p);
+  if (p !== undefined && isBesideRepository(p, layout)) throw new OutsideRepositoryRead(p);
 }
 
 type AnyFn = (...args: unknown[]) => unknown;
