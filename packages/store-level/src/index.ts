@@ -167,7 +167,16 @@ export class LevelRoomStore extends AbstractRoomStore {
   }
 
   protected override async _open(): Promise<{ readonly nextSnapshotId: number }> {
-    await this.#db.open();
+    try {
+      await this.#db.open();
+    } catch (e) {
+      // LevelDB's "Database failed to open" hides the reason in its cause: say it plainly.
+      const cause = (e as { cause?: { code?: unknown } } | null)?.cause;
+      if (cause?.code === 'LEVEL_LOCKED') {
+        throw new StoreError('STORE_LOCKED', `the store at ${this.location} is locked by another process (or by another open store in this one): a LevelDB store is open in one place at a time`, { cause: e });
+      }
+      throw e;
+    }
     const schema = await this.#t.meta.get('schema');
     if (schema === undefined) {
       await this.#db.batch([

@@ -19,7 +19,12 @@ export type StoreErrorCode =
   | 'STORE_UNKNOWN_SNAPSHOT'
   /** Stored data could not be decoded or is inconsistent. */
   | 'STORE_CORRUPT'
-  /** The underlying database failed (I/O, lock held by another process …). */
+  /**
+   * The store's directory is locked: another process (or another open store object in this one)
+   * has it open. A LevelDB directory is open in one place at a time.
+   */
+  | 'STORE_LOCKED'
+  /** The underlying database failed (I/O …). */
   | 'STORE_IO';
 
 /** The only error type store methods reject with. */
