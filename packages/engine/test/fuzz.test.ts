@@ -113,7 +113,7 @@ describe('hostile federation input (memory store)', () => {
       await fc.assert(
         fc.asyncProperty(junk, junk, fc.boolean(), async (made, joined, realMakeJoin) => {
           const b = fed.add(`b${n++}.test`);
-          interceptHandler(fed, a, (real: FederationHandler) => ({
+          interceptHandler(fed, a, (_real: FederationHandler) => ({
             ...(realMakeJoin ? {} : { onMakeJoin: async () => made as never }),
             onSendJoin: async () => joined as never,
           }));

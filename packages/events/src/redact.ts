@@ -10,7 +10,7 @@
 import { isJsonObject, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
 import type { RedactionRules, RoomVersionRules } from '@roomgraph/room-versions';
 import { frozenCopy, setOwn } from './freeze.js';
-import { type EventsError, requireObject } from './errors.js';
+import { requireObject } from './errors.js';
 
 /** Top-level keys every room version keeps (E1). */
 const KEEP_TOP_LEVEL = [

@@ -25,15 +25,15 @@ class StubHandler implements FederationHandler {
     this.asked.push(`missing ${origin} ${roomId} ${r.earliestEvents.join(',')} ${r.latestEvents.join(',')} ${r.limit} ${r.minDepth ?? ''}`);
     return [{ n: 1 }];
   }
-  async onGetStateIds(origin: string, roomId: string, eventId: string) {
+  async onGetStateIds(_origin: string, roomId: string, eventId: string) {
     this.asked.push(`state_ids ${roomId} ${eventId}`);
     return { pduIds: ['$s'], authChainIds: ['$a'] };
   }
-  async onGetState(origin: string, roomId: string, eventId: string) {
+  async onGetState(_origin: string, roomId: string, eventId: string) {
     this.asked.push(`state ${roomId} ${eventId}`);
     return { pdus: [{ s: 1 }], authChain: [{ a: 1 }] };
   }
-  async onBackfill(origin: string, roomId: string, from: readonly string[], limit: number): Promise<readonly JsonObject[]> {
+  async onBackfill(_origin: string, roomId: string, from: readonly string[], limit: number): Promise<readonly JsonObject[]> {
     this.asked.push(`backfill ${roomId} ${from.join(',')} ${limit}`);
     return [{ b: 1 }];
   }
@@ -45,7 +45,7 @@ class StubHandler implements FederationHandler {
     if (roomId === '!forbidden:x') throw new TransportError('TRANSPORT_REJECTED', this.name, 'no', 'M_FORBIDDEN');
     return { roomVersion: '10', event: { type: 'm.room.member', room_id: roomId, sender: userId, state_key: userId, content: { membership: 'join' } } };
   }
-  async onSendJoin(origin: string, roomId: string, eventId: string, event: JsonObject) {
+  async onSendJoin(_origin: string, roomId: string, eventId: string, event: JsonObject) {
     this.asked.push(`send_join ${roomId} ${eventId} ${String(event['type'])}`);
     return { state: [{ st: 1 }], authChain: [{ ac: 1 }] };
   }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { isJsonObject, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
+import { isJsonObject, type JsonObject } from '@roomgraph/canonical-json';
 import { decodeBase64Any, verifyJson } from '@roomgraph/crypto';
 import type { CallOptions, KeySource, ServerKey, Transport } from './interfaces.js';
 

@@ -15,7 +15,7 @@ import { type Pdu, splitStateKey, stateKeyOf as stateKey, verifyEventSignatures 
 import { DEFAULT_ROOM_VERSION, getRoomVersion } from '@roomgraph/room-versions';
 import { LevelRoomStore } from '@roomgraph/store-level';
 import { InProcessNetwork, StaticKeySource } from '@roomgraph/transport';
-import { CliError, EXIT, commandHelp, defineMainCommand, parseFlags, writeError } from '../framework.js';
+import { EXIT, commandHelp, defineMainCommand, parseFlags, writeError } from '../framework.js';
 
 const short = (id: string): string => (id.length > 20 ? `${id.slice(0, 12)}…` : id);
 
