@@ -113,6 +113,44 @@ describe('roomgraph serve: two nodes', () => {
   });
 });
 
+describe('roomgraph serve: invites, leaves and knocks between two nodes', () => {
+  it('invite over HTTPS (countersigned), join, leave; a rejected invite; a knock', async () => {
+    const [ha, hb] = [await newHome(), await newHome()];
+    const a = await start(ha);
+    const b = await start(hb);
+    const [alice, bob, carol] = [`@alice:${ha.name}`, `@bob:${hb.name}`, `@carol:${hb.name}`];
+    const { room_id: r } = await a.ok({ op: 'create_room', creator: alice, room_version: '10', preset: 'private_chat' });
+    const room = String(r);
+    expect(await b.cmd({ op: 'join', room_id: room, via: ha.name, user_id: bob })).toMatchObject({ error: { code: 'ENGINE_JOIN_REFUSED' } });
+    const inv = await a.ok({ op: 'invite', room_id: room, sender: alice, user_id: bob });
+    const join = await b.ok({ op: 'join', room_id: room, via: ha.name, user_id: bob });
+    await waitAll([a], room, join['event_id']);
+    const hi = await b.ok(msg(room, bob, 'thanks for the invite'));
+    await waitAll([a], room, hi['event_id']);
+    // The invite event carries both servers' signatures.
+    const invite = ((await a.ok({ op: 'messages', room_id: room, limit: 10 }))['events'] as Json[]).find((e) => e['event_id'] === inv['event_id']);
+    expect(Object.keys(invite?.['signatures'] as Json).sort()).toEqual([ha.name, hb.name].sort());
+    // carol (on b, which is resident now) is invited and rejects through a (make_leave / send_leave).
+    await a.ok({ op: 'invite', room_id: room, sender: alice, user_id: carol });
+    const rej = await b.ok({ op: 'leave', room_id: room, user_id: carol, via: ha.name });
+    await waitAll([a], room, rej['event_id']);
+    // bob leaves (a local leave on b, queued for a).
+    const left = await b.ok({ op: 'leave', room_id: room, user_id: bob });
+    await waitAll([a], room, left['event_id']);
+    const members = (await a.ok({ op: 'state', room_id: room }))['state'] as Record<string, Record<string, string>>;
+    expect(members['m.room.member']![bob]).toBe(left['event_id']);
+    expect(members['m.room.member']![carol]).toBe(rej['event_id']);
+    // A knock on a knock room.
+    const { room_id: kr } = await a.ok({ op: 'create_room', creator: alice, room_version: '10', preset: 'private_chat' });
+    await a.ok({ op: 'send', room_id: kr, sender: alice, type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } });
+    const k = await b.ok({ op: 'knock', room_id: kr, via: ha.name, user_id: bob });
+    await waitAll([a], String(kr), k['event_id']);
+    expect((k['knock_room_state'] as Json[]).map((e) => e['type'])).toContain('m.room.join_rules');
+    expect(await a.stop()).toBe(0);
+    expect(await b.stop()).toBe(0);
+  });
+});
+
 describe('roomgraph serve: three nodes and a partition', () => {
   it('a state conflict made while one node is stopped resolves the same on every node after restarts', async () => {
     const homes = [await newHome(), await newHome(), await newHome()];

@@ -31,8 +31,9 @@ Control commands (stdin): one JSON object per line; each gets exactly one JSON r
 in order (an error as {"error":{"code","message"}}). Logs go to stderr.
   {"op":"create_room","creator":"@u:NAME","room_version":"10","preset":"public_chat"} -> {"room_id"}
   {"op":"join","room_id":"!r:other","via":"SERVER","user_id":"@u:NAME"}            -> {"event_id"}
-  {"op":"leave","room_id","user_id"}                                                 -> {"event_id"}
+  {"op":"leave","room_id","user_id","via"?}                                          -> {"event_id"}
   {"op":"invite","room_id","sender","user_id"}                                       -> {"event_id"}
+  {"op":"knock","room_id","via","user_id"}                 -> {"event_id","knock_room_state":[...]}
   {"op":"send","room_id","sender","type","content","state_key"?}                     -> {"event_id"}
   {"op":"state","room_id"}     -> {"state":{type:{state_key:event_id}},"forward_extremities":[...]}
   {"op":"messages","room_id","limit"}    -> {"events":[PDU + event_id, ...]} (accepted, oldest first)
