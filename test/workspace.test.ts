@@ -21,11 +21,12 @@ const ALLOWED: Record<string, readonly string[]> = {
   store: ['events', 'room-versions', 'state-res', 'errors'],
   'store-memory': ['store', 'events', 'room-versions', 'state-res'],
   'store-level': ['store', 'events', 'room-versions', 'state-res'],
+  'store-postgres': ['store'],
   transport: ['events', 'crypto', 'room-versions', 'canonical-json', 'errors'],
   'federation-http': ['transport', 'events', 'crypto', 'room-versions', 'canonical-json', 'errors'],
   engine: ['store', 'transport', 'state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json', 'errors'],
   testkit: ['state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json'],
-  cli: ['federation-http', 'testkit', 'engine', 'store-level', 'store-memory', 'store', 'transport', 'state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json', 'errors'],
+  cli: ['federation-http', 'testkit', 'engine', 'store-level', 'store-memory', 'store-postgres', 'store', 'transport', 'state-res', 'auth', 'events', 'crypto', 'room-versions', 'canonical-json', 'errors'],
 };
 
 const packages = readdirSync(join(root, 'packages')).sort();

@@ -83,6 +83,16 @@ export interface AbstractStoreOptions {
   readonly stateCacheSize?: number;
   /** Per-event auth chains kept in the LRU (default 10 000). */
   readonly authChainCacheSize?: number;
+  /**
+   * Other processes write the same database (a shared SQL store). Then nothing that another
+   * process can change is cached: room records are read from the backend (the store's own
+   * applied-but-unwritten ones excepted), absent event IDs are not remembered, outlier records
+   * that a promotion could replace are not cached, and snapshot IDs come from
+   * {@link AbstractRoomStore._reserveSnapshotIds} (so that processes never allocate the same
+   * one). Immutable data (accepted/rejected/soft-failed events, snapshot layers, complete auth
+   * chains) is cached as usual. Default `false`.
+   */
+  readonly sharedDatabase?: boolean;
 }
 
 const STATUSES: ReadonlySet<string> = new Set<EventStatus>(['accepted', 'rejected', 'soft-failed', 'outlier']);
@@ -106,6 +116,9 @@ export abstract class AbstractRoomStore implements RoomStore {
   #opening: Promise<void> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #nextSnapshotId = 1;
+  /** Shared database: the end (exclusive) of the snapshot ID range reserved by this instance. */
+  #snapshotIdEnd = Number.POSITIVE_INFINITY;
+  readonly #shared: boolean;
   readonly #policy: SnapshotPolicy;
   readonly #events: LruCache<EventId, StoredEvent>;
   /**
@@ -114,7 +127,7 @@ export abstract class AbstractRoomStore implements RoomStore {
    * instance commits it — which removes it here. Saves the backend a read for the receive-time
    * duplicate check and the commit's own re-check of a new event.
    */
-  readonly #absent = new LruCache<EventId, true>(10_000);
+  readonly #absent: LruCache<EventId, true>;
   /**
    * Counts commits applied. A backend read that found nothing is remembered in `#absent` only if
    * no commit was applied while it was in flight (the commit may have stored that very event).
@@ -146,6 +159,8 @@ export abstract class AbstractRoomStore implements RoomStore {
   constructor(supports: StoreSupports, options: AbstractStoreOptions = {}) {
     this.supports = Object.freeze({ ...supports });
     this.#policy = Object.freeze({ ...DEFAULT_SNAPSHOT_POLICY, ...options.snapshotPolicy });
+    this.#shared = options.sharedDatabase === true;
+    this.#absent = new LruCache(this.#shared ? 0 : 10_000);
     this.#events = new LruCache(options.eventCacheSize ?? 50_000);
     this.#layers = new LruCache(options.layerCacheEntries ?? 2_000_000, (l) => 1 + layerSize(l));
     this.#states = new LruCache(options.stateCacheSize ?? 8);
@@ -169,6 +184,11 @@ export abstract class AbstractRoomStore implements RoomStore {
    * Without it, batches are written one `_write` at a time.
    */
   protected _writeGroup?(batches: readonly StoreWriteBatch[]): Promise<void>;
+  /**
+   * Shared database only (see {@link AbstractStoreOptions.sharedDatabase}): reserves at least
+   * `count` snapshot IDs no other process will allocate, as the range `[first, end)`.
+   */
+  protected _reserveSnapshotIds?(count: number): Promise<{ readonly first: number; readonly end: number }>;
   /** Event records by ID, aligned with `ids`. */
   protected abstract _getEvents(ids: readonly EventId[]): Promise<readonly (StoredEvent | undefined)[]>;
   /** Snapshot layers by ID, aligned with `ids`. */
@@ -210,6 +230,7 @@ export abstract class AbstractRoomStore implements RoomStore {
       try {
         const { nextSnapshotId } = await this._open();
         this.#nextSnapshotId = nextSnapshotId;
+        this.#snapshotIdEnd = this.#shared ? nextSnapshotId : Number.POSITIVE_INFINITY;
         this.#status = 'open';
       } catch (e) {
         this.#status = 'closed';
@@ -275,9 +296,11 @@ export abstract class AbstractRoomStore implements RoomStore {
           for (const e of batch.events) {
             if (this.#pendingEvents.get(e.eventId) === e) {
               this.#pendingEvents.delete(e.eventId);
-              this.#events.set(e.eventId, e);
+              this.#cacheEvent(e);
             }
           }
+          // Shared database: a written room record is read from the backend from now on.
+          if (this.#shared) for (const r of batch.rooms) if (this.#rooms.get(r.roomId) === r) this.#rooms.delete(r.roomId);
           for (const l of batch.layers) {
             if (this.#pendingLayers.get(l.id) === l) {
               this.#pendingLayers.delete(l.id);
@@ -386,6 +409,14 @@ export abstract class AbstractRoomStore implements RoomStore {
     }
 
     // Snapshots, in order; refs resolve to IDs (new or reused).
+    const wanted = Array.isArray(c.snapshots) ? c.snapshots.length : 0;
+    if (this.#shared && this.#snapshotIdEnd - this.#nextSnapshotId < wanted) {
+      if (this._reserveSnapshotIds === undefined) throw new StoreError('STORE_CORRUPT', 'a shared-database store must reserve snapshot IDs');
+      const r = await this._reserveSnapshotIds(Math.max(wanted, 1));
+      if (!(r.end - r.first >= wanted)) throw new StoreError('STORE_CORRUPT', 'snapshot ID reservation too small');
+      this.#nextSnapshotId = r.first;
+      this.#snapshotIdEnd = r.end;
+    }
     let next = this.#nextSnapshotId;
     const pending = new Map<SnapshotId, SnapshotLayer>();
     const refs = new Map<string, SnapshotId>();
@@ -467,6 +498,15 @@ export abstract class AbstractRoomStore implements RoomStore {
 
   // ---------------------------------------------------------------- events
 
+  /**
+   * Caches a stored record — in a shared database only one no other process can replace (a
+   * promotable outlier may be promoted by another process).
+   */
+  #cacheEvent(e: StoredEvent): void {
+    if (this.#shared && isPromotable(e)) return;
+    this.#events.set(e.eventId, e);
+  }
+
   /** See {@link RoomStore.getEvent}. */
   async getEvent(id: EventId): Promise<StoredEvent | undefined> {
     this.#assertOpen();
@@ -475,7 +515,7 @@ export abstract class AbstractRoomStore implements RoomStore {
     if (this.#absent.peek(id) !== undefined) return undefined;
     const commits = this.#commits;
     const [e] = await this._getEvents([id]);
-    if (e !== undefined) this.#events.set(id, e);
+    if (e !== undefined) this.#cacheEvent(e);
     else if (commits === this.#commits) this.#absent.set(id, true);
     // A commit landed meanwhile: it may have stored this event.
     else return this.#pendingEvents.get(id) ?? this.#events.get(id);
@@ -502,7 +542,7 @@ export abstract class AbstractRoomStore implements RoomStore {
         const e = got[i];
         if (e !== undefined) {
           out.set(uniq[i]!, e);
-          this.#events.set(uniq[i]!, e);
+          this.#cacheEvent(e);
         } else if (!raced) {
           this.#absent.set(uniq[i]!, true);
         } else {
@@ -533,7 +573,7 @@ export abstract class AbstractRoomStore implements RoomStore {
     const hit = this.#rooms.get(roomId);
     if (hit !== undefined) return hit;
     const r = await this._getRoom(roomId);
-    if (r !== undefined) this.#rooms.set(roomId, r);
+    if (r !== undefined && !this.#shared) this.#rooms.set(roomId, r);
     return r;
   }
 
@@ -571,7 +611,8 @@ export abstract class AbstractRoomStore implements RoomStore {
   // ---------------------------------------------------------------- snapshots
 
   async #hasSnapshot(id: SnapshotId): Promise<boolean> {
-    if (!Number.isInteger(id) || id < 1 || id >= this.#nextSnapshotId) return false;
+    // In a shared database other processes allocate IDs this instance has not reached.
+    if (!Number.isInteger(id) || id < 1 || (!this.#shared && id >= this.#nextSnapshotId)) return false;
     if (this.#pendingLayers.has(id) || this.#layers.peek(id) !== undefined) return true;
     const [l] = await this._getLayers([id]);
     return l !== undefined;

@@ -25,7 +25,12 @@ export type StoreErrorCode =
    */
   | 'STORE_LOCKED'
   /** The underlying database failed (I/O …). */
-  | 'STORE_IO';
+  | 'STORE_IO'
+  /**
+   * The database was written by a newer version of the code (its schema version is higher than
+   * this code knows). Nothing was changed: a store never downgrades a schema.
+   */
+  | 'STORE_SCHEMA_TOO_NEW';
 
 /** The only error type store methods reject with. */
 export class StoreError extends RoomgraphError<StoreErrorCode> {
