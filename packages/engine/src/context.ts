@@ -131,7 +131,7 @@ export function createEngineContext(options: RoomEngineOptions, process: (ctx: E
     },
     caches: new EngineCaches(options.limits),
     outbox: new Outbox(options.store),
-    locks: new RoomLocks(),
+    locks: new RoomLocks(options.store.lockRoom?.bind(options.store)),
     process: (req) => process(ctx, req),
   };
   return ctx;

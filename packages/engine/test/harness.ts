@@ -14,10 +14,16 @@ import { expect } from 'vitest';
 import type { RoomStore } from '@roomgraph/store';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { LevelRoomStore } from '@roomgraph/store-level';
+import { PostgresRoomStore } from '@roomgraph/store-postgres';
+import { type TestServer, startTestServer } from '@roomgraph/store-postgres/testing';
 import { type FederationHandler, type KeySource, InProcessNetwork, StaticKeySource } from '@roomgraph/transport';
 
-export type StoreKind = 'memory' | 'level';
-export const STORE_KINDS: readonly StoreKind[] = ['memory', 'level'];
+export type StoreKind = 'memory' | 'level' | 'postgres';
+/**
+ * The stores every engine suite runs on. `postgres`: PGlite in-process, or the server of
+ * ROOMGRAPH_POSTGRES_URL when it is set (a fresh schema per store, dropped afterwards).
+ */
+export const STORE_KINDS: readonly StoreKind[] = ['memory', 'level', 'postgres'];
 
 /** A deterministic 32-byte seed from a small number. */
 export function seedOf(n: number): Uint8Array {
@@ -46,6 +52,8 @@ export class Fed {
   readonly keys = new StaticKeySource();
   readonly now = fixedClock();
   readonly #dirs: string[] = [];
+  /** The PostgreSQL test server (kind `postgres`), started by {@link Fed.init}. */
+  #pg: TestServer | undefined;
   readonly kind: StoreKind;
   #seed = 1;
 
@@ -53,8 +61,18 @@ export class Fed {
     this.kind = kind;
   }
 
+  /** Starts what the store kind needs (a PostgreSQL test server). */
+  async init(): Promise<this> {
+    if (this.kind === 'postgres') this.#pg ??= await startTestServer();
+    return this;
+  }
+
   newStore(): RoomStore {
     if (this.kind === 'memory') return createMemoryStore();
+    if (this.kind === 'postgres') {
+      if (this.#pg === undefined) throw new Error('Fed.init() first');
+      return new PostgresRoomStore(this.#pg.newDatabase().url);
+    }
     const dir = mkdtempSync(join(tmpdir(), 'rg-fed-'));
     this.#dirs.push(dir);
     return new LevelRoomStore(dir);
@@ -85,6 +103,7 @@ export class Fed {
   async close(): Promise<void> {
     for (const s of this.servers.values()) await s.engine.close().catch(() => undefined);
     for (const d of this.#dirs) rmSync(d, { recursive: true, force: true });
+    await this.#pg?.close();
   }
 }
 
@@ -109,6 +128,7 @@ export function interceptHandler(fed: Fed, server: Server, overrides: (real: Fed
 export async function withFed<T>(kind: StoreKind, fn: (fed: Fed) => Promise<T>): Promise<T> {
   const fed = new Fed(kind);
   try {
+    await fed.init();
     return await fn(fed);
   } finally {
     await fed.close();

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,8 @@ import { createRoomEngine, type PduOutcome } from '@roomgraph/engine';
 import { splitStateKey } from '@roomgraph/events';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { LevelRoomStore } from '@roomgraph/store-level';
+import { PostgresRoomStore } from '@roomgraph/store-postgres';
+import { type TestServer, startTestServer } from '@roomgraph/store-postgres/testing';
 import { StaticKeySource } from '@roomgraph/transport';
 import type { RoomStore } from '@roomgraph/store';
 import { type IngestRoom, readJsonl } from './fixtures.js';
@@ -66,5 +68,19 @@ describe('reference-sample ingest (LevelDB store)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// PostgreSQL: PGlite in-process, or the server of ROOMGRAPH_POSTGRES_URL when it is set.
+describe('reference-sample ingest (PostgreSQL store)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  it.each(rooms.filter((_, i) => i % 6 === 0).map((r, i) => [i, r.room_version, r] as const))('room %i (v%s)', async (_i, _v, room) => {
+    expect(await ingest(room, new PostgresRoomStore(server.newDatabase().url))).toEqual(expected(room));
   });
 });

@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { AbstractRoomStore, StoreError, type AbstractStoreOptions, type StoreWriteBatch, type TimelineRange, type SnapshotLayer } from '@roomgraph/store';
-import type { EventId, ParkedEvent, RoomId, RoomInfo, ServerKeyRecord, SnapshotId, StoreStats, StoredEvent } from '@roomgraph/store';
+import type { EventId, ParkedEvent, RoomId, RoomInfo, RoomLockHandle, ServerKeyRecord, SnapshotId, StoreStats, StoredEvent } from '@roomgraph/store';
 import { decodeEvent, decodeLayer, decodeRoom, encodeEvent, encodeLayer, type RoomRow } from './codec.js';
 import { MIGRATIONS, SCHEMA_VERSION, quoteIdent, versionTableSql } from './schema.js';
 import { roomLockKey, MIGRATION_LOCK_KEY } from './locks.js';
@@ -52,16 +52,14 @@ export interface PostgresStoreOptions extends AbstractStoreOptions {
   readonly lockBatch?: number;
   /** Seconds to wait for a connection (default 10). */
   readonly connectTimeout?: number;
+  /**
+   * Testing and diagnostics: called inside each write transaction after all its statements ran,
+   * before `COMMIT` (`events`: the IDs the transaction writes). The crash tests use it to kill a
+   * writer at exactly that point.
+   */
+  readonly beforeCommit?: (info: { readonly events: readonly EventId[] }) => void | Promise<void>;
 }
 
-/**
- * A held per-room write lock ({@link PostgresRoomStore.lockRoom}). `release()` ends the section;
- * the lock itself is given up once the section's commits are durable.
- */
-export interface RoomLock {
-  /** Ends the section (idempotent). */
-  release(): Promise<void>;
-}
 
 /** The state of this process's hold on one room's lock. */
 interface Lease {
@@ -243,7 +241,7 @@ export class PostgresRoomStore extends AbstractRoomStore {
    * `lockBatch`); the lock is given up once the commits made under it are durable, so another
    * process that takes it next reads them.
    */
-  async lockRoom(roomId: RoomId): Promise<RoomLock> {
+  async lockRoom(roomId: RoomId): Promise<RoomLockHandle> {
     if (this.status !== 'open') throw new StoreError('STORE_NOT_OPEN', `store is ${this.status}`);
     // A single-session server serves one process: the engine's own per-room lock suffices.
     if (this.#singleSession) return { release: async () => undefined };
@@ -287,7 +285,7 @@ export class PostgresRoomStore extends AbstractRoomStore {
     }
   }
 
-  #handle(lease: Lease): RoomLock {
+  #handle(lease: Lease): RoomLockHandle {
     let done = false;
     return {
       release: async () => {
@@ -408,6 +406,7 @@ export class PostgresRoomStore extends AbstractRoomStore {
             layers.map(encodeLayer),
           ] as never[], { prepare: true });
         }
+        await this.#options.beforeCommit?.({ events: [...inserted.keys(), ...promoted.keys()] });
       });
     } catch (e) {
       throw io('write failed', e);

@@ -31,58 +31,90 @@ export interface TestDatabase {
 /** The environment variable naming a real server for the tests. */
 export const POSTGRES_URL_ENV = 'ROOMGRAPH_POSTGRES_URL';
 
+/** A test server handing out fresh schemas. */
+export interface TestServer {
+  /** `'postgres'` (the server of `ROOMGRAPH_POSTGRES_URL`) or `'pglite'` (in-process). */
+  readonly kind: 'postgres' | 'pglite';
+  /** The server's URL (no schema). */
+  readonly url: string;
+  /** A fresh schema name and its URL (the store creates the schema when it opens). */
+  newDatabase(): TestDatabase;
+  /** Drops every schema handed out and lets the server go. */
+  close(): Promise<void>;
+}
+
 /**
- * A fresh schema: on `kind` (default: the real server if `ROOMGRAPH_POSTGRES_URL` is set, else
- * PGlite). Asking for `'postgres'` without the variable set throws.
+ * A test server: the real server of `ROOMGRAPH_POSTGRES_URL` when `kind` is `'postgres'` (or,
+ * without `kind`, when the variable is set), else the process's PGlite server. Asking for
+ * `'postgres'` without the variable set, or a server that cannot be reached, throws.
  */
-export async function startTestDatabase(kind?: 'postgres' | 'pglite'): Promise<TestDatabase> {
+export async function startTestServer(kind?: 'postgres' | 'pglite'): Promise<TestServer> {
   const env = process.env[POSTGRES_URL_ENV];
   const k = kind ?? (env !== undefined && env !== '' ? 'postgres' : 'pglite');
-  const schema = `rg_test_${randomBytes(6).toString('hex')}`;
+  let url: string;
+  let release: () => Promise<void>;
   if (k === 'postgres') {
     if (env === undefined || env === '') throw new Error(`${POSTGRES_URL_ENV} is not set: no PostgreSQL server to test against`);
     const sql = postgres(env, { onnotice: () => undefined, connect_timeout: 10, max: 1 });
     try {
       await sql.unsafe('SELECT 1');
     } catch (e) {
-      await sql.end({ timeout: 1 }).catch(() => undefined);
       throw new Error(`cannot reach the PostgreSQL server of ${POSTGRES_URL_ENV} (${env}): ${(e as Error).message}`, { cause: e });
+    } finally {
+      await sql.end({ timeout: 1 }).catch(() => undefined);
     }
-    await sql.end({ timeout: 1 });
-    return {
-      kind: 'postgres',
-      url: withSchema(env, schema),
-      schema,
-      drop: async () => {
-        const s = postgres(env, { onnotice: () => undefined, max: 1 });
-        try {
-          await s.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        } finally {
-          await s.end({ timeout: 5 });
-        }
-      },
-    };
-  }
-  const server = await pgliteServer();
-  server.users++;
-  return {
-    kind: 'pglite',
-    url: `postgres://postgres@127.0.0.1:${server.port}/postgres?schema=${schema}`,
-    schema,
-    drop: async () => {
-      if (--server.users > 0) {
-        const s = postgres(`postgres://postgres@127.0.0.1:${server.port}/postgres`, { onnotice: () => undefined, max: 1 });
-        try {
-          await s.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        } finally {
-          await s.end({ timeout: 5 });
-        }
-        return;
-      }
+    url = env;
+    release = async () => undefined;
+  } else {
+    const server = await pgliteServer();
+    server.users++;
+    url = `postgres://postgres@127.0.0.1:${server.port}/postgres`;
+    release = async () => {
+      if (--server.users > 0) return;
       if (shared === server.started) shared = undefined;
       await server.stop();
+    };
+  }
+  const schemas: string[] = [];
+  return {
+    kind: k,
+    url,
+    newDatabase(): TestDatabase {
+      const schema = `rg_test_${randomBytes(6).toString('hex')}`;
+      schemas.push(schema);
+      return { kind: k, url: withSchema(url, schema), schema, drop: () => dropSchema(url, schema) };
+    },
+    async close(): Promise<void> {
+      try {
+        if (schemas.length > 0) {
+          const s = postgres(url, { onnotice: () => undefined, max: 1 });
+          try {
+            for (const schema of schemas.splice(0)) await s.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+          } finally {
+            await s.end({ timeout: 5 });
+          }
+        }
+      } finally {
+        await release();
+      }
     },
   };
+}
+
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const s = postgres(url, { onnotice: () => undefined, max: 1 });
+  try {
+    await s.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await s.end({ timeout: 5 });
+  }
+}
+
+/** One fresh schema on a fresh {@link startTestServer} (its `drop()` also lets the server go). */
+export async function startTestDatabase(kind?: 'postgres' | 'pglite'): Promise<TestDatabase> {
+  const server = await startTestServer(kind);
+  const db = server.newDatabase();
+  return { ...db, drop: () => server.close() };
 }
 
 /** The process's PGlite server: one for all test databases alive at once (each its own schema). */
@@ -100,6 +132,7 @@ function pgliteServer(): Promise<PgliteServer> {
     const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
     const db = await PGlite.create();
     const server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections: 500 });
+    groupExtendedQueries(server);
     await server.start();
     const s: PgliteServer = {
       port: (server as unknown as { port: number }).port,
@@ -117,6 +150,41 @@ function pgliteServer(): Promise<PgliteServer> {
     s.started = p;
     return s;
   });
+}
+
+/** The part of pglite-socket's (internal) query queue that {@link groupExtendedQueries} wraps. */
+interface QueryQueue {
+  enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number>;
+}
+
+/** Extended-query messages that wait for their group's Sync or Flush: Parse, Bind, Describe, Execute, Close. */
+const GROUPED = new Set([0x50, 0x42, 0x44, 0x45, 0x43]);
+
+/**
+ * pglite-socket multiplexes every connection onto PGlite's one session message by message, so
+ * the extended-query messages of two connections can interleave (one's Bind landing between the
+ * other's Parse and Execute: "portal does not exist"). This makes each connection's messages up
+ * to a Sync or Flush one unit of the queue, as a server with one session per connection would
+ * see them. (Within a transaction the queue already serves only the connection that began it.)
+ */
+function groupExtendedQueries(server: object): void {
+  const queue = (server as { queryQueue?: QueryQueue }).queryQueue;
+  if (queue === undefined || typeof queue.enqueue !== 'function') throw new Error('pglite-socket: no query queue to wrap (version changed?)');
+  const enqueue = queue.enqueue.bind(queue);
+  const pending = new Map<number, Uint8Array[]>();
+  queue.enqueue = (handlerId, message, onData) => {
+    const type = message[0] ?? 0;
+    const held = pending.get(handlerId);
+    if (GROUPED.has(type)) {
+      if (held === undefined) pending.set(handlerId, [message]);
+      else held.push(message);
+      return Promise.resolve(0);
+    }
+    if (held === undefined) return enqueue(handlerId, message, onData);
+    pending.delete(handlerId);
+    held.push(message);
+    return enqueue(handlerId, Buffer.concat(held), onData);
+  };
 }
 
 function withSchema(url: string, schema: string): string {

@@ -29,6 +29,7 @@ export type {
   StoreSupports,
   StoreStats,
   RoomStore,
+  RoomLockHandle,
 } from './interfaces.js';
 export { StoreError, isStoreError, type StoreErrorCode } from './errors.js';
 export {

@@ -351,4 +351,20 @@ export interface RoomStore {
 
   /** Counters for diagnostics. */
   stats(): Promise<StoreStats>;
+
+  /**
+   * Optional (stores that several processes share, e.g. one SQL database): takes the room's write
+   * lock, which excludes every other process's holder until released. The engine holds it around
+   * each read-decide-commit of the room (inside its own per-room queue), so that it never decides
+   * from a room another process is changing. `release()` may return before the lock is given up:
+   * the store gives it up once the commits made under it are durable. Stores used by one process
+   * at a time omit it.
+   */
+  lockRoom?(roomId: RoomId): Promise<RoomLockHandle>;
+}
+
+/** A held room write lock ({@link RoomStore.lockRoom}). */
+export interface RoomLockHandle {
+  /** Ends the section (idempotent). */
+  release(): Promise<void>;
 }

@@ -4,17 +4,37 @@
  * consistent room and each ends in exactly one commit (the engine's own rule; the spec leaves
  * concurrency to implementations).
  *
+ * A store shared by several processes (`RoomStore.lockRoom`, e.g. PostgreSQL) also locks the room
+ * across them, inside this queue: the engine then never decides from a room another process is
+ * changing.
+ *
  * @module
  */
+import type { RoomLockHandle } from '@roomgraph/store';
 
 /** A chain of promises per room: work on one room runs in order, rooms run concurrently. */
 export class RoomLocks {
   readonly #tails = new Map<string, Promise<unknown>>();
+  readonly #crossProcess: ((roomId: string) => Promise<RoomLockHandle>) | undefined;
+
+  /** @param crossProcess - the store's cross-process room lock (`RoomStore.lockRoom`), if it has one. */
+  constructor(crossProcess?: (roomId: string) => Promise<RoomLockHandle>) {
+    this.#crossProcess = crossProcess;
+  }
 
   /** Runs `fn` once every earlier task of `roomId` has finished (successfully or not). */
   async withRoom<T>(roomId: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.#tails.get(roomId) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
+    const lock = this.#crossProcess;
+    const locked = lock === undefined || roomId === '' ? fn : async () => {
+      const held = await lock(roomId);
+      try {
+        return await fn();
+      } finally {
+        await held.release();
+      }
+    };
+    const run = prev.then(locked, locked);
     const tail = run.catch(() => undefined);
     this.#tails.set(roomId, tail);
     try {
