@@ -16,18 +16,16 @@
  * @packageDocumentation
  */
 import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
 import { AbstractRoomStore, StoreError, type AbstractStoreOptions, type StoreWriteBatch, type TimelineRange, type SnapshotLayer } from '@roomgraph/store';
 import type { EventId, ParkedEvent, RoomId, RoomInfo, RoomLockHandle, ServerKeyRecord, SnapshotId, StoreStats, StoredEvent } from '@roomgraph/store';
 import { decodeEvent, decodeLayer, decodeRoom, encodeEvent, encodeLayer, type RoomRow } from './codec.js';
 import { MIGRATIONS, SCHEMA_VERSION, quoteIdent, versionTableSql } from './schema.js';
 import { roomLockKey, MIGRATION_LOCK_KEY } from './locks.js';
+import { Db, type HeldClient } from './db.js';
 
 export { MIGRATIONS, SCHEMA_VERSION, type Migration } from './schema.js';
 export { roomLockKey } from './locks.js';
 
-type Sql = postgres.Sql;
-type ReservedSql = postgres.ReservedSql;
 
 /** Options of {@link PostgresRoomStore}. */
 export interface PostgresStoreOptions extends AbstractStoreOptions {
@@ -70,7 +68,7 @@ interface Lease {
   /** Sections started since the lock was taken. */
   sections: number;
   /** The connection holding the advisory lock (set once acquired). */
-  conn: ReservedSql | undefined;
+  conn: HeldClient | undefined;
   /** Resolves when the lock is held (or the attempt failed). */
   acquired: Promise<void>;
   /** Set while the lock is being given up; resolves when it is. */
@@ -113,8 +111,8 @@ export class PostgresRoomStore extends AbstractRoomStore {
   readonly schema: string;
   readonly #options: PostgresStoreOptions;
   readonly #s: string;
-  #sql: Sql | undefined;
-  #lockSql: Sql | undefined;
+  #sql: Db | undefined;
+  #lockSql: Db | undefined;
   /** Interned room IDs (a room's `room_nid` never changes). */
   readonly #nids = new Map<RoomId, number>();
   readonly #leases = new Map<RoomId, Lease>();
@@ -125,6 +123,14 @@ export class PostgresRoomStore extends AbstractRoomStore {
    * collide. The store then uses one connection and only in-process room locks (one process).
    */
   #singleSession = false;
+  /**
+   * Statements are prepared (named) once per connection — except on a single-session server,
+   * where the names of every connection (and of every store on it) would collide in its one
+   * session.
+   */
+  get #prepare(): boolean {
+    return !this.#singleSession;
+  }
 
   /**
    * @param url - `postgres://user@host:port/database[?schema=name]`.
@@ -160,14 +166,14 @@ export class PostgresRoomStore extends AbstractRoomStore {
     });
   }
 
-  #db(): Sql {
+  #db(): Db {
     if (this.#sql === undefined) throw new StoreError('STORE_NOT_OPEN', 'store is not open');
     return this.#sql;
   }
 
   async #run<T extends readonly object[]>(what: string, text: string, params: readonly unknown[]): Promise<T> {
     try {
-      return (await this.#db().unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true })) as unknown as T;
+      return (await this.#db().query<T[number]>(text, params, this.#prepare)).rows as unknown as T;
     } catch (e) {
       throw io(what, e);
     }
@@ -176,36 +182,36 @@ export class PostgresRoomStore extends AbstractRoomStore {
   // ---------------------------------------------------------------- lifecycle
 
   protected override async _open(): Promise<{ readonly nextSnapshotId: number }> {
-    const common = { onnotice: () => undefined, connect_timeout: this.#options.connectTimeout ?? 10, prepare: true } as const;
+    const timeout = (this.#options.connectTimeout ?? 10) * 1000;
     try {
-      this.#singleSession = await probeSingleSession(this.url, common);
+      this.#singleSession = await probeSingleSession(this.url, timeout);
     } catch (e) {
       throw io(`cannot connect to ${redact(this.url)}`, e);
     }
-    const sql = postgres(this.url, { ...common, max: this.#singleSession ? 1 : this.#options.maxConnections ?? 8 });
+    const sql = new Db(this.url, this.#singleSession ? 1 : this.#options.maxConnections ?? 8, timeout);
     try {
-      await sql.begin(async (tx) => {
+      await sql.transaction(async (tx) => {
         // One opener migrates at a time; the others then see the new version.
-        await tx.unsafe('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
-        await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${this.#s}`);
-        await tx.unsafe(versionTableSql(this.#s));
-        const [row] = await tx.unsafe<{ v: number | null }[]>(`SELECT max(version) AS v FROM ${this.#s}.schema_version`);
+        await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+        await tx.query(`CREATE SCHEMA IF NOT EXISTS ${this.#s}`);
+        await tx.query(versionTableSql(this.#s));
+        const { rows: [row] } = await tx.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${this.#s}.schema_version`);
         const version = row?.v ?? 0;
         if (version > SCHEMA_VERSION) {
           throw new StoreError('STORE_SCHEMA_TOO_NEW', `the database schema ${this.schema} is at version ${version}, newer than this code's ${SCHEMA_VERSION}: open it with newer code (schemas are never downgraded)`);
         }
         for (const m of MIGRATIONS) {
           if (m.version <= version) continue;
-          await tx.unsafe(m.sql(this.#s));
-          await tx.unsafe(`INSERT INTO ${this.#s}.schema_version (version, description) VALUES ($1, $2)`, [m.version, m.description]);
+          await tx.query(m.sql(this.#s));
+          await tx.query(`INSERT INTO ${this.#s}.schema_version (version, description) VALUES ($1, $2)`, [m.version, m.description]);
         }
       });
     } catch (e) {
-      await sql.end({ timeout: 1 }).catch(() => undefined);
+      await sql.end().catch(() => undefined);
       throw io(`cannot open ${this.schema} at ${redact(this.url)}`, e);
     }
     this.#sql = sql;
-    if (!this.#singleSession) this.#lockSql = postgres(this.url, { ...common, max: this.#options.lockConnections ?? 32 });
+    if (!this.#singleSession) this.#lockSql = new Db(this.url, this.#options.lockConnections ?? 32, timeout);
     // Snapshot IDs are reserved in blocks (see _reserveSnapshotIds).
     return { nextSnapshotId: 1 };
   }
@@ -218,9 +224,9 @@ export class PostgresRoomStore extends AbstractRoomStore {
     this.#nids.clear();
     const leases = [...this.#leases.values()];
     this.#leases.clear();
-    for (const l of leases) l.conn?.release();
-    // Ending the lock connections releases every advisory lock they hold.
-    await Promise.all([sql?.end({ timeout: 5 }), lockSql?.end({ timeout: 5 })].map((p) => p?.catch(() => undefined)));
+    // Closing the lock connections releases every advisory lock they hold.
+    for (const l of leases) l.conn?.release(true);
+    await Promise.all([sql?.end(), lockSql?.end()].map((p) => p?.catch(() => undefined)));
   }
 
   protected override async _reserveSnapshotIds(count: number): Promise<{ readonly first: number; readonly end: number }> {
@@ -270,13 +276,13 @@ export class PostgresRoomStore extends AbstractRoomStore {
       const l = lease;
       this.#leases.set(roomId, l);
       l.acquired = (async () => {
-        let conn: ReservedSql | undefined;
+        let conn: HeldClient | undefined;
         try {
-          conn = await this.#lockSql!.reserve();
-          await conn.unsafe('SELECT pg_advisory_lock($1::bigint)', [l.key]);
+          conn = await this.#lockSql!.hold();
+          await conn.query('SELECT pg_advisory_lock($1::bigint)', [l.key], this.#prepare);
           l.conn = conn;
         } catch (e) {
-          conn?.release();
+          conn?.release(true);
           if (this.#leases.get(roomId) === l) this.#leases.delete(roomId);
           throw io(`cannot lock room ${roomId}`, e);
         }
@@ -314,11 +320,11 @@ export class PostgresRoomStore extends AbstractRoomStore {
       await this.flush().catch(() => undefined);
       const conn = lease.conn;
       try {
-        await conn?.unsafe('SELECT pg_advisory_unlock($1::bigint)', [lease.key]);
+        await conn?.query('SELECT pg_advisory_unlock($1::bigint)', [lease.key], this.#prepare);
         conn?.release();
       } catch {
-        // The connection is gone, and with it the lock: end it rather than reuse it.
-        conn?.release();
+        // The connection is gone, and with it the lock: close it rather than reuse it.
+        conn?.release(true);
       } finally {
         lease.room = undefined;
         if (this.#leases.get(lease.roomId) === lease) this.#leases.delete(lease.roomId);
@@ -329,7 +335,8 @@ export class PostgresRoomStore extends AbstractRoomStore {
   /** The lease of a room, if this process holds its lock now. */
   #held(roomId: RoomId): Lease | undefined {
     const l = this.#leases.get(roomId);
-    return l !== undefined && l.conn !== undefined && l.released === undefined ? l : undefined;
+    // A lock connection that failed lost the lock with its session: nothing is cached under it.
+    return l !== undefined && l.conn !== undefined && !l.conn.broken && l.released === undefined ? l : undefined;
   }
 
   // ---------------------------------------------------------------- writes
@@ -368,15 +375,15 @@ export class PostgresRoomStore extends AbstractRoomStore {
     const sql = this.#db();
     const nids = new Map<RoomId, number>();
     try {
-      await sql.begin(async (tx) => {
+      await sql.transaction(async (tx) => {
         for (const [roomId, { before, last }] of rooms) {
           const fx = JSON.stringify(last.forwardExtremities);
           const cs = last.currentState ?? null;
           let rows: { room_nid: number }[];
           if (before === 0) {
-            rows = await tx.unsafe(this.#q['createRoom']!, [roomId, last.roomVersion, last.createEventId, cs, fx, last.lastStream], { prepare: true });
+            ({ rows } = await tx.query<{ room_nid: number }>(this.#q['createRoom']!, [roomId, last.roomVersion, last.createEventId, cs, fx, last.lastStream], this.#prepare));
           } else {
-            rows = await tx.unsafe(this.#q['updateRoom']!, [roomId, cs, fx, last.lastStream, before], { prepare: true });
+            ({ rows } = await tx.query<{ room_nid: number }>(this.#q['updateRoom']!, [roomId, cs, fx, last.lastStream, before], this.#prepare));
             if (rows.length === 0) {
               throw new StoreError('STORE_IO', `room ${roomId} was changed by another process since this one read it (a write without the room's lock); nothing was written`);
             }
@@ -385,26 +392,26 @@ export class PostgresRoomStore extends AbstractRoomStore {
         }
         if (inserted.size > 0) {
           const ev = [...inserted.values()];
-          await tx.unsafe(this.#q['insertEvents']!, [
+          await tx.query(this.#q['insertEvents']!, [
             ev.map((e) => e.eventId),
             ev.map((e) => nids.get(e.roomId) ?? this.#nids.get(e.roomId) ?? null),
             ev.map((e) => e.stream),
             ev.map((e) => e.status),
             ev.map(encodeEvent),
-          ] as never[], { prepare: true });
+          ], this.#prepare);
         }
         for (const e of promoted.values()) {
-          const r = await tx.unsafe(this.#q['promoteEvent']!, [e.eventId, e.stream, e.status, encodeEvent(e)], { prepare: true });
+          const r = await tx.query(this.#q['promoteEvent']!, [e.eventId, e.stream, e.status, encodeEvent(e)], this.#prepare);
           if (r.count !== 1) throw new StoreError('STORE_IO', `outlier ${e.eventId} was promoted by another process; nothing was written`);
         }
         if (layers.length > 0) {
-          await tx.unsafe(this.#q['insertLayers']!, [
+          await tx.query(this.#q['insertLayers']!, [
             layers.map((l) => l.id),
             layers.map((l) => l.parent ?? null),
             layers.map((l) => l.depth),
             layers.map((l) => l.set.size + l.removed.size),
             layers.map(encodeLayer),
-          ] as never[], { prepare: true });
+          ], this.#prepare);
         }
         await this.#options.beforeCommit?.({ events: [...inserted.keys(), ...promoted.keys()] });
       });
@@ -508,25 +515,28 @@ export class PostgresRoomStore extends AbstractRoomStore {
  * connection can take an advisory lock the first holds. Simple-protocol queries only (they are
  * single messages, safe on such a server).
  */
-async function probeSingleSession(url: string, options: object): Promise<boolean> {
-  const sql = postgres(url, { ...options, max: 2 });
+async function probeSingleSession(url: string, connectTimeoutMs: number): Promise<boolean> {
+  const db = new Db(url, 2, connectTimeoutMs);
   try {
-    const a = await sql.reserve();
-    const b = await sql.reserve();
+    const a = await db.hold();
+    const b = await db.hold().catch((e: unknown) => {
+      a.release();
+      throw e;
+    });
     try {
       const key = BigInt.asIntN(64, BigInt(`0x${randomBytes(8).toString('hex')}`)).toString();
-      await a.unsafe(`SELECT pg_advisory_lock(${key})`);
-      const [row] = await b.unsafe<{ got: boolean }[]>(`SELECT pg_try_advisory_lock(${key}) AS got`);
+      await a.query(`SELECT pg_advisory_lock(${key})`);
+      const { rows: [row] } = await b.query<{ got: boolean }>(`SELECT pg_try_advisory_lock(${key}) AS got`);
       const single = row?.got === true;
-      if (single) await b.unsafe(`SELECT pg_advisory_unlock(${key})`);
-      await a.unsafe(`SELECT pg_advisory_unlock(${key})`);
+      if (single) await b.query(`SELECT pg_advisory_unlock(${key})`);
+      await a.query(`SELECT pg_advisory_unlock(${key})`);
       return single;
     } finally {
       a.release();
       b.release();
     }
   } finally {
-    await sql.end({ timeout: 5 }).catch(() => undefined);
+    await db.end().catch(() => undefined);
   }
 }
 

@@ -14,7 +14,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
+import pg from 'pg';
 
 /** A fresh schema on a test server. */
 export interface TestDatabase {
@@ -55,13 +55,10 @@ export async function startTestServer(kind?: 'postgres' | 'pglite'): Promise<Tes
   let release: () => Promise<void>;
   if (k === 'postgres') {
     if (env === undefined || env === '') throw new Error(`${POSTGRES_URL_ENV} is not set: no PostgreSQL server to test against`);
-    const sql = postgres(env, { onnotice: () => undefined, connect_timeout: 10, max: 1 });
     try {
-      await sql.unsafe('SELECT 1');
+      await execute(env, 'SELECT 1');
     } catch (e) {
       throw new Error(`cannot reach the PostgreSQL server of ${POSTGRES_URL_ENV} (${env}): ${(e as Error).message}`, { cause: e });
-    } finally {
-      await sql.end({ timeout: 1 }).catch(() => undefined);
     }
     url = env;
     release = async () => undefined;
@@ -86,14 +83,7 @@ export async function startTestServer(kind?: 'postgres' | 'pglite'): Promise<Tes
     },
     async close(): Promise<void> {
       try {
-        if (schemas.length > 0) {
-          const s = postgres(url, { onnotice: () => undefined, max: 1 });
-          try {
-            for (const schema of schemas.splice(0)) await s.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-          } finally {
-            await s.end({ timeout: 5 });
-          }
-        }
+        if (schemas.length > 0) await execute(url, schemas.splice(0).map((schema) => `DROP SCHEMA IF EXISTS "${schema}" CASCADE`).join(';'));
       } finally {
         await release();
       }
@@ -102,11 +92,18 @@ export async function startTestServer(kind?: 'postgres' | 'pglite'): Promise<Tes
 }
 
 async function dropSchema(url: string, schema: string): Promise<void> {
-  const s = postgres(url, { onnotice: () => undefined, max: 1 });
+  await execute(url, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+}
+
+/** Runs statements on a connection of its own. */
+async function execute(url: string, text: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  c.on('error', () => undefined);
+  await c.connect();
   try {
-    await s.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await c.query(text);
   } finally {
-    await s.end({ timeout: 5 });
+    await c.end().catch(() => undefined);
   }
 }
 

@@ -1,7 +1,7 @@
 // Versioned migrations: a fresh schema is created at SCHEMA_VERSION; a schema written by newer
 // code is refused with STORE_SCHEMA_TOO_NEW and left untouched; an older one is upgraded.
 import { afterAll, describe, expect, it } from 'vitest';
-import postgres from 'postgres';
+import pg from 'pg';
 import { isStoreError } from '@roomgraph/store';
 import { MIGRATIONS, PostgresRoomStore, SCHEMA_VERSION } from '@roomgraph/store-postgres';
 import { startTestDatabase, type TestDatabase } from '@roomgraph/store-postgres/testing';
@@ -11,12 +11,15 @@ afterAll(async () => {
   for (const d of dbs) await d.drop();
 });
 
-async function fresh(): Promise<{ db: TestDatabase; sql: postgres.Sql }> {
+/** A fresh schema, and a connection to its server for looking behind the store. */
+async function fresh(): Promise<{ db: TestDatabase; sql: { unsafe<R>(text: string): Promise<R>; end(): Promise<void> } }> {
   const db = await startTestDatabase();
   dbs.push(db);
   const u = new URL(db.url);
   u.searchParams.delete('schema');
-  return { db, sql: postgres(u.toString(), { max: 1, onnotice: () => undefined }) };
+  const c = new pg.Client({ connectionString: u.toString() });
+  await c.connect();
+  return { db, sql: { unsafe: async <R>(text: string) => (await c.query(text)).rows as R, end: () => c.end() } };
 }
 
 describe('schema migrations', () => {

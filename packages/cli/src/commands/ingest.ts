@@ -18,8 +18,7 @@ import { parseCanonicalJson, encodeCanonicalJson, type JsonObject, type JsonValu
 import { createRoomEngine, type PduOutcome } from '@roomgraph/engine';
 import { splitStateKey } from '@roomgraph/events';
 import type { RoomStore } from '@roomgraph/store';
-import { createMemoryStore } from '@roomgraph/store-memory';
-import { LevelRoomStore } from '@roomgraph/store-level';
+import { STORE_FLAG_HELP, storeFor } from '../stores.js';
 import { StaticKeySource, type StaticKeys } from '@roomgraph/transport';
 import { CliError, EXIT, commandHelp, defineMainCommand, errorObject, parseFlags, stringFlag, writeError, type Io } from '../framework.js';
 import { type InputSource, inputLines, isBlank, maxBytesFlag } from '../input.js';
@@ -119,7 +118,7 @@ export interface IngestOptions {
 
 /** The store ingest runs on: LevelDB in `dir`, or memory. The one place ingest opens a store. */
 export async function openIngestStore(dir: string | undefined): Promise<RoomStore> {
-  const store = dir !== undefined ? new LevelRoomStore(dir) : createMemoryStore();
+  const store = storeFor(dir);
   await store.open();
   return store;
 }
@@ -356,7 +355,7 @@ Example:
   summary: 'deliver PDUs (JSON lines on stdin) to the room engine; print current state, extremities and the final status of every line',
   flags: {
     keys: { type: 'string', description: 'KEYS.json: server name -> {key ID -> unpadded base64 ed25519 public key}', required: true },
-    store: { type: 'string', description: 'LevelDB directory (default: in memory); a later run continues where this one stopped' },
+    store: { type: 'string', description: STORE_FLAG_HELP },
     progress: { type: 'boolean', description: 'progress lines on stderr every 2 s (a bar is drawn anyway when stderr is a terminal)' },
     'max-bytes': { type: 'string', description: 'largest input line in bytes (default 1048576; a PDU is at most 65536); a longer line is unparsable (INPUT_TOO_LARGE)' },
     help: { type: 'boolean', description: 'show help for this command' },
