@@ -20,6 +20,12 @@ export const STORE_FLAG_HELP = 'LevelDB directory, or postgres://user@host/db[?s
 /** A URL scheme (two letters or more, so that `C:\dir` stays a path). */
 const SCHEME = /^([a-z][a-z0-9+.-]+):\/\//i;
 
+/** Whether a `--store` argument is a URL of a database server (not a directory). */
+export function isStoreUrl(spec: string): boolean {
+  const scheme = SCHEME.exec(spec)?.[1]?.toLowerCase();
+  return scheme !== undefined && scheme !== 'file';
+}
+
 /** The (unopened) store a `--store` argument names. */
 export function storeFor(spec: string | undefined): RoomStore {
   if (spec === undefined) return createMemoryStore();

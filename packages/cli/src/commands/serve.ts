@@ -53,7 +53,7 @@ Example (two nodes on 127.0.0.1 with a test CA; see scripts/federation-demo.sh):
     'tls-cert': { type: 'string', description: 'PEM certificate (chain) file', required: true },
     'tls-key': { type: 'string', description: 'PEM private key file', required: true },
     'signing-key': { type: 'string', description: 'signing key file ("ed25519 <version> <base64 seed>"); created if missing', required: true },
-    store: { type: 'string', description: 'LevelDB directory of the room store (created if missing)', required: true },
+    store: { type: 'string', description: 'the room store: a LevelDB directory (created if missing), or postgres://user@host/db[?schema=NAME] (one schema per server; --queue-file required)', required: true },
     'tls-ca': { type: 'string', description: 'PEM CA file to trust in addition to the system CAs' },
     'queue-file': { type: 'string', description: 'outbound transaction queue journal (default: federation-queue.jsonl in the store directory)' },
     'insecure-skip-tls-verify': { type: 'boolean', description: 'do not verify other servers\' certificates (tests only)' },

@@ -13,7 +13,7 @@ import { type RoomEngine, createRoomEngine } from '@roomgraph/engine';
 import { splitStateKey } from '@roomgraph/events';
 import { FederationServer, HttpKeySource, HttpTransport } from '@roomgraph/federation-http';
 import type { RoomStore } from '@roomgraph/store';
-import { LevelRoomStore } from '@roomgraph/store-level';
+import { isStoreUrl, storeFor } from '../stores.js';
 import type { KeyCache, ServerKey } from '@roomgraph/transport';
 import { CliError } from '../framework.js';
 
@@ -31,9 +31,9 @@ export interface NodeOptions {
   readonly tlsKeyFile: string;
   /** The signing key. */
   readonly signingKey: SigningKey;
-  /** The store location: a LevelDB directory. */
+  /** The store location: a LevelDB directory, or a `postgres://` URL (see `../stores.ts`). */
   readonly store: string;
-  /** The outbound queue journal (default: `federation-queue.jsonl` in the store directory). */
+  /** The outbound queue journal (default: `federation-queue.jsonl` in the store directory; required with a URL). */
   readonly queueFile?: string;
   /** Extra CA file to trust. */
   readonly tlsCaFile?: string;
@@ -43,9 +43,9 @@ export interface NodeOptions {
   readonly log: (line: string) => void;
 }
 
-/** Opens the store at `location` (a directory: LevelDB). One place to change when more kinds of store exist. */
+/** The (unopened) store at `location`: chosen by the URL scheme (`../stores.ts`), a directory is LevelDB. */
 export function openStore(location: string): RoomStore {
-  return new LevelRoomStore(location);
+  return storeFor(location);
 }
 
 /** The store's server-key table as a key cache (keys survive restarts). */
@@ -95,6 +95,7 @@ export class FederationNode {
 
   /** Opens the store and the queue, starts the engine and listens. */
   static async start(o: NodeOptions): Promise<FederationNode> {
+    if (o.queueFile === undefined && isStoreUrl(o.store)) throw new CliError('USAGE', '--queue-file is required when --store is a URL (there is no store directory to keep it in)');
     const store = openStore(o.store);
     await store.open();
     const transport = new HttpTransport({
