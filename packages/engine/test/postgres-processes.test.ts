@@ -9,7 +9,8 @@
 //
 // Several processes need a server with a session per connection: PGlite (one session for every
 // connection, so advisory locks exclude nothing) cannot host them. These tests run against the
-// server of ROOMGRAPH_POSTGRES_URL (CI sets it; see .ci/run); without it they are not defined.
+// server of ROOMGRAPH_POSTGRES_URL (CI sets it; see .ci/run); without it only the check that PGlite
+// is recognised as single-session runs.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +111,34 @@ async function summaryAt(url: string): Promise<Record<string, RoomSummary>> {
     await store.close();
   }
 }
+
+describe('the multi-process tests need a server with a session per connection', () => {
+  it('PGlite serves every connection in one session: the store detects it (one process only there)', async () => {
+    const server = await startTestServer('pglite');
+    try {
+      const store = new PostgresRoomStore(server.newDatabase().url);
+      await store.open();
+      expect(store.singleSession).toBe(true);
+      await store.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  if ((process.env[POSTGRES_URL_ENV] ?? '') !== '') {
+    it('the server of ROOMGRAPH_POSTGRES_URL has a session per connection: cross-process locks are on', async () => {
+      const server = await startTestServer('postgres');
+      try {
+        const store = new PostgresRoomStore(server.newDatabase().url);
+        await store.open();
+        expect(store.singleSession).toBe(false);
+        await store.close();
+      } finally {
+        await server.close();
+      }
+    });
+  }
+});
 
 if ((process.env[POSTGRES_URL_ENV] ?? '') !== '') {
   describe('several engine processes on one PostgreSQL database', () => {

@@ -128,6 +128,14 @@ export class PostgresRoomStore extends AbstractRoomStore {
    * where the names of every connection (and of every store on it) would collide in its one
    * session.
    */
+  /**
+   * Whether the server runs every connection in one session (PGlite's socket server), as found at
+   * `open()`. Then advisory locks exclude nothing, and only one process may use the database.
+   */
+  get singleSession(): boolean {
+    return this.#singleSession;
+  }
+
   get #prepare(): boolean {
     return !this.#singleSession;
   }
