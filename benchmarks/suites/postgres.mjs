@@ -162,17 +162,20 @@ export default async function run() {
     console.log('  store     mode      PDUs/s   state at event: full (median / p90)   6-key lookup (median / p90)');
     const sample = [];
     for (let i = 0; i < 300; i++) sample.push(Math.floor((i * 7919) % pdus.length));
-    for (const kind of ['memory', 'level', 'postgres']) {
+    for (const kind of ['memory', 'level', 'postgres', 'postgres-nolock']) {
       for (const trusted of [false, true]) {
         const dir = kind === 'level' ? mkdtempSync(join(tmp, 'level-')) : undefined;
-        const url = kind === 'postgres' ? fresh() : undefined;
+        const url = kind.startsWith('postgres') ? fresh() : undefined;
         const make = () => (kind === 'memory' ? mem : kind === 'level' ? new LevelRoomStore(dir) : new PostgresRoomStore(url));
         const mem = createMemoryStore();
         const store = make();
+        // The cost of the room lock: the same ingest with the engine taking no cross-process lock
+        // (safe here: one process).
+        if (kind === 'postgres-nolock') store.lockRoom = undefined;
         const rate = await ingest(store, pdus, trusted);
         await store.close?.();
         let lat = '';
-        if (!trusted) {
+        if (!trusted && kind !== 'postgres-nolock') {
           const ids = [];
           const again = kind === 'memory' ? store : make();
           await again.open();
@@ -190,6 +193,7 @@ export default async function run() {
       }
     }
     console.log('  (batch: every receipt check, signatures verified ahead on the thread pool; trusted: no signature/hash checks.');
+    console.log('   postgres-nolock: the engine takes no cross-process room lock (one process only), to show its cost.');
     console.log('   state at event: engine.stateAt(id), the full state materialised; lookup: getStateEntries of 6 keys.)');
 
     // Several processes. 4 rooms of ~perRoom events; files of PDUs for the workers.
