@@ -27,6 +27,11 @@ Options:
   --compare A.json B.json
                        compare two --json runs figure by figure: B's value, A's, and B's speed
                        relative to A (>1 = B faster; times and sizes: A/B, rates and ratios: B/A)
+  --runs N             engine: ingest every mode N times (default 3) and report min / median / max
+  --only SPEC          engine: only these modes and room sizes, comma-separated STORE:MODE and member
+                       counts (e.g. memory:single,level:batch,10000); the merge figures are then skipped
+  --profile            engine: CPU-profile each mode's last run (node:inspector) and print the
+                       functions with the most self time; profiles go to benchmarks/results/profiles/
   --list               print the suite names
   --help               this help
 
@@ -89,8 +94,20 @@ if (ci >= 0) {
 }
 let jsonTarget;
 const wanted = [];
+/** Options handed to every suite (suites ignore those they do not use). */
+const suiteOptions = { runs: 3, only: undefined, profile: false };
 for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--json') {
+  if (args[i] === '--runs') {
+    suiteOptions.runs = Number(args[++i]);
+    if (!Number.isInteger(suiteOptions.runs) || suiteOptions.runs < 1) {
+      console.error('--runs needs a positive integer');
+      process.exit(2);
+    }
+  } else if (args[i] === '--only') {
+    suiteOptions.only = String(args[++i] ?? '').split(',').filter((x) => x !== '');
+  } else if (args[i] === '--profile') {
+    suiteOptions.profile = true;
+  } else if (args[i] === '--json') {
     const next = args[i + 1];
     jsonTarget = next !== undefined && next.endsWith('.json') ? (i++, next) : '-';
   } else if (args[i].startsWith('--')) {
@@ -123,7 +140,7 @@ for (const name of meta.suites) {
   console.log(`\n# ${name}`);
   beginSuite(name);
   const mod = await import(pathToFileURL(join(dir, `${name}.mjs`)).href);
-  await mod.default();
+  await mod.default(suiteOptions);
 }
 if (jsonTarget !== undefined) {
   const text = JSON.stringify({ meta, results }, null, 1) + '\n';

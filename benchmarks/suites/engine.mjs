@@ -4,9 +4,10 @@
 // ROOMGRAPH_BENCH_HUGE=1 adds a 100k-member room of 1M events (memory store only; run with
 // --max-old-space-size=8192; several minutes).
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
 import { createRoomEngine } from '@roomgraph/engine';
 import { checkContentHash, parsePdu, redactedSigningBytes, stateLookupOf, verifyEventSignatures } from '@roomgraph/events';
@@ -51,10 +52,23 @@ async function buildRoom(members, messages) {
   return timeline;
 }
 
+/** Collects garbage until the heap stops shrinking (weak references and finalizers need turns). */
+async function fullGc() {
+  if (global.gc === undefined) return;
+  let last = Infinity;
+  for (let i = 0; i < 5; i++) {
+    global.gc();
+    await new Promise((r) => setImmediate(r));
+    const now = process.memoryUsage().heapUsed;
+    if (now >= last - 1024 * 1024) return;
+    last = now;
+  }
+}
+
 /** mode: 'single' (receivePdu one at a time), 'batch' (receivePdus, 100 at a time: signature checks pipelined on the thread pool), 'trusted' (no signature/hash checks). */
 async function ingest(pdus, store, mode) {
   const engine = createRoomEngine({ serverName: 'b.example', store, keys });
-  global.gc?.();
+  await fullGc();
   const heap0 = process.memoryUsage().heapUsed;
   const t0 = performance.now();
   let accepted = 0;
@@ -67,7 +81,7 @@ async function ingest(pdus, store, mode) {
     }
   }
   const ms = performance.now() - t0;
-  global.gc?.();
+  await fullGc();
   const heap = process.memoryUsage().heapUsed - heap0;
   await engine.close();
   if (accepted !== pdus.length) throw new Error(`only ${accepted}/${pdus.length} accepted`);
@@ -143,35 +157,136 @@ export async function mergeCost(members, perFork) {
   return ms;
 }
 
-export default async function run() {
-  const sizes = [[1000, 2000], [10_000, 5000]];
+/** Median of a non-empty list of numbers. */
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** "min / median / max" of a list, formatted with `f`. */
+const spread = (xs, f) => (xs.length === 1 ? f(xs[0]) : `${f(Math.min(...xs))} / ${f(median(xs))} / ${f(Math.max(...xs))}`);
+
+/**
+ * Runs `fn` under the V8 CPU profiler (100 µs sampling, main thread only: the thread pool's work
+ * does not appear), writes the profile to benchmarks/results/profiles/NAME.cpuprofile (open it in
+ * Chrome DevTools) and prints the functions with the most self time.
+ */
+async function profiled(name, fn) {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  let result;
+  try {
+    result = await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'profiles');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${name}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    const self = new Map();
+    let total = 0;
+    for (const n of profile.nodes) {
+      const cf = n.callFrame;
+      const where = cf.url === '' ? '' : ` ${cf.url.replace(/^.*\/(packages|node_modules)\//, '$1/').replace(/^node:/, '')}:${cf.lineNumber + 1}`;
+      const k = `${cf.functionName || '(anonymous)'}${where}`;
+      self.set(k, (self.get(k) ?? 0) + n.hitCount);
+      total += n.hitCount;
+    }
+    const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 20);
+    console.log(`    profile ${name} (${total} samples of 100 µs; ${file.replace(/^.*\/benchmarks\//, 'benchmarks/')}) — self time:`);
+    for (const [k, n] of top) console.log(`      ${((100 * n) / total).toFixed(1).padStart(5)} %  ${k}`);
+  }
+  return result;
+}
+
+const MODES = [['memory', 'single'], ['memory', 'batch'], ['memory', 'trusted'], ['level', 'single'], ['level', 'batch'], ['level', 'trusted']];
+
+/**
+ * options.runs: how many times each mode is ingested (figures: min / median / max over the runs);
+ * options.only: ['memory:single', …] to run only these modes; options.profile: CPU-profile each
+ * mode's last run.
+ */
+export default async function run(options = {}) {
+  const runs = options.runs ?? 3;
+  const onlyModes = options.only?.filter((x) => x.includes(':'));
+  const onlySizes = options.only?.filter((x) => /^[0-9]+$/.test(x)).map(Number);
+  const modes = MODES.filter(([k, m]) => onlyModes === undefined || onlyModes.length === 0 || onlyModes.includes(`${k}:${m}`));
+  let sizes = [[1000, 2000], [10_000, 5000]];
   if (process.env.ROOMGRAPH_BENCH_LARGE === '1') sizes.push([100_000, 20_000]);
   if (process.env.ROOMGRAPH_BENCH_HUGE === '1') sizes.push([100_000, 900_000]);
-  console.log(`\n## ingest of signed PDUs (room version ${VERSION}), all receipt checks, one core`);
-  console.log('  members  events   store   mode      PDUs/s   raw verify/s  ratio   heap/event');
+  if (onlySizes !== undefined && onlySizes.length > 0) sizes = sizes.filter(([m]) => onlySizes.includes(m));
+  console.log(`\n## ingest of signed PDUs (room version ${VERSION}), all receipt checks; ${runs} run(s) of every mode, modes interleaved`);
+  console.log('   (figures: min / median / max over the runs; ratio = the mode\'s PDUs/s over raw node:crypto ed25519 verify/s of the');
+  console.log('    same events, measured on one thread just before that mode in the same run; load = 1-min load average at each start)');
   for (const [members, messages] of sizes) {
     const pdus = await buildRoom(members, messages);
-    const verify = rawVerifyRate(pdus);
-    const floor = primitivesRate(pdus);
-    record(`${members} members/${pdus.length} events › raw verify (baseline)`, verify, 'PDUs/s');
-    record(`${members} members/${pdus.length} events › primitives`, floor, 'PDUs/s');
-    console.log(`  ${String(members).padStart(7)} ${String(pdus.length).padStart(7)}   (none)  primitives ${floor.toFixed(0).padStart(6)} ${verify.toFixed(0).padStart(13)}  ${(floor / verify).toFixed(2)}x   (parse + verify + hash + auth, no store)`);
     const huge = pdus.length > 500_000;
-    for (const kind of huge ? ['memory'] : ['memory', 'level']) {
-      for (const mode of huge ? ['batch'] : ['single', 'batch', 'trusted']) {
+    const sample = pdus.slice(0, Math.min(pdus.length, 4000));
+    const these = huge ? [['memory', 'batch']] : modes;
+    const rows = new Map([['(none) primitives', { rate: [], ratio: [], heap: [], load: [] }], ...these.map(([k, m]) => [`${k} ${m}`, { rate: [], ratio: [], heap: [], load: [] }])]);
+    const verifies = [];
+    for (let r = 0; r < runs; r++) {
+      const last = r === runs - 1;
+      {
+        const row = rows.get('(none) primitives');
+        row.load.push(loadavg()[0]);
+        const verify = rawVerifyRate(sample);
+        verifies.push(verify);
+        const floor = primitivesRate(pdus);
+        row.rate.push(floor);
+        row.ratio.push(floor / verify);
+      }
+      for (const [kind, mode] of these) {
+        const row = rows.get(`${kind} ${mode}`);
+        row.load.push(loadavg()[0]);
+        const verify = rawVerifyRate(sample);
+        verifies.push(verify);
         const dir = kind === 'level' ? mkdtempSync(join(tmpdir(), 'rg-bench-')) : undefined;
         const store = kind === 'level' ? new LevelRoomStore(dir) : createMemoryStore();
-        const r = await ingest(pdus, store, mode);
+        const go = () => ingest(pdus, store, mode);
+        const res = last && options.profile === true ? await profiled(`engine-${members}-${kind}-${mode}`, go) : await go();
         if (dir) rmSync(dir, { recursive: true, force: true });
-        record(`${members} members/${pdus.length} events › ${kind} ${mode}`, r.perSec, 'PDUs/s');
-        record(`ratio › ${members} members › ${kind} ${mode}/raw verify`, r.perSec / verify, 'x');
-        console.log(`  ${String(members).padStart(7)} ${String(pdus.length).padStart(7)}   ${kind.padEnd(6)}  ${mode.padEnd(7)} ${r.perSec.toFixed(0).padStart(8)} ${verify.toFixed(0).padStart(13)}  ${(r.perSec / verify).toFixed(2)}x  ${(r.heapPerEvent / 1024).toFixed(1).padStart(7)} KiB`);
+        row.rate.push(res.perSec);
+        row.ratio.push(res.perSec / verify);
+        row.heap.push(res.heapPerEvent);
       }
     }
+    console.log(`\n  ${members} members, ${pdus.length} events; raw verify/s over the runs: ${spread(verifies, (x) => x.toFixed(0))}`);
+    console.log(`  ${'store mode'.padEnd(18)} ${'PDUs/s (min / median / max)'.padEnd(28)} ${'ratio to raw verify'.padEnd(22)} ${'heap/event'.padEnd(10)} load`);
+    const base = `${members} members/${pdus.length} events`;
+    record(`${base} › raw verify (baseline)`, median(verifies), 'PDUs/s');
+    for (const [name, row] of rows) {
+      const key = name === '(none) primitives' ? 'primitives' : name;
+      record(`${base} › ${key}`, median(row.rate), 'PDUs/s');
+      record(`${base} › ${key} (min)`, Math.min(...row.rate), 'PDUs/s');
+      record(`${base} › ${key} (max)`, Math.max(...row.rate), 'PDUs/s');
+      record(`ratio › ${members} members › ${key}/raw verify`, median(row.ratio), 'x');
+      record(`ratio › ${members} members › ${key}/raw verify (min)`, Math.min(...row.ratio), 'x');
+      record(`ratio › ${members} members › ${key}/raw verify (max)`, Math.max(...row.ratio), 'x');
+      record(`load › ${members} members › ${key}`, median(row.load), 'load average');
+      const heap = row.heap.length > 0 ? `${(median(row.heap) / 1024).toFixed(1)} KiB` : '';
+      console.log(`  ${name.padEnd(18)} ${spread(row.rate, (x) => x.toFixed(0)).padEnd(28)} ${spread(row.ratio, (x) => `${x.toFixed(2)}x`).padEnd(22)} ${heap.padEnd(10)} ${spread(row.load, (x) => x.toFixed(1))}`);
+    }
+    // LevelDB against the memory store, mode by mode, run by run (the same run's figures).
+    for (const mode of ['single', 'batch', 'trusted']) {
+      const m = rows.get(`memory ${mode}`);
+      const l = rows.get(`level ${mode}`);
+      if (m === undefined || l === undefined) continue;
+      const rs = l.rate.map((x, i) => x / m.rate[i]);
+      record(`ratio › ${members} members › level/memory ${mode}`, median(rs), 'x');
+      console.log(`  LevelDB / memory, ${mode.padEnd(7)} ${spread(rs, (x) => `${x.toFixed(2)}x`)}`);
+    }
   }
-  console.log('  (ratio = engine PDUs/s over raw node:crypto ed25519 verify/s of the same events, one thread; target >= 0.8x.');
+  console.log('  (targets: memory single >= 0.8x, memory batch >= 0.95x of raw verify; LevelDB >= 0.8x of memory; trusted >= 100k/s memory, >= 50k/s LevelDB.');
   console.log('   single: one PDU per call, verify on the main thread; batch: receivePdus with look-ahead verification');
   console.log('   on the libuv thread pool (uses a second core); trusted: import without signature/hash checks)');
+  if (options.only !== undefined) return;
   console.log('\n## receiving a merge event: two forks of 50 joins + 50 topic changes each, in rooms of N members');
   const mergeSizes = [1000, 10_000];
   if (process.env.ROOMGRAPH_BENCH_LARGE === '1') mergeSizes.push(100_000);

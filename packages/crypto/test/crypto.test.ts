@@ -364,6 +364,30 @@ describe('backends agree and tampering breaks verification', () => {
     );
   });
 
+  it('verifyAsync (batched on the worker thread) answers each job as verify does, in bursts larger than a batch', async () => {
+    const key = signingKeyFromSeed(new Uint8Array(32).fill(5), 'w');
+    const other = signingKeyFromSeed(new Uint8Array(32).fill(6), 'w');
+    const jobs: [Uint8Array, Uint8Array, Uint8Array][] = [];
+    for (let i = 0; i < 53; i++) {
+      const msg = utf8(`message ${i} `.repeat(i % 7));
+      const sig = nodeBackend.sign(key.seed, msg);
+      const kind = i % 5;
+      if (kind === 0) jobs.push([key.publicKey, msg, sig]); // valid
+      else if (kind === 1) jobs.push([other.publicKey, msg, sig]); // another key
+      else if (kind === 2) jobs.push([key.publicKey, utf8(`tampered ${i}`), sig]); // another message
+      else if (kind === 3) jobs.push([new Uint8Array(32).fill(0xff), msg, sig]); // not a curve point
+      else jobs.push([key.publicKey, msg, new Uint8Array(64).fill(i)]); // garbage signature
+    }
+    const expected = jobs.map(([p, m, s]) => nodeBackend.verify(p, m, s));
+    expect(expected.filter((x) => x).length).toBe(11);
+    // All at once (several batches), then one at a time (a batch of one each).
+    expect(await Promise.all(jobs.map(([p, m, s]) => nodeBackend.verifyAsync!(p, m, s)))).toEqual(expected);
+    for (let i = 0; i < 6; i++) expect(await nodeBackend.verifyAsync!(...jobs[i]!)).toBe(expected[i]);
+    // Malformed lengths and types resolve to false without reaching the worker.
+    expect(await nodeBackend.verifyAsync!(key.publicKey.slice(1), utf8('x'), new Uint8Array(64))).toBe(false);
+    expect(await nodeBackend.verifyAsync!(key.publicKey, 'x' as unknown as Uint8Array, new Uint8Array(64))).toBe(false);
+  });
+
   it('signJson over arbitrary objects verifies on the other backend', () => {
     const key = signingKeyFromSeed(new Uint8Array(32).fill(9), 'k');
     fc.assert(

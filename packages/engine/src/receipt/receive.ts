@@ -19,6 +19,9 @@ import { startSignatureCheck } from './signatures.js';
 /** Default number of PDUs prepared ahead by {@link receivePdus}. */
 export const DEFAULT_LOOKAHEAD = 32;
 
+/** The look-ahead starts at most this many PDUs at once (the crypto worker's batch size). */
+const LOOKAHEAD_BLOCK = 16;
+
 /**
  * A look-ahead result: dropped already, or identified — with its signature check under way, or
  * without one (already stored: its outcome is the stored one).
@@ -52,8 +55,12 @@ export async function receivePdus(ctx: EngineContext, origin: string, pdus: read
     return p;
   };
   const out: PduOutcome[] = [];
+  // The look-ahead starts in blocks, half a window at a time: the signature checks of a block go
+  // to the verification thread together (one message: see @roomgraph/crypto's verify-worker),
+  // while the block before it is processed here.
+  const block = Math.max(1, Math.min(LOOKAHEAD_BLOCK, window >> 1));
   for (let i = 0; i < pdus.length; i++) {
-    for (let j = i + 1; j < Math.min(pdus.length, i + 1 + window); j++) void prepare(j);
+    if (i % block === 0) for (let j = i; j < Math.min(pdus.length, i + window); j++) void prepare(j);
     const ahead: Prepared | undefined = window > 0 ? await prepare(i).catch(() => undefined) : undefined;
     out.push(await receiveLocked(ctx, origin, pdus[i], trusted, ahead));
     prepared[i] = undefined;
