@@ -132,7 +132,7 @@ export function resolveStateDeltaSync(
   const base = inputOf(rules, stateSets, options, options.isRejected, options.authChains);
   // A Map holds every event already: the resolution reads it in place instead of loading.
   const input: ResolutionInput = typeof lookup === 'function' ? base : { ...base, direct: lookup };
-  return runSync(algorithmFor(rules)(input), input.cache, lookupFn(lookup));
+  return input.cache.usingSync(() => runSync(algorithmFor(rules)(input), input.cache, lookupFn(lookup)));
 }
 
 /**
@@ -181,7 +181,7 @@ export async function resolveStateDelta(
   const rules = rulesOf(roomVersion);
   if (stateSets.length <= 1) return { changes: new Map() };
   const input = inputOf(rules, stateSets, options, source.isRejected?.bind(source), source.authChains);
-  return runAsync(algorithmFor(rules)(input), input.cache, source, options.signal);
+  return input.cache.using(() => runAsync(algorithmFor(rules)(input), input.cache, source, options.signal));
 }
 
 /**
@@ -260,16 +260,20 @@ export function reverseTopologicalPowerOrder(
   const rules = rulesOf(roomVersion);
   const { run, fn } = runOver(rules, lookup, {});
   const ids = new Set(fullConflictedSet);
-  runSync(run.loadClosure(ids), run.input.cache, fn);
-  return powerSort(run, ids);
+  return run.input.cache.usingSync(() => {
+    runSync(run.loadClosure(ids), run.input.cache, fn);
+    return powerSort(run, ids);
+  });
 }
 
 /** Mainline ordering (G14/G15) of `eventIds` based on the power levels event `powerLevelsId`. */
 export function mainlineOrder(eventIds: Iterable<string>, powerLevelsId: string | undefined, lookup: SyncEventLookup): string[] {
   const { run, fn } = runOver(getRoomVersion('10'), lookup, {});
   const ids = [...eventIds];
-  runSync(run.loadClosure(ids), run.input.cache, fn);
-  return runSync(mainlineSortGen(run, ids.filter((id) => run.events.has(id)), powerLevelsId), run.input.cache, fn);
+  return run.input.cache.usingSync(() => {
+    runSync(run.loadClosure(ids), run.input.cache, fn);
+    return runSync(mainlineSortGen(run, ids.filter((id) => run.events.has(id)), powerLevelsId), run.input.cache, fn);
+  });
 }
 
 /**
@@ -287,7 +291,9 @@ export function iterativeAuthChecks(
   const { run, fn } = runOver(rules, lookup, options);
   const state = new Map(initial);
   const ids = [...sorted, ...state.values()];
-  runSync(run.loadClosure(ids), run.input.cache, fn);
-  runSync(iterativeAuthChecksGen(run, sorted, (k) => state.get(k), (k, v) => void state.set(k, v)), run.input.cache, fn);
+  run.input.cache.usingSync(() => {
+    runSync(run.loadClosure(ids), run.input.cache, fn);
+    runSync(iterativeAuthChecksGen(run, sorted, (k) => state.get(k), (k, v) => void state.set(k, v)), run.input.cache, fn);
+  });
   return state;
 }

@@ -13,6 +13,7 @@ import { type RoomEvent, type StateLookup, authEventTypes, stateKeyOf } from '@r
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { checkStateDependentAuth } from '@roomgraph/auth';
 import type { AuthChainProvider } from './chainCover.js';
+import { StateResolutionError } from './errors.js';
 import { senderPowerLevel } from './power.js';
 /** A step yielded by an algorithm: IDs to load, or `null` (a point to yield to the event loop). */
 export type ResolutionStep = readonly string[] | null;
@@ -27,20 +28,86 @@ export type AuthChecker = (event: RoomEvent, authState: StateLookup<RoomEvent>, 
  */
 export const defaultAuthChecker: AuthChecker = (event, authState, rules) => checkStateDependentAuth(event, authState, rules).allowed;
 
+/** Default bound of a {@link ResolutionCache}: events (and sender power levels) kept between resolutions. */
+export const DEFAULT_RESOLUTION_CACHE_EVENTS = 50_000;
+
+/** Options of a {@link ResolutionCache}. */
+export interface ResolutionCacheOptions {
+  /**
+   * Events (and, separately, sender power levels) kept between resolutions (default
+   * {@link DEFAULT_RESOLUTION_CACHE_EVENTS}). A resolution may hold more while it runs — it needs
+   * what it loaded — and the oldest are forgotten once no resolution is using the cache.
+   */
+  readonly maxEvents?: number;
+}
+
 /**
  * Memo shared across resolutions of one room (optional): loaded events and each event's sender
- * power level. Both are pure functions of immutable events, so sharing is safe.
+ * power level. Both are pure functions of immutable events, so sharing is safe. Bounded: once the
+ * last resolution using it ends, the oldest entries beyond `maxEvents` are forgotten (they are
+ * loaded again when needed).
  */
 export class ResolutionCache {
-  /** Events loaded so far, by ID. */
+  /** Events loaded so far, by ID (oldest first). */
   readonly events = new Map<string, RoomEvent>();
   /** IDs the source did not have. Cleared by {@link ResolutionCache.forgetMissing}. */
   readonly missing = new Set<string>();
   /** Sender power level per event ID (checklist G13). */
   readonly senderPower = new Map<string, number>();
+  /** Entries kept between resolutions (of `events`, and of `senderPower`). */
+  readonly maxEvents: number;
+  #active = 0;
+
+  /** @param options - the bound. */
+  constructor(options: ResolutionCacheOptions = {}) {
+    const max = options.maxEvents ?? DEFAULT_RESOLUTION_CACHE_EVENTS;
+    if (!Number.isInteger(max) || max < 0) throw new StateResolutionError('INVALID_INPUT', `maxEvents must be a non-negative integer, not ${String(max)}`);
+    this.maxEvents = max;
+  }
+
   /** Forgets which IDs were missing (call after the store learned new events). */
   forgetMissing(): void {
     this.missing.clear();
+  }
+
+  /**
+   * Runs `fn` as one resolution using this cache: entries are only forgotten when no resolution
+   * is using the cache (what a running resolution loaded stays until it ends).
+   */
+  async using<T>(fn: () => Promise<T>): Promise<T> {
+    this.#active++;
+    try {
+      return await fn();
+    } finally {
+      this.#release();
+    }
+  }
+
+  /** {@link ResolutionCache.using} for a synchronous resolution. */
+  usingSync<T>(fn: () => T): T {
+    this.#active++;
+    try {
+      return fn();
+    } finally {
+      this.#release();
+    }
+  }
+
+  #release(): void {
+    if (--this.#active > 0) return;
+    trimOldest(this.events, this.maxEvents);
+    trimOldest(this.senderPower, this.maxEvents);
+    this.missing.clear();
+  }
+}
+
+/** Deletes the oldest entries of `m` (insertion order) beyond `max`. */
+function trimOldest<K, V>(m: Map<K, V>, max: number): void {
+  let excess = m.size - max;
+  if (excess <= 0) return;
+  for (const k of m.keys()) {
+    if (excess-- <= 0) break;
+    m.delete(k);
   }
 }
 
