@@ -116,13 +116,13 @@ describe('pnpm pack of every package, installed into a clean project, works', ()
     ].join('\n'));
     pnpm(['install', '--offline'], app);
     writeFileSync(join(app, 'example.mjs'), `
-import { createRoomEngine } from '@roomgraph/engine';
+import { RoomEngine } from '@roomgraph/engine';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { StaticKeySource } from '@roomgraph/transport';
 import { generateRoom } from '@roomgraph/testkit/room';
 import { encodeCanonicalJson } from '@roomgraph/canonical-json';
 const room = generateRoom({ roomVersion: '12', members: 5, events: 40, forks: 2 });
-const engine = createRoomEngine({ serverName: 'x.example', store: createMemoryStore(), keys: new StaticKeySource(room.keys) });
+const engine = await RoomEngine.open({ ownsStore: true, serverName: 'x.example', store: createMemoryStore(), keys: new StaticKeySource(room.keys) });
 let accepted = 0;
 for (const p of room.events()) for (const o of await engine.receivePdus(p.json.sender.split(':')[1], [p.json])) if (o.status === 'accepted') accepted++;
 await engine.close();

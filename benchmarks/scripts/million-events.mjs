@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { encodeCanonicalJson } from '@roomgraph/canonical-json';
 import { decodeBase64 } from '@roomgraph/crypto';
-import { createRoomEngine } from '@roomgraph/engine';
+import { RoomEngine } from '@roomgraph/engine';
 import { redactedSigningBytes } from '@roomgraph/events';
 import { getRoomVersion } from '@roomgraph/room-versions';
 import { createMemoryStore } from '@roomgraph/store-memory';
@@ -73,7 +73,7 @@ sample.length = 0;
 
 const dir = kind === 'level' ? mkdtempSync(join(tmpdir(), 'rg-1m-')) : undefined;
 const store = kind === 'level' ? new LevelRoomStore(dir) : createMemoryStore();
-const engine = createRoomEngine({ serverName: 'b.example', store, keys, ...(engineCache !== undefined ? { limits: { eventCacheSize: Number(engineCache) } } : {}) });
+const engine = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store, keys, ...(engineCache !== undefined ? { limits: { eventCacheSize: Number(engineCache) } } : {}) });
 global.gc?.();
 const heap0 = process.memoryUsage().heapUsed;
 // Main-thread GC pauses during the ingest (the share of time the engine stood still for the GC).

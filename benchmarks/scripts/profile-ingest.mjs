@@ -6,7 +6,7 @@ import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
-import { createRoomEngine } from '@roomgraph/engine';
+import { RoomEngine } from '@roomgraph/engine';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { StaticKeySource } from '@roomgraph/transport';
 import { LevelRoomStore } from '@roomgraph/store-level';
@@ -21,8 +21,8 @@ let pdus;
 if (existsSync(F)) pdus = JSON.parse(readFileSync(F, 'utf8'));
 else {
   let clock = 1_700_000_000_000;
-  const src = createRoomEngine({ serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: () => (clock += 1) });
-  const roomId = await src.createRoom({ roomVersion: '10', creator: '@admin:a.example' });
+  const src = await RoomEngine.open({ ownsStore: true, serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: () => (clock += 1) });
+  const roomId = await src.createRoom({ roomVersion: '10', creator: '@admin:a.example', preset: 'public_chat' });
   for (let i = 0; i < 2000; i++) { const u = `@u${i}:a.example`; await src.createLocalEvent(roomId, { type: 'm.room.member', stateKey: u, sender: u, content: { membership: 'join', displayname: `User ${i}` } }); }
   for (let i = 0; i < 8000; i++) { const u = `@u${i % 2000}:a.example`; await src.createLocalEvent(roomId, { type: 'm.room.message', sender: u, content: { msgtype: 'm.text', body: `message ${i} `.repeat(8) } }); }
   pdus = []; let from;
@@ -31,7 +31,7 @@ else {
 }
 const mode = process.argv[2] ?? 'single';
 for (let rep = 0; rep < 2; rep++) {
-  const engine = createRoomEngine({ serverName: 'b.example', store: mkStore(), keys });
+  const engine = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store: mkStore(), keys });
   const t0 = performance.now();
   if (mode === 'single') for (const p of pdus) await engine.receivePdu('a.example', p);
   else for (let i = 0; i < pdus.length; i += 100) await engine.receivePdus('a.example', pdus.slice(i, i + 100), { trusted: mode === 'trusted' });

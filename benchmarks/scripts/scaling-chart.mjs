@@ -17,7 +17,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeBase64 } from '@roomgraph/crypto';
-import { createRoomEngine } from '@roomgraph/engine';
+import { RoomEngine } from '@roomgraph/engine';
 import { redactedSigningBytes } from '@roomgraph/events';
 import { getRoomVersion } from '@roomgraph/room-versions';
 import { ChainCoverIndex, resolveStateDeltaSync, resolveStateSync } from '@roomgraph/state-res';
@@ -67,7 +67,7 @@ async function measureIngest() {
       let t0 = performance.now();
       for (const [b, s] of sample) nodeVerify(null, b, pk, s);
       const verify = (sample.length / (performance.now() - t0)) * 1000;
-      const engine = createRoomEngine({ serverName: 'b.example', store: createMemoryStore(), keys: new StaticKeySource(room.keys) });
+      const engine = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store: createMemoryStore(), keys: new StaticKeySource(room.keys) });
       t0 = performance.now();
       let accepted = 0;
       for (let i = 0; i < pdus.length; i += 100) {

@@ -9,7 +9,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
-import { createRoomEngine } from '@roomgraph/engine';
+import { RoomEngine } from '@roomgraph/engine';
 import { checkContentHash, parsePdu, redactedSigningBytes, stateLookupOf, verifyEventSignatures } from '@roomgraph/events';
 import { checkAuth } from '@roomgraph/auth';
 import { getRoomVersion } from '@roomgraph/room-versions';
@@ -37,8 +37,8 @@ async function allPdus(engine, roomId) {
 /** Builds a room with `members` joined users and `messages` messages on a source engine; returns the PDUs in order. */
 async function buildRoom(members, messages) {
   let clock = 1_700_000_000_000;
-  const src = createRoomEngine({ serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: () => (clock += 1) });
-  const roomId = await src.createRoom({ roomVersion: VERSION, creator: '@admin:a.example' });
+  const src = await RoomEngine.open({ ownsStore: true, serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: () => (clock += 1) });
+  const roomId = await src.createRoom({ roomVersion: VERSION, creator: '@admin:a.example', preset: 'public_chat' });
   for (let i = 0; i < members; i++) {
     const u = `@u${i}:a.example`;
     await src.createLocalEvent(roomId, { type: 'm.room.member', stateKey: u, sender: u, content: { membership: 'join', displayname: `User ${i}` } });
@@ -67,7 +67,7 @@ async function fullGc() {
 
 /** mode: 'single' (receivePdu one at a time), 'batch' (receivePdus, 100 at a time: signature checks pipelined on the thread pool), 'trusted' (no signature/hash checks). */
 async function ingest(pdus, store, mode) {
-  const engine = createRoomEngine({ serverName: 'b.example', store, keys });
+  const engine = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store, keys });
   await fullGc();
   const heap0 = process.memoryUsage().heapUsed;
   const t0 = performance.now();
@@ -125,8 +125,8 @@ function primitivesRate(pdus) {
  */
 export async function mergeCost(members, perFork) {
   let clock = 1_700_000_000_000;
-  const src = createRoomEngine({ serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: () => (clock += 1) });
-  const roomId = await src.createRoom({ roomVersion: VERSION, creator: '@admin:a.example' });
+  const src = await RoomEngine.open({ ownsStore: true, serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: () => (clock += 1) });
+  const roomId = await src.createRoom({ roomVersion: VERSION, creator: '@admin:a.example', preset: 'public_chat' });
   for (let i = 0; i < members; i++) {
     const u = `@u${i}:a.example`;
     await src.createLocalEvent(roomId, { type: 'm.room.member', stateKey: u, sender: u, content: { membership: 'join' } });
@@ -145,7 +145,7 @@ export async function mergeCost(members, perFork) {
   const tipB = await fork('b');
   const merge = await src.createLocalEvent(roomId, { type: 'm.room.message', sender: '@admin:a.example', content: { body: 'merge' }, prevEvents: [tipA, tipB] });
   const pdus = await allPdus(src, roomId);
-  const dst = createRoomEngine({ serverName: 'b.example', store: createMemoryStore(), keys });
+  const dst = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store: createMemoryStore(), keys });
   const last = pdus.pop();
   for (let i = 0; i < pdus.length; i += 200) await dst.receivePdus('a.example', pdus.slice(i, i + 200), { trusted: true });
   const t0 = performance.now();

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
-import { createRoomEngine } from '@roomgraph/engine';
+import { RoomEngine } from '@roomgraph/engine';
 import { FederationServer, HttpTransport } from '@roomgraph/federation-http';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { LevelRoomStore } from '@roomgraph/store-level';
@@ -26,8 +26,8 @@ const freePort = () => new Promise((resolve) => {
 
 async function buildRoom(total) {
   let clock = 1_700_000_000_000;
-  const src = createRoomEngine({ serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: () => (clock += 1) });
-  const roomId = await src.createRoom({ roomVersion: '10', creator: '@admin:a.example' });
+  const src = await RoomEngine.open({ ownsStore: true, serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: () => (clock += 1) });
+  const roomId = await src.createRoom({ roomVersion: '10', creator: '@admin:a.example', preset: 'public_chat' });
   for (let i = 0; i < 100; i++) await src.createLocalEvent(roomId, { type: 'm.room.member', stateKey: `@u${i}:a.example`, sender: `@u${i}:a.example`, content: { membership: 'join' } });
   for (let i = 0; i < total - 105; i++) await src.createLocalEvent(roomId, { type: 'm.room.message', sender: `@u${i % 100}:a.example`, content: { msgtype: 'm.text', body: `message ${i} `.repeat(8) } });
   const pdus = [];
@@ -49,7 +49,7 @@ function newStore(kind, dirs) {
 }
 
 async function inProcess(pdus, store) {
-  const engine = createRoomEngine({ serverName: 'b.example', store, keys });
+  const engine = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store, keys });
   const t0 = performance.now();
   for (let i = 0; i < pdus.length; i += TXN) {
     const outs = await engine.receivePdus('a.example', pdus.slice(i, i + TXN));
@@ -63,7 +63,7 @@ async function inProcess(pdus, store) {
 async function overHttps(pdus, store, tls) {
   const port = await freePort();
   const name = `127.0.0.1:${port}`;
-  const engine = createRoomEngine({ serverName: name, store, keys });
+  const engine = await RoomEngine.open({ ownsStore: true, serverName: name, store, keys });
   const server = new FederationServer({ serverName: name, handler: engine, keys, tls: { cert: tls.cert, key: tls.private } });
   await server.listen(port);
   const sender = new HttpTransport({ serverName: 'a.example', signingKey: key, tls: { ca: tls.cert }, retry: { attempts: 1 } });

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JsonObject } from '@roomgraph/canonical-json';
 import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
-import { createRoomEngine, type RoomEngine } from '@roomgraph/engine';
-import { splitStateKey } from '@roomgraph/events';
+import { RoomEngine } from '@roomgraph/engine';
 import { LevelRoomStore } from '@roomgraph/store-level';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { InProcessNetwork, StaticKeySource, type FederationHandler } from '@roomgraph/transport';
@@ -32,15 +31,13 @@ const network = new InProcessNetwork();
  * homeserver's decision (Server-Server API › Retrieving events; history visibility).
  */
 async function serverMayRead(engine: RoomEngine, origin: string, roomId: string): Promise<boolean> {
-  try {
-    for (const [key, eventId] of await engine.currentState(roomId)) {
-      const [type, stateKey] = splitStateKey(key);
-      if (type !== 'm.room.member' || !stateKey.endsWith(`:${origin}`)) continue;
-      const membership = (await engine.getEvent(eventId))?.json['content'] as JsonObject | undefined;
-      if (membership?.['membership'] === 'join' || membership?.['membership'] === 'invite') return true;
-    }
-  } catch {
-    // An unknown room: nothing to read.
+  // An unknown room: nothing to read (the engine's room queries throw ENGINE_UNKNOWN_ROOM for it).
+  if (!(await engine.hasRoom(roomId))) return false;
+  const members = (await engine.currentState(roomId)).ofType('m.room.member'); // user ID → event ID
+  for (const [userId, eventId] of members) {
+    if (!userId.endsWith(`:${origin}`)) continue;
+    const membership = (await engine.getEvent(eventId))?.json['content'] as JsonObject | undefined;
+    if (membership?.['membership'] === 'join' || membership?.['membership'] === 'invite') return true;
   }
   return false;
 }
@@ -66,9 +63,10 @@ function guarded(engine: RoomEngine): FederationHandler {
 }
 
 // Storage: a.example keeps its rooms in LevelDB (crash-safe, group commit); b.example in memory.
-const a = createRoomEngine({ serverName: 'a.example', signingKey: keyA, keys, transport: network.transportFor('a.example'),
-  store: new LevelRoomStore(join(mkdtempSync(join(tmpdir(), 'homeserver-a-')), 'rooms')) });
-const b = createRoomEngine({ serverName: 'b.example', signingKey: keyB, keys, transport: network.transportFor('b.example'), store: createMemoryStore() });
+// RoomEngine.open opens the store; ownsStore: true hands it to the engine, whose close() closes it.
+const a = await RoomEngine.open({ serverName: 'a.example', signingKey: keyA, keys, transport: network.transportFor('a.example'),
+  store: new LevelRoomStore(join(mkdtempSync(join(tmpdir(), 'homeserver-a-')), 'rooms')), ownsStore: true });
+const b = await RoomEngine.open({ serverName: 'b.example', signingKey: keyB, keys, transport: network.transportFor('b.example'), store: createMemoryStore(), ownsStore: true });
 network.register('a.example', guarded(a));
 network.register('b.example', guarded(b));
 
@@ -76,8 +74,9 @@ network.register('b.example', guarded(b));
 const seenOnB: string[] = [];
 b.subscribe((n) => { if (n.kind === 'event' && n.status === 'accepted') seenOnB.push(String(n.event['type'])); });
 
-// Alice creates a room on a.example; Bob joins it from b.example (make_join / send_join).
-const roomId = await a.createRoom({ roomVersion: '12', creator: '@alice:a.example', joinRule: 'public' });
+// Alice creates a room on a.example that anyone may join (the default preset, private_chat, is
+// invite-only); Bob joins it from b.example (make_join / send_join).
+const roomId = await a.createRoom({ roomVersion: '12', creator: '@alice:a.example', preset: 'public_chat' });
 const join1 = await b.joinRemoteRoom(roomId, 'a.example', '@bob:b.example');
 console.log(`bob's join: ${join1.status}; a.example sees bob as ${await a.membership(roomId, '@bob:b.example')}`);
 

@@ -2,7 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRoomEngine } from '@roomgraph/engine';
+import { RoomEngine } from '@roomgraph/engine';
 import { generateRoom } from '@roomgraph/testkit/room';
 import { StaticKeySource } from '@roomgraph/transport';
 import { LogRoomStore } from './log-store.js';
@@ -11,7 +11,8 @@ const file = join(mkdtempSync(join(tmpdir(), 'log-store-')), 'rooms.log');
 const room = generateRoom({ roomVersion: '12', members: 10, events: 60, forks: 2 });
 const keys = new StaticKeySource(room.keys);
 
-const engine = createRoomEngine({ serverName: 'example.org', store: new LogRoomStore(file), keys });
+// RoomEngine.open opens the store; ownsStore: the engine's close() closes it too.
+const engine = await RoomEngine.open({ serverName: 'example.org', store: new LogRoomStore(file), ownsStore: true, keys });
 for (const pdu of room.events()) {
   const origin = String(pdu.json['sender']).split(':')[1]!;
   const [outcome] = await engine.receivePdus(origin, [pdu.json]);

@@ -11,7 +11,7 @@ import { buildEvent } from '@roomgraph/events';
 import { getRoomVersion } from '@roomgraph/room-versions';
 import { LevelRoomStore } from '@roomgraph/store-level';
 import { createMemoryStore } from '@roomgraph/store-memory';
-import { createRoomEngine } from '@roomgraph/engine';
+import { RoomEngine } from '@roomgraph/engine';
 import { StaticKeySource } from '@roomgraph/transport';
 
 interface Room {
@@ -230,10 +230,10 @@ describe('roomgraph ingest', () => {
     const key = signingKeyFromSeed(new Uint8Array(32).fill(3), 'k1');
     const keys = { 'a.test': { [key.keyId]: publicKeyBase64(key) } };
     const store = createMemoryStore();
-    const engine = createRoomEngine({ serverName: 'a.test', signingKey: key, store, keys: new StaticKeySource(keys) });
+    const engine = await RoomEngine.open({ serverName: 'a.test', signingKey: key, store, ownsStore: true, keys: new StaticKeySource(keys) });
     const ids: string[] = [];
     for (const v of ['10', '12']) {
-      const roomId = await engine.createRoom({ roomVersion: v, creator: '@alice:a.test', ...(v === '10' ? { roomIdLocalpart: 'ten' } : {}) });
+      const roomId = await engine.createRoom({ roomVersion: v, creator: '@alice:a.test', preset: 'public_chat', ...(v === '10' ? { roomIdLocalpart: 'ten' } : {}) });
       await engine.createLocalEvent(roomId, { type: 'm.room.topic', stateKey: '', sender: '@alice:a.test', content: { topic: `room ${v}` } });
       ids.push(roomId);
     }

@@ -10,7 +10,7 @@ import { join as joinPath } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonObject } from '@roomgraph/canonical-json';
 import { signingKeyFromSeed } from '@roomgraph/crypto';
-import { createRoomEngine } from '@roomgraph/engine';
+import { RoomEngine } from '@roomgraph/engine';
 import { buildEvent } from '@roomgraph/events';
 import { FederationServer, HttpKeySource, HttpTransport, signRequest } from '@roomgraph/federation-http';
 import { createMemoryStore } from '@roomgraph/store-memory';
@@ -97,7 +97,7 @@ describe('roomgraph serve: two nodes', () => {
     const [ha, hb] = [await newHome(), await newHome()];
     let a = await start(ha);
     const b = await start(hb);
-    const { room_id: room } = await a.ok({ op: 'create_room', creator: `@alice:${ha.name}`, room_version: '10' });
+    const { room_id: room } = await a.ok({ op: 'create_room', creator: `@alice:${ha.name}`, room_version: '10', preset: 'public_chat' });
     const join = await b.ok({ op: 'join', room_id: room, via: ha.name, user_id: `@bob:${hb.name}` });
     await waitAll([a], String(room), join['event_id']);
     expect(await b.stop()).toBe(0); // b is down: a's event waits in a's queue
@@ -159,7 +159,7 @@ describe('roomgraph serve: three nodes and a partition', () => {
     let b = await start(hb);
     let c = await start(hc);
     const [alice, bob, carol] = [`@alice:${ha.name}`, `@bob:${hb.name}`, `@carol:${hc.name}`];
-    const { room_id: r } = await a.ok({ op: 'create_room', creator: alice, room_version: '10' });
+    const { room_id: r } = await a.ok({ op: 'create_room', creator: alice, room_version: '10', preset: 'public_chat' });
     const room = String(r);
     // Everyone may set the topic.
     const pl = await a.ok({ op: 'send', room_id: room, sender: alice, type: 'm.room.power_levels', state_key: '', content: { users: { [alice]: 100 }, users_default: 0, events_default: 0, state_default: 0, ban: 50, kick: 50, redact: 50, invite: 0 } });
@@ -206,7 +206,7 @@ describe('roomgraph serve: hostile requests against a real engine', () => {
     const h = await newHome();
     const a = await start(h);
     const alice = `@alice:${h.name}`;
-    const { room_id: r } = await a.ok({ op: 'create_room', creator: alice, room_version: '10' });
+    const { room_id: r } = await a.ok({ op: 'create_room', creator: alice, room_version: '10', preset: 'public_chat' });
     const room = String(r);
     await a.ok(msg(room, alice, 'before'));
     const snapshot = async () => [await a.ok({ op: 'state', room_id: room }), await a.ok({ op: 'messages', room_id: room, limit: 100 })];
@@ -218,7 +218,7 @@ describe('roomgraph serve: hostile requests against a real engine', () => {
     const mkey = signingKeyFromSeed(new Uint8Array(32).fill(66), 'm1');
     const transport = new HttpTransport({ serverName: mname, signingKey: mkey, tls: { ca: certs.caPem }, retry: { attempts: 1 } });
     const keys = new HttpKeySource({ fetcher: transport });
-    const engine = createRoomEngine({ serverName: mname, signingKey: mkey, store: createMemoryStore(), transport, keys });
+    const engine = await RoomEngine.open({ serverName: mname, signingKey: mkey, store: createMemoryStore(), ownsStore: true, transport, keys });
     const server = new FederationServer({ serverName: mname, handler: engine, keys, tls: { cert: certs.certPem, key: certs.keyPem } });
     await server.listen(mport);
     try {

@@ -13,6 +13,7 @@ import type { JsonObject } from '@roomgraph/canonical-json';
 import { type Pdu, parsePdu, roomIdFromCreateEvent } from '@roomgraph/events';
 import { type EngineContext, NESTING_FETCHED } from './context.js';
 import { EngineError } from './errors.js';
+import { knownRoom } from './queries.js';
 import { eventIdOrEmpty } from './receipt/identify.js';
 import { byDepthThenId } from './stored.js';
 import type { PduOutcome } from './types.js';
@@ -29,9 +30,10 @@ export const MAX_BACKFILL_FROM = 20;
  * The room's backward extremities: events referenced as `prev_events` by its stored (non-outlier)
  * events but not stored themselves, or stored only as outliers. Deepest referencing events first.
  * Reads the room's timeline (O(events)).
+ * @throws {@link EngineError} `ENGINE_UNKNOWN_ROOM`.
  */
 export async function backwardExtremities(ctx: EngineContext, roomId: string): Promise<string[]> {
-  await ctx.outbox.ready();
+  await knownRoom(ctx, roomId);
   const depthOfChild = new Map<string, number>();
   let from: number | undefined;
   for (;;) {

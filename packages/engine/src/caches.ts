@@ -1,15 +1,17 @@
 /**
  * Every cache of the engine, in one place, each bounded (the store keeps its own: see
  * `docs/architecture.md` › Caches). None is needed for correctness: each holds what can be read
- * again from the store.
+ * again from the store. The bounds are {@link EngineCacheSizes}, set with
+ * `RoomEngineOptions.limits.caches` (defaults: {@link DEFAULT_ENGINE_CACHE_SIZES}).
  *
  * | cache | key → value | bound |
  * |---|---|---|
- * | `views` | event ID → parsed {@link RoomEvent} | `limits.eventCacheSize` (default 50,000) |
- * | `stateAfter` | event ID → snapshot of the state after it (where one was written) | {@link STATE_AFTER_CACHE_SIZE} |
- * | `resolution` | room ID → state resolution's event cache | {@link RESOLUTION_CACHE_ROOMS} rooms |
- * | `serverCounts` | room ID → joined members per server at a snapshot | {@link SERVER_COUNTS_CACHE_ROOMS} rooms |
- * | `noParked` | room IDs known to have no parked events | {@link NO_PARKED_ROOMS} rooms |
+ * | `views` | event ID → parsed {@link RoomEvent} | `events` (default 50,000; `limits.eventCacheSize` also sets it) |
+ * | `stateAfter` | event ID → snapshot of the state after it (where one was written) | `stateAfter` (default 200,000) |
+ * | `resolution` | room ID → state resolution's cache (events, sender power, rejected events) | `resolutionRooms` (default 100) rooms × `resolutionEventsPerRoom` (default 10,000) events |
+ * | `serverCounts` | room ID → joined members per server at a snapshot | `serverCountsRooms` (default 1,000) rooms |
+ * | `noParked` | room IDs known to have no parked events | `noParkedRooms` (default 100,000) rooms |
+ * | `invites` | room and user → an invite received for a local user | `invites` (default 10,000) |
  *
  * @module
  */
@@ -18,18 +20,47 @@ import type { JsonObject } from '@roomgraph/canonical-json';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { ResolutionCache } from '@roomgraph/state-res';
 import { LruCache, type SnapshotId } from '@roomgraph/store';
-import type { EngineLimits } from './types.js';
+import { EngineError } from './errors.js';
+import type { EngineCacheSizes, EngineLimits } from './types.js';
 
-/** Default bound of the parsed-event cache. */
-export const DEFAULT_EVENT_CACHE_SIZE = 50_000;
-/** Bound of the event → state-after snapshot cache. */
-export const STATE_AFTER_CACHE_SIZE = 200_000;
-/** Rooms whose state-resolution cache is kept. */
-export const RESOLUTION_CACHE_ROOMS = 1_000;
-/** Rooms whose per-server member counts are kept. */
-export const SERVER_COUNTS_CACHE_ROOMS = 1_000;
-/** Rooms remembered as having nothing parked. */
-export const NO_PARKED_ROOMS = 100_000;
+/** The default bounds of the engine's caches (see {@link EngineCacheSizes}). */
+export const DEFAULT_ENGINE_CACHE_SIZES: Readonly<Required<EngineCacheSizes>> = Object.freeze({
+  events: 50_000,
+  stateAfter: 200_000,
+  resolutionRooms: 100,
+  resolutionEventsPerRoom: 10_000,
+  serverCountsRooms: 1_000,
+  noParkedRooms: 100_000,
+  invites: 10_000,
+});
+
+/**
+ * The bounds in effect: `limits.caches` over the defaults (`limits.eventCacheSize` sets `events` too).
+ * @throws {@link EngineError} `ENGINE_INVALID_ARGUMENT` for a bound that is not a positive integer.
+ */
+export function cacheSizesOf(limits: EngineLimits | undefined): Readonly<Required<EngineCacheSizes>> {
+  const given = limits?.caches ?? {};
+  const sizes: Required<EngineCacheSizes> = {
+    ...DEFAULT_ENGINE_CACHE_SIZES,
+    ...(limits?.eventCacheSize !== undefined ? { events: limits.eventCacheSize } : {}),
+    ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)),
+  };
+  for (const [k, v] of Object.entries(sizes)) {
+    if (!Number.isInteger(v) || v < 1) throw new EngineError('ENGINE_INVALID_ARGUMENT', `limits.caches.${k} must be a positive integer, not ${String(v)}`);
+  }
+  return Object.freeze(sizes);
+}
+
+/** One room's state resolution cache, and which of the events it holds were rejected. */
+export interface RoomResolutionCache {
+  /** State resolution's memo (bounded by `resolutionEventsPerRoom`). */
+  readonly cache: ResolutionCache;
+  /**
+   * IDs of loaded events that were rejected (state resolution asks synchronously; an event kept in
+   * `cache` from an earlier resolution must still answer). Bounded like the cache's events.
+   */
+  readonly rejected: Set<string>;
+}
 
 /** Joined members per server of a room, as of one current-state snapshot. */
 export interface ServerCounts {
@@ -38,10 +69,6 @@ export interface ServerCounts {
   /** Server name → joined members. */
   readonly counts: Map<string, number>;
 }
-
-/** The engine's caches (see the module comment for the list and bounds). */
-/** Invites remembered (the newest; an older one can still be rejected with an explicit `via`). */
-export const INVITES_KEPT = 10_000;
 
 /** An invite for a local user received over federation (`PUT /v2/invite`), as countersigned. */
 export interface ReceivedInvite {
@@ -61,30 +88,39 @@ export interface ReceivedInvite {
   readonly inviteRoomState: readonly JsonObject[];
 }
 
+/** The engine's caches (see the module comment for the list and bounds). */
 export class EngineCaches {
+  /** The bounds in effect. */
+  readonly sizes: Readonly<Required<EngineCacheSizes>>;
   /** event ID → parsed event. */
   readonly views: LruCache<string, RoomEvent>;
   /** event ID → snapshot holding the state after it (only where one was written). */
-  readonly stateAfter = new LruCache<string, SnapshotId>(STATE_AFTER_CACHE_SIZE);
+  readonly stateAfter: LruCache<string, SnapshotId>;
   /** room ID → state resolution's cache. */
-  readonly resolution = new LruCache<string, ResolutionCache>(RESOLUTION_CACHE_ROOMS);
+  readonly resolution: LruCache<string, RoomResolutionCache>;
   /** room ID → joined members per server (see `federation/servers.ts`). */
-  readonly serverCounts = new LruCache<string, ServerCounts>(SERVER_COUNTS_CACHE_ROOMS);
+  readonly serverCounts: LruCache<string, ServerCounts>;
   /** Rooms with no parked events (so the store need not be scanned after every event). */
-  readonly noParked = new LruCache<string, true>(NO_PARKED_ROOMS);
-  /** Invites received for local users of rooms this server may not be in (`join/invite.ts`), by `roomId\0userId`. */
+  readonly noParked: LruCache<string, true>;
+  /** Invites received for local users of rooms this server may not be in (`join/invite.ts`), by `roomId\0userId`; the newest `invites`. */
   readonly invites = new Map<string, ReceivedInvite>();
 
-  /** Remembers an invite (the oldest is forgotten past {@link INVITES_KEPT}). */
+  /** Remembers an invite (the oldest is forgotten past the `invites` bound; it can still be rejected with an explicit `via`). */
   rememberInvite(invite: ReceivedInvite): void {
     const key = `${invite.roomId}\u0000${invite.userId}`;
     this.invites.delete(key);
     this.invites.set(key, invite);
-    if (this.invites.size > INVITES_KEPT) this.invites.delete(this.invites.keys().next().value!);
+    if (this.invites.size > this.sizes.invites) this.invites.delete(this.invites.keys().next().value!);
   }
 
+  /** @param limits - the engine's limits (`caches`, `eventCacheSize`). */
   constructor(limits?: EngineLimits) {
-    this.views = new LruCache(limits?.eventCacheSize ?? DEFAULT_EVENT_CACHE_SIZE);
+    this.sizes = cacheSizesOf(limits);
+    this.views = new LruCache(this.sizes.events);
+    this.stateAfter = new LruCache(this.sizes.stateAfter);
+    this.resolution = new LruCache(this.sizes.resolutionRooms);
+    this.serverCounts = new LruCache(this.sizes.serverCountsRooms);
+    this.noParked = new LruCache(this.sizes.noParkedRooms);
   }
 
   /** The parsed view of a stored event. */
@@ -98,13 +134,14 @@ export class EngineCaches {
   }
 
   /** The room's resolution cache, forgetting which events were missing (they may have arrived). */
-  resolutionOf(roomId: string): ResolutionCache {
+  resolutionOf(roomId: string): RoomResolutionCache {
     let c = this.resolution.get(roomId);
-    if (c === undefined) {
-      c = new ResolutionCache();
+    if (c === undefined || c.rejected.size > this.sizes.resolutionEventsPerRoom) {
+      // Past its bound the rejected set starts again, with the events it describes.
+      c = { cache: new ResolutionCache({ maxEvents: this.sizes.resolutionEventsPerRoom }), rejected: new Set() };
       this.resolution.set(roomId, c);
     }
-    c.forgetMissing();
+    c.cache.forgetMissing();
     return c;
   }
 }

@@ -38,6 +38,7 @@ import { onSendJoin } from './join/send-join.js';
 import { createLocalEvent } from './local/create-event.js';
 import { createRoom } from './local/create-room.js';
 import * as queries from './queries.js';
+import type { RoomState } from './room-state.js';
 import { processPdu } from './receipt/pipeline.js';
 import { receiveLocked, receiveOutlier, receivePdusDurably } from './receipt/receive.js';
 import type {
@@ -48,7 +49,22 @@ import type {
 const EVENTS_IDLE_POLL_MS = 50;
 
 /**
- * A room engine for one server. Create with {@link createRoomEngine}.
+ * A room engine for one server.
+ *
+ * **Opening.** `await RoomEngine.open(options)` builds an engine and opens its store (unless the
+ * caller opened it already); the store is then open for the caller too (`engine.store.listRooms()`
+ * works at once). `new RoomEngine(options)` / {@link createRoomEngine} only build one: either the
+ * caller opened the store before, or calls `await engine.open()`; until then every call fails with
+ * {@link EngineError} `ENGINE_NOT_OPEN`. The engine never opens a store implicitly.
+ *
+ * **Ownership.** The store belongs to the caller: {@link RoomEngine.close} leaves it open unless
+ * the options say `ownsStore: true`.
+ *
+ * **Unknown rooms.** Every query about a room (`currentState`, `membership`, `forwardExtremities`,
+ * `timeline`, `topologicalOrder`, `backwardExtremities`) throws {@link EngineError}
+ * `ENGINE_UNKNOWN_ROOM` for a room the store does not hold; {@link RoomEngine.hasRoom} asks
+ * without throwing. Lookups by event ID answer `undefined` (`getEvent`) or throw
+ * `ENGINE_UNKNOWN_EVENT` (`stateAt`).
  *
  * Writes are serialised per room; each accepted, rejected or soft-failed event ends in exactly one
  * atomic store commit.
@@ -57,13 +73,35 @@ export class RoomEngine implements FederationHandler {
   /** This server's name. */
   readonly serverName: string;
   readonly #ctx: EngineContext;
+  readonly #ownsStore: boolean;
 
+  /** Builds an engine without opening anything (see the class description: opening). */
   constructor(options: RoomEngineOptions) {
     this.serverName = options.serverName;
+    this.#ownsStore = options.ownsStore === true;
     this.#ctx = createEngineContext(options, processPdu);
   }
 
-  /** The store this engine writes to. */
+  /**
+   * Builds an engine and opens it ({@link RoomEngine.open}): the store is open when this resolves.
+   * @throws the store's `StoreError` (e.g. `STORE_LOCKED`) when it cannot open.
+   */
+  static async open(options: RoomEngineOptions): Promise<RoomEngine> {
+    const engine = new RoomEngine(options);
+    await engine.open();
+    return engine;
+  }
+
+  /**
+   * Opens the engine: opens the store unless it is open already. Idempotent; calls made while it
+   * runs wait for it.
+   * @throws {@link EngineError} `ENGINE_CLOSED` after {@link RoomEngine.close}; the store's error when it cannot open.
+   */
+  async open(): Promise<void> {
+    await this.#ctx.outbox.open();
+  }
+
+  /** The store this engine writes to (the caller's; see {@link RoomEngineOptions.ownsStore}). */
   get store(): RoomStore {
     return this.#ctx.store;
   }
@@ -73,18 +111,19 @@ export class RoomEngine implements FederationHandler {
     return this.#ctx.outbox.subscribe(listener);
   }
 
-  /** Notifications as an async iterable (until `close`). */
+  /** Notifications as an async iterable (until the engine or its store is closed). */
   events(): AsyncIterable<EngineNotification> {
     const queue: EngineNotification[] = [];
     let wake: (() => void) | undefined;
     const unsub = this.subscribe((n) => { queue.push(n); wake?.(); });
     const store = this.#ctx.store;
+    const outbox = this.#ctx.outbox;
     return {
       [Symbol.asyncIterator](): AsyncIterator<EngineNotification> {
         return {
           async next(): Promise<IteratorResult<EngineNotification>> {
             while (queue.length === 0) {
-              if (store.status === 'closed') { unsub(); return { done: true, value: undefined }; }
+              if (outbox.closed || store.status === 'closed') { unsub(); return { done: true, value: undefined }; }
               await new Promise<void>((r) => { wake = r; setTimeout(r, EVENTS_IDLE_POLL_MS); });
             }
             return { done: false, value: queue.shift() as EngineNotification };
@@ -95,10 +134,15 @@ export class RoomEngine implements FederationHandler {
     };
   }
 
-  /** Closes the store (after the work under way). */
+  /**
+   * Closes the engine after the work under way: later calls fail with `ENGINE_CLOSED`. The store
+   * stays open — it is the caller's — unless {@link RoomEngineOptions.ownsStore} is `true`, in
+   * which case it is closed too. Idempotent.
+   */
   async close(): Promise<void> {
     await this.#ctx.locks.drain();
-    await this.#ctx.store.close();
+    this.#ctx.outbox.markClosed();
+    if (this.#ownsStore) await this.#ctx.store.close();
   }
 
   // Receiving PDUs (receipt/)
@@ -196,8 +240,11 @@ export class RoomEngine implements FederationHandler {
   }
 
   /**
-   * Creates a room: the create event, the creator's join, power levels, join rules and history
-   * visibility, all signed by this server. Returns the room ID.
+   * Creates a room as Client-Server API › `POST /createRoom` does: the create event, the creator's
+   * join, power levels, join rules, history visibility and guest access as the preset says
+   * (default `private_chat`: invite only — pass `preset: 'public_chat'` for a room anyone may
+   * join), all signed by this server; then the invites. Returns the room ID.
+   * @throws {@link EngineError} `ENGINE_INVALID_ARGUMENT` (creator not of this server, unknown preset, bad invitee), `ENGINE_AUTH_FAILED`, `ENGINE_JOIN_REFUSED` (a remote invitee's server refused the invite; the room exists).
    */
   async createRoom(template: CreateRoomTemplate): Promise<string> {
     return this.#ctx.outbox.durably(() => createRoom(this.#ctx, template));
@@ -255,22 +302,46 @@ export class RoomEngine implements FederationHandler {
     return queries.getEvent(this.#ctx, eventId);
   }
 
-  /** The state before (default) or after an event, as (type, state_key) → event ID. */
-  async stateAt(eventId: string, options?: { readonly after?: boolean }): Promise<Map<string, string>> {
+  /**
+   * The state before (default) or, with `{ after: true }`, after an event: type → state key →
+   * event ID (the state after a state event that was not rejected holds the event itself).
+   * @throws {@link EngineError} `ENGINE_UNKNOWN_EVENT` when the event is unknown or an outlier (no state known there).
+   */
+  async stateAt(eventId: string, options?: { readonly after?: boolean }): Promise<RoomState> {
     return queries.stateAt(this.#ctx, eventId, options);
   }
 
-  /** The room's current state as (type, state_key) key → event ID. */
-  async currentState(roomId: string): Promise<Map<string, string>> {
+  /**
+   * The room's current state: type → state key → event ID (`state.get('m.room.topic', '')`).
+   * Empty while the room has no state yet (its events known only as outliers).
+   * @throws {@link EngineError} `ENGINE_UNKNOWN_ROOM`.
+   */
+  async currentState(roomId: string): Promise<RoomState> {
     return queries.currentState(this.#ctx, roomId);
   }
 
-  /** The forward extremities of a room (sorted). */
+  /** Whether the store holds the room (the queries about a room throw `ENGINE_UNKNOWN_ROOM` otherwise). */
+  async hasRoom(roomId: string): Promise<boolean> {
+    return queries.hasRoom(this.#ctx, roomId);
+  }
+
+  /** The rooms the store holds, sorted. */
+  async rooms(): Promise<string[]> {
+    return queries.rooms(this.#ctx);
+  }
+
+  /**
+   * The forward extremities of a room (sorted).
+   * @throws {@link EngineError} `ENGINE_UNKNOWN_ROOM`.
+   */
   async forwardExtremities(roomId: string): Promise<string[]> {
     return queries.forwardExtremities(this.#ctx, roomId);
   }
 
-  /** The membership of `userId` in the room's current state (`undefined` = none). */
+  /**
+   * The membership of `userId` in the room's current state (`undefined` = the user has none).
+   * @throws {@link EngineError} `ENGINE_UNKNOWN_ROOM`.
+   */
   async membership(roomId: string, userId: string): Promise<string | undefined> {
     return queries.membership(this.#ctx, roomId, userId);
   }
@@ -280,12 +351,18 @@ export class RoomEngine implements FederationHandler {
     return queries.authChain(this.#ctx, eventIds);
   }
 
-  /** Events of a room in stream (arrival) order. */
+  /**
+   * Events of a room in stream (arrival) order.
+   * @throws {@link EngineError} `ENGINE_UNKNOWN_ROOM`.
+   */
   async timeline(roomId: string, options?: { readonly from?: number; readonly limit?: number; readonly direction?: 'forwards' | 'backwards' }): Promise<readonly StoredEvent[]> {
     return queries.timeline(this.#ctx, roomId, options);
   }
 
-  /** Events of a room (non-outliers) in topological order: by depth, then stream order. */
+  /**
+   * Events of a room (non-outliers) in topological order: by depth, then stream order.
+   * @throws {@link EngineError} `ENGINE_UNKNOWN_ROOM`.
+   */
   async topologicalOrder(roomId: string): Promise<StoredEvent[]> {
     return queries.topologicalOrder(this.#ctx, roomId);
   }
@@ -369,7 +446,10 @@ export class RoomEngine implements FederationHandler {
   }
 }
 
-/** Creates a {@link RoomEngine}. */
+/**
+ * Builds a {@link RoomEngine} without opening it: open the store first, or call
+ * `await engine.open()` (or use `await RoomEngine.open(options)`).
+ */
 export function createRoomEngine(options: RoomEngineOptions): RoomEngine {
   return new RoomEngine(options);
 }

@@ -13,6 +13,7 @@ export type EngineErrorCode =
   | 'ENGINE_AUTH_FAILED'
   | 'ENGINE_JOIN_REFUSED'
   | 'ENGINE_INVALID_ARGUMENT'
+  | 'ENGINE_NOT_OPEN'
   | 'ENGINE_CLOSED';
 
 /** A typed error of the room engine (local API misuse, local events that fail auth). */

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { RoomEngine, createRoomEngine } from './engine.js';
+export { RoomState, type StateEntry } from './room-state.js';
 export { EngineError, type EngineErrorCode } from './errors.js';
 export { ENGINE_OUTCOME_CODES, type EngineOutcomeCode, type OutcomeRule } from './outcome-codes.js';
 export type {
@@ -13,8 +14,11 @@ export type {
   ReceiveOptions,
   EngineNotification,
   EngineLimits,
+  EngineCacheSizes,
   RoomEngineOptions,
   LocalEventTemplate,
   CreateRoomTemplate,
+  RoomPreset,
+  StateChange,
 } from './types.js';
-export type { ReceivedInvite } from './caches.js';
+export { type ReceivedInvite, DEFAULT_ENGINE_CACHE_SIZES } from './caches.js';

@@ -5,12 +5,13 @@
  *
  * @module
  */
-import { type StoredEvent, compareTopological } from '@roomgraph/store';
+import { type RoomInfo, type StoredEvent, compareTopological } from '@roomgraph/store';
 import type { EngineContext } from './context.js';
 import { EngineError } from './errors.js';
 import { stateAfter } from './state/after.js';
 import { currentEvent } from './state/current.js';
 import { materialise, stored } from './state/vstate.js';
+import { RoomState } from './room-state.js';
 
 /** An event by ID (the stored record), or `undefined`. */
 export async function getEvent(ctx: EngineContext, eventId: string): Promise<StoredEvent | undefined> {
@@ -19,10 +20,15 @@ export async function getEvent(ctx: EngineContext, eventId: string): Promise<Sto
 }
 
 /**
- * The state before (default) or after an event, as packed (type, state_key) key → event ID.
+ * The state before (default) or after an event.
  * @throws {@link EngineError} `ENGINE_UNKNOWN_EVENT` when no state is known there.
  */
-export async function stateAt(ctx: EngineContext, eventId: string, options?: { readonly after?: boolean }): Promise<Map<string, string>> {
+export async function stateAt(ctx: EngineContext, eventId: string, options?: { readonly after?: boolean }): Promise<RoomState> {
+  return RoomState.fromStateMap(await packedStateAt(ctx, eventId, options));
+}
+
+/** {@link stateAt} as the packed map the engine works with (`stateKeyOf` keys). */
+export async function packedStateAt(ctx: EngineContext, eventId: string, options?: { readonly after?: boolean }): Promise<Map<string, string>> {
   await ctx.outbox.ready();
   const e = await ctx.store.getEvent(eventId);
   if (e === undefined || e.stateBefore === undefined) throw new EngineError('ENGINE_UNKNOWN_EVENT', `no state known at ${eventId}`);
@@ -30,14 +36,35 @@ export async function stateAt(ctx: EngineContext, eventId: string, options?: { r
 }
 
 /**
- * The room's current state as packed (type, state_key) key → event ID.
+ * The room's current state (empty while the room has none, e.g. during a join).
  * @throws {@link EngineError} `ENGINE_UNKNOWN_ROOM`.
  */
-export async function currentState(ctx: EngineContext, roomId: string): Promise<Map<string, string>> {
+export async function currentState(ctx: EngineContext, roomId: string): Promise<RoomState> {
+  const room = await knownRoom(ctx, roomId);
+  return room.currentState === undefined ? RoomState.EMPTY : RoomState.fromStateMap(await materialise(ctx.store, stored(room.currentState)));
+}
+
+/**
+ * The stored room, after waiting for the engine to be ready.
+ * @throws {@link EngineError} `ENGINE_UNKNOWN_ROOM` when the store does not hold the room.
+ */
+export async function knownRoom(ctx: EngineContext, roomId: string): Promise<RoomInfo> {
   await ctx.outbox.ready();
   const room = await ctx.store.getRoom(roomId);
   if (room === undefined) throw new EngineError('ENGINE_UNKNOWN_ROOM', `unknown room ${roomId}`);
-  return materialise(ctx.store, stored(room.currentState ?? null));
+  return room;
+}
+
+/** Whether the store holds the room. */
+export async function hasRoom(ctx: EngineContext, roomId: string): Promise<boolean> {
+  await ctx.outbox.ready();
+  return (await ctx.store.getRoom(roomId)) !== undefined;
+}
+
+/** The rooms the store holds, sorted. */
+export async function rooms(ctx: EngineContext): Promise<string[]> {
+  await ctx.outbox.ready();
+  return [...await ctx.store.listRooms()].sort();
 }
 
 /**
@@ -45,17 +72,16 @@ export async function currentState(ctx: EngineContext, roomId: string): Promise<
  * @throws {@link EngineError} `ENGINE_UNKNOWN_ROOM`.
  */
 export async function forwardExtremities(ctx: EngineContext, roomId: string): Promise<string[]> {
-  await ctx.outbox.ready();
-  const room = await ctx.store.getRoom(roomId);
-  if (room === undefined) throw new EngineError('ENGINE_UNKNOWN_ROOM', `unknown room ${roomId}`);
+  const room = await knownRoom(ctx, roomId);
   return [...room.forwardExtremities].sort();
 }
 
-/** The membership of `userId` in the room's current state (`undefined` = none). */
+/**
+ * The membership of `userId` in the room's current state (`undefined` = none).
+ * @throws {@link EngineError} `ENGINE_UNKNOWN_ROOM`.
+ */
 export async function membership(ctx: EngineContext, roomId: string, userId: string): Promise<string | undefined> {
-  await ctx.outbox.ready();
-  const room = await ctx.store.getRoom(roomId);
-  if (room === undefined) return undefined;
+  const room = await knownRoom(ctx, roomId);
   const m = (await currentEvent(ctx, room, ctx.versions.get(room.roomVersion), 'm.room.member', userId))?.content['membership'];
   return typeof m === 'string' ? m : undefined;
 }
@@ -66,18 +92,24 @@ export async function authChain(ctx: EngineContext, eventIds: readonly string[])
   return ctx.store.getAuthChain(eventIds);
 }
 
-/** Events of a room in stream (arrival) order. */
+/**
+ * Events of a room in stream (arrival) order.
+ * @throws {@link EngineError} `ENGINE_UNKNOWN_ROOM`.
+ */
 export async function timeline(ctx: EngineContext, roomId: string, options?: { readonly from?: number; readonly limit?: number; readonly direction?: 'forwards' | 'backwards' }): Promise<readonly StoredEvent[]> {
-  await ctx.outbox.ready();
+  await knownRoom(ctx, roomId);
   return ctx.store.timeline(roomId, options);
 }
 
 /** Page size when reading a whole timeline. */
 const PAGE = 1000;
 
-/** Events of a room (non-outliers) in topological order: by depth, then stream order. */
+/**
+ * Events of a room (non-outliers) in topological order: by depth, then stream order.
+ * @throws {@link EngineError} `ENGINE_UNKNOWN_ROOM`.
+ */
 export async function topologicalOrder(ctx: EngineContext, roomId: string): Promise<StoredEvent[]> {
-  await ctx.outbox.ready();
+  await knownRoom(ctx, roomId);
   const all: StoredEvent[] = [];
   let from: number | undefined;
   for (;;) {

@@ -36,10 +36,26 @@ export interface PduOutcome {
   readonly redactedOnReceipt?: boolean;
 }
 
-/** Notifications the engine emits to embedders, in commit order. */
+/** One entry of a room's current state that changed (a `state` notification). */
+export interface StateChange {
+  /** The event type. */
+  readonly type: string;
+  /** The state key. */
+  readonly stateKey: string;
+  /** The event that held the entry before (absent: the entry is new). */
+  readonly from?: string;
+  /** The event that holds it now (absent: the entry is gone). */
+  readonly to?: string;
+}
+
+/**
+ * Notifications the engine emits to embedders, in commit order: an event stored (`event`), the
+ * forward extremities moved (`extremities`), the current state changed (`state`: the changed
+ * entries, sorted by type then state key).
+ */
 export type EngineNotification =
   | { readonly kind: 'event'; readonly roomId: string; readonly eventId: string; readonly status: PduStatus; readonly rule?: OutcomeRule; readonly event: JsonObject }
-  | { readonly kind: 'state'; readonly roomId: string; readonly changed: ReadonlyMap<string, { readonly from: string | undefined; readonly to: string | undefined }> }
+  | { readonly kind: 'state'; readonly roomId: string; readonly changed: readonly StateChange[] }
   | { readonly kind: 'extremities'; readonly roomId: string; readonly forwardExtremities: readonly string[] };
 
 /** Options of {@link RoomEngine.receivePdus}. */
@@ -62,8 +78,31 @@ export interface EngineLimits {
   readonly maxMissingEvents?: number;
   /** Maximum `prev_events` of a local event (default 10; the spec's hard limit is 20). */
   readonly maxPrevEvents?: number;
-  /** Parsed-event cache size (default 50,000). */
+  /** Parsed-event cache size (default 50,000); the same as `caches.events`. */
   readonly eventCacheSize?: number;
+  /** Bounds of the engine's caches (each defaults to `DEFAULT_ENGINE_CACHE_SIZES`). */
+  readonly caches?: EngineCacheSizes;
+}
+
+/**
+ * Bounds of the engine's caches (every cache of the engine is bounded; none is needed for
+ * correctness: a smaller bound costs store reads, never a wrong answer). Positive integers.
+ */
+export interface EngineCacheSizes {
+  /** Parsed events (default 50,000). */
+  readonly events?: number;
+  /** Event → snapshot of the state after it (default 200,000). */
+  readonly stateAfter?: number;
+  /** Rooms whose state resolution cache is kept (default 100, least recently used first out). */
+  readonly resolutionRooms?: number;
+  /** Events (and sender power levels, and rejected event IDs) kept per room between resolutions (default 10,000). */
+  readonly resolutionEventsPerRoom?: number;
+  /** Rooms whose joined members per server are kept (default 1,000). */
+  readonly serverCountsRooms?: number;
+  /** Rooms remembered as having nothing parked (default 100,000). */
+  readonly noParkedRooms?: number;
+  /** Invites received for local users that are remembered (default 10,000). */
+  readonly invites?: number;
 }
 
 /** Everything a {@link RoomEngine} needs. It depends on these interfaces only. */
@@ -72,8 +111,16 @@ export interface RoomEngineOptions {
   readonly serverName: string;
   /** This server's signing key (needed for local events and for serving keys). */
   readonly signingKey?: SigningKey;
-  /** Where events and state are kept. The engine opens it if needed. */
+  /**
+   * Where events and state are kept. It stays the caller's: `RoomEngine.open` opens it if it is
+   * not open, and `close()` leaves it open unless {@link RoomEngineOptions.ownsStore} is `true`.
+   */
   readonly store: RoomStore;
+  /**
+   * `true`: the engine owns the store, and `RoomEngine.close` closes it too. Default `false`: the
+   * caller closes the store (after closing the engine).
+   */
+  readonly ownsStore?: boolean;
   /** How other servers are reached (missing events, state). Optional: without it, gaps park events. */
   readonly transport?: Transport;
   /** Where other servers' public keys come from. */
@@ -104,17 +151,37 @@ export interface LocalEventTemplate {
   readonly originServerTs?: number;
 }
 
+/**
+ * A preset of Client-Server API › `POST /createRoom`: which join rule, history visibility and guest
+ * access a new room gets (see {@link CreateRoomTemplate.preset}).
+ */
+export type RoomPreset = 'private_chat' | 'trusted_private_chat' | 'public_chat';
+
 /** A new room: {@link RoomEngine.createRoom}. */
 export interface CreateRoomTemplate {
   /** The room version (default `"12"`). */
   readonly roomVersion?: string;
   /** The creator: a user of this server. */
   readonly creator: string;
-  /** `public` (default) or `invite`, `knock`, ... */
+  /**
+   * The preset, as `POST /createRoom` has it (default `private_chat`: an invite-only room):
+   *
+   * - `private_chat`: join rule `invite`, history visibility `shared`, guest access `can_join`;
+   * - `trusted_private_chat`: the same, and the invitees ({@link CreateRoomTemplate.invite}) get
+   *   the creator's power (power level 100 in v1–v11; additional creators in v12);
+   * - `public_chat`: join rule `public`, history visibility `shared`, guest access `forbidden` (no
+   *   `m.room.guest_access` event).
+   *
+   * The power levels' `invite` level is 0 for the private presets and 50 for `public_chat`.
+   */
+  readonly preset?: RoomPreset;
+  /** A join rule instead of the preset's (e.g. `knock`); `{ join_rule }` is the whole content. */
   readonly joinRule?: string;
+  /** Users to invite once the room is set up, as the creator (remote users through their server). */
+  readonly invite?: readonly string[];
   /** Extra content of the create event (e.g. `additional_creators`). */
   readonly createContent?: JsonObject;
-  /** Power levels content (default: creator 100 in v1–v11, nothing for creators in v12). */
+  /** Power levels content (default: creator 100 in v1–v11, nothing for creators in v12; see {@link CreateRoomTemplate.preset}). Used as given. */
   readonly powerLevels?: JsonObject;
   /** v1–v11 only: the room ID's opaque part (default random). */
   readonly roomIdLocalpart?: string;

@@ -26,7 +26,7 @@ describe.each(STORE_KINDS)('backfill (%s store)', (kind) => {
     await withFed(kind, async (fed) => {
       const a = fed.add('a.test');
       const b = fed.add('b.test');
-      const roomId = await a.engine.createRoom({ roomVersion: v, creator: '@alice:a.test', ...(v === '12' ? {} : { roomIdLocalpart: `bf${v}` }) });
+      const roomId = await a.engine.createRoom({ roomVersion: v, creator: '@alice:a.test', preset: 'public_chat', ...(v === '12' ? {} : { roomIdLocalpart: `bf${v}` }) });
       const old = await history(a, roomId, 30);
       const join = await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test');
       const view = await roomView(b, roomId);
@@ -65,7 +65,7 @@ describe.each(STORE_KINDS)('backfill (%s store)', (kind) => {
   it('property: backfill answers in any order and grouping never move the extremities; all end as at the resident', async () => {
     await withFed(kind, async (fed) => {
       const a = fed.add('a.test');
-      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', roomIdLocalpart: 'bfp' });
+      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', preset: 'public_chat', roomIdLocalpart: 'bfp' });
       await history(a, roomId, 6);
       const timeline = await a.store.timeline(roomId);
       const all = timeline.map((e) => e.json);
@@ -94,7 +94,7 @@ describe.each(STORE_KINDS)('backfill (%s store)', (kind) => {
     await withFed(kind, async (fed) => {
       const a = fed.add('a.test');
       const b = fed.add('b.test');
-      const roomId = await a.engine.createRoom({ roomVersion: '11', creator: '@alice:a.test', roomIdLocalpart: 'bfm' });
+      const roomId = await a.engine.createRoom({ roomVersion: '11', creator: '@alice:a.test', preset: 'public_chat', roomIdLocalpart: 'bfm' });
       const old = await history(a, roomId, 8);
       await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test');
       const forgedId = old[3]!;

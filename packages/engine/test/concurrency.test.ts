@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRoomEngine } from '@roomgraph/engine';
+import { RoomEngine } from '@roomgraph/engine';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { StaticKeySource } from '@roomgraph/transport';
 import { type IngestRoom, readJsonl } from './fixtures.js';
@@ -9,10 +9,10 @@ const rooms = readJsonl<IngestRoom>('ingest.jsonl.gz');
 describe('per-room serialisation', () => {
   it.each(['1', '10', '12'])('v%s: PDUs fired concurrently with their room\'s create event end as if delivered in order', async (v) => {
     const room = rooms.find((r) => r.room_version === v) as IngestRoom;
-    const inOrder = createRoomEngine({ serverName: 'o.test', store: createMemoryStore(), keys: new StaticKeySource(room.keys) });
+    const inOrder = await RoomEngine.open({ ownsStore: true, serverName: 'o.test', store: createMemoryStore(), keys: new StaticKeySource(room.keys) });
     const expected = [];
     for (const ev of room.events) expected.push((await inOrder.receivePdu('x', ev)).status);
-    const racing = createRoomEngine({ serverName: 'o.test', store: createMemoryStore(), keys: new StaticKeySource(room.keys) });
+    const racing = await RoomEngine.open({ ownsStore: true, serverName: 'o.test', store: createMemoryStore(), keys: new StaticKeySource(room.keys) });
     // Not awaited one by one: every call is made before the create event has been processed.
     const got = await Promise.all(room.events.map((ev) => racing.receivePdu('x', ev)));
     expect(got.map((o) => o.status)).toEqual(expected);
@@ -25,7 +25,7 @@ describe('per-room serialisation', () => {
 describe('unknown auth events', () => {
   it.each(['3', '10', '12'])('v%s: an event whose auth events are unknown is parked, not rejected, and processed once they arrive', async (v) => {
     const room = rooms.find((r) => r.room_version === v) as IngestRoom;
-    const inOrder = createRoomEngine({ serverName: 'o.test', store: createMemoryStore(), keys: new StaticKeySource(room.keys) });
+    const inOrder = await RoomEngine.open({ ownsStore: true, serverName: 'o.test', store: createMemoryStore(), keys: new StaticKeySource(room.keys) });
     const inOrderStatus = new Map<string, string>();
     for (const ev of room.events) inOrderStatus.set(String(ev['event_id']), (await inOrder.receivePdu('x', ev)).status);
     // Hold back the accepted event that later events cite most in auth_events (not the create event).
@@ -35,7 +35,7 @@ describe('unknown auth events', () => {
     const candidates = room.events.slice(3).filter((e) => e['type'] !== 'm.room.create' && (inOrderStatus.get(String(e['event_id'])) === 'accepted'));
     const held = candidates.reduce((a, b) => ((cites.get(String(b['event_id'])) ?? 0) > (cites.get(String(a['event_id'])) ?? 0) ? b : a));
     const heldId = String(held['event_id']);
-    const late = createRoomEngine({ serverName: 'o.test', store: createMemoryStore(), keys: new StaticKeySource(room.keys) });
+    const late = await RoomEngine.open({ ownsStore: true, serverName: 'o.test', store: createMemoryStore(), keys: new StaticKeySource(room.keys) });
     const statuses: string[] = [];
     for (const ev of room.events) if (ev !== held) statuses.push((await late.receivePdu('x', ev)).status);
     expect(statuses).toContain('parked');

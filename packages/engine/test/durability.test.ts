@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EngineError, createRoomEngine, type EngineNotification } from '@roomgraph/engine';
+import { EngineError, RoomEngine, type EngineNotification } from '@roomgraph/engine';
 import { isStoreError, type StoreWriteBatch } from '@roomgraph/store';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { LevelRoomStore } from '@roomgraph/store-level';
@@ -30,8 +30,8 @@ describe('engine durability with group commit', () => {
   it('acknowledges only durable events; a failed write loses only what was never notified', async () => {
     const key = signingKeyFromSeed(seedOf(1), 'k1');
     const keys = new StaticKeySource({ 'a.test': { [key.keyId]: publicKeyBase64(key) } });
-    const src = createRoomEngine({ serverName: 'a.test', signingKey: key, store: createMemoryStore(), keys, now: fixedClock() });
-    const roomId = await src.createRoom({ roomVersion: '11', creator: '@alice:a.test', roomIdLocalpart: 'dur' });
+    const src = await RoomEngine.open({ ownsStore: true, serverName: 'a.test', signingKey: key, store: createMemoryStore(), keys, now: fixedClock() });
+    const roomId = await src.createRoom({ roomVersion: '11', creator: '@alice:a.test', preset: 'public_chat', roomIdLocalpart: 'dur' });
     for (let i = 0; i < 60; i++) await src.createLocalEvent(roomId, { type: 'm.room.message', sender: '@alice:a.test', content: { body: `m${i}` } });
     const pdus = (await src.timeline(roomId, { limit: 1000 })).map((e) => e.json);
     await src.close();
@@ -39,7 +39,7 @@ describe('engine durability with group commit', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rg-dur-'));
     try {
       const store = new FlakyStore(dir);
-      const engine = createRoomEngine({ serverName: 'b.test', store, keys });
+      const engine = await RoomEngine.open({ ownsStore: true, serverName: 'b.test', store, keys });
       const notified: string[] = [];
       engine.subscribe((n: EngineNotification) => { if (n.kind === 'event') notified.push(n.eventId); });
       // First call: all acknowledged, every event notified.
@@ -67,7 +67,7 @@ describe('engine durability with group commit', () => {
       expect(stored).toEqual(first.map((o) => o.eventId).concat(stored.slice(20)));
 
       // A fresh engine on the reopened store continues where the durable prefix ended.
-      const engine2 = createRoomEngine({ serverName: 'b.test', store: new LevelRoomStore(dir), keys });
+      const engine2 = await RoomEngine.open({ ownsStore: true, serverName: 'b.test', store: new LevelRoomStore(dir), keys });
       const rest = await engine2.receivePdus('a.test', pdus);
       expect(rest.every((o) => o.status === 'accepted')).toBe(true);
       expect((await engine2.timeline(roomId, { limit: 1000 })).map((e) => e.eventId)).toEqual(rest.map((o) => o.eventId));

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { getRoomVersion } from '@roomgraph/room-versions';
 import { type RoomEvent, stateKeyOf, toRoomEvent } from '@roomgraph/events';
 import { resolveState } from '@roomgraph/state-res';
+import { RoomState } from '@roomgraph/engine';
 import { CachingKeySource, type FederationHandler, FederationKeySource, MemoryKeyCache } from '@roomgraph/transport';
 import { STORE_KINDS, type Server, roomView, send, withFed, gapAcrossPartition } from './harness.js';
 
@@ -20,7 +21,7 @@ function powerLevels(v: string, creator: string, extra: Record<string, number>) 
 async function setupRoom(v: string, a: Server, joiners: ReadonlyArray<readonly [Server, string]>): Promise<string> {
   const rules = getRoomVersion(v);
   const roomId = await a.engine.createRoom({
-    roomVersion: v, creator: `@alice:${a.name}`,
+    roomVersion: v, creator: `@alice:${a.name}`, preset: 'public_chat',
     ...(rules.eventFormat.createEventHasRoomId ? { roomIdLocalpart: `room${v}` } : {}),
   });
   for (const [s, user] of joiners) {
@@ -33,11 +34,13 @@ async function setupRoom(v: string, a: Server, joiners: ReadonlyArray<readonly [
 }
 
 /** The state two forks resolve to, computed directly with state-res on `s`'s events. */
-async function resolveForks(s: Server, v: string, tips: readonly string[]): Promise<Map<string, string>> {
+async function resolveForks(s: Server, v: string, tips: readonly string[]): Promise<Record<string, Record<string, string>>> {
   const rules = getRoomVersion(v);
-  const states = await Promise.all(tips.map((t) => s.engine.stateAt(t, { after: true })));
+  // state-res works on maps keyed by stateKeyOf(type, state_key).
+  const states = (await Promise.all(tips.map((t) => s.engine.stateAt(t, { after: true }))))
+    .map((st) => new Map([...st].map((e) => [stateKeyOf(e.type, e.stateKey), e.eventId] as const)));
   const rejected = new Set<string>();
-  return resolveState(rules, states, {
+  return RoomState.fromStateMap(await resolveState(rules, states, {
     async getEvents(ids: readonly string[]) {
       const got = await s.store.getEvents(ids);
       const out = new Map<string, RoomEvent>();
@@ -48,7 +51,7 @@ async function resolveForks(s: Server, v: string, tips: readonly string[]): Prom
       return out;
     },
     isRejected: (id) => rejected.has(id),
-  });
+  })).toJSON();
 }
 
 const VERSIONS = ['1', '3', '10', '11', '12'] as const;
@@ -80,7 +83,7 @@ describe.each(STORE_KINDS)('federation (%s store)', (kind) => {
         const vb = await roomView(b, roomId);
         expect(va).toEqual(vb);
         expect(va.extremities).toEqual([nameChange.eventId]);
-        expect(va.state[stateKeyOf('m.room.member', '@bob:b.test')]).toBe(nameChange.eventId);
+        expect(va.state['m.room.member']?.['@bob:b.test']).toBe(nameChange.eventId);
         // No state had to be fetched: everything arrived in order.
         expect(fed.net.log.filter(([o, , m]) => o === 'a.test' && (m === 'getStateIds' || m === 'getMissingEvents'))).toEqual([]);
       });
@@ -143,12 +146,12 @@ describe.each(STORE_KINDS)('federation (%s store)', (kind) => {
         expect(va).toEqual(vb);
         expect(va.extremities).toEqual([lastA.eventId, lastB.eventId].sort());
         // The current state is what resolving the two forks gives, on either server.
-        const resolved = Object.fromEntries([...(await resolveForks(a, v, [lastA.eventId, lastB.eventId]))].sort(([x], [y]) => (x < y ? -1 : 1)));
+        const resolved = await resolveForks(a, v, [lastA.eventId, lastB.eventId]);
         expect(va.state).toEqual(resolved);
-        expect(Object.fromEntries([...(await resolveForks(b, v, [lastB.eventId, lastA.eventId]))].sort(([x], [y]) => (x < y ? -1 : 1)))).toEqual(resolved);
-        expect(va.state[stateKeyOf('m.room.topic', '')]).toBe(topic.eventId);
-        expect(va.state[stateKeyOf('m.room.name', '')]).toBe(name.eventId);
-        expect(va.state[stateKeyOf('m.room.power_levels', '')]).toBe(pl.eventId);
+        expect(await resolveForks(b, v, [lastB.eventId, lastA.eventId])).toEqual(resolved);
+        expect(va.state['m.room.topic']?.['']).toBe(topic.eventId);
+        expect(va.state['m.room.name']?.['']).toBe(name.eventId);
+        expect(va.state['m.room.power_levels']?.['']).toBe(pl.eventId);
         expect(await a.engine.membership(roomId, '@bob2:b.test')).toBe('leave');
 
         // A merge event closes the fork on both.
@@ -180,14 +183,14 @@ describe.each(STORE_KINDS)('federation (%s store)', (kind) => {
         for (const m of msgs.slice(9, 14)) expect((await b.engine.getEvent(m.eventId))?.status).toBe('accepted');
         for (const m of msgs.slice(0, 9)) expect(await b.engine.getEvent(m.eventId)).toBeUndefined();
         const st = await b.engine.stateAt(msgs[9]!.eventId);
-        expect(st.get(stateKeyOf('m.room.topic', ''))).toBe(topic.eventId);
+        expect(st.get('m.room.topic', '')).toBe(topic.eventId);
         const vb = await roomView(b, roomId);
         expect(vb.extremities).toEqual([last.eventId, bName.eventId].sort());
         // A learns B's side, then both agree.
         await b.engine.sendToServers(['a.test'], [bName]);
         expect(await roomView(a, roomId)).toEqual(await roomView(b, roomId));
-        expect((await roomView(a, roomId)).state[stateKeyOf('m.room.topic', '')]).toBe(topic.eventId);
-        expect((await roomView(a, roomId)).state[stateKeyOf('m.room.member', '@bob:b.test')]).toBe(bName.eventId);
+        expect((await roomView(a, roomId)).state['m.room.topic']?.['']).toBe(topic.eventId);
+        expect((await roomView(a, roomId)).state['m.room.member']?.['@bob:b.test']).toBe(bName.eventId);
       });
     });
   });
@@ -233,11 +236,11 @@ describe.each(STORE_KINDS)('federation (%s store)', (kind) => {
         expect(await roomView(b, roomId)).toEqual(va);
         expect(await roomView(c, roomId)).toEqual(va);
         expect(va.extremities).toEqual([lastA.eventId, lastBC.eventId].sort());
-        const resolved = Object.fromEntries([...(await resolveForks(b, v, [lastA.eventId, lastBC.eventId]))].sort(([x], [y]) => (x < y ? -1 : 1)));
+        const resolved = await resolveForks(b, v, [lastA.eventId, lastBC.eventId]);
         expect(va.state).toEqual(resolved);
         // Topics are not power events: mainline order (same power levels) then origin_server_ts: C's later topic wins.
-        expect(va.state[stateKeyOf('m.room.topic', '')]).toBe(topicC.eventId);
-        expect(va.state[stateKeyOf('m.room.name', '')]).toBe(name.eventId);
+        expect(va.state['m.room.topic']?.['']).toBe(topicC.eventId);
+        expect(va.state['m.room.name']?.['']).toBe(name.eventId);
       });
     });
   });
@@ -246,8 +249,8 @@ describe.each(STORE_KINDS)('federation (%s store)', (kind) => {
     it('state_ids / get_missing_events / backfill only serve events of the requested room', async () => {
       await withFed(kind, async (fed) => {
         const a = fed.add('a.test');
-        const r1 = await a.engine.createRoom({ roomVersion: '11', creator: '@alice:a.test', roomIdLocalpart: 'one' });
-        const r2 = await a.engine.createRoom({ roomVersion: '11', creator: '@alice:a.test', roomIdLocalpart: 'two' });
+        const r1 = await a.engine.createRoom({ roomVersion: '11', creator: '@alice:a.test', preset: 'public_chat', roomIdLocalpart: 'one' });
+        const r2 = await a.engine.createRoom({ roomVersion: '11', creator: '@alice:a.test', preset: 'public_chat', roomIdLocalpart: 'two' });
         const e1 = await a.engine.createLocalEvent(r1, { type: 'm.room.message', sender: '@alice:a.test', content: { body: 'secret' } });
         expect((await a.engine.onGetStateIds('a.test', r1, e1.eventId)).pduIds.length).toBeGreaterThan(0);
         expect(await a.engine.onGetStateIds('a.test', r2, e1.eventId)).toEqual({ pduIds: [], authChainIds: [] });

@@ -14,7 +14,7 @@ const VERSIONS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11'];
 /** A room on `a.test` with a few events after its creation; its events in order. */
 async function victimRoom(fed: Fed, v: string): Promise<{ roomId: string; events: JsonObject[] }> {
   const a = fed.add('a.test');
-  const roomId = await a.engine.createRoom({ roomVersion: v, creator: '@alice:a.test', roomIdLocalpart: 'victim' });
+  const roomId = await a.engine.createRoom({ roomVersion: v, creator: '@alice:a.test', preset: 'public_chat', roomIdLocalpart: 'victim' });
   await a.engine.createLocalEvent(roomId, { type: 'm.room.topic', stateKey: '', sender: '@alice:a.test', content: { topic: 'real' } });
   await a.engine.createLocalEvent(roomId, { type: 'm.room.message', sender: '@alice:a.test', content: { body: 'hello' } });
   return { roomId, events: (await a.store.timeline(roomId, { limit: 100 })).map((e) => e.json) };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { JsonObject } from '@roomgraph/canonical-json';
 import { type SigningKey, publicKeyBase64, signingKeyFromSeed } from '@roomgraph/crypto';
 import { type RoomEngine, type RoomEngineOptions, createRoomEngine } from '@roomgraph/engine';
-import { type EventReferenceInput, type Pdu, buildEvent, stateKeyOf } from '@roomgraph/events';
+import { type EventReferenceInput, type Pdu, buildEvent } from '@roomgraph/events';
 import { getRoomVersion } from '@roomgraph/room-versions';
 import { expect } from 'vitest';
 import type { RoomStore } from '@roomgraph/store';
@@ -84,10 +84,12 @@ export class Fed {
     this.keys.add(name, key.keyId, publicKeyBase64(key));
     const store = this.newStore();
     const engine = createRoomEngine({
-      serverName: name, signingKey: key, store, keys: opts.keys ?? this.keys, now: this.now,
+      serverName: name, signingKey: key, store, keys: opts.keys ?? this.keys, now: this.now, ownsStore: true,
       ...(opts.transport === false ? {} : { transport: this.net.transportFor(name) }),
       ...(opts.limits !== undefined ? { limits: opts.limits } : {}),
     });
+    // Opening starts now; the engine's calls wait for it (its failure surfaces on the first call).
+    engine.open().catch(() => undefined);
     this.net.register(name, engine);
     const s: Server = { name, engine, key, store };
     this.servers.set(name, s);
@@ -159,9 +161,8 @@ export async function gapAcrossPartition(fed: Fed, a: Server, b: Server, roomId:
 }
 
 /** Everything about a room on one server that must converge. */
-export async function roomView(s: Server, roomId: string): Promise<{ state: Record<string, string>; extremities: string[] }> {
-  const state = Object.fromEntries([...(await s.engine.currentState(roomId))].sort(([a], [b]) => (a < b ? -1 : 1)));
-  return { state, extremities: await s.engine.forwardExtremities(roomId) };
+export async function roomView(s: Server, roomId: string): Promise<{ state: Record<string, Record<string, string>>; extremities: string[] }> {
+  return { state: (await s.engine.currentState(roomId)).toJSON(), extremities: await s.engine.forwardExtremities(roomId) };
 }
 
 /** Builds and signs an event by hand (for malicious servers): raw `buildEvent` with explicit fields. */
@@ -183,7 +184,7 @@ export async function storeSnapshot(s: Server, roomId: string): Promise<unknown>
   return {
     stats: await s.store.stats(),
     room,
-    state: [...(await s.engine.currentState(roomId))].sort(),
+    state: (await s.engine.currentState(roomId)).toJSON(),
     timeline: tl.map((e) => [e.eventId, e.status, e.stream]),
     parked: (await s.store.listParkedEvents(roomId)).map((p) => p.eventId),
   };
@@ -195,7 +196,7 @@ export async function setupWithM(fed: Fed, v: string): Promise<Room> {
   const a = fed.add('a.test');
   const m = fed.add('m.test');
   const rules = getRoomVersion(v);
-  const roomId = await a.engine.createRoom({ roomVersion: v, creator: '@alice:a.test', ...(rules.eventFormat.createEventHasRoomId ? { roomIdLocalpart: 'mal' } : {}) });
+  const roomId = await a.engine.createRoom({ roomVersion: v, creator: '@alice:a.test', preset: 'public_chat', ...(rules.eventFormat.createEventHasRoomId ? { roomIdLocalpart: 'mal' } : {}) });
   expect((await m.engine.joinRemoteRoom(roomId, 'a.test', '@mallory:m.test')).status).toBe('accepted');
   return { a, m, roomId, v };
 }
@@ -211,9 +212,9 @@ export async function fromM(r: Room, t: { type: string; stateKey?: string; conte
   const depth = Math.max(...[...prev.values()].map((e) => e.depth)) + 1;
   const rules = getRoomVersion(r.v);
   const state = await r.a.engine.currentState(r.roomId);
-  const want = [stateKeyOf('m.room.power_levels', ''), stateKeyOf('m.room.member', '@mallory:m.test')];
-  if (!rules.authorization.roomIdFromCreateEvent) want.unshift(stateKeyOf('m.room.create', ''));
-  const ids = want.map((k) => state.get(k)).filter((x): x is string => x !== undefined);
+  const want: [string, string][] = [['m.room.power_levels', ''], ['m.room.member', '@mallory:m.test']];
+  if (!rules.authorization.roomIdFromCreateEvent) want.unshift(['m.room.create', '']);
+  const ids = want.map(([t, k]) => state.get(t, k)).filter((x): x is string => x !== undefined);
   return forge(r.v, { serverName: 'm.test', key: t.key ?? r.m.key }, {
     roomId: r.roomId, type: t.type, ...(t.stateKey !== undefined ? { stateKey: t.stateKey } : {}), sender: '@mallory:m.test',
     content: t.content, prevEvents: ext, authEvents: t.authEvents ?? ids, depth, ts: 1_800_000_000_000 + depth,

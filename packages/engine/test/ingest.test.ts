@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRoomEngine, type PduOutcome } from '@roomgraph/engine';
-import { splitStateKey } from '@roomgraph/events';
+import { RoomEngine, type PduOutcome } from '@roomgraph/engine';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { LevelRoomStore } from '@roomgraph/store-level';
 import { PostgresRoomStore } from '@roomgraph/store-postgres';
@@ -15,7 +14,7 @@ import { type IngestRoom, readJsonl } from './fixtures.js';
 const rooms = readJsonl<IngestRoom>('ingest.jsonl.gz');
 
 async function ingest(room: IngestRoom, store: RoomStore) {
-  const engine = createRoomEngine({ serverName: 'observer.test', store, keys: new StaticKeySource(room.keys) });
+  const engine = await RoomEngine.open({ ownsStore: true, serverName: 'observer.test', store, keys: new StaticKeySource(room.keys) });
   const outcomes: PduOutcome[] = [];
   for (const ev of room.events) {
     const sender = typeof ev['sender'] === 'string' ? ev['sender'] : '';
@@ -26,11 +25,7 @@ async function ingest(room: IngestRoom, store: RoomStore) {
   }
   const roomId = (await store.listRooms())[0] as string;
   const state = await engine.currentState(roomId);
-  const current: Record<string, Record<string, string>> = {};
-  for (const [k, v] of state) {
-    const [t, sk] = splitStateKey(k);
-    (current[t] ??= {})[sk] = v;
-  }
+  const current = state.toJSON();
   const ids = (s: string) => outcomes.filter((o) => o.status === s).map((o) => o.eventId).sort();
   const result = {
     current_state: current,

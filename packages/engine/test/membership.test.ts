@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '@roomgraph/canonical-json';
-import { createRoomEngine } from '@roomgraph/engine';
+import { RoomEngine } from '@roomgraph/engine';
 import { type Transport, TransportError, FederationRefusal } from '@roomgraph/transport';
 import { STORE_KINDS, withFed } from './harness.js';
 
@@ -17,7 +17,7 @@ describe.each(STORE_KINDS)('membership handshakes (%s store)', (kind) => {
     await withFed(kind, async (fed) => {
       const a = fed.add('a.test');
       const b = fed.add('b.test');
-      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', joinRule: 'invite' });
+      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', preset: 'private_chat' });
       // Not invited: the join is refused.
       expect((await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test').catch((e: unknown) => e) as { code?: string }).code).toBe('ENGINE_JOIN_REFUSED');
       const invite = await a.engine.inviteUser(roomId, '@alice:a.test', '@bob:b.test');
@@ -42,7 +42,7 @@ describe.each(STORE_KINDS)('membership handshakes (%s store)', (kind) => {
     await withFed(kind, async (fed) => {
       const a = fed.add('a.test');
       const b = fed.add('b.test');
-      const roomId = await a.engine.createRoom({ roomVersion: '11', creator: '@alice:a.test', joinRule: 'invite' });
+      const roomId = await a.engine.createRoom({ roomVersion: '11', creator: '@alice:a.test', preset: 'private_chat' });
       await a.engine.inviteUser(roomId, '@alice:a.test', '@bob:b.test');
       const r = await b.engine.leaveRoom(roomId, '@bob:b.test');
       expect(await a.engine.membership(roomId, '@bob:b.test')).toBe('leave');
@@ -55,7 +55,7 @@ describe.each(STORE_KINDS)('membership handshakes (%s store)', (kind) => {
     await withFed(kind, async (fed) => {
       const a = fed.add('a.test');
       const b = fed.add('b.test');
-      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', joinRule: 'invite' });
+      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', preset: 'private_chat' });
       // Capture a genuine invite, then replay variants of it to b.
       let captured: { eventId: string; event: JsonObject } | undefined;
       const real = b.engine.onInvite.bind(b.engine);
@@ -88,9 +88,9 @@ describe.each(STORE_KINDS)('membership handshakes (%s store)', (kind) => {
       await a.engine.inviteUser(roomId, '@alice:a.test', '@bob:b.test');
       expect((await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test')).status).toBe('accepted');
 
-      const pub = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', joinRule: 'public' });
+      const pub = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', preset: 'public_chat' });
       expect(errcode(await b.engine.knockRoom(pub, 'a.test', '@bob:b.test').catch((e: unknown) => e))).toBe('M_FORBIDDEN');
-      const old = await a.engine.createRoom({ roomVersion: '6', creator: '@alice:a.test', joinRule: 'invite' });
+      const old = await a.engine.createRoom({ roomVersion: '6', creator: '@alice:a.test', preset: 'private_chat' });
       expect(errcode(await b.engine.knockRoom(old, 'a.test', '@bob:b.test').catch((e: unknown) => e))).toBe('M_INCOMPATIBLE_ROOM_VERSION');
     });
   });
@@ -98,7 +98,7 @@ describe.each(STORE_KINDS)('membership handshakes (%s store)', (kind) => {
   it('a fresh engine\'s first request may be /send or a leave (its store is opened first)', async () => {
     await withFed(kind, async (fed) => {
       const a = fed.add('a.test');
-      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test' });
+      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', preset: 'public_chat' });
       const msg = await a.engine.createLocalEvent(roomId, { type: 'm.room.message', sender: '@alice:a.test', content: { body: 'x' } });
       const c = fed.add('c.test');
       // An event of a room c does not know: dropped (no ID can be computed without the room's version), nothing stored.
@@ -113,7 +113,7 @@ describe.each(STORE_KINDS)('membership handshakes (%s store)', (kind) => {
     await withFed(kind, async (fed) => {
       const a = fed.add('a.test');
       const b = fed.add('b.test');
-      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test' });
+      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', preset: 'public_chat' });
       await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test');
       expect(errcode(await a.engine.onMakeLeave('b.test', roomId, '@alice:a.test').catch((e: unknown) => e))).toBe('M_FORBIDDEN');
       expect(errcode(await a.engine.onMakeLeave('b.test', '!nope:a.test', '@bob:b.test').catch((e: unknown) => e))).toBe('M_NOT_FOUND');
@@ -131,7 +131,7 @@ describe('local events and the durable queue', () => {
     await withFed('memory', async (fed) => {
       const a = fed.add('a.test');
       const b = fed.add('b.test');
-      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test' });
+      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', preset: 'public_chat' });
       await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test');
       // a again, over the same store, with a transport that has a queue.
       const queued: Array<[readonly string[], string]> = [];
@@ -139,7 +139,7 @@ describe('local events and the durable queue', () => {
       const transport: Transport = { ...base, queuePdus: async (ds, pdus) => { for (const p of pdus) queued.push([[...ds].sort(), String(p['type'])]); } };
       await a.engine.close();
       // (The memory store keeps its data across close/reopen; routing does not depend on the store.)
-      const a2 = createRoomEngine({ serverName: 'a.test', signingKey: a.key, store: a.store, transport, keys: fed.keys, now: fed.now });
+      const a2 = await RoomEngine.open({ ownsStore: true, serverName: 'a.test', signingKey: a.key, store: a.store, transport, keys: fed.keys, now: fed.now });
       await a2.createLocalEvent(roomId, { type: 'm.room.message', sender: '@alice:a.test', content: { body: 'hi' } });
       await a2.createLocalEvent(roomId, { type: 'm.room.member', stateKey: '@bob:b.test', sender: '@alice:a.test', content: { membership: 'leave' } });
       expect(queued).toEqual([[['b.test'], 'm.room.message'], [['b.test'], 'm.room.member']]);

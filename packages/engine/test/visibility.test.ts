@@ -21,7 +21,7 @@ async function room(fed: Fed, visibility: string): Promise<{ a: Server; b: Serve
   const a = fed.add('a.test');
   const b = fed.add('b.test');
   const c = fed.add('c.test');
-  const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test' });
+  const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', preset: 'public_chat' });
   await a.engine.createLocalEvent(roomId, { type: 'm.room.history_visibility', stateKey: '', sender: '@alice:a.test', content: { history_visibility: visibility } });
   const early = (await a.engine.createLocalEvent(roomId, { type: 'm.room.message', sender: '@alice:a.test', content: { body: 'early' } })).eventId;
   return { a, b, c, roomId, early };

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { encodeCanonicalJson } from '@roomgraph/canonical-json';
 import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
-import { createRoomEngine, type RoomEngine } from '@roomgraph/engine';
-import { type Pdu, splitStateKey, stateKeyOf as stateKey, verifyEventSignatures } from '@roomgraph/events';
+import { RoomEngine } from '@roomgraph/engine';
+import { type Pdu, verifyEventSignatures } from '@roomgraph/events';
 import { DEFAULT_ROOM_VERSION, getRoomVersion } from '@roomgraph/room-versions';
 import { LevelRoomStore } from '@roomgraph/store-level';
 import { InProcessNetwork, StaticKeySource } from '@roomgraph/transport';
@@ -64,14 +64,14 @@ Example:
       });
       let clock = 1_700_000_000_000;
       const now = (): number => (clock += 1000);
-      const make = (serverName: string, key: typeof keyA): RoomEngine => {
-        const e = createRoomEngine({ serverName, signingKey: key, store: new LevelRoomStore(joinPath(dir, serverName)), transport: net.transportFor(serverName), keys, now });
+      const make = async (serverName: string, key: typeof keyA): Promise<RoomEngine> => {
+        const e = await RoomEngine.open({ serverName, signingKey: key, store: new LevelRoomStore(joinPath(dir, serverName)), ownsStore: true, transport: net.transportFor(serverName), keys, now });
         net.register(serverName, e);
         engines.push(e);
         return e;
       };
-      const a = make('a.example', keyA);
-      const b = make('b.example', keyB);
+      const a = await make('a.example', keyA);
+      const b = await make('b.example', keyB);
       out(`roomgraph demo — room version ${version}, LevelDB stores in ${joinPath(dir, 'a.example')} and ${joinPath(dir, 'b.example')}`);
       out(temporary !== undefined ? '(a temporary folder, removed at the end; keep the stores with --store DIR)' : '(kept after the demo)');
       out();
@@ -82,7 +82,7 @@ Example:
       const unsub = a.subscribe((n) => {
         if (n.kind === 'event') out(`   ${n.status.padEnd(9)} ${short(n.eventId).padEnd(14)} ${String(n.event['type'])}${typeof n.event['state_key'] === 'string' ? ` [${n.event['state_key']}]` : ''}`);
       });
-      const roomId = await a.createRoom({ roomVersion: version, creator: '@alice:a.example' });
+      const roomId = await a.createRoom({ roomVersion: version, creator: '@alice:a.example', preset: 'public_chat' });
       for (let i = 1; i <= 2; i++) {
         created.push(await a.createLocalEvent(roomId, { type: 'm.room.message', sender: '@alice:a.example', content: { msgtype: 'm.text', body: `hello ${i}` } }));
       }
@@ -108,7 +108,7 @@ Example:
       mark = net.log.length;
       const back = await b.backfill(roomId, 'a.example');
       out(`   backfill ×${calls('backfill', mark)} from ${(await b.backwardExtremities(roomId)).length === 0 ? 'the join to the create event' : 'the join'}: ${back.length} older events, ${back.filter((o) => o.status === 'accepted').length} accepted`);
-      const plContent = (await a.getEvent((await a.currentState(roomId)).get(stateKey('m.room.power_levels', '')) ?? ''))?.json['content'];
+      const plContent = (await a.getEvent((await a.currentState(roomId)).get('m.room.power_levels', '') ?? ''))?.json['content'];
       const users = { ...((plContent as { users?: Record<string, number> } | undefined)?.users ?? {}), '@bob:b.example': 50 };
       const promote = await a.createLocalEvent(roomId, { type: 'm.room.power_levels', stateKey: '', sender: '@alice:a.example', content: { ...(plContent as object), users } });
       const [promoteAtB] = await b.receivePdus('a.example', [promote.json]);
@@ -135,7 +135,7 @@ Example:
       await a.sendToServers(['b.example'], [pl]);
       const atB = [await b.getEvent(topic.eventId), await b.getEvent(pl.eventId)].map((e) => e?.status ?? 'missing');
       out(`   b.example received a's fork: ${atB.join(', ')} (get_missing_events ×${calls('getMissingEvents', mark)})`);
-      const resolvedTopic = (await b.currentState(roomId)).get(stateKey('m.room.topic', ''));
+      const resolvedTopic = (await b.currentState(roomId)).get('m.room.topic', '');
       out(`   state resolution picked the topic ${short(resolvedTopic ?? '')} (${resolvedTopic === topic.eventId ? "alice's" : "bob's"})`);
       mark = net.log.length;
       await b.sendToServers(['a.example'], [msg]);
@@ -159,7 +159,7 @@ Example:
       const states = [];
       for (const e of [a, b]) {
         const state = await e.currentState(roomId);
-        const rows = [...state].map(([k, v]) => { const [t, sk] = splitStateKey(k); return `${t}${sk !== '' ? ` [${sk}]` : ''} = ${short(v)}`; }).sort();
+        const rows = [...state].map(({ type: t, stateKey: sk, eventId: v }) => `${t}${sk !== '' ? ` [${sk}]` : ''} = ${short(v)}`).sort();
         states.push(JSON.stringify(rows));
         out(`   ${e.serverName}: ${rows.length} state entries; extremities ${(await e.forwardExtremities(roomId)).map(short).join(', ')}`);
         for (const r of rows) out(`     ${r}`);

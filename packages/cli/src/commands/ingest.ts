@@ -16,7 +16,6 @@
 import { fstatSync, readFileSync } from 'node:fs';
 import { parseCanonicalJson, encodeCanonicalJson, type JsonObject, type JsonValue, isJsonObject } from '@roomgraph/canonical-json';
 import { createRoomEngine, type PduOutcome } from '@roomgraph/engine';
-import { splitStateKey } from '@roomgraph/events';
 import type { RoomStore } from '@roomgraph/store';
 import { STORE_FLAG_HELP, storeFor } from '../stores.js';
 import { StaticKeySource, type StaticKeys } from '@roomgraph/transport';
@@ -270,13 +269,10 @@ export async function ingestLines(
 
   const ids = (xs: readonly LineRecord[], s: FinalStatus): string[] => xs.filter((x) => x.status === s).map((x) => x.id).sort();
   const summarise = async (roomId: string | undefined, xs: readonly LineRecord[]): Promise<RoomSummary> => {
-    const current: Record<string, Record<string, string>> = {};
+    let current: Record<string, Record<string, string>> = {};
     let extremities: string[] = [];
     if (roomId !== undefined) {
-      for (const [k, v] of await engine.currentState(roomId)) {
-        const [type, sk] = splitStateKey(k);
-        (current[type] ??= {})[sk] = v;
-      }
+      current = (await engine.currentState(roomId)).toJSON();
       extremities = [...await engine.forwardExtremities(roomId)];
     }
     const parked = xs.filter((x) => x.status === 'parked')

@@ -5,10 +5,11 @@
  * @packageDocumentation
  */
 import { encodeCanonicalJson } from '@roomgraph/canonical-json';
-import { splitStateKey, stateKeyOf } from '@roomgraph/events';
+import { RoomState } from '@roomgraph/engine';
+import { stateKeyOf } from '@roomgraph/events';
 import type { RoomStore } from '@roomgraph/store';
 import { CliError, EXIT, commandHelp, defineMainCommand, writeError } from '../framework.js';
-import { ROOM_FLAG, STORE_FLAG, chooseRoom, nestedState, openExistingStore, parseArgs, requireEvent } from './store-access.js';
+import { ROOM_FLAG, STORE_FLAG, chooseRoom, openExistingStore, parseArgs, requireEvent } from './store-access.js';
 
 /** `roomgraph state`. */
 export const command = defineMainCommand({
@@ -56,7 +57,7 @@ Examples:
         const room = await chooseRoom(store, flags.room);
         state = room.currentState === undefined ? new Map() : await store.loadState(room.currentState);
       }
-      io.stdout.write(encodeCanonicalJson(nestedState(state, splitStateKey)) + '\n');
+      io.stdout.write(encodeCanonicalJson(RoomState.fromStateMap(state).toJSON()) + '\n');
       return EXIT.OK;
     } catch (e) {
       writeError(io.stderr, e);

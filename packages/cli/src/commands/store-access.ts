@@ -89,13 +89,3 @@ export async function* roomEvents(store: RoomStore, roomId: string): AsyncGenera
     from = page[page.length - 1]!.stream + 1;
   }
 }
-
-/** A state map (`stateKeyOf` keys) as `{type: {state_key: event_id}}`, keys sorted. */
-export function nestedState(state: ReadonlyMap<string, string>, split: (k: string) => readonly [string, string]): Record<string, Record<string, string>> {
-  const out: Record<string, Record<string, string>> = {};
-  for (const k of [...state.keys()].sort()) {
-    const [type, sk] = split(k);
-    (out[type] ??= {})[sk] = state.get(k)!;
-  }
-  return out;
-}

@@ -9,8 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type JsonObject, type JsonValue, isJsonObject } from '@roomgraph/canonical-json';
 import { decodeBase64Any, encodeBase64, type SigningKey } from '@roomgraph/crypto';
-import { type RoomEngine, createRoomEngine } from '@roomgraph/engine';
-import { splitStateKey } from '@roomgraph/events';
+import { type RoomEngine, type RoomPreset, createRoomEngine } from '@roomgraph/engine';
 import { FederationServer, HttpKeySource, HttpTransport } from '@roomgraph/federation-http';
 import type { RoomStore } from '@roomgraph/store';
 import { isStoreUrl, storeFor } from '../stores.js';
@@ -140,9 +139,10 @@ export class FederationNode {
       case 'create_room': {
         const creator = str(cmd, 'creator');
         const version = cmd['room_version'] === undefined ? '10' : str(cmd, 'room_version');
-        const preset = cmd['preset'] === undefined ? 'public_chat' : str(cmd, 'preset');
-        if (!['public_chat', 'private_chat', 'trusted_private_chat'].includes(preset)) throw new CliError('BAD_COMMAND', `unknown preset ${JSON.stringify(preset)}`);
-        const roomId = await e.createRoom({ roomVersion: version, creator, joinRule: preset === 'public_chat' ? 'public' : 'invite' });
+        // Without a preset, the engine's default: private_chat, as POST /createRoom.
+        const preset = cmd['preset'] === undefined ? undefined : str(cmd, 'preset');
+        if (preset !== undefined && !isRoomPreset(preset)) throw new CliError('BAD_COMMAND', `unknown preset ${JSON.stringify(preset)}`);
+        const roomId = await e.createRoom({ roomVersion: version, creator, ...(preset !== undefined ? { preset } : {}) });
         return { room_id: roomId };
       }
       case 'join': {
@@ -188,12 +188,7 @@ export class FederationNode {
       case 'state': {
         const roomId = str(cmd, 'room_id');
         const state = await e.currentState(roomId);
-        const out: Record<string, Record<string, string>> = {};
-        for (const [key, id] of state) {
-          const [type, stateKey] = splitStateKey(key);
-          (out[type] ??= {})[stateKey] = id;
-        }
-        return { state: out, forward_extremities: [...(await e.forwardExtremities(roomId))].sort() };
+        return { state: state.toJSON(), forward_extremities: [...(await e.forwardExtremities(roomId))].sort() };
       }
       case 'messages': {
         const roomId = str(cmd, 'room_id');
@@ -249,4 +244,9 @@ export class FederationNode {
       unsubscribe();
     }
   }
+}
+
+/** The presets `create_room` takes (those of `POST /createRoom`). */
+function isRoomPreset(p: string): p is RoomPreset {
+  return p === 'public_chat' || p === 'private_chat' || p === 'trusted_private_chat';
 }

@@ -14,7 +14,7 @@ import { type EngineContext, signerOf } from '../context.js';
 import { sendToRoom } from '../federation/servers.js';
 import { assertAclAllows } from '../federation/acl.js';
 import { refuse, served } from '../federation/serving.js';
-import { stateAt } from '../queries.js';
+import { packedStateAt } from '../queries.js';
 import { receivePdusDurably } from '../receipt/receive.js';
 
 /** `PUT /v2/send_join/{roomId}/{eventId}`: checks and accepts the join; answers with the state before it and the auth chain. */
@@ -48,7 +48,7 @@ export async function onSendJoin(ctx: EngineContext, origin: string, roomId: str
     throw refuse(ctx, o?.status === 'dropped' ? 'M_INVALID_PARAM' : 'M_FORBIDDEN', `the join was not accepted (${why})`);
   }
   // The state before the join and the auth chains of that state and of the join.
-  const before = await stateAt(ctx, pdu.eventId);
+  const before = await packedStateAt(ctx, pdu.eventId);
   const stateEvents = await store.getEvents([...before.values()]);
   const chain = await store.getAuthChain([...before.values(), pdu.eventId]);
   const chainEvents = await store.getEvents([...chain]);

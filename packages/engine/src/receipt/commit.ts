@@ -7,14 +7,16 @@
  *
  * @module
  */
-import { type RoomEvent, stateKeyOf } from '@roomgraph/events';
+import { type RoomEvent, splitStateKey, stateKeyOf } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import type { EventStatus, RoomInfo } from '@roomgraph/store';
 import type { EngineContext } from '../context.js';
 import { stateAfter } from '../state/after.js';
 import { resolveStates } from '../state/resolve.js';
 import { type VState, SnapshotPlan, sameVState, withEntry } from '../state/vstate.js';
-import type { PduOutcome } from '../types.js';
+import type { PduOutcome, StateChange } from '../types.js';
+
+const compareCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 import { newExtremities } from './extremities.js';
 import { type Verdict, outcomeOf } from './outcome.js';
 
@@ -86,13 +88,18 @@ export async function commitEvent(ctx: EngineContext, input: CommitInput): Promi
     outbox.emit({ kind: 'event', roomId, eventId: event.eventId, status: outcome.status, ...(outcome.rule !== undefined ? { rule: outcome.rule } : {}), event: event.json });
     if (extremities !== undefined) outbox.emit({ kind: 'extremities', roomId, forwardExtremities: res.room.forwardExtremities });
     if (outbox.listening && res.room.currentState !== oldCurrent && res.room.currentState !== undefined) {
-      const changed = new Map<string, { from: string | undefined; to: string | undefined }>();
+      const changed: StateChange[] = [];
+      const change = (k: string, from: string | undefined, to: string | undefined): void => {
+        const [type, stateKey] = splitStateKey(k);
+        changed.push({ type, stateKey, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
+      };
       if (oldCurrent === undefined) {
-        for (const [k, v] of await store.loadState(res.room.currentState)) changed.set(k, { from: undefined, to: v });
+        for (const [k, v] of await store.loadState(res.room.currentState)) change(k, undefined, v);
       } else {
-        for (const [k, [a, b]] of await store.diffStates(oldCurrent, res.room.currentState)) changed.set(k, { from: a, to: b });
+        for (const [k, [a, b]] of await store.diffStates(oldCurrent, res.room.currentState)) change(k, a, b);
       }
-      if (changed.size > 0) outbox.emit({ kind: 'state', roomId, changed });
+      changed.sort((x, y) => compareCodeUnits(x.type, y.type) || compareCodeUnits(x.stateKey, y.stateKey));
+      if (changed.length > 0) outbox.emit({ kind: 'state', roomId, changed });
     }
   }
   return outcome;

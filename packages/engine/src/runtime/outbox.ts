@@ -3,13 +3,18 @@
  * commit lets a batch of PDUs share few writes), and every public write operation resolves — and
  * its notifications reach listeners — only once what it stored is durable, so an embedder never
  * acts on an event a crash could still take back. After a failed write the engine refuses further
- * work (`ENGINE_CLOSED`): its caches would describe commits that were lost.
+ * work (`ENGINE_CLOSED`): its caches would describe commits that were lost. It also holds the
+ * engine's lifecycle: opened explicitly, refusing work once closed.
  *
  * @module
  */
 import type { RoomStore } from '@roomgraph/store';
 import { EngineError } from '../errors.js';
 import type { EngineNotification } from '../types.js';
+
+function closedError(): EngineError {
+  return new EngineError('ENGINE_CLOSED', 'the engine was closed');
+}
 
 /** Notifications waiting for durability, the listeners they go to, and the store's health. */
 export class Outbox {
@@ -20,7 +25,8 @@ export class Outbox {
   #base = 0;
   /** Set when the store failed to write: the engine refuses further work (see {@link ready}). */
   #failure: string | undefined;
-  #opened: Promise<void> | undefined;
+  #opening: Promise<void> | undefined;
+  #closed = false;
 
   constructor(store: RoomStore) {
     this.#store = store;
@@ -43,16 +49,44 @@ export class Outbox {
   }
 
   /**
-   * Before any work: refuses after a failed write, and opens the store if nobody has yet.
-   * @throws {@link EngineError} `ENGINE_CLOSED` after a failed store write.
+   * Opens the engine: opens the store unless it is open already (idempotent; calls made meanwhile
+   * wait for it).
+   * @throws {@link EngineError} `ENGINE_CLOSED` after {@link markClosed}; the store's error when it cannot open.
+   */
+  async open(): Promise<void> {
+    if (this.#closed) throw closedError();
+    if (this.#store.status === 'open') return;
+    this.#opening ??= this.#store.open().finally(() => { this.#opening = undefined; });
+    await this.#opening;
+  }
+
+  /** Refuses all further work (`ENGINE_CLOSED`): the engine was closed. */
+  markClosed(): void {
+    this.#closed = true;
+  }
+
+  /** Whether the engine was closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Before any work: refuses after a failed write or once closed, waits for an {@link open} under
+   * way, and refuses when the store is not open (the engine never opens it implicitly).
+   * @throws {@link EngineError} `ENGINE_CLOSED` after a failed store write or after `close()`;
+   *   `ENGINE_NOT_OPEN` when the store is not open.
    */
   async ready(): Promise<void> {
     if (this.#failure !== undefined) {
       throw new EngineError('ENGINE_CLOSED', `the store failed to write (${this.#failure}); reopen the store and create a new engine over it (this one's caches describe commits that were lost)`);
     }
+    if (this.#closed) throw closedError();
     if (this.#store.status === 'open') return;
-    this.#opened ??= this.#store.open();
-    await this.#opened;
+    if (this.#opening !== undefined) {
+      await this.#opening;
+      return;
+    }
+    throw new EngineError('ENGINE_NOT_OPEN', `the store is ${this.#store.status}: open the engine first (await RoomEngine.open(options), or await engine.open()), or open the store before using the engine`);
   }
 
   /**

@@ -48,20 +48,23 @@ export async function resolveStates(ctx: EngineContext, roomId: string, rules: R
   } else {
     maps = await Promise.all(distinct.map((s) => viewOf(store, s)));
   }
-  const statuses = new Map<string, boolean>();
+  // Which loaded events were rejected is kept with the room's resolution cache: an event loaded by
+  // an earlier resolution (and kept in the cache) must still answer as rejected.
+  const { cache, rejected } = ctx.caches.resolutionOf(roomId);
   const delta = await resolveStateDelta(rules, maps, {
     async getEvents(ids: readonly string[]): Promise<ReadonlyMap<string, RoomEvent>> {
       const got = await store.getEvents(ids);
       const out = new Map<string, RoomEvent>();
       if (inFlight !== undefined && ids.includes(inFlight.eventId)) out.set(inFlight.eventId, inFlight);
       for (const [id, e] of got) {
-        statuses.set(id, isRejectedStatus(e));
+        if (isRejectedStatus(e)) rejected.add(id);
+        else rejected.delete(id);
         out.set(id, ctx.caches.view(e, rules));
       }
       return out;
     },
-    isRejected: (id: string) => statuses.get(id) === true,
-  }, { cache: ctx.caches.resolutionOf(roomId), ...(conflictedKeys !== undefined ? { conflictedKeys } : {}) });
+    isRejected: (id: string) => rejected.has(id),
+  }, { cache, ...(conflictedKeys !== undefined ? { conflictedKeys } : {}) });
   // The result relative to the first state: its overlay plus the resolution's changes.
   const overlay = new Map(first.overlay);
   for (const [k, v] of delta.changes) overlay.set(k, v ?? null);
