@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
-import { createRoomEngine } from '@roomgraph/engine';
+import { RoomEngine } from '@roomgraph/engine';
 import { PostgresRoomStore } from '@roomgraph/store-postgres';
 import { StaticKeySource } from '@roomgraph/transport';
 
@@ -15,7 +15,7 @@ const keys = new StaticKeySource({ 'a.example': { [key.keyId]: encodeBase64(key.
 const rooms = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
 const store = new PostgresRoomStore(url);
 await store.open();
-const engine = createRoomEngine({ serverName: 'b.example', store, keys });
+const engine = await RoomEngine.open({ serverName: 'b.example', store, keys });
 const input = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 process.stdout.write('READY\n');
 await input.next();

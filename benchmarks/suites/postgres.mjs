@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
-import { createRoomEngine } from '@roomgraph/engine';
+import { RoomEngine } from '@roomgraph/engine';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { LevelRoomStore } from '@roomgraph/store-level';
 import { PostgresRoomStore } from '@roomgraph/store-postgres';
@@ -42,8 +42,8 @@ async function allPdus(engine, roomId) {
 /** A room of `members` joins then `messages` messages, built on a source engine; its PDUs in order. */
 async function buildRoom(members, messages, tag) {
   let clock = 1_700_000_000_000;
-  const src = createRoomEngine({ serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: () => (clock += 1) });
-  const roomId = await src.createRoom({ roomVersion: VERSION, creator: `@admin${tag}:a.example` });
+  const src = await RoomEngine.open({ serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: () => (clock += 1) });
+  const roomId = await src.createRoom({ roomVersion: VERSION, creator: `@admin${tag}:a.example`, preset: 'public_chat' });
   for (let i = 0; i < members; i++) {
     const u = `@u${i}:a.example`;
     await src.createLocalEvent(roomId, { type: 'm.room.member', stateKey: u, sender: u, content: { membership: 'join', displayname: `User ${i}` } });
@@ -77,7 +77,7 @@ const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)];
 
 /** Ingests `pdus` (receivePdus, 100 per call) into a store; PDUs/s. */
 async function ingest(store, pdus, trusted) {
-  const engine = createRoomEngine({ serverName: 'b.example', store, keys });
+  const engine = await RoomEngine.open({ serverName: 'b.example', store, keys });
   const t0 = performance.now();
   let accepted = 0;
   for (let i = 0; i < pdus.length; i += 100) {
@@ -90,7 +90,7 @@ async function ingest(store, pdus, trusted) {
 
 /** State at `sample` events on a fresh store instance (cold caches): full state, and a 6-key point lookup. */
 async function stateLatency(store, sample) {
-  const engine = createRoomEngine({ serverName: 'b.example', store, keys });
+  const engine = await RoomEngine.open({ serverName: 'b.example', store, keys });
   await store.open();
   const full = [];
   const point = [];

@@ -13,6 +13,8 @@ import { DEFAULT_ENGINE_CACHE_SIZES, EngineError, type EngineNotification, RoomE
 import { stateKeyOf } from '@roomgraph/events';
 import type { RoomStore } from '@roomgraph/store';
 import { LevelRoomStore } from '@roomgraph/store-level';
+import { PostgresRoomStore } from '@roomgraph/store-postgres';
+import { startTestServer } from '@roomgraph/store-postgres/testing';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { StaticKeySource } from '@roomgraph/transport';
 import { STORE_KINDS, type StoreKind, withFed } from './harness.js';
@@ -21,10 +23,14 @@ const key = signingKeyFromSeed(new Uint8Array(32).fill(7), 'k');
 const keys = new StaticKeySource({ 'a.example': { [key.keyId]: encodeBase64(key.publicKey) } });
 
 /** A fresh, unopened store of `kind` and its cleanup. */
-function freshStore(kind: StoreKind): { store: RoomStore; cleanup: () => void } {
-  if (kind === 'memory') return { store: createMemoryStore(), cleanup: () => undefined };
+async function freshStore(kind: StoreKind): Promise<{ store: RoomStore; cleanup: () => Promise<void> }> {
+  if (kind === 'memory') return { store: createMemoryStore(), cleanup: async () => undefined };
+  if (kind === 'postgres') {
+    const server = await startTestServer();
+    return { store: new PostgresRoomStore(server.newDatabase().url), cleanup: () => server.close() };
+  }
   const dir = mkdtempSync(join(tmpdir(), 'rg-facade-'));
-  return { store: new LevelRoomStore(dir), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { store: new LevelRoomStore(dir), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 const code = (e: unknown): string | undefined => (e instanceof EngineError ? e.code : undefined);
@@ -32,7 +38,7 @@ const options = (store: RoomStore) => ({ serverName: 'a.example', signingKey: ke
 
 describe.each(STORE_KINDS)('opening and ownership (%s store)', (kind) => {
   it('RoomEngine.open opens the store at once; close() leaves the caller\'s store open', async () => {
-    const { store, cleanup } = freshStore(kind);
+    const { store, cleanup } = await freshStore(kind);
     try {
       const engine = await RoomEngine.open(options(store));
       expect(store.status).toBe('open');
@@ -51,24 +57,24 @@ describe.each(STORE_KINDS)('opening and ownership (%s store)', (kind) => {
       await again.close();
       await store.close();
     } finally {
-      cleanup();
+      await cleanup();
     }
   });
 
   it('ownsStore: true hands the store to the engine: close() closes it', async () => {
-    const { store, cleanup } = freshStore(kind);
+    const { store, cleanup } = await freshStore(kind);
     try {
       const engine = await RoomEngine.open({ ...options(store), ownsStore: true });
       await engine.createRoom({ creator: '@alice:a.example' });
       await engine.close();
       expect(store.status).toBe('closed');
     } finally {
-      cleanup();
+      await cleanup();
     }
   });
 
   it('createRoomEngine never opens the store: ENGINE_NOT_OPEN until the caller opens it or calls open()', async () => {
-    const { store, cleanup } = freshStore(kind);
+    const { store, cleanup } = await freshStore(kind);
     try {
       const engine = createRoomEngine(options(store));
       for (const call of [
@@ -91,7 +97,7 @@ describe.each(STORE_KINDS)('opening and ownership (%s store)', (kind) => {
       await store.close();
 
       // A store the caller opened is used as it is.
-      const { store: s2, cleanup: c2 } = freshStore(kind);
+      const { store: s2, cleanup: c2 } = await freshStore(kind);
       try {
         await s2.open();
         const e2 = createRoomEngine(options(s2));
@@ -99,17 +105,17 @@ describe.each(STORE_KINDS)('opening and ownership (%s store)', (kind) => {
         await e2.close();
         await s2.close();
       } finally {
-        c2();
+        await c2();
       }
     } finally {
-      cleanup();
+      await cleanup();
     }
   });
 });
 
 describe.each(STORE_KINDS)('unknown rooms (%s store)', (kind) => {
   it('every query about a room the store does not hold throws ENGINE_UNKNOWN_ROOM; hasRoom says false', async () => {
-    const { store, cleanup } = freshStore(kind);
+    const { store, cleanup } = await freshStore(kind);
     try {
       const engine = await RoomEngine.open({ ...options(store), ownsStore: true });
       const known = await engine.createRoom({ creator: '@alice:a.example' });
@@ -137,7 +143,7 @@ describe.each(STORE_KINDS)('unknown rooms (%s store)', (kind) => {
       expect(code(await engine.stateAt('$unknown').catch((e: unknown) => e))).toBe('ENGINE_UNKNOWN_EVENT');
       await engine.close();
     } finally {
-      cleanup();
+      await cleanup();
     }
   });
 });
@@ -193,7 +199,7 @@ describe('RoomState', () => {
 
 describe.each(STORE_KINDS)('current state and notifications (%s store)', (kind) => {
   it('currentState and stateAt answer type → state key → event ID; state notifications list the changed entries', async () => {
-    const { store, cleanup } = freshStore(kind);
+    const { store, cleanup } = await freshStore(kind);
     try {
       const engine = await RoomEngine.open({ ...options(store), ownsStore: true });
       const notes: EngineNotification[] = [];
@@ -214,7 +220,7 @@ describe.each(STORE_KINDS)('current state and notifications (%s store)', (kind) 
       expect(changes[0]?.changed).toEqual([{ type: 'm.room.create', stateKey: '', to: state.get('m.room.create', '') }]);
       await engine.close();
     } finally {
-      cleanup();
+      await cleanup();
     }
   });
 });
@@ -282,7 +288,7 @@ describe.each(STORE_KINDS)('createRoom presets (%s store)', (kind) => {
   });
 
   it('an unknown preset or an invitee that is not a user ID is ENGINE_INVALID_ARGUMENT, and no room is made', async () => {
-    const { store, cleanup } = freshStore(kind);
+    const { store, cleanup } = await freshStore(kind);
     try {
       const engine = await RoomEngine.open({ ...options(store), ownsStore: true });
       const bad = [
@@ -295,7 +301,7 @@ describe.each(STORE_KINDS)('createRoom presets (%s store)', (kind) => {
       expect(await engine.rooms()).toEqual([]);
       await engine.close();
     } finally {
-      cleanup();
+      await cleanup();
     }
   });
 });

@@ -5,7 +5,7 @@
 // ROOMGRAPH_POSTGRES_URL when it is set.
 import { type Server as NetServer, type Socket, connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineError, createRoomEngine } from '@roomgraph/engine';
+import { EngineError, RoomEngine } from '@roomgraph/engine';
 import { isStoreError } from '@roomgraph/store';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { PostgresRoomStore } from '@roomgraph/store-postgres';
@@ -61,7 +61,7 @@ function viaProxy(url: string, proxy: Proxy): string {
 }
 
 async function ingest(store: RoomStore, events: readonly Record<string, unknown>[]): Promise<void> {
-  const engine = createRoomEngine({ serverName: 'observer.test', store, keys: new StaticKeySource(room.keys) });
+  const engine = await RoomEngine.open({ serverName: 'observer.test', store, keys: new StaticKeySource(room.keys) });
   for (const ev of events) {
     const sender = typeof ev['sender'] === 'string' ? ev['sender'] : '';
     await engine.receivePdu(sender.slice(sender.indexOf(':') + 1), ev);
@@ -99,7 +99,7 @@ describe('PostgreSQL: the connection cut mid-ingest', () => {
         if (++transactions === 100) proxy.cut();
       },
     });
-    const engine = createRoomEngine({ serverName: 'observer.test', store, keys: new StaticKeySource(room.keys) });
+    const engine = await RoomEngine.open({ serverName: 'observer.test', store, keys: new StaticKeySource(room.keys) });
     let failure: unknown;
     let delivered = 0;
     for (const ev of room.events) {

@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRoomEngine } from '@roomgraph/engine';
+import { RoomEngine } from '@roomgraph/engine';
 import type { RoomStore } from '@roomgraph/store';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { PostgresRoomStore } from '@roomgraph/store-postgres';
@@ -91,7 +91,7 @@ async function alone(rooms: readonly number[]): Promise<Record<string, RoomSumma
   const store = createMemoryStore();
   // One engine per room (each room signs with its own keys under the same server names).
   for (const i of rooms) {
-    const engine = createRoomEngine({ serverName: 'observer.test', store, keys: new StaticKeySource(all[i]!.keys) });
+    const engine = await RoomEngine.open({ serverName: 'observer.test', store, keys: new StaticKeySource(all[i]!.keys) });
     for (const ev of all[i]!.events) {
       const sender = typeof ev['sender'] === 'string' ? ev['sender'] : '';
       await engine.receivePdu(sender.slice(sender.indexOf(':') + 1), ev);

@@ -7,7 +7,7 @@
 //           before COMMIT, for the parent to SIGKILL) }
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
-import { createRoomEngine } from '@roomgraph/engine';
+import { RoomEngine } from '@roomgraph/engine';
 import { PostgresRoomStore } from '@roomgraph/store-postgres';
 import { StaticKeySource } from '@roomgraph/transport';
 
@@ -28,7 +28,7 @@ const store = new PostgresRoomStore(config.url, {
 });
 // One engine per room, all on this process's one store: the fixture's rooms sign with different
 // keys under the same server names and key IDs, so each room needs its own key source.
-const engines = rooms.map((r) => createRoomEngine({ serverName: 'observer.test', store, keys: new StaticKeySource(r.keys) }));
+const engines = await Promise.all(rooms.map((r) => RoomEngine.open({ serverName: 'observer.test', store, keys: new StaticKeySource(r.keys) })));
 
 // Round-robin over the rooms' event lists.
 const queues = rooms.map((r) => [...r.events]);
