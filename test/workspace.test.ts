@@ -17,7 +17,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   crypto: ['canonical-json', 'errors'],
   events: ['canonical-json', 'crypto', 'room-versions', 'errors'],
   auth: ['events', 'room-versions', 'crypto', 'canonical-json'],
-  'state-res': ['auth', 'events', 'room-versions', 'errors'],
+  'state-res': ['auth', 'events', 'room-versions', 'canonical-json', 'errors'],
   store: ['events', 'room-versions', 'state-res', 'errors'],
   'store-memory': ['store', 'events', 'room-versions', 'state-res'],
   'store-level': ['store', 'events', 'room-versions', 'state-res'],

@@ -63,19 +63,23 @@ const { isArray } = Array;
  * the first differing units are a surrogate and a unit in U+E000–U+FFFF.
  */
 export function compareCodePoints(a: string, b: string): number {
+  if (a === b) return 0;
   const n = a.length < b.length ? a.length : b.length;
   for (let i = 0; i < n; i++) {
     const x = a.charCodeAt(i);
     const y = b.charCodeAt(i);
-    if (x !== y) {
-      // Surrogates (D800–DFFF) encode code points >= U+10000: they sort after every BMP unit >= E000.
-      const xs = x >= 0xd800 && x <= 0xdfff;
-      const ys = y >= 0xd800 && y <= 0xdfff;
-      if (xs !== ys && (xs ? y >= 0xe000 : x >= 0xe000)) return xs ? 1 : -1;
-      return x - y;
-    }
+    if (x !== y) return x < 0xd800 && y < 0xd800 ? x - y : codePointRank(x) - codePointRank(y);
   }
   return a.length - b.length;
+}
+
+/**
+ * A UTF-16 code unit mapped so that the order of the mapped values is the code point order of the
+ * characters they begin: surrogates (D800–DFFF, which encode code points >= U+10000) move above
+ * every BMP unit, the units E000–FFFF move down into the gap they leave.
+ */
+function codePointRank(unit: number): number {
+  return unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit;
 }
 
 function encodeString(s: string): string {

@@ -15,7 +15,7 @@ import { type EngineContext, NESTING_FETCHED } from './context.js';
 import { EngineError } from './errors.js';
 import { knownRoom } from './queries.js';
 import { eventIdOrEmpty } from './receipt/identify.js';
-import { byDepthThenId } from './stored.js';
+import { byDepthDescThenId, byDepthThenId } from './stored.js';
 import type { PduOutcome } from './types.js';
 
 /** Timeline page size when looking for backward extremities. */
@@ -45,8 +45,9 @@ export async function backwardExtremities(ctx: EngineContext, roomId: string): P
   const known = await ctx.store.getEvents([...depthOfChild.keys()]);
   return [...depthOfChild]
     .filter(([id]) => { const e = known.get(id); return e === undefined || e.status === 'outlier'; })
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-    .map(([id]) => id);
+    .map(([eventId, depth]) => ({ eventId, depth }))
+    .sort(byDepthDescThenId)
+    .map((e) => e.eventId);
 }
 
 /**

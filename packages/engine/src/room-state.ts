@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { compareCodePoints } from '@roomgraph/canonical-json';
 import { splitStateKey } from '@roomgraph/events';
 
 /** One entry of a {@link RoomState}: the event that holds `(type, stateKey)`. */
@@ -20,8 +21,6 @@ export interface StateEntry {
   readonly eventId: string;
 }
 
-/** Code unit order, the order of the entries of a {@link RoomState} (and of canonical JSON keys). */
-const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Sets an own, enumerable property (never the prototype, whatever `key` is). */
 function defineOwn<T>(o: Record<string, T>, key: string, value: T): void {
@@ -35,7 +34,7 @@ const EMPTY_TYPE: ReadonlyMap<string, string> = new Map();
  *
  * Look up one entry with {@link RoomState.get}, all entries of a type with
  * {@link RoomState.ofType} (e.g. the members), or iterate every entry (sorted by type, then state
- * key, in code unit order). {@link RoomState.toJSON} gives `{type: {state_key: event_id}}`, the
+ * key, in code point order, as canonical JSON orders keys). {@link RoomState.toJSON} gives `{type: {state_key: event_id}}`, the
  * shape `roomgraph state` prints. Two states are equal when {@link RoomState.equals} says so
  * (test frameworks' deep equality also works: they compare the iterated entries).
  *
@@ -103,12 +102,12 @@ export class RoomState implements Iterable<StateEntry> {
     return this.#types.get(type) ?? EMPTY_TYPE;
   }
 
-  /** The event types present, sorted (code unit order). */
+  /** The event types present, sorted (code point order). */
   types(): string[] {
-    return [...this.#types.keys()].sort(byCodeUnit);
+    return [...this.#types.keys()].sort(compareCodePoints);
   }
 
-  /** Every entry, sorted by type, then state key (code unit order). */
+  /** Every entry, sorted by type, then state key (code point order). */
   [Symbol.iterator](): Iterator<StateEntry> {
     return this.#entries()[Symbol.iterator]();
   }
@@ -129,7 +128,7 @@ export class RoomState implements Iterable<StateEntry> {
     for (const type of this.types()) {
       const inner: Record<string, string> = {};
       const keys = this.#types.get(type) as Map<string, string>;
-      for (const stateKey of [...keys.keys()].sort(byCodeUnit)) defineOwn(inner, stateKey, keys.get(stateKey) as string);
+      for (const stateKey of [...keys.keys()].sort(compareCodePoints)) defineOwn(inner, stateKey, keys.get(stateKey) as string);
       defineOwn(out, type, inner);
     }
     return out;
@@ -140,7 +139,7 @@ export class RoomState implements Iterable<StateEntry> {
       const all: StateEntry[] = [];
       for (const type of this.types()) {
         const keys = this.#types.get(type) as Map<string, string>;
-        for (const stateKey of [...keys.keys()].sort(byCodeUnit)) all.push(Object.freeze({ type, stateKey, eventId: keys.get(stateKey) as string }));
+        for (const stateKey of [...keys.keys()].sort(compareCodePoints)) all.push(Object.freeze({ type, stateKey, eventId: keys.get(stateKey) as string }));
       }
       this.#sorted = Object.freeze(all);
     }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { isJsonObject } from '@roomgraph/canonical-json';
+import { compareCodePoints, isJsonObject } from '@roomgraph/canonical-json';
 import { stateKeyOf } from '@roomgraph/events';
 import type { StoredEvent } from '@roomgraph/store';
 
@@ -31,7 +31,12 @@ export function overlayOf(events: Iterable<StoredEvent>): Map<string, string | n
   return overlay;
 }
 
-/** Orders PDUs oldest first: by depth, then event ID (how fetched batches are processed). */
+/** Orders PDUs oldest first: by depth, then event ID in code point order (how fetched batches are processed). */
 export function byDepthThenId(a: { readonly depth: number; readonly eventId: string }, b: { readonly depth: number; readonly eventId: string }): number {
-  return a.depth - b.depth || (a.eventId < b.eventId ? -1 : 1);
+  return a.depth - b.depth || compareCodePoints(a.eventId, b.eventId);
+}
+
+/** Orders events newest first: by depth descending, then event ID in code point order (prev events of a new event). */
+export function byDepthDescThenId(a: { readonly depth: number; readonly eventId: string }, b: { readonly depth: number; readonly eventId: string }): number {
+  return b.depth - a.depth || compareCodePoints(a.eventId, b.eventId);
 }

@@ -22,6 +22,6 @@ export { type AuthChecker, type StateDelta, DEFAULT_RESOLUTION_CACHE_EVENTS, Res
 export { type Split, splitStateSets } from './split.js';
 export { type AuthChainProvider, ChainCoverIndex } from './chainCover.js';
 export { type EventLookup, isPowerEvent, parsePowerLevel, senderPowerLevel, createEventFor, creatorsOf } from './power.js';
-export { compareCodePoints } from './compare.js';
+export { compareCodePoints } from '@roomgraph/canonical-json';
 export { sha1Hex } from './sha1.js';
 export { StateResolutionError, type StateResolutionErrorCode } from './errors.js';

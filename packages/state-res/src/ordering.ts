@@ -5,7 +5,7 @@
  * @module
  */
 import type { RoomEvent } from '@roomgraph/events';
-import { compareCodePoints } from './compare.js';
+import { compareCodePoints } from '@roomgraph/canonical-json';
 import { isPowerEvent } from './power.js';
 import type { ResolutionRun, ResolutionStep } from './run.js';
 class Heap {

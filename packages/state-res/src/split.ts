@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { compareCodePoints } from './compare.js';
+import { compareCodePoints } from '@roomgraph/canonical-json';
 // Unconflicted / conflicted split (checklist G4, G10)
 
 /** The outcome of splitting state sets. */

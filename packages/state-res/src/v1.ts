@@ -5,7 +5,7 @@
  * @module
  */
 import { type RoomEvent, authEventTypes, stateKeyOf } from '@roomgraph/events';
-import { compareCodePoints } from './compare.js';
+import { compareCodePoints } from '@roomgraph/canonical-json';
 import { ResolutionRun, type ResolutionInput, type ResolutionStep, type StateDelta } from './run.js';
 import { sha1Hex } from './sha1.js';
 import { splitStateSets } from './split.js';

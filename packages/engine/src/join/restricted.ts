@@ -13,7 +13,7 @@ import { FederationRefusal } from '@roomgraph/transport';
 import type { EngineContext } from '../context.js';
 import { joinedMembers } from '../federation/servers.js';
 import { currentEvent } from '../state/current.js';
-import { isJsonObject } from '@roomgraph/canonical-json';
+import { compareCodePoints, isJsonObject } from '@roomgraph/canonical-json';
 
 /** What {@link authoriseRestrictedJoin} reads: current-state events of the rooms this server is in. */
 export interface RestrictedJoinContext {
@@ -62,7 +62,7 @@ export async function authoriseRestrictedJoin(ctx: RestrictedJoinContext, roomId
   const candidates = new Set<string>([...pls.creators].filter((u) => u.endsWith(suffix)));
   const listed = pls.event?.content['users'];
   if (isJsonObject(listed)) for (const u of Object.keys(listed)) if (u.endsWith(suffix)) candidates.add(u);
-  const sorted = [...candidates].sort((a, b) => pls.userLevel(b) - pls.userLevel(a) || (a < b ? -1 : 1));
+  const sorted = [...candidates].sort((a, b) => pls.userLevel(b) - pls.userLevel(a) || compareCodePoints(a, b));
   for (const u of sorted) {
     if (pls.userLevel(u) < pls.invite) break;
     if ((await ctx.currentEvent(roomId, 'm.room.member', u))?.content['membership'] === 'join') return u;

@@ -14,6 +14,7 @@ import type { EngineContext } from '../context.js';
 import { EngineError } from '../errors.js';
 import { loadAuthState } from '../state/auth-state.js';
 import { stored } from '../state/vstate.js';
+import { byDepthDescThenId } from '../stored.js';
 
 /** What a new event's frame is computed from. */
 export interface FrameTemplate {
@@ -39,7 +40,7 @@ export interface EventFrame {
 export async function eventFrame(ctx: EngineContext, room: RoomInfo, rules: RoomVersionRules, template: FrameTemplate): Promise<EventFrame> {
   const prevIds = template.prevEvents ?? room.forwardExtremities;
   const prevs = [...(await ctx.store.getEvents(prevIds)).values()]
-    .sort((a, b) => b.depth - a.depth || (a.eventId < b.eventId ? -1 : 1))
+    .sort(byDepthDescThenId)
     .slice(0, ctx.limits.maxPrevEvents);
   if (prevs.length === 0) throw new EngineError('ENGINE_INVALID_ARGUMENT', 'no prev events');
   const current = stored(room.currentState ?? null);

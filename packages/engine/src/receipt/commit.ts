@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { compareCodePoints } from '@roomgraph/canonical-json';
 import { type RoomEvent, splitStateKey, stateKeyOf } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import type { EventStatus, RoomInfo } from '@roomgraph/store';
@@ -15,8 +16,6 @@ import { stateAfter } from '../state/after.js';
 import { resolveStates } from '../state/resolve.js';
 import { type VState, SnapshotPlan, sameVState, withEntry } from '../state/vstate.js';
 import type { PduOutcome, StateChange } from '../types.js';
-
-const compareCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 import { newExtremities } from './extremities.js';
 import { type Verdict, outcomeOf } from './outcome.js';
 
@@ -98,7 +97,7 @@ export async function commitEvent(ctx: EngineContext, input: CommitInput): Promi
       } else {
         for (const [k, [a, b]] of await store.diffStates(oldCurrent, res.room.currentState)) change(k, a, b);
       }
-      changed.sort((x, y) => compareCodeUnits(x.type, y.type) || compareCodeUnits(x.stateKey, y.stateKey));
+      changed.sort((x, y) => compareCodePoints(x.type, y.type) || compareCodePoints(x.stateKey, y.stateKey));
       if (changed.length > 0) outbox.emit({ kind: 'state', roomId, changed });
     }
   }
