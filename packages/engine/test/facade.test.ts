@@ -287,6 +287,23 @@ describe.each(STORE_KINDS)('createRoom presets (%s store)', (kind) => {
     });
   });
 
+  it('v12 rooms name m.room.tombstone at 150 in their first power levels (only a creator may upgrade); earlier versions name no event levels', async () => {
+    await withFed(kind, async (fed) => {
+      const a = fed.add('a.test');
+      const v12 = await a.engine.createRoom({ roomVersion: '12', creator: '@alice:a.test', preset: 'public_chat' });
+      expect((await contentOf(a.engine, v12, 'm.room.power_levels'))?.['events']).toEqual({ 'm.room.tombstone': 150 });
+      // A user at 100 may send state, but not the tombstone; the creator may.
+      await a.engine.createLocalEvent(v12, { type: 'm.room.member', stateKey: '@bob:a.test', sender: '@bob:a.test', content: { membership: 'join' } });
+      await a.engine.createLocalEvent(v12, { type: 'm.room.power_levels', stateKey: '', sender: '@alice:a.test', content: { users: { '@bob:a.test': 100 }, state_default: 50, events: { 'm.room.tombstone': 150 } } });
+      const tombstone = { type: 'm.room.tombstone', stateKey: '', content: { body: 'upgraded', replacement_room: '!new:a.test' } };
+      expect(code(await a.engine.createLocalEvent(v12, { ...tombstone, sender: '@bob:a.test' }).catch((e: unknown) => e))).toBe('ENGINE_AUTH_FAILED');
+      await a.engine.createLocalEvent(v12, { ...tombstone, sender: '@alice:a.test' });
+      expect((await a.engine.currentState(v12)).has('m.room.tombstone', '')).toBe(true);
+      const v11 = await a.engine.createRoom({ roomVersion: '11', creator: '@alice:a.test' });
+      expect((await contentOf(a.engine, v11, 'm.room.power_levels'))?.['events']).toBeUndefined();
+    });
+  });
+
   it('an unknown preset or an invitee that is not a user ID is ENGINE_INVALID_ARGUMENT, and no room is made', async () => {
     const { store, cleanup } = await freshStore(kind);
     try {

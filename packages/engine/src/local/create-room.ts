@@ -19,7 +19,8 @@
  * server; these are Synapse's). With `trusted_private_chat` the invitees get the creator's power:
  * power level 100 in room versions whose creators are ordinary users, and — where creators are
  * privileged (v12) — a place in the create event's `additional_creators`, as MSC4289 asks of
- * `/createRoom` (the union with `createContent.additional_creators`, deduplicated).
+ * `/createRoom` (the union with `createContent.additional_creators`, deduplicated). Where creators
+ * are privileged the power levels also set `m.room.tombstone` to 150, as the spec requires.
  *
  * @module
  */
@@ -107,6 +108,11 @@ export async function createRoom(ctx: EngineContext, template: CreateRoomTemplat
   return rid;
 }
 
+/** The event type of a room upgrade. */
+const TOMBSTONE = 'm.room.tombstone';
+/** Its level in new rooms with privileged creators: above `state_default` (50) and every ordinary user's 100. */
+const TOMBSTONE_POWER = 150;
+
 /**
  * The initial power levels: the creator at 100 where creators are ordinary users (nothing for
  * privileged creators, whom `users` must not name), trusted invitees at the creator's level there.
@@ -117,5 +123,10 @@ function defaultPowerLevels(creator: string, privileged: boolean, preset: Preset
     users[creator] = CREATOR_POWER;
     if (preset.inviteesHaveCreatorPower) for (const u of invite) users[u] = CREATOR_POWER;
   }
-  return { users, users_default: 0, events_default: 0, state_default: 50, ban: 50, kick: 50, redact: 50, invite: preset.invitePower };
+  const levels: JsonObject = { users, users_default: 0, events_default: 0, state_default: 50, ban: 50, kick: 50, redact: 50, invite: preset.invitePower };
+  // Client-Server API › `m.room.power_levels` (`events`, since v1.16): in room versions with
+  // privileged creators (12 and later) the initial power levels MUST name `m.room.tombstone` at a
+  // level above `state_default` — upgrading the room stays the creators' (Synapse: 150).
+  if (privileged) levels['events'] = { [TOMBSTONE]: TOMBSTONE_POWER };
+  return levels;
 }
