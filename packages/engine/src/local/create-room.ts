@@ -123,10 +123,9 @@ function defaultPowerLevels(creator: string, privileged: boolean, preset: Preset
     users[creator] = CREATOR_POWER;
     if (preset.inviteesHaveCreatorPower) for (const u of invite) users[u] = CREATOR_POWER;
   }
-  const levels: JsonObject = { users, users_default: 0, events_default: 0, state_default: 50, ban: 50, kick: 50, redact: 50, invite: preset.invitePower };
+  const levels = { users, users_default: 0, events_default: 0, state_default: 50, ban: 50, kick: 50, redact: 50, invite: preset.invitePower };
   // Client-Server API › `m.room.power_levels` (`events`, since v1.16): in room versions with
   // privileged creators (12 and later) the initial power levels MUST name `m.room.tombstone` at a
   // level above `state_default` — upgrading the room stays the creators' (Synapse: 150).
-  if (privileged) levels['events'] = { [TOMBSTONE]: TOMBSTONE_POWER };
-  return levels;
+  return privileged ? { ...levels, events: { [TOMBSTONE]: TOMBSTONE_POWER } } : levels;
 }
