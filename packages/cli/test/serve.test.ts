@@ -254,7 +254,8 @@ describe('roomgraph serve: hostile requests against a real engine', () => {
         });
       };
       const uri = '/_matrix/federation/v1/send/hostile1';
-      const txn = { origin: mname, origin_server_ts: 1, pdus: [forge(`@mallory:${mname}`, 'raw')] };
+      const typing = { edu_type: 'm.typing', content: { room_id: room, user_id: `@mallory:${mname}`, typing: true } };
+      const txn = { origin: mname, origin_server_ts: 1, pdus: [forge(`@mallory:${mname}`, 'raw')], edus: [typing, 'not an object'] };
       const text = JSON.stringify(txn);
       const sign = (over: object, dest = h.name, key = mkey) => signRequest({ method: 'PUT', uri, origin: mname, destination: dest, content: over as JsonObject }, key);
       const expectErr = async (p: Promise<{ status: number; json: Json }>, status: number, errcode: string) => {
@@ -275,6 +276,12 @@ describe('roomgraph serve: hostile requests against a real engine', () => {
       expect(first.status).toBe(200);
       expect(replay.json).toEqual(first.json);
       expect(Object.values(first.json['pdus'] as Json).every((x) => typeof (x as Json)['error'] === 'string')).toBe(true);
+      // The EDUs: only the authenticated transaction's object EDU, once (the replay and the refused
+      // requests passed none); paged with since/next.
+      const edus = await a.ok({ op: 'edus' });
+      expect(edus).toEqual({ edus: [{ seq: 1, origin: mname, ...typing }], next: 2 });
+      expect(await a.ok({ op: 'edus', since: 2 })).toEqual({ edus: [], next: 2 });
+      expect(((await a.cmd({ op: 'edus', limit: 0 }))['error'] as Json)['code']).toBe('BAD_COMMAND');
 
       // Nothing changed in the room.
       expect(await snapshot()).toEqual(baseline);

@@ -38,6 +38,7 @@ in order (an error as {"error":{"code","message"}}). Logs go to stderr.
   {"op":"state","room_id"}     -> {"state":{type:{state_key:event_id}},"forward_extremities":[...]}
   {"op":"messages","room_id","limit"}    -> {"events":[PDU + event_id, ...]} (accepted, oldest first)
   {"op":"wait","room_id","event_id","timeout_ms"}                           -> {"found":true|false}
+  {"op":"edus","since"?:1,"limit"?:100}                                      -> {"edus":[{"seq","origin","edu_type","content"}],"next"}
 presets (as POST /createRoom): private_chat (the default: join rule invite, guest access can_join),
 trusted_private_chat (the same), public_chat (join rule public).
 A result line is written once what it reports is durable (stored, and queued for the other servers),

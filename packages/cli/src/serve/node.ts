@@ -73,6 +73,37 @@ function str(cmd: JsonObject, field: string): string {
   return v;
 }
 
+/** How many received EDUs a node keeps for the `edus` command (the oldest are dropped first). */
+export const EDU_BUFFER_SIZE = 1000;
+
+/** An EDU as a node received it: its number in arrival order and the authenticated origin. */
+interface ReceivedEdu {
+  readonly seq: number;
+  readonly origin: string;
+  readonly edu: JsonObject;
+}
+
+/**
+ * The EDUs received in `/send` transactions, newest {@link EDU_BUFFER_SIZE} kept. A replayed
+ * transaction's EDUs are not passed again (the server answers it from its first result).
+ */
+class EduBuffer {
+  readonly #items: ReceivedEdu[] = [];
+  #next = 1;
+
+  add(origin: string, edus: readonly JsonObject[]): void {
+    for (const edu of edus) this.#items.push({ seq: this.#next++, origin, edu });
+    if (this.#items.length > EDU_BUFFER_SIZE) this.#items.splice(0, this.#items.length - EDU_BUFFER_SIZE);
+  }
+
+  /** Up to `limit` EDUs numbered `since` or later, oldest first, and the number to ask from next. */
+  since(since: number, limit: number): { edus: JsonObject[]; next: number } {
+    const out = this.#items.filter((x) => x.seq >= since).slice(0, limit);
+    const edus = out.map((x): JsonObject => ({ seq: x.seq, origin: x.origin, edu_type: x.edu['edu_type'] ?? null, content: x.edu['content'] ?? null }));
+    return { edus, next: out.length > 0 ? out[out.length - 1]!.seq + 1 : Math.max(since, this.#next) };
+  }
+}
+
 /** A running node. */
 export class FederationNode {
   readonly serverName: string;
@@ -81,9 +112,11 @@ export class FederationNode {
   readonly server: FederationServer;
   readonly #store: RoomStore;
   readonly #log: (line: string) => void;
+  readonly #edus: EduBuffer;
   #closed = false;
 
-  private constructor(serverName: string, engine: RoomEngine, transport: HttpTransport, server: FederationServer, store: RoomStore, log: (l: string) => void) {
+  private constructor(serverName: string, engine: RoomEngine, transport: HttpTransport, server: FederationServer, store: RoomStore, log: (l: string) => void, edus: EduBuffer) {
+    this.#edus = edus;
     this.serverName = serverName;
     this.engine = engine;
     this.transport = transport;
@@ -107,14 +140,18 @@ export class FederationNode {
     const keys = new HttpKeySource({ fetcher: transport, cache: storeKeyCache(store) });
     keys.addStatic({ serverName: o.serverName, keyId: o.signingKey.keyId, publicKey: o.signingKey.publicKey });
     const engine = createRoomEngine({ serverName: o.serverName, signingKey: o.signingKey, store, transport, keys });
+    const edus = new EduBuffer();
     const server = new FederationServer({
       serverName: o.serverName, handler: engine, keys,
+      // Server-Server API › EDUs: kept for the `edus` command as received (origin authenticated,
+      // content not interpreted: typing, receipts and presence are the embedder's business).
+      onEdus: (origin, list) => edus.add(origin, list),
       tls: { cert: readFileSync(o.tlsCertFile), key: readFileSync(o.tlsKeyFile) },
       onAuthenticated: (origin) => transport.queue?.wake(origin),
       log: (l) => o.log(l),
     });
     await server.listen(o.port, o.host);
-    return new FederationNode(o.serverName, engine, transport, server, store, o.log);
+    return new FederationNode(o.serverName, engine, transport, server, store, o.log, edus);
   }
 
   /** Stops listening, finishes the queue's in-flight work, closes the engine and the store. */
@@ -213,6 +250,13 @@ export class FederationNode {
         const timeout = cmd['timeout_ms'] === undefined ? 10_000 : cmd['timeout_ms'];
         if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0 || timeout > 3_600_000) throw new CliError('BAD_COMMAND', '"timeout_ms" must be an integer from 0 to 3600000');
         return { found: await this.#waitFor(roomId, eventId, timeout) };
+      }
+      case 'edus': {
+        const since = cmd['since'] === undefined ? 1 : cmd['since'];
+        if (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 1) throw new CliError('BAD_COMMAND', '"since" must be a positive integer');
+        const limit = cmd['limit'] === undefined ? 100 : cmd['limit'];
+        if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > EDU_BUFFER_SIZE) throw new CliError('BAD_COMMAND', `"limit" must be an integer from 1 to ${EDU_BUFFER_SIZE}`);
+        return this.#edus.since(since, limit);
       }
       default:
         throw new CliError('BAD_COMMAND', `unknown op ${JSON.stringify(op)}`);
