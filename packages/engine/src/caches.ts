@@ -13,6 +13,24 @@
  * | `noParked` | room IDs known to have no parked events | `noParkedRooms` (default 100,000) rooms |
  * | `invites` | room and user → an invite received for a local user | `invites` (default 10,000) |
  *
+ * **A store shared by several processes** (PostgreSQL: `RoomStore.lockRoom`). Another process may
+ * change a room whenever this one does not hold its lock; the engine holds it around every write
+ * section, and {@link EngineCaches.forgetRoomFacts} runs under it, before a section, whenever the
+ * lock was taken anew (`RoomLockHandle.continues` is not `true`). What each cache holds:
+ *
+ * - `views`, `stateAfter`: immutable — an event's content under its ID, and the snapshot written
+ *   with an event's one real commit (snapshot IDs are never reused). Kept.
+ * - `resolution`: loaded events and their senders' power are immutable; whether an event is
+ *   rejected is final except for an outlier, which a promotion (in any process) may reject. The
+ *   room's entry is forgotten when it loaded such an outlier.
+ * - `serverCounts`: keyed by the current-state snapshot it describes, which is read from the store
+ *   each time (the store caches no room record another process can change). Kept.
+ * - `noParked`: "nothing parked" — another process may have parked an event since. Forgotten.
+ * - `invites`: not a cache of the store but this process's own record (not shared).
+ *
+ * The room record (forward extremities, current state) is not cached by the engine: it is read
+ * from the store, which reads it from the database unless this process holds the room's lock.
+ *
  * @module
  */
 import { type RoomEvent, toRoomEvent } from '@roomgraph/events';
@@ -60,6 +78,11 @@ export interface RoomResolutionCache {
    * `cache` from an earlier resolution must still answer). Bounded like the cache's events.
    */
   readonly rejected: Set<string>;
+  /**
+   * IDs of loaded events that were outliers not rejected when loaded: a promotion may still reject
+   * them (see {@link EngineCaches.forgetRoomFacts}; this engine's own promotions update `rejected`).
+   */
+  readonly unsettled: Set<string>;
 }
 
 /** Joined members per server of a room, as of one current-state snapshot. */
@@ -133,12 +156,36 @@ export class EngineCaches {
     return v;
   }
 
+  /**
+   * Forgets what the caches hold about a room's mutable facts: called under the room's lock when
+   * it was taken anew in a store shared by several processes (another process may have changed
+   * the room since this one last held the lock). The room's "nothing parked" goes (an event may
+   * have been parked since); its resolution cache goes if it loaded outliers that a promotion may
+   * since have rejected. Everything else the caches hold is immutable (see the module comment).
+   */
+  forgetRoomFacts(roomId: string): void {
+    this.noParked.delete(roomId);
+    const c = this.resolution.peek(roomId);
+    if (c !== undefined && c.unsettled.size > 0) this.resolution.delete(roomId);
+  }
+
+  /**
+   * Records this engine's commit of an event that may be in the room's resolution cache as an
+   * outlier (a promotion): its status is settled now.
+   */
+  settled(roomId: string, eventId: string, rejected: boolean): void {
+    const c = this.resolution.peek(roomId);
+    if (c === undefined || !c.unsettled.delete(eventId)) return;
+    if (rejected) c.rejected.add(eventId);
+    else c.rejected.delete(eventId);
+  }
+
   /** The room's resolution cache, forgetting which events were missing (they may have arrived). */
   resolutionOf(roomId: string): RoomResolutionCache {
     let c = this.resolution.get(roomId);
-    if (c === undefined || c.rejected.size > this.sizes.resolutionEventsPerRoom) {
+    if (c === undefined || c.rejected.size + c.unsettled.size > this.sizes.resolutionEventsPerRoom) {
       // Past its bound the rejected set starts again, with the events it describes.
-      c = { cache: new ResolutionCache({ maxEvents: this.sizes.resolutionEventsPerRoom }), rejected: new Set() };
+      c = { cache: new ResolutionCache({ maxEvents: this.sizes.resolutionEventsPerRoom }), rejected: new Set(), unsettled: new Set() };
       this.resolution.set(roomId, c);
     }
     c.cache.forgetMissing();

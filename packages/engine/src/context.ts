@@ -116,6 +116,7 @@ export interface EngineContext {
 
 /** Builds the context of one engine; `process` is the receipt pipeline bound to it. */
 export function createEngineContext(options: RoomEngineOptions, process: (ctx: EngineContext, req: ProcessRequest) => Promise<PduOutcome>): EngineContext {
+  const caches = new EngineCaches(options.limits);
   const ctx: EngineContext = {
     serverName: options.serverName,
     signingKey: options.signingKey,
@@ -129,9 +130,11 @@ export function createEngineContext(options: RoomEngineOptions, process: (ctx: E
       maxMissingEvents: options.limits?.maxMissingEvents ?? 100,
       maxPrevEvents: Math.min(SPEC_MAX_PREV_EVENTS, options.limits?.maxPrevEvents ?? 10),
     },
-    caches: new EngineCaches(options.limits),
+    caches,
     outbox: new Outbox(options.store),
-    locks: new RoomLocks(options.store.lockRoom?.bind(options.store)),
+    // A room lock taken anew (another process may have changed the room): forget what the caches
+    // hold about the room's mutable facts.
+    locks: new RoomLocks(options.store.lockRoom?.bind(options.store), (roomId) => caches.forgetRoomFacts(roomId)),
     process: (req) => process(ctx, req),
   };
   return ctx;

@@ -253,12 +253,16 @@ export class PostgresRoomStore extends AbstractRoomStore {
    * event (the store's optional `lockRoom`), so that no process decides from a room another is
    * changing. Sections of this process that follow each other share one acquisition (up to
    * `lockBatch`); the lock is given up once the commits made under it are durable, so another
-   * process that takes it next reads them.
+   * process that takes it next reads them. The handle's `continues` is `false` for the first
+   * section of each acquisition (another process may have changed the room since this one last
+   * held it: the engine revalidates what it cached about the room) and `true` for the sections
+   * that share it.
    */
   async lockRoom(roomId: RoomId): Promise<RoomLockHandle> {
     if (this.status !== 'open') throw new StoreError('STORE_NOT_OPEN', `store is ${this.status}`);
     // A single-session server serves one process: the engine's own per-room lock suffices.
-    if (this.#singleSession) return { release: async () => undefined };
+    // Nothing else can have changed the room there either: every section continues the hold.
+    if (this.#singleSession) return { release: async () => undefined, continues: true };
     for (;;) {
       if (this.status !== 'open' || this.#lockSql === undefined) throw new StoreError('STORE_NOT_OPEN', `store is ${this.status}`);
       let lease = this.#leases.get(roomId);
@@ -276,9 +280,12 @@ export class PostgresRoomStore extends AbstractRoomStore {
           this.#giveUp(lease);
           continue;
         }
+        // The first section of an acquisition follows whatever other processes did meanwhile;
+        // the next ones continue it (no one else can have held the lock in between).
+        const continues = lease.sections > 0 && !lease.conn.broken;
         lease.active++;
         lease.sections++;
-        return this.#handle(lease);
+        return this.#handle(lease, continues);
       }
       lease = { roomId, key: roomLockKey(roomId), active: 0, sections: 0, conn: undefined, acquired: Promise.resolve(), released: undefined, room: undefined };
       const l = lease;
@@ -299,9 +306,10 @@ export class PostgresRoomStore extends AbstractRoomStore {
     }
   }
 
-  #handle(lease: Lease): RoomLockHandle {
+  #handle(lease: Lease, continues: boolean): RoomLockHandle {
     let done = false;
     return {
+      continues,
       release: async () => {
         if (done) return;
         done = true;

@@ -357,8 +357,9 @@ export interface RoomStore {
    * lock, which excludes every other process's holder until released. The engine holds it around
    * each read-decide-commit of the room (inside its own per-room queue), so that it never decides
    * from a room another process is changing. `release()` may return before the lock is given up:
-   * the store gives it up once the commits made under it are durable. Stores used by one process
-   * at a time omit it.
+   * the store gives it up once the commits made under it are durable. The handle says whether the
+   * section continues this instance's hold ({@link RoomLockHandle.continues}); one engine per store
+   * instance (the engine's caches rely on it). Stores used by one process at a time omit it.
    */
   lockRoom?(roomId: RoomId): Promise<RoomLockHandle>;
 }
@@ -367,4 +368,14 @@ export interface RoomStore {
 export interface RoomLockHandle {
   /** Ends the section (idempotent). */
   release(): Promise<void>;
+  /**
+   * `true` when this section continues this store instance's hold on the lock: no other process
+   * has held it since this instance's previous section of the room, so nobody else can have
+   * changed the room (its events, its record, its parked events) in between, and what the holder
+   * learnt about the room then is still true. `false` or absent: the lock was taken anew, and
+   * another process may have changed the room since this instance last held it — the engine then
+   * forgets what it cached about the room's mutable facts (absent counts as `false`: a store that
+   * cannot tell is never trusted to).
+   */
+  readonly continues?: boolean;
 }

@@ -81,6 +81,8 @@ export async function commitEvent(ctx: EngineContext, input: CommitInput): Promi
     const sid = typeof afterRef === 'number' ? afterRef : res.snapshots.get(afterRef.ref);
     if (sid !== undefined) ctx.caches.stateAfter.set(event.eventId, sid);
   }
+  // A promoted outlier may be in the room's resolution cache, loaded while it was an outlier.
+  if (res.promoted) ctx.caches.settled(roomId, event.eventId, res.event.status === 'rejected');
   const outcome: PduOutcome = { ...outcomeOf(res.event, res.duplicate, redactedOnReceipt), ...(res.promoted ? { promoted: true } : {}) };
   if (!res.duplicate) {
     const { outbox } = ctx;

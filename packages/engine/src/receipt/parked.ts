@@ -33,7 +33,9 @@ export async function retryParked(ctx: EngineContext, roomId: string, rules: Roo
   const store = ctx.store;
   if (!store.supports.parkedEvents) return;
   // Rooms known to have nothing parked skip the store scan (parking goes through this engine;
-  // a room's first check after start-up reads the store).
+  // a room's first check after start-up reads the store). With a store shared by several
+  // processes, the entry is forgotten whenever the room's lock is taken anew: another process may
+  // have parked an event since (EngineCaches.forgetRoomFacts).
   if (ctx.caches.noParked.get(roomId) !== undefined) return;
   for (let round = 0; round < MAX_PARKED_RETRY_ROUNDS; round++) {
     const parked = await store.listParkedEvents(roomId);

@@ -6,7 +6,10 @@
  *
  * A store shared by several processes (`RoomStore.lockRoom`, e.g. PostgreSQL) also locks the room
  * across them, inside this queue: the engine then never decides from a room another process is
- * changing.
+ * changing. When a section does not continue this process's hold on that lock
+ * (`RoomLockHandle.continues`), another process may have changed the room since this one last
+ * held it: the engine's caches of the room's mutable facts are forgotten (`onTakenAnew`) before
+ * the section runs, so it decides from what the store holds, never from a stale cache.
  *
  * @module
  */
@@ -16,10 +19,17 @@ import type { RoomLockHandle } from '@roomgraph/store';
 export class RoomLocks {
   readonly #tails = new Map<string, Promise<unknown>>();
   readonly #crossProcess: ((roomId: string) => Promise<RoomLockHandle>) | undefined;
+  readonly #onTakenAnew: ((roomId: string) => void) | undefined;
 
-  /** @param crossProcess - the store's cross-process room lock (`RoomStore.lockRoom`), if it has one. */
-  constructor(crossProcess?: (roomId: string) => Promise<RoomLockHandle>) {
+  /**
+   * @param crossProcess - the store's cross-process room lock (`RoomStore.lockRoom`), if it has one.
+   * @param onTakenAnew - called (under the lock, before the section runs) when a section does not
+   *   continue this process's hold on the cross-process lock: another process may have changed
+   *   the room since.
+   */
+  constructor(crossProcess?: (roomId: string) => Promise<RoomLockHandle>, onTakenAnew?: (roomId: string) => void) {
     this.#crossProcess = crossProcess;
+    this.#onTakenAnew = onTakenAnew;
   }
 
   /** Runs `fn` once every earlier task of `roomId` has finished (successfully or not). */
@@ -29,6 +39,7 @@ export class RoomLocks {
     const locked = lock === undefined || roomId === '' ? fn : async () => {
       const held = await lock(roomId);
       try {
+        if (held.continues !== true) this.#onTakenAnew?.(roomId);
         return await fn();
       } finally {
         await held.release();

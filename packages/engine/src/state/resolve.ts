@@ -12,7 +12,7 @@ import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { resolveStateDelta } from '@roomgraph/state-res';
 import type { SnapshotId } from '@roomgraph/store';
 import type { EngineContext } from '../context.js';
-import { isRejectedStatus } from '../stored.js';
+import { isPromotableOutlier, isRejectedStatus } from '../stored.js';
 import { type VState, StateView, sameVState, stored, viewOf } from './vstate.js';
 
 /**
@@ -50,7 +50,7 @@ export async function resolveStates(ctx: EngineContext, roomId: string, rules: R
   }
   // Which loaded events were rejected is kept with the room's resolution cache: an event loaded by
   // an earlier resolution (and kept in the cache) must still answer as rejected.
-  const { cache, rejected } = ctx.caches.resolutionOf(roomId);
+  const { cache, rejected, unsettled } = ctx.caches.resolutionOf(roomId);
   const delta = await resolveStateDelta(rules, maps, {
     async getEvents(ids: readonly string[]): Promise<ReadonlyMap<string, RoomEvent>> {
       const got = await store.getEvents(ids);
@@ -59,6 +59,9 @@ export async function resolveStates(ctx: EngineContext, roomId: string, rules: R
       for (const [id, e] of got) {
         if (isRejectedStatus(e)) rejected.add(id);
         else rejected.delete(id);
+        // A promotion may still reject an outlier (see EngineCaches.forgetRoomFacts).
+        if (isPromotableOutlier(e)) unsettled.add(id);
+        else unsettled.delete(id);
         out.set(id, ctx.caches.view(e, rules));
       }
       return out;
