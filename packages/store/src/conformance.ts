@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import type { RoomEvent } from '@roomgraph/events';
 import { isStoreError, type StoreErrorCode } from './errors.js';
-import type { EventId, EventStatus, RoomCommit, RoomStore, SnapshotId, StateKey } from './interfaces.js';
+import type { EventId, EventStatus, RoomCommit, RoomInfo, RoomStore, SnapshotId, StateKey, StoredEvent } from './interfaces.js';
 
 /** Minimal `describe` signature (vitest / node:test compatible). */
 export type DescribeFn = (name: string, fn: () => void) => unknown;
@@ -49,20 +49,25 @@ export interface FakeEventInit {
   readonly depth?: number;
   /** room_id (default `!room:example.org`). */
   readonly roomId?: string;
+  /** sender (default `@alice:example.org`). */
+  readonly sender?: string;
+  /** content (default `{ body: id }`). */
+  readonly content?: RoomEvent['content'];
 }
 
 /** A structurally valid {@link RoomEvent} for store tests (no hashes or signatures). */
 export function fakeEvent(id: EventId, init: FakeEventInit = {}): RoomEvent {
   const roomId = init.roomId ?? '!room:example.org';
   const type = init.type ?? 'm.room.message';
+  const sender = init.sender ?? '@alice:example.org';
   const json = {
     event_id: id,
     room_id: roomId,
     type,
-    sender: '@alice:example.org',
+    sender,
     origin_server_ts: 1_700_000_000_000,
     depth: init.depth ?? 1,
-    content: { body: id },
+    content: init.content ?? { body: id },
     prev_events: [...(init.prev ?? [])],
     auth_events: [...(init.auth ?? [])],
     ...(init.stateKey !== undefined ? { state_key: init.stateKey } : {}),
@@ -72,7 +77,7 @@ export function fakeEvent(id: EventId, init: FakeEventInit = {}): RoomEvent {
     roomId,
     type,
     stateKey: init.stateKey,
-    sender: '@alice:example.org',
+    sender,
     originServerTs: 1_700_000_000_000,
     depth: init.depth ?? 1,
     content: json.content,
@@ -120,6 +125,174 @@ async function createRoom(store: RoomStore, roomId = ROOM, createId = CREATE): P
     currentState: { ref: 'after' },
   });
   return r.snapshots.get('after')!;
+}
+
+/**
+ * Strings every store must hold exactly wherever its API takes one: event and room IDs, room
+ * versions, types, state keys, senders, content (keys and values), rejection rules, server keys,
+ * parked events. All are legal Matrix JSON strings (`"\u0000"` included).
+ *
+ * Lone UTF-16 surrogates are not among them: no string holding one reaches a store from the
+ * engine. `@roomgraph/canonical-json`'s parser refuses them (`JSON_LONE_SURROGATE`, raw or as a
+ * `\uD800`-style escape), the events grammar refuses them in IDs (`hasLoneSurrogate`), and
+ * canonical JSON cannot encode them (`CANONICAL_JSON_LONE_SURROGATE`), so an event holding one is
+ * never hashed, checked or stored. (UTF-8 storage — LevelDB keys, PostgreSQL text — has no byte
+ * sequence for one either.)
+ */
+const AWKWARD: readonly string[] = [
+  '\u0000',
+  'a\u0000b\u0000',
+  // Escape characters of plausible injective encodings: a store escaping NUL must keep these apart.
+  '\u0001',
+  '\u0001\u0001',
+  '\u0001\u0002',
+  '\u0000\u0001',
+  '\\',
+  '\\0',
+  '\\u0000',
+  '\\x00',
+  '%00',
+  "x'); DROP TABLE events; --",
+  '%_*?[',
+  // Astral plane (surrogate pairs in UTF-16, 4 bytes in UTF-8), the last code point.
+  '\u{1F600}',
+  'a\u{1D11E}b',
+  '\u{10FFFF}',
+  // Right-to-left text with directional marks and overrides.
+  '\u202Eabc \u05E9\u05DC\u05D5\u05DD \u0627\u0644\u0633\u0644\u0627\u0645\u200F',
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  '\uFFFD',
+  '\uFEFF',
+  '\uFFFF',
+  ' ',
+  '\t\r\n',
+  // Two spellings of é: stores must not normalise.
+  'e\u0301',
+  '\u00E9',
+  // Long: 600 UTF-16 units, 900 UTF-8 bytes (Matrix caps IDs at 255 bytes; the engine refuses longer, H4).
+  'é\u{1F600}\u0000\u0001x'.repeat(100),
+];
+
+/** An ID that is none of {@link AWKWARD} but differs from `s` only by a suffix of control characters. */
+function nearMiss(s: string): string {
+  const m = `${s}\u0000\u0002`;
+  assert.ok(!AWKWARD.includes(m));
+  return m;
+}
+
+/** What {@link writeAwkward} wrote for one awkward string (its own room). */
+interface AwkwardWritten {
+  readonly s: string;
+  readonly room: RoomInfo;
+  readonly events: readonly StoredEvent[];
+  readonly content: RoomEvent['content'];
+  readonly state: SnapshotId;
+  readonly stateEntries: ReadonlyMap<StateKey, EventId>;
+}
+
+/** Content holding `s` as a key and a value, an empty key, `__proto__`-safe (own properties only). */
+function awkwardContent(s: string, long: boolean): RoomEvent['content'] {
+  const entries: [string, RoomEvent['content'][string]][] = [['body', s], [s, s], ['', ''], ['nested', [s, Object.fromEntries([[s, [s]]])]]];
+  if (long) entries.push(['long', 'x\u0000\u{1F600}'.repeat(20_000)]);
+  return Object.fromEntries(entries) as RoomEvent['content'];
+}
+
+/** Writes one room per awkward string (its ID, create event ID and version the string), 4 events, server keys, parked events. */
+async function writeAwkward(store: RoomStore): Promise<AwkwardWritten[]> {
+  const out: AwkwardWritten[] = [];
+  for (const [i, s] of AWKWARD.entries()) {
+    const content = awkwardContent(s, s.length > 255);
+    const e2 = `$2${s}`;
+    const longKey = k('m.room.member', s.repeat(8));
+    const c1 = await store.commit({
+      roomId: s,
+      createRoom: { roomVersion: s, createEventId: s },
+      event: { event: fakeEvent(s, { type: 'm.room.create', stateKey: '', roomId: s, sender: s, content }), status: 'accepted', stateBefore: { ref: 'before' } },
+      snapshots: [
+        { ref: 'before', parent: null, changes: {} },
+        { ref: 'after', parent: { ref: 'before' }, changes: { set: [[k('m.room.create', ''), s]] } },
+      ],
+      forwardExtremities: [s],
+      currentState: { ref: 'after' },
+    });
+    const c2 = await store.commit({
+      roomId: s,
+      event: { event: fakeEvent(e2, { type: s, stateKey: s, roomId: s, sender: s, content, prev: [s], auth: [s], depth: 2 }), status: 'accepted', stateBefore: c1.snapshots.get('after')! },
+      snapshots: [{ ref: 'after', parent: c1.snapshots.get('after')!, changes: { set: [[k(s, s), e2], [s, s], [longKey, e2]] } }],
+      forwardExtremities: [e2],
+      currentState: { ref: 'after' },
+    });
+    const state = c2.snapshots.get('after')!;
+    const c3 = await store.commit({
+      roomId: s,
+      event: { event: fakeEvent(`$3${s}`, { type: '', roomId: s, sender: s, content, prev: [e2], auth: [s, e2], depth: 3 }), status: 'rejected', rejection: { rule: s, reason: '' }, stateBefore: state },
+    });
+    const c4 = await store.commit({
+      roomId: s,
+      event: { event: fakeEvent(`$4${s}`, { type: s, stateKey: '', roomId: s, sender: s, content, prev: [e2], auth: [e2, `$ghost${s}`], depth: 3 }), status: 'outlier' },
+    });
+    await store.putServerKeys([
+      { server: s, keyId: s, publicKey: s },
+      { server: s, keyId: nearMiss(s), publicKey: '', validUntilTs: i },
+    ]);
+    await store.parkEvents([
+      { eventId: s, roomId: s, json: content, receivedTs: i, origin: s },
+      { eventId: `$p${s}`, roomId: s, json: {}, receivedTs: i + 0.5 },
+    ]);
+    out.push({
+      s,
+      room: c4.room,
+      events: [c1.event, c2.event, c3.event, c4.event],
+      content,
+      state,
+      stateEntries: new Map([[k('m.room.create', ''), s], [k(s, s), e2], [s, s], [longKey, e2]]),
+    });
+  }
+  return out;
+}
+
+/** Reads back everything {@link writeAwkward} wrote, and checks that near misses find nothing. */
+async function checkAwkward(store: RoomStore, written: readonly AwkwardWritten[]): Promise<void> {
+  assert.deepEqual([...(await store.listRooms())].sort(), [...AWKWARD].sort());
+  for (const w of written) {
+    const { s } = w;
+    const miss = nearMiss(s);
+    const ids = w.events.map((e) => e.eventId);
+    assert.deepEqual(await store.getRoom(s), w.room, `room ${JSON.stringify(s)}`);
+    assert.equal(w.room.roomVersion, s);
+    assert.equal(await store.getRoom(miss), undefined);
+    for (const e of w.events) assert.deepEqual(await store.getEvent(e.eventId), e, `event ${JSON.stringify(e.eventId)}`);
+    const found = await store.getEvents([...ids, miss, `$2${miss}`, `$ghost${s}`]);
+    assert.deepEqual([...found.keys()].sort(), [...ids].sort());
+    assert.deepEqual([...(await store.hasEvents([...ids, miss]))].sort(), [...ids].sort());
+    const e2 = (await store.getEvent(`$2${s}`))!;
+    assert.equal(e2.type, s);
+    assert.equal(e2.stateKey, s);
+    assert.equal(e2.roomId, s);
+    assert.equal(e2.json['sender'], s);
+    assert.deepEqual(e2.json['content'], w.content);
+    const content = e2.json['content'] as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(content), Object.prototype);
+    assert.ok(Object.hasOwn(content, s) && content[s] === s);
+    assert.equal((await store.getEvent(`$3${s}`))!.type, '');
+    assert.deepEqual((await store.getEvent(`$3${s}`))!.rejection, { rule: s, reason: '' });
+    assert.deepEqual((await store.timeline(s, { limit: 100 })).map((e) => e.eventId), ids);
+    assert.deepEqual((await store.timeline(s, { limit: 100, direction: 'backwards' })).map((e) => e.eventId), [...ids].reverse());
+    assert.deepEqual(await store.timeline(miss), []);
+    assert.deepEqual(new Map(await store.loadState(w.state)), w.stateEntries);
+    assert.deepEqual(await store.getStateEntries(w.state, [k(s, s), s, miss, k(miss, s), k('m.room.create', '')]), [`$2${s}`, s, undefined, undefined, s]);
+    assert.deepEqual(await store.getAuthChain([`$4${s}`]), new Set([s, `$2${s}`, `$ghost${s}`]));
+    assert.deepEqual(await store.getServerKey(s, s), { server: s, keyId: s, publicKey: s });
+    assert.equal(await store.getServerKey(miss, s), undefined);
+    assert.deepEqual([...(await store.getServerKeys(s))].map((x) => x.keyId).sort(), [s, miss].sort());
+    const parked = await store.listParkedEvents(s);
+    assert.deepEqual(parked.map((p) => p.eventId), [s, `$p${s}`]);
+    assert.deepEqual(parked[0], { eventId: s, roomId: s, json: w.content, receivedTs: AWKWARD.indexOf(s), origin: s });
+    assert.deepEqual(await store.listParkedEvents(miss), []);
+  }
 }
 
 /** Registers the conformance tests with the given runner. */
@@ -574,6 +747,30 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         assert.deepEqual((await store.listParkedEvents(ROOM)).map((e) => e.eventId), ['$p2']);
         assert.deepEqual((await store.listParkedEvents('!other:x')).map((e) => e.eventId), ['$q']);
       });
+    });
+
+    it('awkward strings round-trip exactly: NUL, escape look-alikes, astral, RTL, __proto__, empty, long (IDs, versions, types, state keys, content, keys, parked events)', async () => {
+      let store = await factory();
+      await store.open();
+      try {
+        const written = await writeAwkward(store);
+        await checkAwkward(store, written);
+        if (reopen !== undefined) {
+          await store.close();
+          store = await reopen(store);
+          await store.open();
+          await checkAwkward(store, written);
+        }
+        // Deletes hit exactly the rows named.
+        for (const { s } of written) {
+          await store.deleteParkedEvents(s, [nearMiss(s)]);
+          assert.equal((await store.listParkedEvents(s)).length, 2);
+          await store.deleteParkedEvents(s, [s]);
+          assert.deepEqual((await store.listParkedEvents(s)).map((p) => p.eventId), [`$p${s}`]);
+        }
+      } finally {
+        await store.close();
+      }
     });
 
     it('serialises concurrent commits (distinct streams, all stored)', async () => {
