@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { AbstractRoomStore, StoreError, type AbstractStoreOptions, type StoreWriteBatch, type TimelineRange, type SnapshotLayer } from '@roomgraph/store';
 import type { EventId, ParkedEvent, RoomId, RoomInfo, RoomLockHandle, ServerKeyRecord, SnapshotId, StoreStats, StoredEvent } from '@roomgraph/store';
-import { decodeEvent, decodeLayer, decodeRoom, encodeEvent, encodeLayer, type RoomRow } from './codec.js';
+import { decodeEvent, decodeLayer, decodeRoom, encodeEvent, encodeLayer, fromText, toText, toTexts, type RoomRow } from './codec.js';
 import { MIGRATIONS, SCHEMA_VERSION, quoteIdent, versionTableSql } from './schema.js';
 import { roomLockKey, MIGRATION_LOCK_KEY } from './locks.js';
 import { Db, type HeldClient } from './db.js';
@@ -397,9 +397,9 @@ export class PostgresRoomStore extends AbstractRoomStore {
           const cs = last.currentState ?? null;
           let rows: { room_nid: number }[];
           if (before === 0) {
-            ({ rows } = await tx.query<{ room_nid: number }>(this.#q['createRoom']!, [roomId, last.roomVersion, last.createEventId, cs, fx, last.lastStream], this.#prepare));
+            ({ rows } = await tx.query<{ room_nid: number }>(this.#q['createRoom']!, [toText(roomId), toText(last.roomVersion), toText(last.createEventId), cs, fx, last.lastStream], this.#prepare));
           } else {
-            ({ rows } = await tx.query<{ room_nid: number }>(this.#q['updateRoom']!, [roomId, cs, fx, last.lastStream, before], this.#prepare));
+            ({ rows } = await tx.query<{ room_nid: number }>(this.#q['updateRoom']!, [toText(roomId), cs, fx, last.lastStream, before], this.#prepare));
             if (rows.length === 0) {
               throw new StoreError('STORE_IO', `room ${roomId} was changed by another process since this one read it (a write without the room's lock); nothing was written`);
             }
@@ -409,7 +409,7 @@ export class PostgresRoomStore extends AbstractRoomStore {
         if (inserted.size > 0) {
           const ev = [...inserted.values()];
           await tx.query(this.#q['insertEvents']!, [
-            ev.map((e) => e.eventId),
+            ev.map((e) => toText(e.eventId)),
             ev.map((e) => nids.get(e.roomId) ?? this.#nids.get(e.roomId) ?? null),
             ev.map((e) => e.stream),
             ev.map((e) => e.status),
@@ -417,7 +417,7 @@ export class PostgresRoomStore extends AbstractRoomStore {
           ], this.#prepare);
         }
         for (const e of promoted.values()) {
-          const r = await tx.query(this.#q['promoteEvent']!, [e.eventId, e.stream, e.status, encodeEvent(e)], this.#prepare);
+          const r = await tx.query(this.#q['promoteEvent']!, [toText(e.eventId), e.stream, e.status, encodeEvent(e)], this.#prepare);
           if (r.count !== 1) throw new StoreError('STORE_IO', `outlier ${e.eventId} was promoted by another process; nothing was written`);
         }
         if (layers.length > 0) {
@@ -444,9 +444,12 @@ export class PostgresRoomStore extends AbstractRoomStore {
   // ---------------------------------------------------------------- reads
 
   protected override async _getEvents(ids: readonly EventId[]): Promise<readonly (StoredEvent | undefined)[]> {
-    const rows = await this.#run<{ event_id: string; record: string }[]>('reading events', this.#q['events']!, [ids]);
+    const rows = await this.#run<{ event_id: string; record: string }[]>('reading events', this.#q['events']!, [toTexts(ids)]);
     const found = new Map<EventId, StoredEvent>();
-    for (const r of rows) found.set(r.event_id, decodeEvent(r.event_id, r.record));
+    for (const r of rows) {
+      const id = fromText(r.event_id);
+      found.set(id, decodeEvent(id, r.record));
+    }
     return ids.map((id) => found.get(id));
   }
 
@@ -463,7 +466,7 @@ export class PostgresRoomStore extends AbstractRoomStore {
   protected override async _getRoom(roomId: RoomId): Promise<RoomInfo | undefined> {
     const lease = this.#held(roomId);
     if (lease?.room !== undefined) return lease.room;
-    const rows = await this.#run<(RoomRow & { room_nid: number })[]>('reading a room', this.#q['room']!, [roomId]);
+    const rows = await this.#run<(RoomRow & { room_nid: number })[]>('reading a room', this.#q['room']!, [toText(roomId)]);
     const row = rows[0];
     if (row === undefined) return undefined;
     this.#nids.set(roomId, Number(row.room_nid));
@@ -475,12 +478,12 @@ export class PostgresRoomStore extends AbstractRoomStore {
 
   protected override async _listRooms(): Promise<readonly RoomId[]> {
     const rows = await this.#run<{ room_id: string }[]>('listing rooms', this.#q['rooms']!, []);
-    return rows.map((r) => r.room_id);
+    return rows.map((r) => fromText(r.room_id));
   }
 
   protected override async _timeline(roomId: RoomId, range: TimelineRange): Promise<readonly StoredEvent[]> {
-    const rows = await this.#run<{ event_id: string; record: string }[]>('reading a timeline', range.reverse ? this.#q['timelineBack']! : this.#q['timelineFwd']!, [roomId, range.from, range.limit]);
-    return rows.map((r) => decodeEvent(r.event_id, r.record));
+    const rows = await this.#run<{ event_id: string; record: string }[]>('reading a timeline', range.reverse ? this.#q['timelineBack']! : this.#q['timelineFwd']!, [toText(roomId), range.from, range.limit]);
+    return rows.map((r) => decodeEvent(fromText(r.event_id), r.record));
   }
 
   protected override async _putServerKeys(keys: readonly ServerKeyRecord[]): Promise<void> {
@@ -489,16 +492,16 @@ export class PostgresRoomStore extends AbstractRoomStore {
     const last = new Map<string, ServerKeyRecord>();
     for (const k of keys) last.set(`${k.server}\x00${k.keyId}`, k);
     const ks = [...last.values()];
-    await this.#run('writing server keys', this.#q['putKey']!, [ks.map((k) => k.server), ks.map((k) => k.keyId), ks.map((k) => JSON.stringify(k))]);
+    await this.#run('writing server keys', this.#q['putKey']!, [ks.map((k) => toText(k.server)), ks.map((k) => toText(k.keyId)), ks.map((k) => JSON.stringify(k))]);
   }
 
   protected override async _getServerKey(server: string, keyId: string): Promise<ServerKeyRecord | undefined> {
-    const rows = await this.#run<{ record: string }[]>('reading a server key', this.#q['getKey']!, [server, keyId]);
+    const rows = await this.#run<{ record: string }[]>('reading a server key', this.#q['getKey']!, [toText(server), toText(keyId)]);
     return rows[0] === undefined ? undefined : (Object.freeze(JSON.parse(rows[0].record)) as ServerKeyRecord);
   }
 
   protected override async _getServerKeys(server: string): Promise<readonly ServerKeyRecord[]> {
-    const rows = await this.#run<{ record: string }[]>('reading server keys', this.#q['getKeys']!, [server]);
+    const rows = await this.#run<{ record: string }[]>('reading server keys', this.#q['getKeys']!, [toText(server)]);
     return rows.map((r) => Object.freeze(JSON.parse(r.record)) as ServerKeyRecord);
   }
 
@@ -507,17 +510,17 @@ export class PostgresRoomStore extends AbstractRoomStore {
     const last = new Map<string, ParkedEvent>();
     for (const e of events) last.set(`${e.roomId}\x00${e.eventId}`, e);
     const es = [...last.values()];
-    await this.#run('parking events', this.#q['park']!, [es.map((e) => e.roomId), es.map((e) => e.eventId), es.map((e) => JSON.stringify(e))]);
+    await this.#run('parking events', this.#q['park']!, [es.map((e) => toText(e.roomId)), es.map((e) => toText(e.eventId)), es.map((e) => JSON.stringify(e))]);
   }
 
   protected override async _listParkedEvents(roomId: RoomId): Promise<readonly ParkedEvent[]> {
-    const rows = await this.#run<{ record: string }[]>('listing parked events', this.#q['listParked']!, [roomId]);
+    const rows = await this.#run<{ record: string }[]>('listing parked events', this.#q['listParked']!, [toText(roomId)]);
     return rows.map((r) => Object.freeze(JSON.parse(r.record)) as ParkedEvent);
   }
 
   protected override async _deleteParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<void> {
     if (eventIds.length === 0) return;
-    await this.#run('deleting parked events', this.#q['unpark']!, [roomId, eventIds]);
+    await this.#run('deleting parked events', this.#q['unpark']!, [toText(roomId), toTexts(eventIds)]);
   }
 
   protected override async _stats(): Promise<StoreStats> {

@@ -31,6 +31,15 @@ export interface Migration {
  *   `@roomgraph/store` snapshots); `body` holds the layer's entries as JSON text.
  * - `counters`: `next_snapshot` — snapshot IDs are handed out to processes in blocks.
  * - `server_keys`, `parked_events`: the key cache and parked events.
+ *
+ * Version 2 changes no table: from it on, the raw text columns (`rooms.room_id`, `room_version`,
+ * `create_event_id`, `events.event_id`, `server_keys.server`, `key_id`, `parked_events.room_id`,
+ * `event_id`) hold their strings escaped by `toText` (`src/codec.ts`: U+0000 → U+0001 U+0001,
+ * U+0001 → U+0001 U+0002, a lone surrogate → U+0001 U+0003 hhhh), since `text` cannot hold U+0000.
+ * Version 1 stored them as they were, so could hold no U+0000 (the server refused the write) but
+ * could hold U+0001: the migration escapes that, the rest already reads the same. (A lone
+ * surrogate written by version 1 was stored as U+FFFD by the client's UTF-8 encoding: that
+ * cannot be undone, and stays U+FFFD.)
  */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   {
@@ -79,6 +88,33 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
         PRIMARY KEY (room_id, event_id)
       );
     `,
+  },
+  {
+    version: 2,
+    description: 'text columns escape U+0000 (as U+0001 U+0001) and the escape U+0001 (as U+0001 U+0002)',
+    // chr(1) || chr(2) is what toText makes of U+0001; only rows holding a U+0001 change. Row by
+    // row, longest key first: a key's new value is longer than it, and the only row that held
+    // that value before (it holds a U+0001, so it is escaped too) is longer still, so already
+    // moved on — one UPDATE of all rows could trip the unique index on a value that is about to
+    // move (`$a\x01` → `$a\x01\x02` while `$a\x01\x02` is still there).
+    sql: (s: string) => {
+      const esc = (col: string): string => `${col} = replace(${col}, chr(1), chr(1) || chr(2))`;
+      const has = (cols: readonly string[]): string => cols.map((c) => `strpos(${c}, chr(1)) > 0`).join(' OR ');
+      const table = (name: string, key: readonly string[], cols: readonly string[]): string => `
+        FOR r IN SELECT ${key.map((c, i) => `${c} AS k${i}`).join(', ')} FROM ${s}.${name} WHERE ${has(cols)}
+                 ORDER BY ${key.map((c) => `length(${c}::text)`).join(' + ')} DESC LOOP
+          UPDATE ${s}.${name} SET ${cols.map(esc).join(', ')} WHERE ${key.map((c, i) => `${c} = r.k${i}`).join(' AND ')};
+        END LOOP;`;
+      return `DO $migrate$
+        DECLARE r record;
+        BEGIN
+          ${table('rooms', ['room_id'], ['room_id', 'room_version', 'create_event_id'])}
+          ${table('events', ['event_id'], ['event_id'])}
+          ${table('server_keys', ['server', 'key_id'], ['server', 'key_id'])}
+          ${table('parked_events', ['room_id', 'event_id'], ['room_id', 'event_id'])}
+        END
+      $migrate$;`;
+    },
   },
 ]);
 
