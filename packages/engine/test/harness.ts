@@ -67,9 +67,10 @@ export class Fed {
     return this;
   }
 
-  newStore(): RoomStore {
-    if (this.kind === 'memory') return createMemoryStore();
-    if (this.kind === 'postgres') {
+  /** A fresh store of `kind` (default: the federation's). */
+  newStore(kind: StoreKind = this.kind): RoomStore {
+    if (kind === 'memory') return createMemoryStore();
+    if (kind === 'postgres') {
       if (this.#pg === undefined) throw new Error('Fed.init() first');
       return new PostgresRoomStore(this.#pg.newDatabase().url);
     }
@@ -78,11 +79,15 @@ export class Fed {
     return new LevelRoomStore(dir);
   }
 
-  /** Adds a server `name` (its key is registered in the shared static key source). */
-  add(name: string, opts: { keys?: KeySource; limits?: RoomEngineOptions['limits']; transport?: boolean } = {}): Server {
+  /**
+   * Adds a server `name` (its key is registered in the shared static key source), on a store of
+   * the federation's kind unless `opts.store` names another (a `postgres` one needs a federation
+   * of kind `postgres`, whose `init()` starts the server).
+   */
+  add(name: string, opts: { keys?: KeySource; limits?: RoomEngineOptions['limits']; transport?: boolean; store?: StoreKind } = {}): Server {
     const key = signingKeyFromSeed(seedOf(this.#seed++), 'k1');
     this.keys.add(name, key.keyId, publicKeyBase64(key));
-    const store = this.newStore();
+    const store = this.newStore(opts.store);
     const engine = createRoomEngine({
       serverName: name, signingKey: key, store, keys: opts.keys ?? this.keys, now: this.now, ownsStore: true,
       ...(opts.transport === false ? {} : { transport: this.net.transportFor(name) }),
