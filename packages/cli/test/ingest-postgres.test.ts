@@ -1,6 +1,7 @@
 // `roomgraph ingest --store postgres://…`: the reference-sample rooms give the expected results
 // on PostgreSQL (PGlite in-process, or the server of ROOMGRAPH_POSTGRES_URL when it is set), a
-// rerun reports the same from the store, and the store is chosen by the URL scheme.
+// rerun reports the same from the store, and the store is chosen by the URL scheme; events holding
+// U+0000 (which PostgreSQL text cannot hold) give the same output as on the memory store.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '@roomgraph/cli';
+import { publicKeyBase64, signingKeyFromSeed } from '@roomgraph/crypto';
+import { RoomEngine } from '@roomgraph/engine';
+import { createMemoryStore } from '@roomgraph/store-memory';
+import { StaticKeySource } from '@roomgraph/transport';
 import { type TestServer, startTestServer } from '@roomgraph/store-postgres/testing';
 
 interface Room {
@@ -102,6 +107,34 @@ describe('roomgraph ingest --store postgres://…', () => {
     const again = await runBin(['ingest', '--keys', k, '--store', url], input(room));
     expect(again.code).toBe(0);
     expect(JSON.parse(again.out)).toEqual(expectedOutput(room));
+  });
+
+  it('events holding U+0000 (content, state key, type; a hostile room_id): no crash, the same output as the memory store', async () => {
+    const key = signingKeyFromSeed(new Uint8Array(32).fill(5), 'k1');
+    const keys = { 'a.test': { [key.keyId]: publicKeyBase64(key) } };
+    const store = createMemoryStore();
+    const engine = await RoomEngine.open({ serverName: 'a.test', signingKey: key, store, ownsStore: true, keys: new StaticKeySource(keys) });
+    const roomId = await engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', preset: 'public_chat', roomIdLocalpart: 'nul' });
+    await engine.createLocalEvent(roomId, { type: 'm.room.message', sender: '@alice:a.test', content: { body: 'a\u0000b', '\u0000': '\u0000' } });
+    await engine.createLocalEvent(roomId, { type: 'org.example.nul', stateKey: 'k\u0000', sender: '@alice:a.test', content: { v: '\u0000' } });
+    await engine.createLocalEvent(roomId, { type: 'org.example\u0000', stateKey: '\u0000', sender: '@alice:a.test', content: {} });
+    const events: Record<string, unknown>[] = (await store.timeline(roomId, { limit: 100 })).map((e) => ({ ...e.json }));
+    await engine.close();
+    events.push({ ...events[events.length - 1], room_id: '!\u0000:a.test' });
+    const text = events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+    expect(text).toContain('\\u0000'); // written as JSON escapes, read by the strict parser
+    const p = join(tmp, 'keys-nul.json');
+    writeFileSync(p, JSON.stringify(keys));
+    const memory = await run(['ingest', '--keys', p], text);
+    const pg = await run(['ingest', '--keys', p, '--store', server.newDatabase().url], text);
+    expect(pg.code).toBe(memory.code);
+    expect(pg.err).toBe(memory.err);
+    expect(pg.err).toMatch(/line 9: not a PDU \(unknown_room/);
+    expect(JSON.parse(pg.out)).toEqual(JSON.parse(memory.out));
+    const out = JSON.parse(pg.out);
+    expect(out.lines).toMatchObject({ total: events.length, accepted: events.length - 1, dropped: 0, unparsable: 1 });
+    expect(out.current_state['org.example.nul']).toEqual({ 'k\u0000': expect.any(String) });
+    expect(out.current_state['org.example\u0000']).toEqual({ '\u0000': expect.any(String) });
   });
 
   it('an unreachable server is a clear STORE_IO error (exit 2)', async () => {
