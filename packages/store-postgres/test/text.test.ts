@@ -3,6 +3,7 @@
 // exactly undone by fromText, leave ordinary IDs as they are, and keep the code-point order; the
 // store must keep IDs that differ only in such characters apart (U+0000 vs U+0001 vs the escape,
 // a lone surrogate vs U+FFFD, which is what a plain UTF-8 client would make of it).
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isStoreError } from '@roomgraph/store';
@@ -113,6 +114,42 @@ describe('PostgresRoomStore: IDs the server cannot hold as they are', () => {
         store = new PostgresRoomStore(db.url);
         await store.open();
       }
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('PostgresRoomStore: IDs beyond an index entry', () => {
+  it('an ID past PostgreSQL\'s B-tree entry limit (~2.7 kB) is refused with STORE_IO; nothing is written, reopening finds the store as it was', async () => {
+    // (Matrix caps IDs at 255 bytes and the engine drops longer ones, H4: only a direct caller of
+    // the store meets this. Random base64 does not compress, so the entry stays long.)
+    const db = await startTestDatabase();
+    dbs.push(db);
+    const long = `$${randomBytes(6000).toString('base64')}`;
+    let store = new PostgresRoomStore(db.url);
+    await store.open();
+    try {
+      const c = await store.commit({
+        roomId: '!r:x',
+        createRoom: { roomVersion: '10', createEventId: '$c' },
+        event: { event: fakeEvent('$c', { type: 'm.room.create', stateKey: '', roomId: '!r:x' }), status: 'accepted', stateBefore: { ref: 'a' } },
+        snapshots: [{ ref: 'a', parent: null, changes: {} }],
+        forwardExtremities: ['$c'],
+        currentState: { ref: 'a' },
+      });
+      const stats = await store.stats();
+      const err = await store.commit({ roomId: '!r:x', event: { event: fakeEvent(long, { roomId: '!r:x', prev: ['$c'] }), status: 'accepted', stateBefore: c.room.currentState! } }).then(() => undefined, (e: unknown) => e);
+      expect(isStoreError(err, 'STORE_IO')).toBe(true);
+      const keyErr = await store.putServerKeys([{ server: 'x', keyId: `ed25519:${long}`, publicKey: 'K' }]).then(() => undefined, (e: unknown) => e);
+      expect(isStoreError(keyErr, 'STORE_IO')).toBe(true);
+      await store.close();
+      store = new PostgresRoomStore(db.url);
+      await store.open();
+      expect(await store.getEvent(long)).toBeUndefined();
+      expect(await store.getServerKeys('x')).toEqual([]);
+      expect(await store.getRoom('!r:x')).toEqual(c.room);
+      expect(await store.stats()).toEqual(stats);
     } finally {
       await store.close();
     }

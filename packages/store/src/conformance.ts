@@ -254,6 +254,13 @@ async function writeAwkward(store: RoomStore): Promise<AwkwardWritten[]> {
   return out;
 }
 
+/** A stored event's fields (an absent optional field and one set to `undefined` alike). */
+function fields(e: StoredEvent | undefined): unknown {
+  if (e === undefined) return undefined;
+  const { eventId, roomId, json, type, stateKey, depth, prevEvents, authEvents, status, rejection, stream, stateBefore } = e;
+  return { eventId, roomId, json, type, stateKey, depth, prevEvents, authEvents, status, rejection, stream, stateBefore };
+}
+
 /** Reads back everything {@link writeAwkward} wrote, and checks that near misses find nothing. */
 async function checkAwkward(store: RoomStore, written: readonly AwkwardWritten[]): Promise<void> {
   assert.deepEqual([...(await store.listRooms())].sort(), [...AWKWARD].sort());
@@ -264,7 +271,7 @@ async function checkAwkward(store: RoomStore, written: readonly AwkwardWritten[]
     assert.deepEqual(await store.getRoom(s), w.room, `room ${JSON.stringify(s)}`);
     assert.equal(w.room.roomVersion, s);
     assert.equal(await store.getRoom(miss), undefined);
-    for (const e of w.events) assert.deepEqual(await store.getEvent(e.eventId), e, `event ${JSON.stringify(e.eventId)}`);
+    for (const e of w.events) assert.deepEqual(fields(await store.getEvent(e.eventId)), fields(e), `event ${JSON.stringify(e.eventId)}`);
     const found = await store.getEvents([...ids, miss, `$2${miss}`, `$ghost${s}`]);
     assert.deepEqual([...found.keys()].sort(), [...ids].sort());
     assert.deepEqual([...(await store.hasEvents([...ids, miss]))].sort(), [...ids].sort());
