@@ -513,6 +513,18 @@ export class PostgresRoomStore extends AbstractRoomStore {
     await this.#run('parking events', this.#q['park']!, [es.map((e) => toText(e.roomId)), es.map((e) => toText(e.eventId)), es.map((e) => JSON.stringify(e))]);
   }
 
+  /**
+   * The room's parked events, oldest first. Unlike the base class it does not first wait for this
+   * instance's queued commits to be written (a flush): parking and unparking write only after a
+   * flush and are awaited, so the table already holds every park this instance made, and a flush
+   * here would end every group commit after a room lock taken anew (the engine then reads the park).
+   */
+  override async listParkedEvents(roomId: RoomId): Promise<readonly ParkedEvent[]> {
+    if (this.status !== 'open') throw new StoreError('STORE_NOT_OPEN', `store is ${this.status}`);
+    const list = [...(await this._listParkedEvents(roomId))];
+    return list.sort((x, y) => x.receivedTs - y.receivedTs || (x.eventId < y.eventId ? -1 : x.eventId > y.eventId ? 1 : 0));
+  }
+
   protected override async _listParkedEvents(roomId: RoomId): Promise<readonly ParkedEvent[]> {
     const rows = await this.#run<{ record: string }[]>('listing parked events', this.#q['listParked']!, [toText(roomId)]);
     return rows.map((r) => Object.freeze(JSON.parse(r.record)) as ParkedEvent);
