@@ -248,7 +248,8 @@ export default async function run(options = {}) {
         const verify = rawVerifyRate(sample);
         verifies.push(verify);
         const dir = kind === 'level' ? mkdtempSync(join(tmpdir(), 'rg-bench-')) : undefined;
-        const store = kind === 'level' ? new LevelRoomStore(dir) : createMemoryStore();
+        // LevelDB as the CLI opens it: journaled (a commit is durable once in the journal; batches behind).
+        const store = kind === 'level' ? new LevelRoomStore(dir, { journal: true }) : createMemoryStore();
         const go = () => ingest(pdus, store, mode);
         const res = last && options.profile === true ? await profiled(`engine-${members}-${kind}-${mode}`, go) : await go();
         if (dir) rmSync(dir, { recursive: true, force: true });

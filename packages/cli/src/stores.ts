@@ -32,5 +32,6 @@ export function storeFor(spec: string | undefined): RoomStore {
   const scheme = SCHEME.exec(spec)?.[1]?.toLowerCase();
   if (scheme === 'postgres' || scheme === 'postgresql') return new PostgresRoomStore(spec);
   if (scheme !== undefined && scheme !== 'file') throw new CliError('USAGE', `--store: unknown store scheme ${scheme}:// (use a directory for LevelDB, or postgres://)`);
-  return new LevelRoomStore(scheme === 'file' ? new URL(spec).pathname : spec);
+  // Journaled: commits acknowledged once appended to the store's journal, LevelDB written in groups.
+  return new LevelRoomStore(scheme === 'file' ? new URL(spec).pathname : spec, { journal: true });
 }

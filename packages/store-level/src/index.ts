@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { Level } from 'level';
 import { BloomFilter } from './bloom.js';
 import { AbstractRoomStore, StoreError, type AbstractStoreOptions, type StoreWriteBatch, type TimelineRange, type SnapshotLayer } from '@roomgraph/store';
@@ -17,7 +19,21 @@ export interface LevelStoreOptions extends AbstractStoreOptions {
    * power loss / kernel crash. Set `true` for durability against those, at a large cost per commit.
    */
   readonly sync?: boolean;
+  /**
+   * Journal every commit before acknowledging it (default `false`; ignored with `sync: true`).
+   * A commit is then appended synchronously to `roomgraph.journal` in the store's directory (a
+   * `write` call: in the OS page cache, which survives a process kill — the same guarantee as
+   * LevelDB's own log without `sync`) and acknowledged: a durable commit at once, `durable: false`
+   * ones at the next `flush()`; the LevelDB write batches follow in the background, many commits
+   * each (group commit even for callers that wait for every commit).
+   * On open, journal records the database may lack are written to it (replaying a record already
+   * written changes nothing); a torn last record was never acknowledged and is ignored.
+   */
+  readonly journal?: boolean;
 }
+
+/** The journal's file name inside the store's directory (see {@link LevelStoreOptions.journal}). */
+export const LEVEL_JOURNAL_FILE = 'roomgraph.journal';
 
 /** Schema version written to `meta/schema`. */
 export const LEVEL_SCHEMA_VERSION = 1;
@@ -29,7 +45,95 @@ function openSublevel(db: Db, name: string) {
   return db.sublevel<string, string>(name, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
 }
 type Sub = ReturnType<typeof openSublevel>;
-type BatchOp = { type: 'put'; sublevel: Sub; key: string; value: string } | { type: 'del'; sublevel: Sub; key: string };
+/** A root-level LevelDB op: the key carries its table's sublevel prefix (cheaper than sublevel ops). */
+type BatchOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+
+/** FNV-1a (32 bits) over bytes: detects a torn journal record (not an integrity check against tampering). */
+function fnvBytes(b: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) {
+    h ^= b[i]!;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * Journal records, appended to one growing buffer: `u32 length ‖ u32 FNV-1a(payload) ‖ payload`,
+ * the payload a sequence of ops `u8 kind (0 put, 1 del) ‖ u32 key length ‖ key ‖ [u32 value length
+ * ‖ value]` (UTF-8; keys are LevelDB's full keys, table prefix included).
+ */
+class JournalBuffer {
+  buf = Buffer.allocUnsafe(64 * 1024);
+  length = 0;
+
+  #room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
+    this.buf.copy(bigger, 0, 0, this.length);
+    this.buf = bigger;
+  }
+
+  #string(s: string): void {
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: room for the worst case, then the real length.
+    this.#room(4 + s.length * 3);
+    const n = this.buf.write(s, this.length + 4, 'utf8');
+    this.buf.writeUInt32LE(n, this.length);
+    this.length += 4 + n;
+  }
+
+  /** Appends one record holding `ops`. */
+  append(ops: readonly BatchOp[]): void {
+    this.#room(8);
+    const start = this.length;
+    this.length += 8;
+    for (const op of ops) {
+      this.#room(1);
+      this.buf[this.length++] = op.type === 'put' ? 0 : 1;
+      this.#string(op.key);
+      if (op.type === 'put') this.#string(op.value);
+    }
+    this.buf.writeUInt32LE(this.length - start - 8, start);
+    this.buf.writeUInt32LE(fnvBytes(this.buf, start + 8, this.length), start + 4);
+  }
+}
+
+/** The ops of every whole record of a journal file, in order (a torn or damaged tail ends it). */
+function decodeJournal(buf: Buffer): BatchOp[] {
+  const ops: BatchOp[] = [];
+  let at = 0;
+  while (at + 8 <= buf.length) {
+    const end = at + 8 + buf.readUInt32LE(at);
+    if (end > buf.length || fnvBytes(buf, at + 8, end) !== buf.readUInt32LE(at + 4)) break;
+    const record: BatchOp[] = [];
+    let p = at + 8;
+    const text = (): string | undefined => {
+      if (p + 4 > end) return undefined;
+      const n = buf.readUInt32LE(p);
+      if (p + 4 + n > end) return undefined;
+      const t = buf.toString('utf8', p + 4, p + 4 + n);
+      p += 4 + n;
+      return t;
+    };
+    let ok = true;
+    while (p < end) {
+      const kind = buf[p++];
+      const key = text();
+      if (key === undefined || (kind !== 0 && kind !== 1)) { ok = false; break; }
+      if (kind === 1) {
+        record.push({ type: 'del', key });
+        continue;
+      }
+      const value = text();
+      if (value === undefined) { ok = false; break; }
+      record.push({ type: 'put', key, value });
+    }
+    if (!ok) break;
+    for (const op of record) ops.push(op);
+    at = end;
+  }
+  return ops;
+}
 
 /** Sublevel names (the on-disk layout; see README). */
 export const LEVEL_TABLES = Object.freeze({
@@ -139,6 +243,18 @@ export class LevelRoomStore extends AbstractRoomStore {
    * the store outgrows it.
    */
   #ids: BloomFilter | undefined;
+  /** Whether commits are journaled (see {@link LevelStoreOptions.journal}). */
+  readonly #journaling: boolean;
+  /** The open journal file, while the store is open and journaling. */
+  #journalFd: number | undefined;
+  /** Journal records appended since the last {@link _journalSync} (not yet in the file). */
+  readonly #journalBuffer = new JournalBuffer();
+  /** Journaled batches not yet written to LevelDB (the journal is emptied when none are left). */
+  #journalPending = 0;
+  /** Each table's key prefix in the root database (the sublevels' own). */
+  readonly #prefix: { readonly [K in keyof typeof LEVEL_TABLES]: string };
+  /** The LevelDB ops of journaled batches, computed once for the journal and the write. */
+  readonly #opsOf = new WeakMap<StoreWriteBatch, BatchOp[]>();
 
   /**
    * @param location - directory of the LevelDB database (created if missing).
@@ -148,6 +264,7 @@ export class LevelRoomStore extends AbstractRoomStore {
     super({ persistent: true, crashSafe: true, serverKeys: true, parkedEvents: true, explicitSnapshots: false, authChainIndex: false }, options);
     this.location = location;
     this.#sync = options.sync ?? false;
+    this.#journaling = options.journal === true && !this.#sync;
     this.#db = new Level<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
     const sub = (name: string): Sub => openSublevel(this.#db, name);
     this.#t = {
@@ -158,6 +275,11 @@ export class LevelRoomStore extends AbstractRoomStore {
       layers: sub(LEVEL_TABLES.layers),
       serverKeys: sub(LEVEL_TABLES.serverKeys),
       parked: sub(LEVEL_TABLES.parked),
+    };
+    const t = this.#t;
+    this.#prefix = {
+      meta: t.meta.prefix, events: t.events.prefix, rooms: t.rooms.prefix, roomStream: t.roomStream.prefix,
+      layers: t.layers.prefix, serverKeys: t.serverKeys.prefix, parked: t.parked.prefix,
     };
   }
 
@@ -177,6 +299,8 @@ export class LevelRoomStore extends AbstractRoomStore {
       }
       throw e;
     }
+    // Always, journaling or not: a journal left by an earlier opening holds acknowledged commits.
+    await this.#replayJournal();
     const schema = await this.#t.meta.get('schema');
     if (schema === undefined) {
       await this.#db.batch([
@@ -196,9 +320,96 @@ export class LevelRoomStore extends AbstractRoomStore {
 
   protected override async _close(): Promise<void> {
     this.#ids = undefined;
+    if (this.#journalFd !== undefined) {
+      // Everything journaled has been written by now (the store drains its writer before closing).
+      const fd = this.#journalFd;
+      this.#journalFd = undefined;
+      if (this.#journalPending === 0) ftruncateSync(fd, 0);
+      else this.#flushJournalBuffer(fd);
+      closeSync(fd);
+    }
     await this.#db.close();
   }
 
+
+  /**
+   * On open: writes the whole records of a journal left by an earlier opening to LevelDB (synced,
+   * as the journal is emptied next) — also when this opening does not journal —, then, when
+   * journaling, opens the journal for appending.
+   */
+  async #replayJournal(): Promise<void> {
+    const path = join(this.location, LEVEL_JOURNAL_FILE);
+    const exists = existsSync(path);
+    if (!exists && !this.#journaling) return;
+    if (exists) {
+      const ops = decodeJournal(readFileSync(path));
+      if (ops.length > 0) await this.#db.batch(ops, { sync: true });
+    }
+    const fd = openSync(path, 'a');
+    ftruncateSync(fd, 0);
+    fsyncSync(fd);
+    this.#journalPending = 0;
+    this.#journalBuffer.length = 0;
+    if (this.#journaling) this.#journalFd = fd;
+    else closeSync(fd);
+  }
+
+  /** The LevelDB ops of one batch but its room records and counter (see {@link _writeGroup}). */
+  #bodyOps(batch: StoreWriteBatch): BatchOp[] {
+    const p = this.#prefix;
+    const ops: BatchOp[] = [];
+    // Promoted outliers: their old stream entry goes in the same batch as the new one.
+    for (const old of batch.replaced) ops.push({ type: 'del', key: p.roomStream + streamKey(old.roomId, old.stream) });
+    for (const e of batch.events) {
+      ops.push({ type: 'put', key: p.events + e.eventId, value: encodeEvent(e) });
+      ops.push({ type: 'put', key: p.roomStream + streamKey(e.roomId, e.stream), value: e.eventId });
+    }
+    for (const l of batch.layers) ops.push({ type: 'put', key: p.layers + hex(l.id, 8), value: encodeLayer(l) });
+    return ops;
+  }
+
+  /** The room records and the counter after `batches` (only the last value of each is needed). */
+  #tailOps(batches: readonly StoreWriteBatch[]): BatchOp[] {
+    const p = this.#prefix;
+    const rooms = new Map<RoomId, RoomInfo>();
+    for (const batch of batches) for (const r of batch.rooms) rooms.set(r.roomId, r);
+    const ops: BatchOp[] = [];
+    for (const r of rooms.values()) ops.push({ type: 'put', key: p.rooms + r.roomId, value: JSON.stringify(r) });
+    ops.push({ type: 'put', key: `${p.meta}next_snapshot`, value: String(batches[batches.length - 1]!.nextSnapshotId) });
+    return ops;
+  }
+
+  /**
+   * Journaling: appends the batch's record to the journal buffer, made durable by
+   * {@link _journalSync} (see {@link LevelStoreOptions.journal}).
+   */
+  protected override _journal(batch: StoreWriteBatch): boolean {
+    if (this.#journalFd === undefined) return false;
+    const body = this.#bodyOps(batch);
+    this.#opsOf.set(batch, body);
+    this.#journalBuffer.append([...body, ...this.#tailOps([batch])]);
+    this.#journalPending++;
+    return true;
+  }
+
+  /** Writes the journal records appended so far to the journal file (one `write` call, synchronously). */
+  protected override _journalSync(): void {
+    const fd = this.#journalFd;
+    if (fd !== undefined) this.#flushJournalBuffer(fd);
+  }
+
+  #flushJournalBuffer(fd: number): void {
+    const j = this.#journalBuffer;
+    let at = 0;
+    try {
+      while (at < j.length) at += writeSync(fd, j.buf, at, j.length - at);
+    } catch (e) {
+      throw new StoreError('STORE_IO', `journal write failed: ${(e as Error).message}`, { cause: e });
+    } finally {
+      // What could not be written is not acknowledged (the store fails on the error).
+      j.length = 0;
+    }
+  }
   async #rebuildIds(minimumCapacity: number): Promise<BloomFilter> {
     const keys: string[] = await this.#t.events.keys().all();
     const filter = new BloomFilter(Math.max(minimumCapacity, keys.length * 2, 100_000));
@@ -213,23 +424,28 @@ export class LevelRoomStore extends AbstractRoomStore {
 
   /** Group commit: the batches' operations, in order, in one LevelDB write batch (all or nothing). */
   protected override async _writeGroup(batches: readonly StoreWriteBatch[]): Promise<void> {
-    const t = this.#t;
     const ops: BatchOp[] = [];
+    let journaled = 0;
     for (const batch of batches) {
-      // Promoted outliers: their old stream entry goes in the same batch as the new one.
-      for (const old of batch.replaced) ops.push({ type: 'del', sublevel: t.roomStream, key: streamKey(old.roomId, old.stream) });
-      for (const e of batch.events) {
-        ops.push({ type: 'put', sublevel: t.events, key: e.eventId, value: encodeEvent(e) });
-        ops.push({ type: 'put', sublevel: t.roomStream, key: streamKey(e.roomId, e.stream), value: e.eventId });
-      }
-      for (const l of batch.layers) ops.push({ type: 'put', sublevel: t.layers, key: hex(l.id, 8), value: encodeLayer(l) });
+      const body = this.#opsOf.get(batch);
+      if (body !== undefined) journaled++;
+      for (const op of body ?? this.#bodyOps(batch)) ops.push(op);
     }
-    // Room records and the counter: only the last value of each is needed.
-    const rooms = new Map<RoomId, RoomInfo>();
-    for (const batch of batches) for (const r of batch.rooms) rooms.set(r.roomId, r);
-    for (const r of rooms.values()) ops.push({ type: 'put', sublevel: t.rooms, key: r.roomId, value: JSON.stringify(r) });
-    ops.push({ type: 'put', sublevel: t.meta, key: 'next_snapshot', value: String(batches[batches.length - 1]!.nextSnapshotId) });
+    for (const op of this.#tailOps(batches)) ops.push(op);
+    // LevelDB never gets ahead of the journal file: a journal replayed on open must end with the
+    // newest room records and counter LevelDB holds (the records replay in order, last one wins).
+    if (journaled > 0) this._journalSync();
     await this.#db.batch(ops, { sync: this.#sync });
+    if (journaled > 0) {
+      this.#journalPending -= journaled;
+      // Everything journaled is in LevelDB now: the journal starts again, empty (records still
+      // in the buffer describe batches LevelDB has too).
+      const fd = this.#journalFd;
+      if (this.#journalPending === 0 && fd !== undefined) {
+        this.#journalBuffer.length = 0;
+        ftruncateSync(fd, 0);
+      }
+    }
     const ids = this.#ids;
     if (ids !== undefined) {
       for (const batch of batches) for (const e of batch.events) ids.add(e.eventId);

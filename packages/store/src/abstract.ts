@@ -95,6 +95,17 @@ export interface AbstractStoreOptions {
   readonly sharedDatabase?: boolean;
 }
 
+/** Journaled stores: the writer starts once this many committed batches wait for it (see `_journal`). */
+export const JOURNAL_GROUP_MAX = 128;
+/** Journaled stores: the longest a journaled batch waits before the writer starts, in ms. */
+export const JOURNAL_GROUP_DELAY_MS = 5;
+/**
+ * Journaled stores: past this many batches waiting for the writer while it writes, a commit is
+ * durable only once written (backpressure: a caller that never yields to the event loop — commits
+ * chained through promises only — must not pile up unwritten batches without bound).
+ */
+export const JOURNAL_BACKLOG_MAX = 2 * JOURNAL_GROUP_MAX;
+
 const STATUSES: ReadonlySet<string> = new Set<EventStatus>(['accepted', 'rejected', 'soft-failed', 'outlier']);
 
 function invalid(message: string): StoreError {
@@ -149,6 +160,16 @@ export abstract class AbstractRoomStore implements RoomStore {
   #writing: Promise<void> | undefined;
   /** The durability promise of the most recently applied commit (resolved when there is none). */
   #newest: Promise<void> = Promise.resolve();
+  /** Resolves once the most recently applied commit is written to the backend (journaled stores: may be later than durable). */
+  #newestWritten: Promise<void> = Promise.resolve();
+  /** Journaled stores: the timer that starts a deferred backend write (see {@link _journal}). */
+  #drainTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Journaled stores: a reader or `close` waits for the backend, so the writer does not pause. */
+  #urgent = false;
+  /** Whether this store journals its batches (see {@link _journal}). */
+  #journaled = false;
+  /** Journaled batches waiting for {@link _journalSync}: their durability promise, and its settlers. */
+  #journalWait: { readonly promise: Promise<void>; readonly resolve: () => void; readonly reject: (e: unknown) => void } | undefined;
   /** Set when a write failed: the store refuses everything until closed and reopened. */
   #failed: StoreError | undefined;
 
@@ -184,6 +205,23 @@ export abstract class AbstractRoomStore implements RoomStore {
    * Without it, batches are written one `_write` at a time.
    */
   protected _writeGroup?(batches: readonly StoreWriteBatch[]): Promise<void>;
+  /**
+   * Optional write-ahead journal. Called synchronously, in commit order, with each applied
+   * commit's batch before it is queued for the writer. When it returns `true` the batch is
+   * journaled: it becomes durable at the next {@link _journalSync} (which the store calls before
+   * a durable commit or a flush resolves), without waiting for `_write`/`_writeGroup` — the store
+   * records it somewhere that survives as well as `_write` would, and replays it on open if the
+   * backend never received it. The writer is then free to gather many batches into one backend
+   * write (it starts when {@link JOURNAL_GROUP_MAX} batches are queued, after
+   * {@link JOURNAL_GROUP_DELAY_MS}, or when a read needs the backend to be current); the backend
+   * must never get ahead of what `_journalSync` wrote. Throwing fails the store like a failed write.
+   */
+  protected _journal?(batch: StoreWriteBatch): boolean;
+  /**
+   * With {@link _journal}: makes every batch journaled so far durable, synchronously (e.g. one
+   * `write` of the records appended since the last call). Throwing fails the store.
+   */
+  protected _journalSync?(): void;
   /**
    * Shared database only (see {@link AbstractStoreOptions.sharedDatabase}): reserves at least
    * `count` snapshot IDs no other process will allocate, as the range `[first, end)`.
@@ -248,6 +286,8 @@ export abstract class AbstractRoomStore implements RoomStore {
     if (this.#opening !== undefined) await this.#opening.catch(() => undefined);
     this.#status = 'closing';
     await this.#queue.catch(() => undefined);
+    this.#urgent = true;
+    this.#startDrain();
     await this.#writing;
     this.#failed = undefined;
     this.#dropCaches();
@@ -267,14 +307,96 @@ export abstract class AbstractRoomStore implements RoomStore {
 
   /** Queues an applied commit's batch for the writer; resolves when it is durable. */
   #enqueue(batch: StoreWriteBatch): Promise<void> {
+    if (this._journal !== undefined) {
+      let journaled: boolean;
+      try {
+        journaled = this._journal(batch);
+      } catch (e) {
+        // Not recorded anywhere: this commit and the ones queued before it (not yet written) are lost.
+        const lost = new Promise<void>((resolve, reject) => this.#writeQueue.push({ batch, resolve, reject }));
+        lost.catch(() => undefined);
+        this.#fail(e, []);
+        return lost;
+      }
+      if (journaled) {
+        // Durable at the next journal sync; written to the backend later, with the batches that follow.
+        const written = new Promise<void>((resolve, reject) => this.#writeQueue.push({ batch, resolve, reject }));
+        written.catch(() => undefined);
+        this.#newestWritten = written;
+        if (this.#journalWait === undefined) {
+          let resolve = (): void => undefined;
+          let reject = (_: unknown): void => undefined;
+          const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+          promise.catch(() => undefined);
+          this.#journalWait = { promise, resolve, reject };
+        }
+        this.#newest = this.#journalWait.promise;
+        this.#journaled = true;
+        if (this.#writing === undefined) {
+          if (this.#writeQueue.length >= JOURNAL_GROUP_MAX) this.#startDrain();
+          else this.#armDrainTimer();
+        } else if (this.#writeQueue.length >= JOURNAL_BACKLOG_MAX) {
+          // Backpressure: durable once written (the writer writes the journal before LevelDB).
+          this.#urgent = true;
+          this.#newest = written;
+        }
+        return this.#newest;
+      }
+    }
     const durable = new Promise<void>((resolve, reject) => {
       this.#writeQueue.push({ batch, resolve, reject });
       this.#writing ??= this.#drain();
     });
     // Batches become durable in order: the newest one stands for all before it (see flush).
     this.#newest = durable;
+    this.#newestWritten = durable;
     durable.catch(() => undefined);
     return durable;
+  }
+
+  /** Makes the journaled batches durable (see {@link _journalSync}); a failure fails the store. */
+  #syncJournal(): void {
+    const wait = this.#journalWait;
+    if (wait === undefined) return;
+    this.#journalWait = undefined;
+    try {
+      this._journalSync?.();
+    } catch (e) {
+      this.#fail(e, []);
+      wait.reject(this.#failed);
+      return;
+    }
+    wait.resolve();
+  }
+
+  /** Journaled stores: starts the writer after {@link JOURNAL_GROUP_DELAY_MS} unless it runs or is due already. */
+  #armDrainTimer(): void {
+    if (this.#drainTimer !== undefined) return;
+    this.#drainTimer = setTimeout(() => {
+      this.#drainTimer = undefined;
+      this.#startDrain();
+    }, JOURNAL_GROUP_DELAY_MS);
+    this.#drainTimer.unref?.();
+  }
+
+  /** Starts the writer now (journaled stores defer it: see {@link _journal}). */
+  #startDrain(): void {
+    if (this.#drainTimer !== undefined) {
+      clearTimeout(this.#drainTimer);
+      this.#drainTimer = undefined;
+    }
+    if (this.#writeQueue.length > 0) this.#writing ??= this.#drain();
+  }
+
+  /**
+   * Waits until every commit applied so far is written to the backend (for reads that go to the
+   * backend directly, and for writes that must be ordered after the commits).
+   */
+  async #written(): Promise<void> {
+    if (this.#writeQueue.length > 0) this.#urgent = true;
+    this.#startDrain();
+    await this.#newestWritten.catch(() => undefined);
+    if (this.#failed !== undefined) throw this.#failed;
   }
 
   /**
@@ -309,6 +431,13 @@ export abstract class AbstractRoomStore implements RoomStore {
           }
         }
         for (const g of group) g.resolve();
+        if (this.#writeQueue.length === 0) {
+          this.#urgent = false;
+        } else if (this.#journaled && !this.#urgent && this.#writeQueue.length < JOURNAL_GROUP_MAX) {
+          // Durable already (journaled): let more batches gather before the next backend write.
+          this.#armDrainTimer();
+          break;
+        }
       }
     } finally {
       this.#writing = undefined;
@@ -323,7 +452,15 @@ export abstract class AbstractRoomStore implements RoomStore {
   #fail(cause: unknown, group: readonly PendingWrite[]): void {
     const error = cause instanceof StoreError ? cause : new StoreError('STORE_IO', `write failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
     this.#failed = error;
+    if (this.#drainTimer !== undefined) {
+      clearTimeout(this.#drainTimer);
+      this.#drainTimer = undefined;
+    }
     const lost = [...group, ...this.#writeQueue.splice(0)];
+    // Journaled batches not synced yet are lost too (never acknowledged).
+    const wait = this.#journalWait;
+    this.#journalWait = undefined;
+    wait?.reject(error);
     this.#dropCaches();
     for (const g of lost) g.reject(error);
   }
@@ -344,6 +481,7 @@ export abstract class AbstractRoomStore implements RoomStore {
   async flush(): Promise<void> {
     // Waits for the commits applied so far only, not for the writer to go idle: under a steady
     // stream of commits from other callers it may never be.
+    this.#syncJournal();
     await this.#newest.catch(() => undefined);
     if (this.#failed !== undefined) throw this.#failed;
   }
@@ -359,8 +497,12 @@ export abstract class AbstractRoomStore implements RoomStore {
     );
     this.#queue = run.catch(() => undefined);
     const { result, durable } = await run;
-    if (options?.durable === false) durable.catch(() => undefined);
-    else await durable;
+    if (options?.durable === false) {
+      durable.catch(() => undefined);
+    } else {
+      this.#syncJournal();
+      await durable;
+    }
     return result;
   }
 
@@ -580,7 +722,7 @@ export abstract class AbstractRoomStore implements RoomStore {
   /** See {@link RoomStore.listRooms}. */
   async listRooms(): Promise<readonly RoomId[]> {
     this.#assertOpen();
-    await this.flush();
+    await this.#written();
     return this._listRooms();
   }
 
@@ -590,7 +732,7 @@ export abstract class AbstractRoomStore implements RoomStore {
     const reverse = options.direction === 'backwards';
     const limit = options.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 0) throw new StoreError('STORE_INVALID_COMMIT', 'timeline limit must be a non-negative integer');
-    await this.flush();
+    await this.#written();
     const room = await this.getRoom(roomId);
     if (room === undefined || limit === 0) return [];
     let from = options.from ?? (reverse ? room.lastStream : 1);
@@ -784,14 +926,14 @@ export abstract class AbstractRoomStore implements RoomStore {
     }
     // Parked-event writes are ordered after every queued commit (a park record may only disappear
     // once the commit that replaces it is durable).
-    await this.flush();
+    await this.#written();
     await this._parkEvents(events.map((e) => Object.freeze({ ...e })));
   }
 
   /** See {@link RoomStore.listParkedEvents}. */
   async listParkedEvents(roomId: RoomId): Promise<readonly ParkedEvent[]> {
     this.#assertOpen();
-    await this.flush();
+    await this.#written();
     const list = [...(await this._listParkedEvents(roomId))];
     return list.sort((x, y) => x.receivedTs - y.receivedTs || (x.eventId < y.eventId ? -1 : x.eventId > y.eventId ? 1 : 0));
   }
@@ -799,14 +941,14 @@ export abstract class AbstractRoomStore implements RoomStore {
   /** See {@link RoomStore.deleteParkedEvents}. */
   async deleteParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<void> {
     this.#assertOpen();
-    await this.flush();
+    await this.#written();
     await this._deleteParkedEvents(roomId, eventIds);
   }
 
   /** See {@link RoomStore.stats}. */
   async stats(): Promise<StoreStats> {
     this.#assertOpen();
-    await this.flush();
+    await this.#written();
     return this._stats();
   }
 }

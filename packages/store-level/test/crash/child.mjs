@@ -6,7 +6,8 @@ import { fakeEvent } from '@roomgraph/store/conformance';
 
 const ROOM = '!crash:example.org';
 const key = (sk) => `14:m.room.member${sk}`;
-const store = new LevelRoomStore(process.argv[2]);
+// argv[3] === 'journal': the store journals its commits (LevelStoreOptions.journal).
+const store = new LevelRoomStore(process.argv[2], { journal: process.argv[3] === 'journal' });
 await store.open();
 let current;
 let prev;

@@ -1,0 +1,215 @@
+/**
+ * The LevelDB store's journal (`LevelStoreOptions.journal`): a commit is acknowledged once its
+ * record is appended to the journal, LevelDB writes follow in groups; what was acknowledged
+ * survives a process kill and a failed LevelDB write (replayed on open), a torn last record is
+ * ignored, and a journaling store passes the store conformance suite.
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runStoreConformance } from '@roomgraph/store/conformance';
+import { isStoreError, type RoomCommit, type SnapshotId, type StoreWriteBatch } from '@roomgraph/store';
+import { fakeEvent } from '@roomgraph/store/conformance';
+import { LEVEL_JOURNAL_FILE, LevelRoomStore } from '@roomgraph/store-level';
+
+const root = mkdtempSync(join(tmpdir(), 'roomgraph-journal-'));
+let n = 0;
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const ROOM = '!room:example.org';
+
+runStoreConformance({
+  name: 'store-level (journal)',
+  describe,
+  it,
+  factory: async () => new LevelRoomStore(join(root, `conf${n++}`), { journal: true }),
+  reopen: async (closed) => new LevelRoomStore((closed as LevelRoomStore).location, { journal: true }),
+});
+
+/** Records the LevelDB write groups; fails them while `failing`; holds them while `hold` is set. */
+class ProbeStore extends LevelRoomStore {
+  failing = false;
+  hold: Promise<void> | undefined;
+  readonly groups: number[] = [];
+  protected override async _writeGroup(batches: readonly StoreWriteBatch[]): Promise<void> {
+    this.groups.push(batches.length);
+    if (this.hold !== undefined) await this.hold;
+    if (this.failing) throw new Error('disk full');
+    return super._writeGroup(batches);
+  }
+}
+
+function message(id: string, prev: string, depth: number, stateBefore: SnapshotId): RoomCommit {
+  return { roomId: ROOM, event: { event: fakeEvent(id, { prev: [prev], auth: ['$create'], depth }), status: 'accepted', stateBefore }, forwardExtremities: [id] };
+}
+
+async function createRoom(store: LevelRoomStore): Promise<SnapshotId> {
+  const r = await store.commit({
+    roomId: ROOM,
+    createRoom: { roomVersion: '12', createEventId: '$create' },
+    event: { event: fakeEvent('$create', { type: 'm.room.create', stateKey: '' }), status: 'accepted', stateBefore: { ref: 'b' } },
+    snapshots: [{ ref: 'b', parent: null, changes: {} }, { ref: 'a', parent: { ref: 'b' }, changes: { set: [['c', '$create']] } }],
+    forwardExtremities: ['$create'],
+    currentState: { ref: 'a' },
+  });
+  return r.snapshots.get('a')!;
+}
+
+const ids = (k: number): string[] => Array.from({ length: k }, (_, i) => `$m${i}`);
+
+describe('store-level journal', () => {
+  it('commits awaited one at a time share LevelDB writes; reads see them meanwhile', async () => {
+    const dir = join(root, 'grouping');
+    const store = new ProbeStore(dir, { journal: true });
+    await store.open();
+    const s = await createRoom(store);
+    let prev = '$create';
+    for (const [i, id] of ids(300).entries()) {
+      // The default (durable) commit: acknowledged once journaled.
+      await store.commit(message(id, prev, 2 + i, s));
+      prev = id;
+      expect((await store.getEvent(id))?.stream).toBe(i + 2);
+    }
+    // The timeline reads LevelDB: it waits for the journaled commits to be written.
+    expect((await store.timeline(ROOM, { limit: 1000 })).map((e) => e.eventId)).toEqual(['$create', ...ids(300)]);
+    expect(store.groups.reduce((a, b) => a + b, 0)).toBe(301);
+    expect(store.groups.length).toBeLessThan(150);
+    await store.close();
+    expect(statSync(join(dir, LEVEL_JOURNAL_FILE)).size).toBe(0);
+    const again = new LevelRoomStore(dir, { journal: true });
+    await again.open();
+    expect((await again.getRoom(ROOM))!.lastStream).toBe(301);
+    await again.close();
+  });
+
+  it('a caller that never yields to the event loop: backpressure keeps the unwritten backlog bounded', async () => {
+    const store = new ProbeStore(join(root, 'backlog'), { journal: true });
+    await store.open();
+    const s = await createRoom(store);
+    await store.timeline(ROOM);
+    let prev = '$create';
+    // As the engine does for one PDU per call: a commit, then a flush; promises only, no I/O.
+    for (const [i, id] of ids(1000).entries()) {
+      await store.commit(message(id, prev, 2 + i, s), { durable: false });
+      await store.flush();
+      prev = id;
+    }
+    // The writer was started every 128 batches and the commits waited for it past 256.
+    expect(store.groups.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1001 - 256);
+    expect(Math.max(...store.groups)).toBeLessThanOrEqual(256);
+    expect(store.groups.length).toBeLessThan(50);
+    expect((await store.getRoom(ROOM))!.lastStream).toBe(1001);
+    await store.close();
+  });
+
+  it('acknowledged commits survive a failed LevelDB write: the store refuses calls, reopening replays them', async () => {
+    const dir = join(root, 'failing');
+    const store = new ProbeStore(dir, { journal: true });
+    await store.open();
+    const s = await createRoom(store);
+    await store.commit(message('$a', '$create', 2, s));
+    store.failing = true;
+    await store.commit(message('$b', '$a', 3, s));
+    await store.commit(message('$c', '$b', 4, s));
+    // The writer fails: the store refuses everything from then on.
+    await expect(store.timeline(ROOM)).rejects.toSatisfy((e: unknown) => isStoreError(e, 'STORE_IO') && /disk full/.test((e as Error).message));
+    await expect(store.getEvent('$a')).rejects.toSatisfy((e: unknown) => isStoreError(e, 'STORE_IO'));
+    await store.close();
+    expect(statSync(join(dir, LEVEL_JOURNAL_FILE)).size).toBeGreaterThan(0);
+
+    const again = new LevelRoomStore(dir, { journal: true });
+    await again.open();
+    for (const id of ['$a', '$b', '$c']) expect((await again.getEvent(id))?.status).toBe('accepted');
+    expect((await again.getRoom(ROOM))!.lastStream).toBe(4);
+    expect((await again.getRoom(ROOM))!.forwardExtremities).toEqual(['$c']);
+    const d = await again.commit(message('$d', '$c', 5, s));
+    expect(d.event.stream).toBe(5);
+    expect((await again.timeline(ROOM)).map((e) => e.eventId)).toEqual(['$create', '$a', '$b', '$c', '$d']);
+    await again.close();
+    // Replayed a second time (idempotent): nothing changes.
+    const third = new LevelRoomStore(dir, { journal: true });
+    await third.open();
+    expect((await third.timeline(ROOM)).map((e) => e.eventId)).toEqual(['$create', '$a', '$b', '$c', '$d']);
+    await third.close();
+  });
+
+  it('a torn last record is ignored; the whole records before it are replayed', async () => {
+    const dir = join(root, 'torn');
+    const store = new ProbeStore(dir, { journal: true });
+    await store.open();
+    const s = await createRoom(store);
+    await store.timeline(ROOM); // the create event is in LevelDB
+    let release = (): void => undefined;
+    store.hold = new Promise<void>((r) => { release = r; });
+    await store.commit(message('$a', '$create', 2, s));
+    await store.commit(message('$b', '$a', 3, s));
+    // The database as a killed process would leave it: LevelDB holds the create event only (the
+    // writer is held), the journal holds $a and $b; then $b's record is cut short.
+    const copy = join(root, 'torn-copy');
+    cpSync(dir, copy, { recursive: true });
+    const journal = readFileSync(join(copy, LEVEL_JOURNAL_FILE));
+    const first = journal.readUInt32LE(0) + 8;
+    expect(journal.length).toBeGreaterThan(first + 8);
+    writeFileSync(join(copy, LEVEL_JOURNAL_FILE), journal.subarray(0, journal.length - 3));
+    release();
+    await store.close();
+
+    // Opened without journaling, the store still replays the journal it finds.
+    const again = new LevelRoomStore(copy);
+    await again.open();
+    expect((await again.getEvent('$a'))?.status).toBe('accepted');
+    expect(await again.getEvent('$b')).toBeUndefined();
+    expect((await again.getRoom(ROOM))!.lastStream).toBe(2);
+    expect((await again.timeline(ROOM)).map((e) => e.eventId)).toEqual(['$create', '$a']);
+    await again.close();
+  });
+});
+
+describe('store-level journal crash safety (SIGKILL mid-ingest)', () => {
+  it('keeps every acknowledged commit', async () => {
+    const dir = join(root, 'crash');
+    const crashDir = fileURLToPath(new URL('./crash/', import.meta.url));
+    const acked = await new Promise<string[]>((resolvePromise, reject) => {
+      const child = spawn(process.execPath, ['--import', './register.mjs', 'child.mjs', dir, 'journal'], { cwd: crashDir, stdio: ['ignore', 'pipe', 'pipe'] });
+      const seen: string[] = [];
+      let buf = '';
+      let err = '';
+      let killed = false;
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        buf += chunk;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          seen.push(buf.slice(0, nl));
+          buf = buf.slice(nl + 1);
+        }
+        if (!killed && seen.length >= 400) {
+          killed = true;
+          child.kill('SIGKILL');
+        }
+      });
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      child.on('error', reject);
+      child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolvePromise(seen) : reject(new Error(`child exited ${code} ${signal}: ${err}`))));
+    });
+    expect(acked.length).toBeGreaterThanOrEqual(400);
+    const store = new LevelRoomStore(dir, { journal: true });
+    await store.open();
+    const have = await store.hasEvents(acked);
+    expect(acked.filter((id) => !have.has(id))).toEqual([]);
+    const room = (await store.getRoom('!crash:example.org'))!;
+    const timeline = await store.timeline(room.roomId, { limit: 1_000_000 });
+    expect(timeline.length).toBe(room.lastStream);
+    expect(timeline.map((e) => e.stream)).toEqual(timeline.map((_, i) => i + 1));
+    // At most the commit being journaled when the kill came is there without an acknowledgement.
+    expect(timeline.length - acked.length).toBeGreaterThanOrEqual(0);
+    expect(timeline.length - acked.length).toBeLessThanOrEqual(1);
+    expect((await store.hasEvents(room.forwardExtremities)).size).toBe(room.forwardExtremities.length);
+    const members = timeline.filter((e) => e.status === 'accepted' && e.type === 'm.room.member');
+    expect((await store.loadState(room.currentState!)).size).toBe(1 + 3000 + members.length);
+    for (const e of timeline) if (e.status !== 'outlier') expect(await store.snapshotInfo(e.stateBefore!)).toBeDefined();
+    await store.close();
+  }, 120_000);
+});
