@@ -6,8 +6,10 @@
  * receiving its completion costs the calling thread some 30 µs — a third of the verification it
  * moves away. Here the signatures handed over in one burst travel to one worker thread in a single
  * transferred buffer (a flush every {@link BATCH} jobs, and at the next turn of the event loop for
- * the rest), are verified there synchronously, and come back as one message: a few µs per signature
- * on the calling thread. The worker is started on first use, holds the process open only while
+ * the rest), are verified there synchronously, and come back every {@link PART} signatures (so the
+ * first answers of a batch arrive after a few verifications, not after all of them, and the
+ * calling thread works on them while the worker does the rest): a few µs per signature on the
+ * calling thread. The worker is started on first use, holds the process open only while
  * jobs are pending, and caches public KeyObjects. If it cannot start or fails, the pending jobs and
  * every later one are verified by the fallback given (the libuv path): same answers.
  *
@@ -18,18 +20,23 @@ import { Worker } from 'node:worker_threads';
 /** Jobs per message to the worker: a burst of look-ahead checks goes out in blocks of this size. */
 export const BATCH = 16;
 
+/** The worker answers every this many verifications of a batch (see the module documentation). */
+export const PART = 4;
+
 /**
  * The worker's code (CommonJS, evaluated): for each job of a packed buffer — 32-byte public key,
  * 64-byte signature, u32 LE message length, message — whether `crypto.verify` accepts it.
  */
 const WORKER_CODE = `
+const PART = ${PART};
 const { parentPort } = require('node:worker_threads');
 const crypto = require('node:crypto');
 const SPKI = Buffer.from('302a300506032b6570032100', 'hex');
 const keys = new Map();
 parentPort.on('message', (m) => {
   const buf = Buffer.from(m.buf);
-  const out = new Uint8Array(m.n);
+  let out = new Uint8Array(Math.min(PART, m.n));
+  let from = 0;
   let o = 0;
   for (let i = 0; i < m.n; i++) {
     const pk = buf.subarray(o, o + 32);
@@ -50,9 +57,13 @@ parentPort.on('message', (m) => {
     } catch {
       ok = false;
     }
-    out[i] = ok ? 1 : 0;
+    out[i - from] = ok ? 1 : 0;
+    if (i - from + 1 === out.length) {
+      parentPort.postMessage({ id: m.id, from, out }, [out.buffer]);
+      from = i + 1;
+      out = new Uint8Array(Math.min(PART, m.n - from));
+    }
   }
-  parentPort.postMessage({ id: m.id, out }, [out.buffer]);
 });
 `;
 
@@ -74,7 +85,8 @@ export class VerifyWorker {
   #broken = false;
   #queue: Job[] = [];
   #scheduled = false;
-  readonly #pending = new Map<number, readonly Job[]>();
+  /** Batches sent, by message ID: their jobs and how many of them are answered (in order). */
+  readonly #pending = new Map<number, { readonly jobs: readonly Job[]; done: number }>();
   #nextId = 0;
 
   constructor(fallback: VerifyFallback) {
@@ -98,7 +110,7 @@ export class VerifyWorker {
     if (this.#worker !== undefined || this.#broken) return this.#worker;
     try {
       const w = new Worker(WORKER_CODE, { eval: true });
-      w.on('message', (m: { id: number; out: Uint8Array }) => this.#settle(m.id, m.out));
+      w.on('message', (m: { id: number; from: number; out: Uint8Array }) => this.#settle(m.id, m.from, m.out));
       w.on('error', () => this.#fail());
       w.on('exit', () => this.#fail());
       w.unref();
@@ -132,7 +144,7 @@ export class VerifyWorker {
       o += 100 + j.message.length;
     }
     const id = this.#nextId++;
-    this.#pending.set(id, jobs);
+    this.#pending.set(id, { jobs, done: 0 });
     if (this.#pending.size === 1) w.ref();
     try {
       w.postMessage({ id, n: jobs.length, buf: buf.buffer }, [buf.buffer]);
@@ -141,12 +153,18 @@ export class VerifyWorker {
     }
   }
 
-  #settle(id: number, out: Uint8Array): void {
-    const jobs = this.#pending.get(id);
-    if (jobs === undefined) return;
-    this.#pending.delete(id);
-    if (this.#pending.size === 0) this.#worker?.unref();
-    for (let i = 0; i < jobs.length; i++) (jobs[i] as Job).resolve(out[i] === 1);
+  /** Answers `out` for the jobs of batch `id` from index `from` on. */
+  #settle(id: number, from: number, out: Uint8Array): void {
+    const batch = this.#pending.get(id);
+    if (batch === undefined || from !== batch.done) return;
+    const { jobs } = batch;
+    const end = Math.min(jobs.length, from + out.length);
+    batch.done = end;
+    if (end === jobs.length) {
+      this.#pending.delete(id);
+      if (this.#pending.size === 0) this.#worker?.unref();
+    }
+    for (let i = from; i < end; i++) (jobs[i] as Job).resolve(out[i - from] === 1);
   }
 
   /** The worker failed or exited: its pending jobs, and all later ones, go to the fallback. */
@@ -155,7 +173,7 @@ export class VerifyWorker {
     this.#broken = true;
     const w = this.#worker;
     this.#worker = undefined;
-    const lost = [...this.#pending.values()].flat();
+    const lost = [...this.#pending.values()].flatMap((b) => b.jobs.slice(b.done));
     this.#pending.clear();
     this.#toFallback(lost);
     if (w !== undefined) void w.terminate().catch(() => undefined);

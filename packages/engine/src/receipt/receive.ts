@@ -68,6 +68,12 @@ export async function receivePdus(ctx: EngineContext, origin: string, pdus: read
   return out;
 }
 
+/** `p`, marked handled: a check a duplicate never awaits must not surface as an unhandled rejection (awaiting it still throws). */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
 /**
  * Identifies and processes one PDU inside its room's lock, so that events racing their room's
  * create event (or each other) see a consistent room. A look-ahead identification is reused
@@ -75,11 +81,14 @@ export async function receivePdus(ctx: EngineContext, origin: string, pdus: read
  */
 export async function receiveLocked(ctx: EngineContext, origin: string, pdu: unknown, trusted: boolean, ahead: Prepared | undefined): Promise<PduOutcome> {
   return ctx.locks.withRoom(lockKeyOf(pdu), async () => {
-    const pre: Prepared = ahead === undefined || ('status' in ahead && ahead.rule === 'unknown_room')
-      ? await identify(ctx, pdu)
-      : ahead;
+    const again = ahead !== undefined && 'status' in ahead && ahead.rule === 'unknown_room';
+    const pre: Prepared = ahead === undefined || again ? await identify(ctx, pdu) : ahead;
     if ('status' in pre) return pre;
-    const sig = 'sig' in pre ? (pre as { readonly sig: Promise<SignatureCheckResult> }).sig : undefined;
+    // A look-ahead that came before its room's create event: its signature check goes to the
+    // verification thread too (receivePdus keeps verification off this thread).
+    const sig = 'sig' in pre
+      ? (pre as { readonly sig: Promise<SignatureCheckResult> }).sig
+      : again && trusted !== true ? quiet(startSignatureCheck(ctx, pre.pdu, pre.rules)) : undefined;
     const outcome = await ctx.process({
       origin, pdu: pre.pdu, rules: pre.rules, roomId: pre.roomId, nesting: NESTING_TOP, trusted, ...(sig !== undefined ? { sig } : {}),
     });
