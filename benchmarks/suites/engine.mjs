@@ -6,6 +6,7 @@
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
@@ -70,6 +71,12 @@ async function ingest(pdus, store, mode) {
   const engine = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store, keys });
   await fullGc();
   const heap0 = process.memoryUsage().heapUsed;
+  // Main-thread GC pauses during the ingest: the share of the run the engine stood still for the GC.
+  let gcMs = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const t0 = performance.now();
   let accepted = 0;
   if (mode === 'single') {
@@ -81,11 +88,14 @@ async function ingest(pdus, store, mode) {
     }
   }
   const ms = performance.now() - t0;
+  // Entries are buffered and delivered from a timer: let the observer see them before stopping it.
+  await new Promise((r) => setTimeout(r, 20));
+  gcObserver.disconnect();
   await fullGc();
   const heap = process.memoryUsage().heapUsed - heap0;
   await engine.close();
   if (accepted !== pdus.length) throw new Error(`only ${accepted}/${pdus.length} accepted`);
-  return { ms, perSec: (pdus.length / ms) * 1000, heapPerEvent: heap / pdus.length };
+  return { ms, perSec: (pdus.length / ms) * 1000, heapPerEvent: heap / pdus.length, gcShare: gcMs / ms };
 }
 
 function rawVerifyRate(pdus) {
@@ -229,7 +239,7 @@ export default async function run(options = {}) {
     const huge = pdus.length > 500_000;
     const sample = pdus.slice(0, Math.min(pdus.length, 4000));
     const these = huge ? [['memory', 'batch']] : modes;
-    const rows = new Map([['(none) primitives', { rate: [], ratio: [], heap: [], load: [] }], ...these.map(([k, m]) => [`${k} ${m}`, { rate: [], ratio: [], heap: [], load: [] }])]);
+    const rows = new Map([['(none) primitives', { rate: [], ratio: [], heap: [], gc: [], load: [] }], ...these.map(([k, m]) => [`${k} ${m}`, { rate: [], ratio: [], heap: [], gc: [], load: [] }])]);
     const verifies = [];
     for (let r = 0; r < runs; r++) {
       const last = r === runs - 1;
@@ -256,10 +266,11 @@ export default async function run(options = {}) {
         row.rate.push(res.perSec);
         row.ratio.push(res.perSec / verify);
         row.heap.push(res.heapPerEvent);
+        row.gc.push(res.gcShare);
       }
     }
     console.log(`\n  ${members} members, ${pdus.length} events; raw verify/s over the runs: ${spread(verifies, (x) => x.toFixed(0))}`);
-    console.log(`  ${'store mode'.padEnd(18)} ${'PDUs/s (min / median / max)'.padEnd(28)} ${'ratio to raw verify'.padEnd(22)} ${'heap/event'.padEnd(10)} load`);
+    console.log(`  ${'store mode'.padEnd(18)} ${'PDUs/s (min / median / max)'.padEnd(28)} ${'ratio to raw verify'.padEnd(22)} ${'heap/event'.padEnd(10)} ${'GC share'.padEnd(20)} load`);
     const base = `${members} members/${pdus.length} events`;
     record(`${base} › raw verify (baseline)`, median(verifies), 'PDUs/s');
     for (const [name, row] of rows) {
@@ -272,7 +283,10 @@ export default async function run(options = {}) {
       record(`ratio › ${members} members › ${key}/raw verify (max)`, Math.max(...row.ratio), 'x');
       record(`load › ${members} members › ${key}`, median(row.load), 'load average');
       const heap = row.heap.length > 0 ? `${(median(row.heap) / 1024).toFixed(1)} KiB` : '';
-      console.log(`  ${name.padEnd(18)} ${spread(row.rate, (x) => x.toFixed(0)).padEnd(28)} ${spread(row.ratio, (x) => `${x.toFixed(2)}x`).padEnd(22)} ${heap.padEnd(10)} ${spread(row.load, (x) => x.toFixed(1))}`);
+      if (row.heap.length > 0) record(`${base} › ${key} heap/event`, median(row.heap), 'bytes');
+      if (row.gc.length > 0) record(`${base} › ${key} GC share`, median(row.gc), 'x');
+      const gc = row.gc.length > 0 ? spread(row.gc, (x) => `${(100 * x).toFixed(0)} %`) : '';
+      console.log(`  ${name.padEnd(18)} ${spread(row.rate, (x) => x.toFixed(0)).padEnd(28)} ${spread(row.ratio, (x) => `${x.toFixed(2)}x`).padEnd(22)} ${heap.padEnd(10)} ${gc.padEnd(20)} ${spread(row.load, (x) => x.toFixed(1))}`);
     }
     // LevelDB against the memory store, mode by mode, run by run (the same run's figures).
     for (const mode of ['single', 'batch', 'trusted']) {
