@@ -331,6 +331,8 @@ function checkFields(json: JsonObject, rules: RoomVersionRules, options: ParsePd
 }
 
 function refIds(v: JsonValue | undefined, pairs: boolean): readonly string[] {
+  // v3+: the validated, frozen array of ID strings is the list itself (no copy per event).
+  if (!pairs && Array.isArray(v) && Object.isFrozen(v)) return v as readonly string[];
   const out: string[] = [];
   for (const item of (v ?? []) as readonly JsonValue[]) out.push(pairs ? ((item as readonly JsonValue[])[0] as string) : (item as string));
   return Object.freeze(out);

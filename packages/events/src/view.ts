@@ -73,8 +73,10 @@ export function stateLookupOf<E extends RoomEvent>(events: Iterable<E>): StateLo
   return { map, get: (type, sk) => map.get(stateKeyOf(type, sk)) };
 }
 
-function refIds(value: JsonValue | undefined, pairs: boolean): string[] {
+function refIds(value: JsonValue | undefined, pairs: boolean): readonly string[] {
   if (!Array.isArray(value)) return [];
+  // A frozen list of ID strings (a parsed PDU's) is the list itself: no copy per view.
+  if (!pairs && Object.isFrozen(value) && (value as readonly JsonValue[]).every((x) => typeof x === 'string')) return value as readonly string[];
   const out: string[] = [];
   for (const item of value as readonly JsonValue[]) {
     if (typeof item === 'string') out.push(item);
@@ -82,6 +84,8 @@ function refIds(value: JsonValue | undefined, pairs: boolean): string[] {
   }
   return out;
 }
+
+const freezeIds = (ids: readonly string[]): readonly string[] => (Object.isFrozen(ids) ? ids : Object.freeze(ids));
 
 /**
  * Makes a {@link RoomEvent} view over PDU JSON **without validating it** (trusted input: test data,
@@ -113,8 +117,8 @@ export function toRoomEvent(json: JsonObject, rules: RoomVersionRules, eventId?:
     originServerTs: typeof ts === 'number' ? ts : 0,
     depth: typeof depth === 'number' ? depth : 0,
     content: contentObj,
-    prevEvents: Object.freeze(refIds(json['prev_events'], pairs)),
-    authEvents: Object.freeze(refIds(json['auth_events'], pairs)),
+    prevEvents: freezeIds(refIds(json['prev_events'], pairs)),
+    authEvents: freezeIds(refIds(json['auth_events'], pairs)),
     redacts: typeof redactsRaw === 'string' ? redactsRaw : undefined,
     json,
   });
