@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const soakDir = fileURLToPath(new URL('./soak/', import.meta.url));
+// The TypeScript-source module hooks the store-level crash child and the PostgreSQL process tests use.
+const register = fileURLToPath(new URL('../../store-level/test/crash/register.mjs', import.meta.url));
 const SMALL = 20;
 const LARGE = 140;
 const KiB = 1024;
@@ -19,7 +21,7 @@ interface SoakResult { readonly rooms: number; readonly events: number; readonly
 
 function soak(caches: 'bounded' | 'default'): Promise<SoakResult[]> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--expose-gc', '--import', './register.mjs', 'heap.mjs', String(SMALL), String(LARGE)], {
+    execFile(process.execPath, ['--expose-gc', '--import', register, 'heap.mjs', String(SMALL), String(LARGE)], {
       cwd: soakDir, env: { ...process.env, SOAK_CACHES: caches }, maxBuffer: 1 << 20,
     }, (err, stdout, stderr) => {
       if (err !== null) reject(new Error(`soak child failed: ${err.message}\n${stderr}`));

@@ -1,7 +1,7 @@
 // Soak child: a long trusted ingest across many rooms on the memory store, measuring how much heap
 // the engine itself holds afterwards (heap after GC with the engine, minus heap after GC once the
 // engine is closed and dropped: the store, which holds the data, stays). Prints one JSON line.
-// Usage: node --expose-gc --import ./register.mjs heap.mjs <rooms...> ; env SOAK_CACHES=bounded|default
+// Usage: node --expose-gc --import ../../../store-level/test/crash/register.mjs heap.mjs <rooms...> ; env SOAK_CACHES=bounded|default
 import { RoomEngine } from '@roomgraph/engine';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { generateRoom } from '@roomgraph/testkit/room';
