@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { encodeCanonicalJsonBytes, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
+import { DEFAULT_MAX_DEPTH, compareCodePoints, encodeCanonicalJson, encodeCanonicalJsonBytes, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { encodeBase64, sha256, tryDecodeBase64 } from './digest.js';
 import { EventsError, requireObject } from './errors.js';
@@ -39,66 +39,150 @@ export function contentHash(event: JsonObject, rules?: RoomVersionRules): string
 
 /**
  * The bytes the content hash covers (internal; see {@link contentHash}). Cached for frozen events,
- * like {@link redactedSigningBytes}: `parsePdu` measures the event's size from them and the receipt
- * checks hash them, so a received PDU's content is encoded once.
+ * like {@link redactedSigningBytes}: `parsePdu` makes both from one encoding of the event's members
+ * ({@link canonicalSize}) and the receipt checks hash them, so a received PDU is encoded once.
  */
 export function contentHashBytes(event: JsonObject, rules: RoomVersionRules | undefined): Uint8Array {
   if (rules === undefined) return canonicalBytes(requireObject(event), undefined, CONTENT_STRIP);
-  return cachedBytes(contentBytesCache, event, rules, () =>
-    canonicalBytes(event, rules, rules.eventFormat.eventIdFormat !== 'server-assigned' ? CONTENT_STRIP_V3 : CONTENT_STRIP));
+  const omit = contentOmit(rules);
+  const cached = cacheOf(event, rules);
+  if (cached === undefined) return canonicalBytes(event, rules, omit);
+  return (cached.content ??= canonicalBytes(event, rules, omit));
 }
 
+function contentOmit(rules: RoomVersionRules): readonly string[] {
+  return rules.eventFormat.eventIdFormat !== 'server-assigned' ? CONTENT_STRIP_V3 : CONTENT_STRIP;
+}
+
+function signingOmit(rules: RoomVersionRules): readonly string[] {
+  return rules.eventFormat.eventIdFormat === 'server-assigned' ? SIGNING_STRIP : SIGNING_STRIP_V3;
+}
+
+const SIGNING_STRIP = ['signatures', 'unsigned'];
+const SIGNING_STRIP_V3 = ['signatures', 'unsigned', 'event_id'];
+
 /**
- * Bytes computed from recent frozen events, per room version. Never handed out for mutation.
- *
- * Bounded (the newest {@link RECENT_BYTES} events), not weak: a received event's bytes are needed
- * for a moment — the event ID, the size check, the signature and content hash checks, all within
- * one receipt — while the event itself may live for the whole process (a memory store keeps every
- * event's JSON). Held weakly they lived as long as the event: two buffers per stored event, each
- * pinning a shared 8 KiB allocation pool of `Buffer`, about 1.3 KiB per event in a 20k-event room.
+ * The size of a frozen event in bytes of canonical JSON (every member counted, `signatures`,
+ * `unsigned` and `hashes` included: the size `parsePdu` limits), or `undefined` when it cannot be
+ * encoded. On the way its content-hash bytes — and with `signing` its reference-hash (signing)
+ * bytes — are made and cached, all from one encoding of each top-level member (APP › Canonical
+ * JSON: an object's text is its members' `"key":value` texts in code point order of the keys,
+ * joined by commas, so any subset of the members, or the redacted event whose members are mostly
+ * the same values, is assembled from the same texts).
  */
-class RecentBytes {
-  readonly #map = new Map<JsonObject, { readonly rules: RoomVersionRules; readonly bytes: Uint8Array }>();
-
-  get(event: JsonObject): { readonly rules: RoomVersionRules; readonly bytes: Uint8Array } | undefined {
-    return this.#map.get(event);
+export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signing: boolean): number | undefined {
+  const cached = cacheOf(event, rules);
+  if (cached === undefined) return undefined;
+  const strict = rules.canonicalJson.strict;
+  const keys = Object.keys(event).sort();
+  // The default sort is code point order unless a key holds a surrogate (A3).
+  if (keys.some((k) => HAS_SURROGATE.test(k))) keys.sort(compareCodePoints);
+  const texts: (string | undefined)[] = new Array<string | undefined>(keys.length);
+  const member = (k: string, v: JsonValue): string | undefined => {
+    try {
+      // One level below the top: the whole event's nesting limit applies to its members.
+      return encodeCanonicalJson(k) + ':' + encodeCanonicalJson(v, { strict, maxDepth: DEFAULT_MAX_DEPTH - 1 });
+    } catch {
+      return undefined;
+    }
+  };
+  // The whole event's size is the content-hash text's plus the members it leaves out, each with
+  // its comma (measured apart: the whole text is never built).
+  let content = '';
+  let rest = 0;
+  let restCount = 0;
+  const contentSkip = contentOmit(rules);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    const t = member(k, event[k] as JsonValue);
+    if (t === undefined) return undefined;
+    texts[i] = t;
+    if (!contentSkip.includes(k)) content += content === '' ? t : ',' + t;
+    else {
+      rest += textLength(t);
+      restCount++;
+    }
   }
-
-  set(event: JsonObject, value: { readonly rules: RoomVersionRules; readonly bytes: Uint8Array }): void {
-    const m = this.#map;
-    m.set(event, value);
-    // Insertion order is age: the oldest entry goes first.
-    if (m.size > RECENT_BYTES) m.delete(m.keys().next().value as JsonObject);
+  const contentBytes = (cached.content ??= textBytes('{' + content + '}'));
+  if (signing && cached.signing === undefined) {
+    const redacted = redact(event, rules);
+    const omit = signingOmit(rules);
+    let text = '';
+    let used = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string;
+      if (!Object.hasOwn(redacted, k)) continue;
+      used++;
+      if (omit.includes(k)) continue;
+      const v = redacted[k] as JsonValue;
+      const t = v === event[k] ? texts[i] : member(k, v);
+      if (t === undefined) return undefined;
+      text += text === '' ? t : ',' + t;
+    }
+    // (`redact` keeps only keys the event has; anything else is encoded whole.)
+    cached.signing = used === Object.keys(redacted).length ? textBytes('{' + text + '}') : canonicalBytes(redacted, rules, omit);
   }
+  return contentBytes.length + rest + (content === '' ? Math.max(0, restCount - 1) : restCount);
+}
+
+const utf8 = new TextEncoder();
+/** A UTF-16 surrogate (a key with one needs the code point sort). */
+const HAS_SURROGATE = /[\ud800-\udfff]/;
+// On Node, Buffer's UTF-8 encoder is faster than TextEncoder.
+const NodeBuffer = (globalThis as { Buffer?: { from(s: string, enc: 'utf8'): Uint8Array; byteLength(s: string, enc: 'utf8'): number } }).Buffer;
+
+function textBytes(text: string): Uint8Array {
+  if (NodeBuffer === undefined) return utf8.encode(text);
+  const b = NodeBuffer.from(text, 'utf8');
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function textLength(text: string): number {
+  return NodeBuffer !== undefined ? NodeBuffer.byteLength(text, 'utf8') : utf8.encode(text).length;
+}
+
+/** The bytes remembered for a recent frozen event (for one room version). */
+interface CachedBytes {
+  readonly rules: RoomVersionRules;
+  content: Uint8Array | undefined;
+  signing: Uint8Array | undefined;
 }
 
 /**
- * Events whose bytes are remembered (each cache): well above the engine's receive look-ahead (32
- * PDUs prepared ahead), so a PDU's bytes computed while parsing are still there when its checks
- * run; a miss only costs encoding again.
+ * Bytes of recent frozen events: the newest {@link RECENT_BYTES} to {@link RECENT_BYTES}×2 events,
+ * in two generations (a full young generation becomes the old one, and the old one is dropped
+ * whole: constant time per event, where evicting a `Map`'s first key one at a time is quadratic in
+ * V8 — deleted entries stay in the table as holes that every `keys()` walk skips). Bounded, not
+ * weak: a received event's bytes are needed for a moment — the event ID, the size check, the
+ * signature and content hash checks, all within one receipt — while the event itself may live for
+ * the whole process (a memory store keeps every event's JSON). Held weakly they lived as long as
+ * the event: buffers per stored event, each pinning a shared 8 KiB allocation pool of `Buffer`,
+ * about 1.3 KiB per event in a 20k-event room.
+ */
+let young = new Map<JsonObject, CachedBytes>();
+let old = new Map<JsonObject, CachedBytes>();
+
+/**
+ * Events per generation of the bytes cache: well above the engine's receive look-ahead (32 PDUs
+ * prepared ahead), so a PDU's bytes computed while parsing are still there when its checks run; a
+ * miss only costs encoding again.
  */
 const RECENT_BYTES = 4096;
 
-type BytesCache = RecentBytes;
-
-/**
- * `compute()`, remembered for a frozen event (its bytes cannot change) and the room version it was
- * computed for; a mutable event is computed afresh every time.
- */
-function cachedBytes(cache: BytesCache, event: JsonObject, rules: RoomVersionRules, compute: () => Uint8Array): Uint8Array {
+/** The cache entry of a frozen event for `rules` (made on first use); `undefined` for a mutable event. */
+function cacheOf(event: JsonObject, rules: RoomVersionRules): CachedBytes | undefined {
   requireObject(event);
-  const frozen = Object.isFrozen(event);
-  if (frozen) {
-    const hit = cache.get(event);
-    if (hit !== undefined && hit.rules === rules) return hit.bytes;
+  if (!Object.isFrozen(event)) return undefined;
+  const hit = young.get(event) ?? old.get(event);
+  if (hit !== undefined && hit.rules === rules) return hit;
+  const entry: CachedBytes = { rules, content: undefined, signing: undefined };
+  young.set(event, entry);
+  if (young.size >= RECENT_BYTES) {
+    old = young;
+    young = new Map<JsonObject, CachedBytes>();
   }
-  const bytes = compute();
-  if (frozen) cache.set(event, { rules, bytes });
-  return bytes;
+  return entry;
 }
-
-/** Content-hash bytes of frozen events (see {@link contentHashBytes}). */
-const contentBytesCache: BytesCache = new RecentBytes();
 
 /**
  * Whether `event.hashes.sha256` equals the recomputed content hash (C4). A missing or non-string
@@ -130,12 +214,10 @@ export function checkContentHash(event: JsonObject, rules?: RoomVersionRules): b
 export function redactedSigningBytes(event: JsonObject, rules: RoomVersionRules): Uint8Array {
   // The event ID (reference hash) and the signature check of one received PDU cover the same
   // bytes: a frozen event (this package's PDUs are deep-frozen) computes them once per room version.
-  return cachedBytes(signingBytesCache, event, rules, () =>
-    canonicalBytes(redact(event, rules), rules, rules.eventFormat.eventIdFormat === 'server-assigned' ? ['signatures', 'unsigned'] : ['signatures', 'unsigned', 'event_id']));
+  const cached = cacheOf(event, rules);
+  if (cached === undefined) return canonicalBytes(redact(event, rules), rules, signingOmit(rules));
+  return (cached.signing ??= canonicalBytes(redact(event, rules), rules, signingOmit(rules)));
 }
-
-/** Signing bytes of frozen events (see {@link redactedSigningBytes}). */
-const signingBytesCache: BytesCache = new RecentBytes();
 
 /**
  * The SHA-256 reference hash of an event (C5): redact with the room version's algorithm, remove

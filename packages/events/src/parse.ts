@@ -19,7 +19,7 @@ import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { PduFormatError, type PduProblem, type PduProblemCode } from './errors.js';
 import { setOwn } from './freeze.js';
 import { hasLoneSurrogate, isValidEventId, isValidRoomId, isValidUserId } from './grammar.js';
-import { contentHashBytes } from './hashes.js';
+import { canonicalSize } from './hashes.js';
 import { eventId as computeEventId } from './ids.js';
 import {
   MAX_AUTH_EVENTS,
@@ -186,16 +186,6 @@ function fastCopy(value: unknown, strict: boolean, depth: number): JsonValue | t
       return FAIL;
   }
 }
-
-/** UTF-8 length of `"key":value` in canonical JSON. */
-function memberBytes(key: string, value: JsonValue): number {
-  // `"key":` (the keys measured here are plain ASCII) and the value.
-  return key.length + 3 + utf8ByteLength(encodeCanonicalJson(value, { strict: false }));
-}
-
-/** Top-level keys left out of the content hash but counted in the PDU size. */
-const SIZE_ONLY_KEYS = ['hashes', 'signatures', 'unsigned'] as const;
-
 
 function typeName(v: JsonValue): string {
   if (v === null) return 'null';
@@ -425,20 +415,11 @@ function validateInto(input: unknown, rules: RoomVersionRules, options: ParsePdu
   // encodable at all (lenient encoding: identical bytes for valid events, and it still measures an
   // event whose only problems are strict-number ones).
   if (p.list.length === 0) {
-    // A valid event: its size from the content-hash bytes (cached for the receipt checks) plus the
-    // members the content hash leaves out. Canonical JSON joins an object's members with commas in
-    // key order, so the sum is exact.
-    let size = -1;
-    try {
-      size = contentHashBytes(json, rules).length;
-      for (const k of SIZE_ONLY_KEYS) {
-        if (Object.hasOwn(json, k)) size += memberBytes(k, json[k] as JsonValue) + (size === 2 ? 0 : 1);
-      }
-    } catch {
-      size = -1;
-    }
-    if (size > MAX_PDU_BYTES) p.add('$', 'EVENT_TOO_LARGE', `the PDU is ${size} bytes of canonical JSON, more than ${MAX_PDU_BYTES}`);
-    else if (size < 0) measureSize(json, p);
+    // A valid event: its size from the member encodings that its content hash and reference hash
+    // reuse (each member of the PDU is encoded once per receipt).
+    const size = canonicalSize(json, rules, rules.eventFormat.eventIdFormat !== 'server-assigned' && options?.eventId === undefined);
+    if (size === undefined) measureSize(json, p);
+    else if (size > MAX_PDU_BYTES) p.add('$', 'EVENT_TOO_LARGE', `the PDU is ${size} bytes of canonical JSON, more than ${MAX_PDU_BYTES}`);
   } else if (!p.list.some((x) => UNENCODABLE.has(x.code))) {
     measureSize(json, p);
   }

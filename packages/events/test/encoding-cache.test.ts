@@ -1,0 +1,136 @@
+// A frozen event's content-hash and reference-hash bytes are assembled from one encoding of each of
+// its top-level members (parsePdu makes them while measuring the size). They must equal the bytes of
+// encoding the whole object, for any event — odd keys, astral keys, redacted content, event_id in
+// v1–v2 and v3+, numbers a strict version refuses — and the size check must agree with the length
+// of the whole encoding.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { encodeCanonicalJson, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
+import { getRoomVersion } from '@roomgraph/room-versions';
+import { contentHash, eventId, parsePdu, PduFormatError, redactedSigningBytes, referenceHash, validatePdu } from '@roomgraph/events';
+import { allFixtureEvents } from './fixtures.js';
+
+const VERSIONS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'] as const;
+
+/** A deep-frozen deep copy (the cached path) — the original stays mutable (the uncached path). */
+function frozen<T>(v: T): T {
+  const c = structuredClone(v);
+  const freeze = (x: unknown): void => {
+    if (x !== null && typeof x === 'object') {
+      Object.freeze(x);
+      for (const y of Object.values(x)) freeze(y);
+    }
+  };
+  freeze(c);
+  return c;
+}
+
+/** No unpaired surrogate (such strings are not JSON). */
+const wellFormed = (s: string): boolean => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
+
+const key = fc.oneof(
+  fc.constantFrom('type', 'content', 'sender', 'event_id', 'hashes', 'signatures', 'unsigned', 'depth', 'membership', 'prev_state', 'origin'),
+  fc.string({ unit: 'binary', maxLength: 6 }).filter(wellFormed),
+  fc.constantFrom('\u{1F600}', '\uffff', 'ÿ', '\u0000', 'a"b', '__proto__'),
+);
+const jsonValue: fc.Arbitrary<JsonValue> = fc.letrec<{ v: JsonValue }>((tie) => ({
+  v: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.string({ unit: 'binary', maxLength: 8 }).filter(wellFormed),
+    fc.integer(),
+    fc.constantFrom(1.5, 2 ** 60, -0, true, false, null),
+    fc.array(tie('v'), { maxLength: 3 }),
+    fc.dictionary(key, tie('v'), { maxKeys: 3 }),
+  ),
+})).v;
+const eventArb = fc
+  .record({
+    type: fc.constantFrom('m.room.member', 'm.room.create', 'm.room.power_levels', 'm.room.message', 'm.room.join_rules', 'x'),
+    content: fc.dictionary(fc.oneof(key, fc.constantFrom('membership', 'creator', 'users', 'join_rule', 'third_party_invite', 'join_authorised_via_users_server')), jsonValue, { maxKeys: 5 }),
+    hashes: fc.constant({ sha256: 'abc' }),
+    depth: fc.nat(),
+    extra: fc.dictionary(key, jsonValue, { maxKeys: 4 }),
+  })
+  .map(({ extra, ...base }) => {
+    const out: Record<string, JsonValue> = {};
+    for (const [k, v] of Object.entries(extra)) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    return Object.assign(out, base) as JsonObject;
+  });
+
+const outcome = (f: () => unknown): unknown => {
+  try {
+    return f();
+  } catch (e) {
+    return `throws ${(e as Error).name}: ${(e as Error).message}`;
+  }
+};
+
+describe('member-assembled hashes of frozen events', () => {
+  it('give the same content hash, reference hash and event ID as encoding the whole event', () => {
+    fc.assert(
+      fc.property(eventArb, fc.constantFrom(...VERSIONS), (ev, v) => {
+        const rules = getRoomVersion(v);
+        const f = frozen(ev);
+        if (v !== '1' && v !== '2') expect(outcome(() => eventId(f, rules))).toEqual(outcome(() => eventId(ev, rules)));
+        expect(outcome(() => contentHash(f, rules))).toEqual(outcome(() => contentHash(ev, rules)));
+        expect(outcome(() => Buffer.from(redactedSigningBytes(f, rules)).toString())).toEqual(outcome(() => Buffer.from(redactedSigningBytes(ev, rules)).toString()));
+        expect(outcome(() => referenceHash(f, rules))).toEqual(outcome(() => referenceHash(ev, rules)));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('after parsePdu (which fills the cache) the reference sample keeps its Synapse event IDs and content hashes', () => {
+    let n = 0;
+    for (const { roomVersion, event } of allFixtureEvents()) {
+      // (A few are forged — content changed after signing — and list the original's event_id.)
+      if (Object.hasOwn(event['content'] as JsonObject, 'x_forged')) continue;
+      const rules = getRoomVersion(roomVersion);
+      const r = validatePdu(event, rules);
+      if (!r.ok) continue;
+      const copy = structuredClone(event) as JsonObject;
+      if (roomVersion !== '1' && roomVersion !== '2') {
+        expect(r.pdu.eventId).toBe(eventId(copy, rules));
+        expect(r.pdu.eventId).toBe(event['event_id']);
+      }
+      expect(contentHash(r.pdu.json, rules)).toBe(contentHash(copy, rules));
+      n++;
+    }
+    expect(n).toBeGreaterThan(1000);
+  });
+
+  it('measures the PDU size exactly: at the 65,536-byte limit accepted, one byte over refused', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...VERSIONS), fc.constantFrom('a', 'é', '\u{1F600}', '"'), fc.boolean(), (v, unit, inUnsigned) => {
+        const rules = getRoomVersion(v);
+        const base: Record<string, JsonValue> = {
+          type: 'm.room.message', room_id: v === '12' ? `!${'A'.repeat(43)}` : '!r:x', sender: '@a:x', origin_server_ts: 1, depth: 1,
+          content: { body: '' }, hashes: { sha256: 'abc' }, signatures: { x: { 'ed25519:1': 'sig' } },
+          prev_events: [], auth_events: [], unsigned: { pad: '' },
+          ...(v === '1' || v === '2' ? { event_id: '$e:x' } : {}),
+        };
+        const size = (e: JsonObject): number => Buffer.byteLength(encodeCanonicalJson(e, { strict: false }));
+        const fill = (target: number): JsonObject => {
+          const e = structuredClone(base);
+          const slot = inUnsigned ? (e['unsigned'] as Record<string, JsonValue>) : (e['content'] as Record<string, JsonValue>);
+          const field = inUnsigned ? 'pad' : 'body';
+          const unitBytes = size({ s: unit.repeat(2) }) - size({ s: unit });
+          let s = unit.repeat(Math.floor((target - size(e)) / unitBytes));
+          slot[field] = s;
+          while (size(e) < target) {
+            s += 'a';
+            slot[field] = s;
+          }
+          return e;
+        };
+        const atLimit = fill(65536);
+        expect(size(atLimit)).toBe(65536);
+        expect(parsePdu(atLimit, rules).json['type']).toBe('m.room.message');
+        const over = fill(65537);
+        expect(size(over)).toBeGreaterThan(65536);
+        expect(() => parsePdu(over, rules)).toThrow(PduFormatError);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
