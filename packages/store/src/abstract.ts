@@ -354,6 +354,28 @@ export abstract class AbstractRoomStore implements RoomStore {
     return durable;
   }
 
+  /**
+   * Queues the batches of one block (see {@link commitMany}) for the writer together: journaled
+   * stores journal each; the others get them in one group (the writer starts only once all are
+   * queued). Resolves when the last is durable.
+   */
+  #enqueueAll(batches: readonly StoreWriteBatch[]): Promise<void> {
+    if (this._journal !== undefined || this._writeGroup === undefined) {
+      let last: Promise<void> = this.#newest;
+      for (const b of batches) last = this.#enqueue(b);
+      return last;
+    }
+    let last: Promise<void> = this.#newest;
+    for (const batch of batches) {
+      last = new Promise<void>((resolve, reject) => this.#writeQueue.push({ batch, resolve, reject }));
+      last.catch(() => undefined);
+    }
+    this.#newest = last;
+    this.#newestWritten = last;
+    this.#writing ??= this.#drain();
+    return last;
+  }
+
   /** Makes the journaled batches durable (see {@link _journalSync}); a failure fails the store. */
   #syncJournal(): void {
     const wait = this.#journalWait;
@@ -506,7 +528,59 @@ export abstract class AbstractRoomStore implements RoomStore {
     return result;
   }
 
-  async #commit(c: RoomCommit): Promise<{ readonly result: CommitResult; readonly durable: Promise<void> }> {
+  /** See {@link RoomStore.commitMany}. */
+  async commitMany(commits: readonly RoomCommit[], options?: CommitOptions): Promise<CommitResult[]> {
+    this.#assertOpen();
+    if (!Array.isArray(commits)) throw invalid('commits must be an array');
+    const list = [...commits];
+    const run = this.#queue.then(
+      () => this.#commitMany(list),
+      () => this.#commitMany(list),
+    );
+    this.#queue = run.catch(() => undefined);
+    const { results, durable } = await run;
+    if (options?.durable === false) {
+      durable.catch(() => undefined);
+    } else {
+      this.#syncJournal();
+      await durable;
+    }
+    return results;
+  }
+
+  /**
+   * Applies `commits` in order as one block: each is validated against the store as the commits
+   * before it left it; if one fails, the ones applied before it are undone (the store is as it
+   * was) and the error is thrown. The batches then go to the writer together (one group write
+   * for stores with `_writeGroup`).
+   */
+  async #commitMany(commits: readonly RoomCommit[]): Promise<{ readonly results: CommitResult[]; readonly durable: Promise<void> }> {
+    const block: BlockApply = { refs: new Map(), undo: [], batches: [] };
+    const results: CommitResult[] = [];
+    try {
+      for (const c of commits) results.push((await this.#commit(c, block)).result);
+    } catch (e) {
+      for (const u of block.undo.reverse()) {
+        this.#nextSnapshotId = u.next;
+        if (u.event !== undefined) {
+          if (u.previous !== undefined) this.#pendingEvents.set(u.event, u.previous);
+          else this.#pendingEvents.delete(u.event);
+        }
+        for (const id of u.layers) this.#pendingLayers.delete(id);
+        if (u.room !== undefined) {
+          if (u.previousRoom !== undefined) this.#rooms.set(u.room, u.previousRoom);
+          else this.#rooms.delete(u.room);
+        }
+      }
+      // Reads made meanwhile may have cached a staged record as absent or present: forget them.
+      this.#commits++;
+      throw e;
+    }
+    if (block.batches.length === 0) return { results, durable: this.#newest };
+    return { results, durable: this.#enqueueAll(block.batches) };
+  }
+
+  async #commit(c: RoomCommit, block?: BlockApply): Promise<{ readonly result: CommitResult; readonly durable: Promise<void> }> {
     this.#assertOpen();
     if (c === null || typeof c !== 'object') throw invalid('commit must be an object');
     if (!isNonEmptyString(c.roomId)) throw invalid('roomId must be a non-empty string');
@@ -562,13 +636,15 @@ export abstract class AbstractRoomStore implements RoomStore {
     let next = this.#nextSnapshotId;
     const pending = new Map<SnapshotId, SnapshotLayer>();
     const refs = new Map<string, SnapshotId>();
+    // In a block (commitMany), refs of earlier commits of the block resolve too.
+    const known = block?.refs ?? refs;
     const resolve = async (r: SnapshotRef | undefined, what: string): Promise<SnapshotId> => {
       if (typeof r === 'number') {
         if (!pending.has(r) && !(await this.#hasSnapshot(r))) throw new StoreError('STORE_UNKNOWN_SNAPSHOT', `${what}: snapshot ${r} does not exist`);
         return r;
       }
       if (r !== null && typeof r === 'object' && typeof r.ref === 'string') {
-        const id = refs.get(r.ref);
+        const id = known.get(r.ref);
         if (id === undefined) throw invalid(`${what}: unknown snapshot ref "${r.ref}" (refs must be defined earlier in the same commit)`);
         return id;
       }
@@ -578,13 +654,14 @@ export abstract class AbstractRoomStore implements RoomStore {
       if (!Array.isArray(c.snapshots)) throw invalid('snapshots must be an array');
       for (const s of c.snapshots) {
         if (s === null || typeof s !== 'object' || typeof s.ref !== 'string') throw invalid('snapshot needs a string ref');
-        if (refs.has(s.ref)) throw invalid(`duplicate snapshot ref "${s.ref}"`);
+        if (refs.has(s.ref) || known.has(s.ref)) throw invalid(`duplicate snapshot ref "${s.ref}"`);
         const parent = s.parent === null ? undefined : await resolve(s.parent, `snapshot "${s.ref}" parent`);
         const { set, removed } = readChanges(s.changes, s.ref);
         const chain = parent === undefined ? undefined : await this.#chain(parent, pending);
         const planned = planSnapshot(chain, set, removed, () => next++, this.#policy);
         if (planned.layer !== undefined) pending.set(planned.id, planned.layer);
         refs.set(s.ref, planned.id);
+        if (block !== undefined) block.refs.set(s.ref, planned.id);
       }
     }
 
@@ -628,14 +705,25 @@ export abstract class AbstractRoomStore implements RoomStore {
     // Applied now (visible to reads through the pending maps); written by the writer, possibly
     // together with the commits that follow (group commit). The caches take the records once the
     // write lands.
+    if (block !== undefined) {
+      block.undo.push({
+        next: this.#nextSnapshotId, event: record.eventId, previous: this.#pendingEvents.get(record.eventId),
+        layers: layers.map((l) => l.id), room: newRoom.roomId, previousRoom: this.#rooms.get(newRoom.roomId),
+      });
+    }
     this.#nextSnapshotId = next;
     this.#pendingEvents.set(record.eventId, record);
     this.#absent.delete(record.eventId);
     this.#commits++;
     for (const l of layers) this.#pendingLayers.set(l.id, l);
     this.#rooms.set(newRoom.roomId, newRoom);
-    const durable = this.#enqueue({ events: [record], replaced: promoting ? [existing] : [], layers, rooms: [newRoom], nextSnapshotId: next });
-    return { result: { duplicate: false, promoted: promoting, event: record, snapshots: refs, room: newRoom }, durable };
+    const batch: StoreWriteBatch = { events: [record], replaced: promoting ? [existing] : [], layers, rooms: [newRoom], nextSnapshotId: next };
+    const result: CommitResult = { duplicate: false, promoted: promoting, event: record, snapshots: refs, room: newRoom };
+    if (block !== undefined) {
+      block.batches.push(batch);
+      return { result, durable: this.#newest };
+    }
+    return { result, durable: this.#enqueue(batch) };
   }
 
   // ---------------------------------------------------------------- events
@@ -966,6 +1054,20 @@ interface PendingWrite {
   readonly batch: StoreWriteBatch;
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
+}
+
+/** A block of commits being applied by `commitMany`: refs shared by its commits, how to undo them, their batches. */
+interface BlockApply {
+  readonly refs: Map<string, SnapshotId>;
+  readonly undo: {
+    readonly next: number;
+    readonly event: EventId | undefined;
+    readonly previous: StoredEvent | undefined;
+    readonly layers: readonly SnapshotId[];
+    readonly room: RoomId | undefined;
+    readonly previousRoom: RoomInfo | undefined;
+  }[];
+  readonly batches: StoreWriteBatch[];
 }
 
 /** A stored record a commit may replace: an outlier that was not rejected. */

@@ -384,6 +384,82 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       });
     });
 
+    it('commitMany: a block of commits applied in order, refs shared across the block, as commit would store them', async () => {
+      await withStore(async (store) => {
+        if (store.commitMany === undefined) return;
+        const s1 = await createRoom(store);
+        const results = await store.commitMany([
+          {
+            roomId: ROOM,
+            event: { event: fakeEvent('$n', { type: 'm.room.name', stateKey: '', prev: [CREATE], auth: [CREATE], depth: 2 }), status: 'accepted', stateBefore: s1 },
+            snapshots: [{ ref: 'a1', parent: s1, changes: { set: [[k('m.room.name', ''), '$n']] } }],
+            forwardExtremities: ['$n'],
+            currentState: { ref: 'a1' },
+          },
+          // Refers to the first commit's ref and event.
+          {
+            roomId: ROOM,
+            event: { event: fakeEvent('$t', { type: 'm.room.topic', stateKey: '', prev: ['$n'], auth: [CREATE], depth: 3 }), status: 'accepted', stateBefore: { ref: 'a1' } },
+            snapshots: [{ ref: 'a2', parent: { ref: 'a1' }, changes: { set: [[k('m.room.topic', ''), '$t']] } }],
+            forwardExtremities: ['$t'],
+            currentState: { ref: 'a2' },
+          },
+          { roomId: ROOM, event: { event: fakeEvent('$r', { prev: ['$t'], auth: [CREATE], depth: 4 }), status: 'rejected', rejection: { rule: 'x', reason: 'y' }, stateBefore: { ref: 'a2' } } },
+          // A re-delivery inside the block is a no-op.
+          { roomId: ROOM, event: { event: fakeEvent('$n', { prev: [CREATE] }), status: 'rejected', stateBefore: s1 } },
+        ], { durable: false });
+        await store.flush?.();
+        assert.deepEqual(results.map((r) => [r.event.eventId, r.event.status, r.event.stream, r.duplicate]), [['$n', 'accepted', 2, false], ['$t', 'accepted', 3, false], ['$r', 'rejected', 4, false], ['$n', 'accepted', 2, true]]);
+        const a1 = results[0]!.snapshots.get('a1')!;
+        const a2 = results[1]!.snapshots.get('a2')!;
+        assert.deepEqual([...results[1]!.snapshots.keys()], ['a2']);
+        assert.equal((await store.getEvent('$t'))!.stateBefore, a1);
+        assert.equal((await store.getEvent('$r'))!.stateBefore, a2);
+        assert.deepEqual((await store.getEvent('$r'))!.rejection, { rule: 'x', reason: 'y' });
+        assert.deepEqual(new Map(await store.loadState(a2)), new Map([[k('m.room.create', ''), CREATE], [k('m.room.name', ''), '$n'], [k('m.room.topic', ''), '$t']]));
+        const room = (await store.getRoom(ROOM))!;
+        assert.deepEqual([room.forwardExtremities, room.currentState, room.lastStream], [['$t'], a2, 4]);
+        assert.deepEqual((await store.timeline(ROOM)).map((e) => e.eventId), [CREATE, '$n', '$t', '$r']);
+        assert.deepEqual(await store.commitMany([]), []);
+      });
+    });
+
+    it('commitMany: all or nothing — an invalid commit in the block leaves the store as it was', async () => {
+      await withStore(async (store) => {
+        if (store.commitMany === undefined) return;
+        const s1 = await createRoom(store);
+        const before = await store.stats();
+        const room0 = await store.getRoom(ROOM);
+        const good = {
+          roomId: ROOM,
+          event: { event: fakeEvent('$g', { type: 'm.room.name', stateKey: '', prev: [CREATE], auth: [CREATE], depth: 2 }), status: 'accepted' as const, stateBefore: s1 },
+          snapshots: [{ ref: 'g', parent: s1, changes: { set: [[k('m.room.name', ''), '$g']] as [string, string][] } }],
+          forwardExtremities: ['$g'],
+          currentState: { ref: 'g' },
+        };
+        const bad: RoomCommit[] = [
+          { roomId: ROOM, event: { event: fakeEvent('$b', { prev: ['$g'], depth: 3 }), status: 'accepted', stateBefore: { ref: 'nope' } } },
+          { roomId: ROOM, event: { event: fakeEvent('$b', { prev: ['$g'], depth: 3 }), status: 'accepted', stateBefore: 987654 } },
+          { roomId: ROOM, event: { event: fakeEvent('$b', { prev: ['$g'], depth: 3 }), status: 'accepted', stateBefore: s1 }, forwardExtremities: ['$ghost'] },
+          { roomId: ROOM, event: { event: fakeEvent('$b', { prev: ['$g'], depth: 3 }), status: 'accepted', stateBefore: s1 }, snapshots: [{ ref: 'g', parent: s1, changes: {} }] },
+          { roomId: '!unknown:example.org', event: { event: fakeEvent('$b', { depth: 3 }), status: 'outlier' } },
+        ];
+        for (const b of bad) {
+          await assert.rejects(store.commitMany([good, b]));
+          assert.equal(await store.getEvent('$g'), undefined);
+          assert.equal(await store.getEvent('$b'), undefined);
+          assert.deepEqual(await store.getRoom(ROOM), room0);
+          assert.deepEqual(await store.stats(), before);
+          assert.deepEqual((await store.timeline(ROOM)).map((e) => e.eventId), [CREATE]);
+        }
+        // The store still works: the good commit alone goes in, with the next snapshot ID.
+        const [ok] = await store.commitMany([good]);
+        assert.equal(ok!.event.stream, 2);
+        assert.ok(ok!.snapshots.get('g')! > s1);
+        assert.deepEqual((await store.getRoom(ROOM))!.forwardExtremities, ['$g']);
+      });
+    });
+
     it('re-delivery of a known event is a no-op returning the stored record', async () => {
       await withStore(async (store) => {
         const s1 = await createRoom(store);

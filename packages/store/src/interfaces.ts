@@ -285,6 +285,19 @@ export interface RoomStore {
   commit(commit: RoomCommit, options?: CommitOptions): Promise<CommitResult>;
 
   /**
+   * Optional: several commits applied in order as one block, as if by {@link RoomStore.commit}
+   * one after the other (each validated against the store as the commits before it left it;
+   * duplicates are no-ops with `duplicate: true`), with one result per commit. A snapshot `ref`
+   * defined by a commit of the block may be used by the commits after it (refs are unique across
+   * the block; each result's `snapshots` lists its own commit's refs). All or nothing: when one
+   * commit is invalid, none of the block is applied and its error is thrown. Durability as for
+   * `commit` (`durable: false`: applied and queued; the block's writes go to the backend together
+   * where the store groups writes). Used for trusted bulk imports; callers fall back to `commit`
+   * when a store lacks it.
+   */
+  commitMany?(commits: readonly RoomCommit[], options?: CommitOptions): Promise<CommitResult[]>;
+
+  /**
    * Optional (group commit): resolves once every commit that has resolved so far is durable;
    * rejects with the write's {@link StoreError} if one of them could not be written (the store then
    * refuses every call with that error until it is closed and reopened, and after reopening holds
