@@ -3,7 +3,9 @@
  * PDU is identified (check 1, format), then processed inside its room's lock, in the order given;
  * after each event stored, the room's parked events are retried. `receivePdus` pipelines: the
  * next few PDUs are identified and their signatures verified on the crypto thread pool while the
- * current one is processed (each is still processed and committed in order).
+ * current one is processed (each is still processed and committed in order). A trusted import
+ * goes by blocks (`import-block.ts`), each event the block path cannot take going through the
+ * per-event pipeline.
  *
  * @module
  */
@@ -13,6 +15,7 @@ import { type EngineContext, NESTING_FETCHED, NESTING_TOP } from '../context.js'
 import { isJsonObject } from '@roomgraph/canonical-json';
 import type { PduOutcome, ReceiveOptions } from '../types.js';
 import { type Identified, identify, lockKeyOf } from './identify.js';
+import { importBlock } from './import-block.js';
 import { retryParked } from './parked.js';
 import { startSignatureCheck } from './signatures.js';
 
@@ -55,6 +58,19 @@ export async function receivePdus(ctx: EngineContext, origin: string, pdus: read
     return p;
   };
   const out: PduOutcome[] = [];
+  if (trusted && ctx.store.commitMany !== undefined) {
+    // Trusted: runs of plain events are checked in memory and committed as one block
+    // (import-block.ts); whatever a block stops at goes through the per-event pipeline.
+    for (let i = 0; i < pdus.length;) {
+      const block = await importBlock(ctx, pdus, i);
+      for (const o of block.outcomes) out.push(o);
+      i += block.outcomes.length;
+      if (i >= pdus.length) break;
+      out.push(await receiveLocked(ctx, origin, pdus[i], true, block.next));
+      i++;
+    }
+    return out;
+  }
   // The look-ahead starts in blocks, half a window at a time: the signature checks of a block go
   // to the verification thread together (one message: see @roomgraph/crypto's verify-worker),
   // while the block before it is processed here.

@@ -1,0 +1,489 @@
+/**
+ * Trusted block import (`receivePdus(origin, pdus, { trusted: true })`): the Server-Server API ›
+ * Checks performed on receipt of a PDU, checks 1 and 4–6 (a trusted import skips 2 and 3:
+ * signatures and content hash), and › Room State (the state before / after each event, the
+ * forward extremities, the current state), run over a run of consecutive PDUs of one room in
+ * memory, then committed with one `RoomStore.commitMany`.
+ *
+ * Each event still gets exactly the outcome and the stored records the per-event pipeline
+ * (`pipeline.ts`) gives it: format (check 1) by `parsePdu`; auth against its auth events (check
+ * 4); auth against the state before it (check 5, skipped — as there — when its auth events are
+ * the ones that state selects); soft failure against the current state (check 6, skipped when its
+ * prev events are the forward extremities); then the commit `commit.ts` would make (state before
+ * and after as snapshots, extremities as `extremities.ts` moves them, the current state). States
+ * are tracked as snapshot references plus small overlays (as `state/vstate.ts` does), with the
+ * block's own snapshots referenced across the block's commits.
+ *
+ * Only the plain case is handled here: events whose prev events are earlier in the block or
+ * stored with state, whose auth events are earlier in the block or stored, in a room that exists
+ * and has nothing parked. The block stops before anything else — a PDU that does not parse, of
+ * another room, a create event, an event already stored or repeated, missing prev or auth events
+ * (fetching, parking, outlier promotion), prev events whose states differ or an accepted event
+ * leaving other extremities (state resolution), a restricted join naming an authorising server
+ * (key lookup) — and the caller runs that PDU through the per-event pipeline, then starts a new
+ * block after it. Notifications are queued per event, in order, as `commit.ts` queues them.
+ *
+ * @module
+ */
+import { checkAuth } from '@roomgraph/auth';
+import { compareCodePoints, isJsonObject } from '@roomgraph/canonical-json';
+import { type Pdu, type RoomEvent, type StateLookup, authEventTypes, parsePdu, splitStateKey, stateKeyOf, stateLookupOf } from '@roomgraph/events';
+import type { RoomVersionRules } from '@roomgraph/room-versions';
+import { type CommitResult, type EventStatus, type NewSnapshot, type RoomCommit, type RoomInfo, type SnapshotId, type SnapshotRef, type StoredEvent, isStoreError } from '@roomgraph/store';
+import { type EngineContext, MAX_CHILD_WALK } from '../context.js';
+import { stateAfter } from '../state/after.js';
+import { isRejectedStatus } from '../stored.js';
+import type { PduOutcome, StateChange } from '../types.js';
+import type { Identified } from './identify.js';
+import { type Verdict, outcomeOf } from './outcome.js';
+
+/** At most this many events per block (one `commitMany`): bounds the in-memory state overlays. */
+export const MAX_IMPORT_BLOCK = 256;
+
+/** What {@link importBlock} did: the outcomes of the PDUs it committed, and the PDU it stopped at, if parsed. */
+export interface ImportedBlock {
+  /** Outcomes of `pdus[start]`, `pdus[start + 1]`, … (possibly none). */
+  readonly outcomes: readonly PduOutcome[];
+  /** The next PDU identified (its room known, parsed), when the block stopped at a parsed PDU. */
+  readonly next: Identified | undefined;
+}
+
+/** A snapshot reference of the block: stored, created by an earlier commit of the block, or empty. */
+type Base = SnapshotRef | null;
+
+/** A state: a base plus changes (`null` removes a key), as `VState` but the base may be the block's own. */
+interface BState {
+  readonly base: Base;
+  readonly overlay: ReadonlyMap<string, string | null>;
+}
+
+/** A snapshot the block created: its content as a stored root plus every change over it. */
+interface Flat {
+  readonly root: SnapshotId | null;
+  readonly changes: ReadonlyMap<string, string | null>;
+}
+
+/** An event of the block, as the store will hold it (what later events of the block read). */
+interface BlockEvent {
+  readonly pdu: Pdu;
+  readonly status: EventStatus;
+  /** The state after the event (`stateAfter`'s answer for it once stored). */
+  readonly after: BState;
+}
+
+const EMPTY: ReadonlyMap<string, string | null> = new Map();
+
+const sameBase = (a: Base, b: Base): boolean =>
+  a === b || (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && a.ref === b.ref);
+
+function sameState(a: BState, b: BState): boolean {
+  if (!sameBase(a.base, b.base) || a.overlay.size !== b.overlay.size) return false;
+  for (const [k, v] of a.overlay) if (b.overlay.get(k) !== v) return false;
+  return true;
+}
+
+/**
+ * Imports `pdus[start…]` as one block where it can (see the module comment): returns the
+ * outcomes of the PDUs committed, in order — none when the very first needs the per-event path.
+ */
+export async function importBlock(ctx: EngineContext, pdus: readonly unknown[], start: number): Promise<ImportedBlock> {
+  const first = pdus[start];
+  if (!isJsonObject(first) || typeof first['room_id'] !== 'string') return { outcomes: [], next: undefined };
+  const roomId = first['room_id'];
+  return ctx.locks.withRoom(roomId, () => importLocked(ctx, pdus, start, roomId));
+}
+
+async function importLocked(ctx: EngineContext, pdus: readonly unknown[], start: number, roomId: string): Promise<ImportedBlock> {
+  const { store } = ctx;
+  const none: ImportedBlock = { outcomes: [], next: undefined };
+  const commitMany = store.commitMany?.bind(store);
+  if (commitMany === undefined) return none;
+  const room0 = await store.getRoom(roomId);
+  if (room0 === undefined || !ctx.versions.has(room0.roomVersion)) return none;
+  const rules = ctx.versions.get(room0.roomVersion);
+  // Parked events are retried after each event by the per-event path: a room with some takes it.
+  if (store.supports.parkedEvents && ctx.caches.noParked.get(roomId) === undefined) {
+    if ((await store.listParkedEvents(roomId)).length > 0) return none;
+    ctx.caches.noParked.set(roomId, true);
+  }
+
+  // Check 1 (format) for the run of PDUs of this room; the block ends at the first that is not plain.
+  const parsed: Pdu[] = [];
+  const ids = new Set<string>();
+  let next: Identified | undefined;
+  for (let j = start; j < pdus.length && parsed.length < MAX_IMPORT_BLOCK; j++) {
+    const json = pdus[j];
+    if (!isJsonObject(json) || json['room_id'] !== roomId) break;
+    if (json['type'] === 'm.room.create' && json['state_key'] === '') break;
+    let pdu: Pdu;
+    try { pdu = parsePdu(json, rules); } catch { break; }
+    if (ids.has(pdu.eventId)) {
+      next = { pdu, rules, roomId };
+      break;
+    }
+    ids.add(pdu.eventId);
+    parsed.push(pdu);
+  }
+  if (parsed.length === 0) return { outcomes: [], next };
+  // Events already stored end the block (their outcome is the stored one, or a promotion).
+  const already = await store.getEvents(parsed.map((p) => p.eventId));
+  if (already.size > 0) {
+    const at = parsed.findIndex((p) => already.has(p.eventId));
+    next = { pdu: parsed[at] as Pdu, rules, roomId };
+    parsed.length = at;
+    if (at === 0) return { outcomes: [], next };
+  }
+  // Everything the block cites that is stored, read once.
+  const cited = new Set<string>();
+  for (const p of parsed) {
+    for (const x of p.prevEvents) if (!ids.has(x)) cited.add(x);
+    for (const x of p.authEvents) if (!ids.has(x)) cited.add(x);
+  }
+  cited.add(room0.createEventId);
+  const stored = new Map<string, StoredEvent>(await store.getEvents([...cited]));
+
+  const b = new Walk(ctx, rules, room0, stored);
+  let n = 0;
+  for (; n < parsed.length; n++) {
+    const ok = await b.step(parsed[n] as Pdu);
+    if (!ok) {
+      next = { pdu: parsed[n] as Pdu, rules, roomId };
+      break;
+    }
+  }
+  if (n === 0) return { outcomes: [], next };
+
+  let results: CommitResult[];
+  try {
+    results = await commitMany(b.commits, { durable: false });
+  } catch (e) {
+    // A commit the store refuses is this module's mistake: the per-event path decides instead.
+    if (isStoreError(e, 'STORE_INVALID_COMMIT') || isStoreError(e, 'STORE_UNKNOWN_SNAPSHOT')) return { outcomes: [], next: undefined };
+    throw e;
+  }
+  return { outcomes: await b.finish(results), next };
+}
+
+/** The walk over a block's events: their checks and commits, in order. */
+class Walk {
+  readonly commits: RoomCommit[] = [];
+  readonly #ctx: EngineContext;
+  readonly #rules: RoomVersionRules;
+  readonly #stored: Map<string, StoredEvent>;
+  readonly #block = new Map<string, BlockEvent>();
+  readonly #flat = new Map<string, Flat>();
+  readonly #readers = new Map<SnapshotId, ReadonlyMap<string, string>>();
+  readonly #room0: RoomInfo;
+  #extremities: readonly string[];
+  #current: Base | undefined;
+  #refs = 0;
+  /** Per commit: the ref of the state after its event, when one was written (for `caches.stateAfter`). */
+  readonly #afterRefs: (string | undefined)[] = [];
+  readonly #verdicts: (Verdict | undefined)[] = [];
+
+  constructor(ctx: EngineContext, rules: RoomVersionRules, room: RoomInfo, stored: Map<string, StoredEvent>) {
+    this.#ctx = ctx;
+    this.#rules = rules;
+    this.#room0 = room;
+    this.#stored = stored;
+    this.#extremities = room.forwardExtremities;
+    this.#current = room.currentState;
+  }
+
+  /** A stored or block event's record fields, or `undefined` when neither knows it (read from the store then). */
+  async #record(id: string): Promise<{ readonly prevEvents: readonly string[]; readonly status: EventStatus; readonly depth: number } | undefined> {
+    const be = this.#block.get(id);
+    if (be !== undefined) return { prevEvents: be.pdu.prevEvents, status: be.status, depth: be.pdu.depth };
+    let e = this.#stored.get(id);
+    if (e === undefined) {
+      e = await this.#ctx.store.getEvent(id);
+      if (e !== undefined) this.#stored.set(id, e);
+    }
+    return e;
+  }
+
+  /** The view of an event the checks read: a block event's PDU, or a stored event's cached view. */
+  async #view(id: string): Promise<{ readonly view: RoomEvent; readonly rejected: boolean } | undefined> {
+    const be = this.#block.get(id);
+    if (be !== undefined) return { view: be.pdu, rejected: be.status === 'rejected' };
+    let e = this.#stored.get(id);
+    if (e === undefined) {
+      e = await this.#ctx.store.getEvent(id);
+      if (e === undefined) return undefined;
+      this.#stored.set(id, e);
+    }
+    return { view: this.#ctx.caches.view(e, this.#rules), rejected: isRejectedStatus(e) };
+  }
+
+  async #reader(id: SnapshotId): Promise<ReadonlyMap<string, string>> {
+    let r = this.#readers.get(id);
+    if (r === undefined) {
+      const store = this.#ctx.store;
+      r = await (store.stateReader?.(id) ?? store.loadState(id));
+      this.#readers.set(id, r);
+    }
+    return r;
+  }
+
+  /** One entry of a state. */
+  async #lookup(s: BState, key: string): Promise<string | undefined> {
+    const o = s.overlay.get(key);
+    if (o !== undefined) return o ?? undefined;
+    if (o === null || s.overlay.has(key)) return undefined;
+    let root: SnapshotId | null;
+    if (s.base === null) return undefined;
+    if (typeof s.base === 'number') {
+      root = s.base;
+    } else {
+      const f = this.#flat.get(s.base.ref) as Flat;
+      const c = f.changes.get(key);
+      if (c !== undefined) return c ?? undefined;
+      if (f.changes.has(key)) return undefined;
+      root = f.root;
+    }
+    return root === null ? undefined : (await this.#reader(root)).get(key);
+  }
+
+  /** `loadAuthState`: the auth-relevant entries of `s` for `event`, as a lookup (the events found, in key order). */
+  async #authState(s: BState, event: RoomEvent): Promise<StateLookup<RoomEvent> & { readonly map: ReadonlyMap<string, RoomEvent> }> {
+    const want: string[] = [];
+    for (const [t, k] of authEventTypes(event, this.#rules, { includeCreate: true })) {
+      const id = await this.#lookup(s, stateKeyOf(t, k));
+      if (id !== undefined && !want.includes(id)) want.push(id);
+    }
+    const views: RoomEvent[] = [];
+    for (const id of want) {
+      const v = await this.#view(id);
+      if (v !== undefined) views.push(v.view);
+    }
+    return stateLookupOf(views);
+  }
+
+  /** A reference to `s` for a commit: its base when it has no overlay, else a new snapshot of the commit. */
+  #ref(s: BState, snapshots: NewSnapshot[]): SnapshotRef {
+    if (s.overlay.size === 0 && s.base !== null) return s.base;
+    const set: [string, string][] = [];
+    const remove: string[] = [];
+    for (const [k, v] of s.overlay) {
+      if (v === null) remove.push(k);
+      else set.push([k, v]);
+    }
+    const ref = `b${this.#refs++}`;
+    snapshots.push({ ref, parent: s.base, changes: { set, remove } });
+    let flat: Flat;
+    if (s.base === null || typeof s.base === 'number') {
+      flat = { root: s.base, changes: s.overlay };
+    } else {
+      const parent = this.#flat.get(s.base.ref) as Flat;
+      const changes = new Map(parent.changes);
+      for (const [k, v] of s.overlay) changes.set(k, v);
+      flat = { root: parent.root, changes };
+    }
+    this.#flat.set(ref, flat);
+    return { ref };
+  }
+
+  /** The state after a prev event (stored with state, or of the block). */
+  #after(id: string): BState | undefined {
+    const be = this.#block.get(id);
+    if (be !== undefined) return be.after;
+    const e = this.#stored.get(id);
+    if (e === undefined || e.status === 'outlier') return undefined;
+    const v = stateAfter(this.#ctx, e);
+    return { base: v.base, overlay: v.overlay };
+  }
+
+  /** `hasAcceptedChild` (see `extremities.ts`), over the block's records and the store's. */
+  async #hasAcceptedChild(x: RoomEvent): Promise<boolean> {
+    const seen = new Set<string>(this.#extremities);
+    let frontier = [...this.#extremities];
+    let visited = 0;
+    while (frontier.length > 0 && visited < MAX_CHILD_WALK) {
+      const next: string[] = [];
+      for (const id of new Set(frontier)) {
+        const e = await this.#record(id);
+        if (e === undefined) continue;
+        visited++;
+        if (e.prevEvents.includes(x.eventId) && e.status === 'accepted') return true;
+        if (e.depth <= x.depth + 1) continue;
+        for (const p of e.prevEvents) {
+          if (seen.has(p)) continue;
+          seen.add(p);
+          next.push(p);
+        }
+      }
+      frontier = next;
+    }
+    return false;
+  }
+
+  /** `newExtremities` (see `extremities.ts`) for an accepted event. */
+  async #newExtremities(event: RoomEvent): Promise<string[]> {
+    const result = new Set(this.#extremities);
+    if (!(await this.#hasAcceptedChild(event))) result.add(event.eventId);
+    for (const p of event.prevEvents) result.delete(p);
+    const seen = new Set<string>();
+    let frontier = [...event.prevEvents];
+    while (frontier.length > 0) {
+      const next: string[] = [];
+      for (const id of new Set(frontier)) {
+        const e = await this.#record(id);
+        if (e === undefined || e.status === 'outlier') continue;
+        if (e.status === 'soft-failed' || e.status === 'rejected') {
+          for (const pp of e.prevEvents) {
+            if (seen.has(pp)) continue;
+            seen.add(pp);
+            result.delete(pp);
+            next.push(pp);
+          }
+        }
+      }
+      frontier = next;
+    }
+    return [...result].sort();
+  }
+
+  /**
+   * Checks one event and plans its commit, as the per-event pipeline would; `false` (nothing
+   * planned) when the event needs that pipeline.
+   */
+  async step(event: Pdu): Promise<boolean> {
+    const rules = this.#rules;
+    const id = event.eventId;
+    // A restricted join naming an authorising server needs its keys (signatures.ts).
+    if (event.type === 'm.room.member' && rules.authorization.restrictedJoinRule && typeof event.content['join_authorised_via_users_server'] === 'string') return false;
+    // Prev events: earlier in the block, or stored with state (else: fetching / promotion).
+    const states: BState[] = [];
+    for (const p of event.prevEvents) {
+      const s = this.#after(p);
+      if (s === undefined) return false;
+      states.push(s);
+    }
+    // Check 4: auth against the auth events, all of which must be known (else: fetch / park).
+    const authViews: RoomEvent[] = [];
+    const rejectedIds = new Set<string>();
+    const seenAuth = new Set<string>();
+    for (const a of event.authEvents) {
+      if (seenAuth.has(a)) continue;
+      seenAuth.add(a);
+      if (!this.#block.has(a) && !this.#stored.has(a)) return false;
+      const v = await this.#view(a);
+      if (v === undefined) return false;
+      authViews.push(v.view);
+      if (v.rejected) rejectedIds.add(a);
+    }
+    const createId = this.#room0.createEventId;
+    if (rules.authorization.roomIdFromCreateEvent && !event.authEvents.includes(createId)) {
+      const c = await this.#view(createId);
+      if (c !== undefined) authViews.push(c.view);
+    }
+    const r4 = checkAuth(event, stateLookupOf(authViews), rules, { authEvents: authViews, isRejected: (x) => rejectedIds.has(x) });
+    let rejection: Verdict | undefined = r4.allowed ? undefined : { rule: r4.rule, reason: r4.reason };
+
+    // Check 5: the state before (one distinct state among the prev events'; else: resolution).
+    const distinct: BState[] = [];
+    for (const s of states) if (!distinct.some((d) => sameState(d, s))) distinct.push(s);
+    if (distinct.length > 1) return false;
+    const before: BState = distinct[0] ?? { base: null, overlay: EMPTY };
+    if (rejection === undefined) {
+      const stateAuth = await this.#authState(before, event);
+      const claimed = [...event.authEvents].sort();
+      const calculated = [...new Set([...stateAuth.map.values()].map((e) => e.eventId))].sort();
+      const same = claimed.length === calculated.length && claimed.every((x, i) => x === calculated[i]);
+      if (!same) {
+        const r5 = checkAuth(event, stateAuth, rules, {});
+        if (!r5.allowed) rejection = { rule: r5.rule, reason: r5.reason };
+      }
+    }
+
+    // Check 6: soft failure against the current state.
+    let softFail: Verdict | undefined;
+    if (rejection === undefined && this.#current !== undefined) {
+      const extrem = new Set(this.#extremities);
+      const prevs = new Set(event.prevEvents);
+      const same = extrem.size === prevs.size && [...prevs].every((p) => extrem.has(p));
+      if (!same) {
+        const curAuth = await this.#authState({ base: this.#current, overlay: EMPTY }, event);
+        const r6 = checkAuth(event, curAuth, rules, {});
+        if (!r6.allowed) softFail = { rule: r6.rule, reason: r6.reason };
+      }
+    }
+    const status: EventStatus = rejection !== undefined ? 'rejected' : softFail !== undefined ? 'soft-failed' : 'accepted';
+
+    // The commit (commit.ts): extremities and current state only move for an accepted event.
+    const extremities = status === 'accepted' ? await this.#newExtremities(event) : undefined;
+    if (extremities !== undefined && extremities.some((x) => x !== id)) return false; // the current state needs resolution
+    const isState = event.stateKey !== undefined;
+    const key = isState ? stateKeyOf(event.type, event.stateKey as string) : '';
+    const snapshots: NewSnapshot[] = [];
+    const beforeRef = this.#ref(before, snapshots);
+    const entered = isState && status !== 'rejected';
+    let after: BState = { base: beforeRef, overlay: entered ? new Map([[key, id]]) : EMPTY };
+    let currentRef: SnapshotRef | undefined;
+    let afterRef: string | undefined;
+    if (extremities !== undefined) {
+      if (isState) {
+        const ref = this.#ref(after, snapshots);
+        after = { base: ref, overlay: EMPTY };
+        afterRef = typeof ref === 'object' ? ref.ref : undefined;
+        currentRef = ref;
+      } else {
+        currentRef = beforeRef;
+      }
+    }
+    const verdict = rejection ?? softFail;
+    this.commits.push({
+      roomId: this.#room0.roomId,
+      event: { event, status, ...(verdict !== undefined ? { rejection: verdict } : {}), stateBefore: beforeRef },
+      snapshots,
+      ...(extremities !== undefined ? { forwardExtremities: extremities } : {}),
+      ...(currentRef !== undefined ? { currentState: currentRef } : {}),
+    });
+    this.#afterRefs.push(afterRef);
+    this.#verdicts.push(verdict);
+    this.#block.set(id, { pdu: event, status, after });
+    if (extremities !== undefined) this.#extremities = extremities;
+    if (currentRef !== undefined) this.#current = currentRef;
+    return true;
+  }
+
+  /** After the commit: the state-after cache, notifications per event (as `commit.ts` queues them), outcomes. */
+  async finish(results: readonly CommitResult[]): Promise<PduOutcome[]> {
+    const ctx = this.#ctx;
+    const { outbox, store } = ctx;
+    const roomId = this.#room0.roomId;
+    const sids = new Map<string, SnapshotId>();
+    for (const r of results) for (const [k, v] of r.snapshots) sids.set(k, v);
+    const out: PduOutcome[] = [];
+    let oldCurrent = this.#room0.currentState;
+    for (const [i, res] of results.entries()) {
+      const afterRef = this.#afterRefs[i];
+      if (afterRef !== undefined) {
+        const sid = sids.get(afterRef);
+        if (sid !== undefined) ctx.caches.stateAfter.set(res.event.eventId, sid);
+      }
+      const outcome = outcomeOf(res.event, res.duplicate);
+      out.push(outcome);
+      if (res.duplicate) continue;
+      const commit = this.commits[i] as RoomCommit;
+      outbox.emit({ kind: 'event', roomId, eventId: res.event.eventId, status: outcome.status, ...(outcome.rule !== undefined ? { rule: outcome.rule } : {}), event: commit.event.event.json });
+      if (commit.forwardExtremities !== undefined) outbox.emit({ kind: 'extremities', roomId, forwardExtremities: res.room.forwardExtremities });
+      if (outbox.listening && res.room.currentState !== oldCurrent && res.room.currentState !== undefined) {
+        const changed: StateChange[] = [];
+        const change = (k: string, from: string | undefined, to: string | undefined): void => {
+          const [type, stateKey] = splitStateKey(k);
+          changed.push({ type, stateKey, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
+        };
+        if (oldCurrent === undefined) {
+          for (const [k, v] of await store.loadState(res.room.currentState)) change(k, undefined, v);
+        } else {
+          for (const [k, [a, b]] of await store.diffStates(oldCurrent, res.room.currentState)) change(k, a, b);
+        }
+        changed.sort((x, y) => compareCodePoints(x.type, y.type) || compareCodePoints(x.stateKey, y.stateKey));
+        if (changed.length > 0) outbox.emit({ kind: 'state', roomId, changed });
+      }
+      oldCurrent = res.room.currentState;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,202 @@
+// Trusted block import (receipt/import-block.ts) against the per-event pipeline: on generated rooms
+// (forks, merges, state conflicts) with injected events that are rejected (strangers, unauthorised
+// state) or soft-failed (senders that have since left or been banned), importing with
+// `receivePdus(..., { trusted: true })` in blocks must give exactly what the per-event path gives:
+// outcomes, stored records (status, rejection, stream), the state before and after every event,
+// the forward extremities, the current state, and the notifications, in order.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { JsonObject } from '@roomgraph/canonical-json';
+import { signingKeyFromSeed } from '@roomgraph/crypto';
+import { type RoomEvent, buildEvent, selectAuthEvents, stateKeyOf } from '@roomgraph/events';
+import type { RoomStore } from '@roomgraph/store';
+import { createMemoryStore } from '@roomgraph/store-memory';
+import { LevelRoomStore } from '@roomgraph/store-level';
+import { type RoomDag, propertyRuns, roomDag } from '@roomgraph/testkit';
+import { StaticKeySource } from '@roomgraph/transport';
+import { type EngineNotification, RoomEngine } from '../src/index.js';
+
+const signer = { serverName: 'z.example', key: signingKeyFromSeed(new Uint8Array(32).fill(9), 'z') };
+
+/** An event injected into a generated room's history. */
+interface Injection {
+  /** The prev event: index into the sequence so far. */
+  readonly from: number;
+  /** Where it goes: after its prev event, this many places further (mod what is left). */
+  readonly at: number;
+  /**
+   * stranger: a message by a user never in the room; member: a message by a DAG user; topic: a
+   * state event by a DAG user; join: the stranger joins; reply: a message by a DAG user (odd
+   * `user`: the stranger) on the previous injected event.
+   */
+  readonly kind: 'stranger' | 'member' | 'topic' | 'join' | 'reply';
+  readonly user: number;
+}
+
+const injection: fc.Arbitrary<Injection> = fc.record({
+  from: fc.nat({ max: 1000 }),
+  at: fc.nat({ max: 1000 }),
+  kind: fc.constantFrom('stranger' as const, 'member' as const, 'topic' as const, 'join' as const, 'reply' as const),
+  user: fc.nat({ max: 5 }),
+});
+
+/** The DAG's PDUs in order with the injected events inserted (auth events chosen from the state at their prev event). */
+function sequenceOf(dag: RoomDag, injections: readonly Injection[]): JsonObject[] {
+  const byId = new Map<string, RoomEvent>(dag.eventsById);
+  const stateAt = new Map<string, ReadonlyMap<string, string>>(dag.stateAfter);
+  const seq: RoomEvent[] = dag.events.map((e) => dag.pdus!.get(e.eventId)!);
+  let n = 0;
+  let last: string | undefined;
+  for (const inj of injections) {
+    // Never before the create event.
+    const replyTo = inj.kind === 'reply' && last !== undefined ? seq.findIndex((e) => e.eventId === last) : -1;
+    const from = replyTo >= 0 ? replyTo : 1 + (inj.from % (seq.length - 1));
+    const prev = seq[from]!;
+    const state = stateAt.get(prev.eventId)!;
+    const stranger = '@mallory:z.example';
+    const sender = inj.kind === 'stranger' || inj.kind === 'join' || (inj.kind === 'reply' && inj.user % 2 === 1) ? stranger : dag.users[inj.user % dag.users.length]!;
+    const [type, stateKey, content]: [string, string | undefined, JsonObject] = inj.kind === 'topic' ? ['m.room.topic', '', { topic: `injected ${n}` }]
+      : inj.kind === 'join' ? ['m.room.member', stranger, { membership: 'join' }]
+      : ['m.room.message', undefined, { body: `injected ${n}` }];
+    const lookup = { get: (t: string, k: string) => { const id = state.get(stateKeyOf(t, k)); return id === undefined ? undefined : byId.get(id); } };
+    const auth = selectAuthEvents({ type, ...(stateKey !== undefined ? { stateKey } : {}), sender, content }, lookup, dag.rules);
+    const pdu = buildEvent({
+      roomVersion: dag.rules, type, ...(stateKey !== undefined ? { stateKey } : {}), sender, content,
+      prevEvents: [prev], authEvents: auth.map((a) => byId.get(a)!), depth: prev.depth + 1,
+      originServerTs: 1_800_000_000_000 + n, roomId: dag.roomId,
+    }, signer);
+    n++;
+    byId.set(pdu.eventId, pdu);
+    last = pdu.eventId;
+    const after = new Map(state);
+    if (stateKey !== undefined) after.set(stateKeyOf(type, stateKey), pdu.eventId);
+    stateAt.set(pdu.eventId, after);
+    const at = from + 1 + (inj.at % (seq.length - from));
+    seq.splice(at, 0, pdu);
+  }
+  return seq.map((e) => e.json);
+}
+
+/** The store, counting the events committed through `commitMany` (the block path) in `counter.n`. */
+function counting(store: RoomStore, counter: { n: number }): RoomStore {
+  return new Proxy(store, {
+    get(target, p) {
+      const v: unknown = Reflect.get(target, p, target);
+      if (p === 'commitMany') {
+        return async (commits: Parameters<NonNullable<RoomStore['commitMany']>>[0], options?: Parameters<NonNullable<RoomStore['commitMany']>>[1]) => {
+          counter.n += commits.length;
+          return target.commitMany!(commits, options);
+        };
+      }
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/** The store without `commitMany`: the engine then takes the per-event path for every PDU. */
+function withoutCommitMany(store: RoomStore): RoomStore {
+  return new Proxy(store, {
+    get(target, p) {
+      if (p === 'commitMany') return undefined;
+      const v: unknown = Reflect.get(target, p, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+interface Observed {
+  readonly outcomes: unknown;
+  readonly records: unknown;
+  readonly states: unknown;
+  readonly extremities: unknown;
+  readonly current: unknown;
+  readonly notifications: readonly EngineNotification[];
+}
+
+/** Imports `pdus` trusted, `blocks` PDUs per call, and reads back everything observable. */
+async function importAll(store: RoomStore, roomId: string, pdus: readonly JsonObject[], blocks: number): Promise<Observed> {
+  const engine = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store, keys: new StaticKeySource({}) });
+  const notifications: EngineNotification[] = [];
+  engine.subscribe((n) => notifications.push(n));
+  try {
+    const outcomes = [];
+    for (let i = 0; i < pdus.length; i += blocks) outcomes.push(...await engine.receivePdus('z.example', pdus.slice(i, i + blocks), { trusted: true }));
+    const timeline = await engine.timeline(roomId, { limit: 10_000 });
+    const states: unknown[] = [];
+    for (const e of timeline) {
+      if (e.status === 'outlier') continue;
+      states.push([e.eventId, (await engine.stateAt(e.eventId)).toJSON(), (await engine.stateAt(e.eventId, { after: true })).toJSON()]);
+    }
+    return {
+      outcomes,
+      records: timeline.map((e) => [e.eventId, e.status, e.rejection, e.stream]),
+      states,
+      extremities: await engine.forwardExtremities(roomId),
+      current: (await engine.currentState(roomId)).toJSON(),
+      notifications,
+    };
+  } finally {
+    await engine.close();
+  }
+}
+
+type Kind = 'memory' | 'level';
+
+async function withStores<T>(kind: Kind, fn: (a: RoomStore, b: RoomStore) => Promise<T>): Promise<T> {
+  if (kind === 'memory') return fn(createMemoryStore(), createMemoryStore());
+  const dir = mkdtempSync(join(tmpdir(), 'rg-import-block-'));
+  try {
+    return await fn(new LevelRoomStore(join(dir, 'a'), { journal: true }), new LevelRoomStore(join(dir, 'b')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('trusted block import gives exactly what the per-event path gives', () => {
+  for (const kind of ['memory', 'level'] as const) {
+    for (const [i, v] of ['1', '10', '12'].entries()) {
+      it(`${kind} store, room version ${v}: outcomes, records, states, extremities, current state, notifications`, async () => {
+        const statuses = new Set<string>();
+        const counter = { n: 0 };
+        await fc.assert(fc.asyncProperty(
+          roomDag({ roomVersions: v, ids: 'real', maxActions: 24 }),
+          fc.array(injection, { maxLength: 8 }),
+          fc.integer({ min: 2, max: 60 }),
+          async (dag, injections, blocks) => {
+            const pdus = sequenceOf(dag, injections);
+            await withStores(kind, async (a, b) => {
+              const fast = await importAll(counting(a, counter), dag.roomId, pdus, blocks);
+              const slow = await importAll(withoutCommitMany(b), dag.roomId, pdus, 1);
+              expect(fast).toEqual(slow);
+              for (const o of fast.outcomes as { status: string }[]) statuses.add(o.status);
+            });
+          },
+        ), { numRuns: propertyRuns(kind === 'memory' ? 25 : 10), seed: (kind === 'memory' ? 1100 : 1300) + i });
+        // The generated rooms reach the interesting outcomes, and most events go by blocks.
+        expect([...statuses]).toEqual(expect.arrayContaining(['accepted', 'rejected', 'soft-failed']));
+        expect(counter.n).toBeGreaterThan(50);
+      }, 120_000);
+    }
+  }
+
+  it('a trusted block with bad input drops what is bad, stores the rest, and the store stays consistent', async () => {
+    const dag = fc.sample(roomDag({ roomVersions: '10', ids: 'real', minActions: 10, maxActions: 16, kinds: ['join', 'message', 'topic'] }), { numRuns: 1, seed: 7 })[0]!;
+    const good = dag.events.map((e) => dag.pdus!.get(e.eventId)!.json);
+    const hostile: unknown[] = [...good];
+    // Garbage, a repeated event, a PDU of an unknown room and a truncated copy, in the middle of the run.
+    hostile.splice(5, 0, null, 'x', good[3], { ...good[4], room_id: '!elsewhere:x.example' }, { ...good[6], depth: 'deep' });
+    await withStores('memory', async (a, b) => {
+      const counter = { n: 0 };
+      const fast = await importAll(counting(a, counter), dag.roomId, hostile as JsonObject[], hostile.length);
+      const slow = await importAll(withoutCommitMany(b), dag.roomId, hostile as JsonObject[], 1);
+      expect(fast).toEqual(slow);
+      const statuses = (fast.outcomes as { status: string }[]).map((o) => o.status);
+      expect(statuses.filter((s) => s === 'dropped').length).toBe(4);
+      expect(statuses.filter((s) => s === 'accepted').length).toBe(good.length + 1);
+      expect(counter.n).toBeGreaterThan(good.length / 2);
+    });
+  });
+});
