@@ -62,7 +62,7 @@ function sequenceOf(dag: RoomDag, injections: readonly Injection[]): JsonObject[
       : inj.kind === 'join' ? ['m.room.member', stranger, { membership: 'join' }]
       : ['m.room.message', undefined, { body: `injected ${n}` }];
     const lookup = { get: (t: string, k: string) => { const id = state.get(stateKeyOf(t, k)); return id === undefined ? undefined : byId.get(id); } };
-    const auth = selectAuthEvents({ type, ...(stateKey !== undefined ? { stateKey } : {}), sender, content }, lookup, dag.rules);
+    const auth = selectAuthEvents({ type, stateKey, sender, content }, lookup, dag.rules);
     const pdu = buildEvent({
       roomVersion: dag.rules, type, ...(stateKey !== undefined ? { stateKey } : {}), sender, content,
       prevEvents: [prev], authEvents: auth.map((a) => byId.get(a)!), depth: prev.depth + 1,

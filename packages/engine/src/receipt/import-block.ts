@@ -73,6 +73,9 @@ interface BlockEvent {
 
 const EMPTY: ReadonlyMap<string, string | null> = new Map();
 
+/** "Not at hand without reading the store" (the synchronous fast paths' answer). */
+const MISS: unique symbol = Symbol('miss');
+
 const sameBase = (a: Base, b: Base): boolean =>
   a === b || (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && a.ref === b.ref);
 
@@ -190,6 +193,13 @@ class Walk {
     this.#current = room.currentState;
   }
 
+  /** {@link #record} without reading the store ({@link MISS} when the event is not at hand). */
+  #recordNow(id: string): { readonly prevEvents: readonly string[]; readonly status: EventStatus; readonly depth: number } | typeof MISS {
+    const be = this.#block.get(id);
+    if (be !== undefined) return { prevEvents: be.pdu.prevEvents, status: be.status, depth: be.pdu.depth };
+    return this.#stored.get(id) ?? MISS;
+  }
+
   /** A stored or block event's record fields, or `undefined` when neither knows it (read from the store then). */
   async #record(id: string): Promise<{ readonly prevEvents: readonly string[]; readonly status: EventStatus; readonly depth: number } | undefined> {
     const be = this.#block.get(id);
@@ -200,6 +210,14 @@ class Walk {
       if (e !== undefined) this.#stored.set(id, e);
     }
     return e;
+  }
+
+  /** {@link #view} without reading the store (`undefined` when the event is not at hand). */
+  #viewNow(id: string): { readonly view: RoomEvent; readonly rejected: boolean } | undefined {
+    const be = this.#block.get(id);
+    if (be !== undefined) return { view: be.pdu, rejected: be.status === 'rejected' };
+    const e = this.#stored.get(id);
+    return e === undefined ? undefined : { view: this.#ctx.caches.view(e, this.#rules), rejected: isRejectedStatus(e) };
   }
 
   /** The view of an event the checks read: a block event's PDU, or a stored event's cached view. */
@@ -225,8 +243,8 @@ class Walk {
     return r;
   }
 
-  /** One entry of a state. */
-  async #lookup(s: BState, key: string): Promise<string | undefined> {
+  /** One entry of a state, or {@link MISS} when it is in a stored snapshot not read yet (see {@link #lookup}). */
+  #lookupNow(s: BState, key: string): string | undefined | typeof MISS {
     const o = s.overlay.get(key);
     if (o !== undefined) return o ?? undefined;
     if (o === null || s.overlay.has(key)) return undefined;
@@ -241,19 +259,32 @@ class Walk {
       if (f.changes.has(key)) return undefined;
       root = f.root;
     }
-    return root === null ? undefined : (await this.#reader(root)).get(key);
+    if (root === null) return undefined;
+    const r = this.#readers.get(root);
+    return r === undefined ? MISS : r.get(key);
+  }
+
+  /** One entry of a state. */
+  async #lookup(s: BState, key: string): Promise<string | undefined> {
+    const now = this.#lookupNow(s, key);
+    if (now !== MISS) return now;
+    const root = typeof s.base === 'number' ? s.base : (this.#flat.get((s.base as { ref: string }).ref) as Flat).root as SnapshotId;
+    await this.#reader(root);
+    return this.#lookupNow(s, key) as string | undefined;
   }
 
   /** `loadAuthState`: the auth-relevant entries of `s` for `event`, as a lookup (the events found, in key order). */
   async #authState(s: BState, event: RoomEvent): Promise<StateLookup<RoomEvent> & { readonly map: ReadonlyMap<string, RoomEvent> }> {
     const want: string[] = [];
     for (const [t, k] of authEventTypes(event, this.#rules, { includeCreate: true })) {
-      const id = await this.#lookup(s, stateKeyOf(t, k));
+      const key = stateKeyOf(t, k);
+      const now = this.#lookupNow(s, key);
+      const id = now !== MISS ? now : await this.#lookup(s, key);
       if (id !== undefined && !want.includes(id)) want.push(id);
     }
     const views: RoomEvent[] = [];
     for (const id of want) {
-      const v = await this.#view(id);
+      const v = this.#viewNow(id) ?? await this.#view(id);
       if (v !== undefined) views.push(v.view);
     }
     return stateLookupOf(views);
@@ -301,7 +332,8 @@ class Walk {
     while (frontier.length > 0 && visited < MAX_CHILD_WALK) {
       const next: string[] = [];
       for (const id of new Set(frontier)) {
-        const e = await this.#record(id);
+        const now = this.#recordNow(id);
+        const e = now !== MISS ? now : await this.#record(id);
         if (e === undefined) continue;
         visited++;
         if (e.prevEvents.includes(x.eventId) && e.status === 'accepted') return true;
@@ -327,7 +359,8 @@ class Walk {
     while (frontier.length > 0) {
       const next: string[] = [];
       for (const id of new Set(frontier)) {
-        const e = await this.#record(id);
+        const now = this.#recordNow(id);
+        const e = now !== MISS ? now : await this.#record(id);
         if (e === undefined || e.status === 'outlier') continue;
         if (e.status === 'soft-failed' || e.status === 'rejected') {
           for (const pp of e.prevEvents) {
@@ -366,15 +399,14 @@ class Walk {
     for (const a of event.authEvents) {
       if (seenAuth.has(a)) continue;
       seenAuth.add(a);
-      if (!this.#block.has(a) && !this.#stored.has(a)) return false;
-      const v = await this.#view(a);
+      const v = this.#viewNow(a);
       if (v === undefined) return false;
       authViews.push(v.view);
       if (v.rejected) rejectedIds.add(a);
     }
     const createId = this.#room0.createEventId;
     if (rules.authorization.roomIdFromCreateEvent && !event.authEvents.includes(createId)) {
-      const c = await this.#view(createId);
+      const c = this.#viewNow(createId) ?? await this.#view(createId);
       if (c !== undefined) authViews.push(c.view);
     }
     const r4 = checkAuth(event, stateLookupOf(authViews), rules, { authEvents: authViews, isRejected: (x) => rejectedIds.has(x) });
