@@ -167,7 +167,7 @@ let old = new Map<JsonObject, CachedBytes>();
  * prepared ahead), so a PDU's bytes computed while parsing are still there when its checks run; a
  * miss only costs encoding again.
  */
-const RECENT_BYTES = 4096;
+const RECENT_BYTES = 2048;
 
 /** The cache entry of a frozen event for `rules` (made on first use); `undefined` for a mutable event. */
 function cacheOf(event: JsonObject, rules: RoomVersionRules): CachedBytes | undefined {

@@ -20,6 +20,7 @@ import { PduFormatError, type PduProblem, type PduProblemCode } from './errors.j
 import { setOwn } from './freeze.js';
 import { hasLoneSurrogate, isValidEventId, isValidRoomId, isValidUserId } from './grammar.js';
 import { canonicalSize } from './hashes.js';
+import { intern } from './intern.js';
 import { eventId as computeEventId } from './ids.js';
 import {
   MAX_AUTH_EVENTS,
@@ -185,6 +186,37 @@ function fastCopy(value: unknown, strict: boolean, depth: number): JsonValue | t
     default:
       return FAIL;
   }
+}
+
+/** Top-level string fields that repeat across a room's PDUs: shared through {@link intern}. */
+const INTERNED_FIELDS: ReadonlySet<string> = new Set(['room_id', 'sender', 'type', 'state_key', 'event_id', 'redacts']);
+
+/**
+ * {@link fastCopy} of `prev_events` / `auth_events`, the event IDs shared through {@link intern}
+ * (each ID recurs in many PDUs); the `[event_id, hashes]` pairs of v1–v2 share their ID too.
+ */
+function copyRefs(value: unknown, strict: boolean): JsonValue | typeof FAIL {
+  if (!Array.isArray(value)) return fastCopy(value, strict, 1);
+  const n = value.length;
+  const out: JsonValue[] = new Array<JsonValue>(n);
+  for (let i = 0; i < n; i++) {
+    if (!(i in value)) return FAIL;
+    const item: unknown = value[i];
+    if (typeof item === 'string') {
+      if (!wellFormed(item)) return FAIL;
+      out[i] = intern(item);
+    } else if (Array.isArray(item) && item.length === 2 && typeof item[0] === 'string') {
+      if (!wellFormed(item[0])) return FAIL;
+      const h = fastCopy(item[1], strict, 3);
+      if (h === FAIL) return FAIL;
+      out[i] = Object.freeze([intern(item[0]), h]);
+    } else {
+      const v = fastCopy(item, strict, 2);
+      if (v === FAIL) return FAIL;
+      out[i] = v;
+    }
+  }
+  return Object.freeze(out);
 }
 
 function typeName(v: JsonValue): string {
@@ -389,7 +421,10 @@ function validateInto(input: unknown, rules: RoomVersionRules, options: ParsePdu
   for (const k of Object.keys(input)) {
     // v3+: `event_id` is not part of the PDU (a convenience copy may be present): ignore it (C6).
     if (dropEventId && k === 'event_id') continue;
-    const v = wellFormed(k) ? fastCopy((input as Record<string, unknown>)[k], strict, 1) : FAIL;
+    const raw = (input as Record<string, unknown>)[k];
+    const v = !wellFormed(k) ? FAIL : INTERNED_FIELDS.has(k) && typeof raw === 'string' ? (wellFormed(raw) ? intern(raw) : FAIL)
+      : (k === 'prev_events' || k === 'auth_events') ? copyRefs(raw, strict)
+      : fastCopy(raw, strict, 1);
     if (v === FAIL) {
       clean = false;
       break;
@@ -426,7 +461,7 @@ function validateInto(input: unknown, rules: RoomVersionRules, options: ParsePdu
   if (p.list.length > 0) return undefined;
   let id: string;
   try {
-    id = rules.eventFormat.eventIdFormat === 'server-assigned' ? (json['event_id'] as string) : (options?.eventId ?? computeEventId(json, rules));
+    id = intern(rules.eventFormat.eventIdFormat === 'server-assigned' ? (json['event_id'] as string) : (options?.eventId ?? computeEventId(json, rules)));
   } catch (e) {
     p.add('$', 'INVALID_JSON_VALUE', (e as Error).message);
     return undefined;
