@@ -5,7 +5,7 @@
 import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
 import { type RoomEvent, splitStateKey, stateKeyOf, toRoomEvent } from '@roomgraph/events';
 import { getRoomVersion, type RoomVersionRules } from '@roomgraph/room-versions';
-import { resolveStateSync } from '@roomgraph/state-res';
+import { resolveStateDeltaSync } from '@roomgraph/state-res';
 import { CliError, defineJsonCommand } from '../framework.js';
 import { requireObject } from './util.js';
 
@@ -49,26 +49,44 @@ Example:
       const e = toRoomEvent(j as JsonObject, rules);
       events.set(e.eventId, e);
     }
+    // One key string per event, shared by every set that names it: the sets then hold the same
+    // key objects (their hashes computed once; comparing two sets' keys is a pointer comparison).
+    const keyOf = new Map<string, string>();
     const sets = rawSets.map((set, i) => {
       if (!Array.isArray(set)) throw new CliError('BAD_INPUT', `state_sets[${i}] must be an array of event IDs`);
       const m = new Map<string, string>();
       for (const id of set) {
         if (typeof id !== 'string') throw new CliError('BAD_INPUT', `state_sets[${i}] must hold event ID strings`);
-        const e = events.get(id);
-        if (e === undefined) throw new CliError('UNKNOWN_EVENT', `state_sets[${i}] names ${id}, which is not in events`);
-        if (e.stateKey === undefined) throw new CliError('BAD_INPUT', `state_sets[${i}] names ${id}, which is not a state event`);
-        m.set(stateKeyOf(e.type, e.stateKey), id);
+        let key = keyOf.get(id);
+        if (key === undefined) {
+          const e = events.get(id);
+          if (e === undefined) throw new CliError('UNKNOWN_EVENT', `state_sets[${i}] names ${id}, which is not in events`);
+          if (e.stateKey === undefined) throw new CliError('BAD_INPUT', `state_sets[${i}] names ${id}, which is not a state event`);
+          key = stateKeyOf(e.type, e.stateKey);
+          keyOf.set(id, key);
+        }
+        m.set(key, id);
       }
       return m;
     });
     const t1 = performance.now();
-    const resolved = resolveStateSync(rules, sets, events);
+    // The resolution's answer relative to the first set (the same state resolveStateSync returns,
+    // without copying the first set into a new map): the output below reads it in place.
+    const delta = resolveStateDeltaSync(rules, sets, events);
     const t2 = performance.now();
     const out: Record<string, Record<string, string>> = {};
-    for (const [key, id] of resolved) {
+    const put = (id: string | undefined, key: string): void => {
+      if (id === undefined) return;
       const [type, sk] = splitStateKey(key);
       (out[type] ??= {})[sk] = id;
+    };
+    const changes = delta.changes;
+    if (sets.length > 0) {
+      (sets[0] as Map<string, string>).forEach((id, key) => {
+        if (!changes.has(key)) put(id, key);
+      });
     }
+    changes.forEach(put);
     const plain: JsonObject = { resolved: out };
     if (flags['timings'] !== true) return plain;
     const timed: JsonObject = { resolved: out, timings: { parse_ms: Math.round(t1 - t0), resolve_ms: Math.round(t2 - t1) } };
