@@ -68,7 +68,9 @@ export function* iterativeAuthChecksGen(
     // A handful of entries: a small array beats hashing concatenated keys.
     const auth: RoomEvent[] = [];
     // The event's own non-rejected auth events; missing ones are skipped as Synapse does.
-    for (const aid of event.authEvents) {
+    const authEvents = event.authEvents;
+    for (let j = 0; j < authEvents.length; j++) {
+      const aid = authEvents[j] as string;
       let a = authById.get(aid);
       if (a === undefined) {
         const x = events.get(aid);

@@ -65,7 +65,9 @@ export function powerSort(run: ResolutionRun, fullConflicted: ReadonlySet<string
     if (graph.has(id)) continue;
     const e = run.events.get(id) as RoomEvent;
     const edges: string[] = [];
-    for (const a of e.authEvents) {
+    const auth = e.authEvents;
+    for (let i = 0; i < auth.length; i++) {
+      const a = auth[i] as string;
       if (fullConflicted.has(a) && run.events.has(a)) {
         if (!edges.includes(a)) edges.push(a);
         if (!graph.has(a)) stack.push(a);
@@ -111,8 +113,9 @@ function kahn(graph: ReadonlyMap<string, readonly string[]>, cmp: (x: string, y:
 }
 
 function plAuthEvent(run: ResolutionRun, e: RoomEvent): RoomEvent | undefined {
-  for (const a of e.authEvents) {
-    const x = run.events.get(a);
+  const auth = e.authEvents;
+  for (let i = 0; i < auth.length; i++) {
+    const x = run.events.get(auth[i] as string);
     if (x !== undefined && x.type === 'm.room.power_levels' && x.stateKey === '') return x;
   }
   return undefined;
@@ -168,6 +171,6 @@ export function* mainlineSortGen(
   if (run.due()) yield null;
   keyed.sort((x, y) => (x.d !== y.d ? x.d - y.d : x.ts !== y.ts ? (x.ts < y.ts ? -1 : 1) : compareCodePoints(x.id, y.id)));
   // `outEvents` (internal): receives the event of each returned ID, in the same order.
-  if (outEvents !== undefined) for (const k of keyed) outEvents.push(k.e);
+  if (outEvents !== undefined) for (let i = 0; i < keyed.length; i++) outEvents.push((keyed[i] as (typeof keyed)[number]).e);
   return keyed.map((k) => k.id);
 }

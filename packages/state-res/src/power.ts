@@ -59,8 +59,9 @@ export function createEventFor(event: RoomEvent, lookup: EventLookup, rules: Roo
     const c = lookup('$' + event.roomId.slice(1));
     if (c !== undefined) return c;
   }
-  for (const id of event.authEvents) {
-    const a = lookup(id);
+  const auth = event.authEvents;
+  for (let i = 0; i < auth.length; i++) {
+    const a = lookup(auth[i] as string);
     if (a !== undefined && isKey(a, 'm.room.create')) return a;
   }
   return undefined;
@@ -82,8 +83,9 @@ export function creatorsOf(create: RoomEvent, rules: RoomVersionRules): string[]
  */
 export function senderPowerLevel(event: RoomEvent, lookup: EventLookup, rules: RoomVersionRules): number {
   let pl: RoomEvent | undefined;
-  for (const id of event.authEvents) {
-    const a = lookup(id);
+  const auth = event.authEvents;
+  for (let i = 0; i < auth.length; i++) {
+    const a = lookup(auth[i] as string);
     if (a !== undefined && isKey(a, 'm.room.power_levels')) {
       pl = a;
       break;

@@ -155,13 +155,33 @@ export interface AuthKeys {
   readonly shared: readonly boolean[];
 }
 
+/** `stateKeyOf(type, '')`, one string per type (hashed once when used as a map key). */
+const sharedKeys = new Map<string, string>();
+function sharedKeyOf(type: string): string {
+  let k = sharedKeys.get(type);
+  if (k === undefined) {
+    k = stateKeyOf(type, '');
+    // Bounded: only the auth-relevant types with an empty state key come here (create, PL, JR).
+    if (sharedKeys.size < 64) sharedKeys.set(type, k);
+  }
+  return k;
+}
+
 /** Memoised auth-relevant keys per event (per rules object: the selection depends on it). */
 const authKeyMemo = new WeakMap<RoomEvent, { rules: RoomVersionRules; ks: AuthKeys }>();
 export function authKeysFull(e: RoomEvent, rules: RoomVersionRules): AuthKeys {
   const m = authKeyMemo.get(e);
   if (m !== undefined && m.rules === rules) return m.ks;
   const types = authEventTypes(e, rules);
-  const ks: AuthKeys = { keys: types.map(([t, sk]) => stateKeyOf(t, sk)), shared: types.map(([, sk]) => sk === '') };
+  const keys: string[] = [];
+  const shared: boolean[] = [];
+  for (let i = 0; i < types.length; i++) {
+    const [t, sk] = types[i] as readonly [string, string];
+    // The shared keys (create, PL, JR) are the same few strings for every event.
+    keys.push(sk === '' ? sharedKeyOf(t) : stateKeyOf(t, sk));
+    shared.push(sk === '');
+  }
+  const ks: AuthKeys = { keys, shared };
   authKeyMemo.set(e, { rules, ks });
   return ks;
 }

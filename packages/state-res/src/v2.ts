@@ -29,14 +29,18 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   };
 
   // Conflicted state set and per-set conflicted events.
+  // (Callbacks and indexed loops here and below: the first resolution of a process runs in V8's
+  // interpreter, where each `for…of` step and `[k, v]` destructuring costs several calls.)
   const conflictedIds = new Set<string>();
-  for (const ids of conflictedKeys.values()) for (const id of ids) conflictedIds.add(id);
+  conflictedKeys.forEach((ids) => {
+    for (let i = 0; i < ids.length; i++) conflictedIds.add(ids[i] as string);
+  });
   const perSet = stateSets.map((s) => {
     const out: string[] = [];
-    for (const k of conflictedKeys.keys()) {
+    conflictedKeys.forEach((_ids, k) => {
       const v = s.get(k);
       if (v !== undefined) out.push(v);
-    }
+    });
     return out;
   });
   yield* run.loadClosure(conflictedIds);
@@ -98,7 +102,9 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   // Step 3: the rest, by mainline order of the partially resolved power levels.
   const inPower = new Set(sortedPower);
   const leftover: string[] = [];
-  for (const id of full) if (!inPower.has(id)) leftover.push(id);
+  full.forEach((id) => {
+    if (!inPower.has(id)) leftover.push(id);
+  });
   const restEvents: RoomEvent[] = [];
   const sortedRest = yield* mainlineSortGen(run, leftover, get(stateKeyOf('m.room.power_levels', '')), restEvents);
 
@@ -107,12 +113,12 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
 
   // Step 5: the unconflicted map wins; express the result relative to stateSets[0].
   const changes = new Map<string, string | undefined>();
-  for (const [k, id] of overlay) {
-    if (unconflictedValue(k) !== undefined) continue;
+  overlay.forEach((id, k) => {
+    if (unconflictedValue(k) !== undefined) return;
     if (first.get(k) !== id) changes.set(k, id);
-  }
-  for (const k of conflictedKeys.keys()) {
+  });
+  conflictedKeys.forEach((_ids, k) => {
     if (!overlay.has(k) && first.has(k)) changes.set(k, undefined);
-  }
+  });
   return { changes };
 }
