@@ -3,10 +3,15 @@
  * @packageDocumentation
  */
 import { readFileSync } from 'node:fs';
-import { commands } from './commands/index.js';
+import { loadCommand } from './commands/loaders.js';
 import { CliError, EXIT, commandHelp, runJsonCommand, writeError, type Command, type Io } from './framework.js';
 
-function generalHelp(): string {
+/** Every command (loads every command's module: for help only). */
+async function allCommands(): Promise<readonly Command[]> {
+  return (await import('./commands/index.js')).commands;
+}
+
+function generalHelp(commands: readonly Command[]): string {
   let out = 'Usage: roomgraph <command> [flags]\n\nCommands:\n';
   for (const c of commands) out += `  ${c.name.padEnd(16)} ${c.summary}\n`;
   out += '  help [command]   show this help, or a command\'s flags, input shape and an example\n';
@@ -28,8 +33,9 @@ export function version(): string {
   return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
-function find(name: string): Command | undefined {
-  return commands.find((c) => c.name === name);
+async function find(name: string): Promise<Command | undefined> {
+  // Only the named command's module: a short-lived command does not load every other's.
+  return (await loadCommand(name)) ?? (await allCommands()).find((c) => c.name === name);
 }
 
 /**
@@ -53,7 +59,7 @@ export async function main(argv: readonly string[], io?: Partial<Io>): Promise<n
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? rest[0] : undefined;
     if (topic !== undefined) {
-      const cmd = find(topic);
+      const cmd = await find(topic);
       if (cmd === undefined) {
         writeError(streams.stderr, new CliError('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(topic)}`));
         return EXIT.ERROR;
@@ -61,10 +67,10 @@ export async function main(argv: readonly string[], io?: Partial<Io>): Promise<n
       streams.stdout.write(commandHelp(cmd));
       return EXIT.OK;
     }
-    streams.stdout.write(generalHelp());
+    streams.stdout.write(generalHelp(await allCommands()));
     return name === undefined ? EXIT.ERROR : EXIT.OK;
   }
-  const cmd = find(name);
+  const cmd = await find(name);
   if (cmd === undefined) {
     writeError(streams.stderr, new CliError('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(name)}; try roomgraph help`));
     return EXIT.ERROR;
