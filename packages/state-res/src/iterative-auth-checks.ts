@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { RoomEvent, StateLookup } from '@roomgraph/events';
-import { type ResolutionRun, type ResolutionStep, authKeysFull, keyOfEvent } from './run.js';
+import { type RoomEvent, type StateLookup, authEventTypes, stateKeyOf } from '@roomgraph/events';
+import { type ResolutionRun, type ResolutionStep, sharedKeyOf } from './run.js';
 /** Replaces the entry of `auth` with `x`'s (type, state key), or appends `x`. */
 function putAuth(auth: RoomEvent[], x: RoomEvent): void {
   for (let i = 0; i < auth.length; i++) {
@@ -53,10 +53,11 @@ export function* iterativeAuthChecksGen(
   // `set` writes the key — `get` changes only through `set` during this run. Per-user keys are
   // looked up each time (most are consulted once).
   const stateEvent = new Map<string, RoomEvent | null>();
-  const stateEventOf = (key: string): RoomEvent | null => {
+  // (key = stateKeyOf(type, stateKey): an event has that key iff its type and state key match.)
+  const stateEventOf = (key: string, type: string, stateKey: string): RoomEvent | null => {
     const sid = get(key);
     const e = sid === undefined ? undefined : events.get(sid);
-    return e !== undefined && !isRejected(sid as string) && keyOfEvent(e) === key ? e : null;
+    return e !== undefined && !isRejected(sid as string) && e.type === type && e.stateKey === stateKey ? e : null;
   };
   for (let n = 0; n < sorted.length; n++) {
     if (run.due()) yield null;
@@ -87,15 +88,20 @@ export function* iterativeAuthChecksGen(
     }
     // Overlay the partially resolved state for the auth-relevant keys (Synapse's behaviour: the
     // state wins over the event's own auth events wherever it has an entry; G16 AMBIGUOUS).
-    const { keys, shared } = authKeysFull(event, rules);
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i] as string;
+    // Keys are built here, once per event and not memoised: each event is checked once per
+    // resolution. The event's own key (a member event's sender or target) is one string for both
+    // uses; the shared keys (create, PL, JR) are the same few strings for every event.
+    const ownKey = event.stateKey === '' ? sharedKeyOf(event.type) : stateKeyOf(event.type, event.stateKey);
+    const types = authEventTypes(event, rules);
+    for (let i = 0; i < types.length; i++) {
+      const [type, sk] = types[i] as readonly [string, string];
       let st: RoomEvent | null | undefined;
-      if (shared[i] === true) {
+      if (sk === '') {
+        const key = sharedKeyOf(type);
         st = stateEvent.get(key);
-        if (st === undefined) stateEvent.set(key, (st = stateEventOf(key)));
+        if (st === undefined) stateEvent.set(key, (st = stateEventOf(key, type, sk)));
       } else {
-        st = stateEventOf(key);
+        st = stateEventOf(type === event.type && sk === event.stateKey ? ownKey : stateKeyOf(type, sk), type, sk);
       }
       if (st !== null) putAuth(auth, st);
     }
@@ -106,9 +112,8 @@ export function* iterativeAuthChecksGen(
       allowed = false; // hostile content must never abort resolution
     }
     if (allowed) {
-      const key = keyOfEvent(event);
-      set(key, id);
-      stateEvent.delete(key);
+      set(ownKey, id);
+      stateEvent.delete(ownKey);
     }
   }
 }

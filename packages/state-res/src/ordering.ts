@@ -121,6 +121,48 @@ function plAuthEvent(run: ResolutionRun, e: RoomEvent): RoomEvent | undefined {
   return undefined;
 }
 
+/** An event with its mainline sort key. */
+interface MainlineKeyed {
+  readonly id: string;
+  readonly e: RoomEvent;
+  readonly d: number;
+  readonly ts: number;
+}
+
+/**
+ * Sorts `keyed` by (d, ts) with one number per event and the engine's native numeric sort, when
+ * that order is total: every d and ts a non-negative safe integer, `d · (max ts + 1) + ts` safe,
+ * and no two events with the same pair (then the event-ID tie-break never applies). Returns false,
+ * leaving `keyed` as it was, otherwise. Same order as the comparator sort, without a JavaScript
+ * comparator call per comparison — which is what a first resolution pays in V8's interpreter.
+ */
+function sortByPackedKey(keyed: MainlineKeyed[]): boolean {
+  const n = keyed.length;
+  if (n < 2) return true;
+  let maxD = 0;
+  let maxTs = 0;
+  for (let i = 0; i < n; i++) {
+    const k = keyed[i] as MainlineKeyed;
+    if (!Number.isSafeInteger(k.d) || k.d < 0 || !Number.isSafeInteger(k.ts) || k.ts < 0) return false;
+    if (k.d > maxD) maxD = k.d;
+    if (k.ts > maxTs) maxTs = k.ts;
+  }
+  const span = maxTs + 1;
+  if ((maxD + 1) * span > Number.MAX_SAFE_INTEGER) return false;
+  const packed = new Float64Array(n);
+  const byKey = new Map<number, MainlineKeyed>();
+  for (let i = 0; i < n; i++) {
+    const k = keyed[i] as MainlineKeyed;
+    const p = k.d * span + k.ts;
+    if (byKey.has(p)) return false; // a tie on (d, ts): the event IDs decide, in the comparator sort
+    byKey.set(p, k);
+    packed[i] = p;
+  }
+  packed.sort();
+  for (let i = 0; i < n; i++) keyed[i] = byKey.get(packed[i] as number) as MainlineKeyed;
+  return true;
+}
+
 /**
  * Mainline ordering (G14, G15, G18): events sorted by (mainline depth ascending — i.e. greater
  * mainline position first, events with no mainline ancestor first — then `origin_server_ts`, then
@@ -164,13 +206,15 @@ export function* mainlineSortGen(
     for (let i = start.type === 'm.room.power_levels' ? 0 : 1; i < path.length; i++) memo.set(path[i] as string, d);
     return d;
   };
-  const keyed = events.map((id) => {
+  const keyed = events.map((id): MainlineKeyed => {
     const e = run.events.get(id) as RoomEvent;
     return { id, e, d: depthOf(e), ts: e.originServerTs };
   });
   if (run.due()) yield null;
-  keyed.sort((x, y) => (x.d !== y.d ? x.d - y.d : x.ts !== y.ts ? (x.ts < y.ts ? -1 : 1) : compareCodePoints(x.id, y.id)));
+  if (!sortByPackedKey(keyed)) {
+    keyed.sort((x, y) => (x.d !== y.d ? x.d - y.d : x.ts !== y.ts ? (x.ts < y.ts ? -1 : 1) : compareCodePoints(x.id, y.id)));
+  }
   // `outEvents` (internal): receives the event of each returned ID, in the same order.
-  if (outEvents !== undefined) for (let i = 0; i < keyed.length; i++) outEvents.push((keyed[i] as (typeof keyed)[number]).e);
+  if (outEvents !== undefined) for (let i = 0; i < keyed.length; i++) outEvents.push((keyed[i] as MainlineKeyed).e);
   return keyed.map((k) => k.id);
 }

@@ -157,7 +157,7 @@ export interface AuthKeys {
 
 /** `stateKeyOf(type, '')`, one string per type (hashed once when used as a map key). */
 const sharedKeys = new Map<string, string>();
-function sharedKeyOf(type: string): string {
+export function sharedKeyOf(type: string): string {
   let k = sharedKeys.get(type);
   if (k === undefined) {
     k = stateKeyOf(type, '');
@@ -177,8 +177,10 @@ export function authKeysFull(e: RoomEvent, rules: RoomVersionRules): AuthKeys {
   const shared: boolean[] = [];
   for (let i = 0; i < types.length; i++) {
     const [t, sk] = types[i] as readonly [string, string];
-    // The shared keys (create, PL, JR) are the same few strings for every event.
-    keys.push(sk === '' ? sharedKeyOf(t) : stateKeyOf(t, sk));
+    // The shared keys (create, PL, JR) are the same few strings for every event; the event's own
+    // key (a member event's sender or target) is the one `keyOfEvent` gives, so that string is
+    // hashed once for both uses.
+    keys.push(sk === '' ? sharedKeyOf(t) : t === e.type && sk === e.stateKey ? keyOfEvent(e) : stateKeyOf(t, sk));
     shared.push(sk === '');
   }
   const ks: AuthKeys = { keys, shared };
