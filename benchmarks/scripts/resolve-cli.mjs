@@ -13,8 +13,10 @@
 // Every run's output is checked equal to the in-process `resolveStateSync` answer.
 //
 //   node benchmarks/scripts/resolve-cli.mjs [--runs N] [--warm K] [--cases 10000/500/2500,...]
-//        [--keep DIR] [--cpu-prof DIR] [--json FILE]
+//        [--keep DIR] [--cpu-prof DIR] [--json FILE] [--bin PATH]
 //
+// --bin PATH: the `roomgraph` entry point to run (default: this checkout's packages/cli/bin/
+// roomgraph.mjs); e.g. another checkout's, built, for a before/after comparison on the same inputs.
 // --cpu-prof DIR: run each cold process under `node --cpu-prof --cpu-prof-dir DIR` (profiles are
 // written there; the timings of those runs include the profiler's overhead).
 import { spawnSync } from 'node:child_process';
@@ -28,7 +30,7 @@ import { resolveStateSync } from '@roomgraph/state-res';
 import { buildRoom } from '../suites/state-res.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const BIN = join(here, '../../packages/cli/bin/roomgraph.mjs');
+let BIN = join(here, '../../packages/cli/bin/roomgraph.mjs');
 
 const ALL_CASES = [
   [1_000, 100, 10], [1_000, 500, 100],
@@ -49,6 +51,7 @@ function parseArgs(argv) {
     else if (a === '--keep') o.keep = v();
     else if (a === '--cpu-prof') o.cpuProf = v();
     else if (a === '--json') o.json = v();
+    else if (a === '--bin') BIN = v();
     else if (a === '--help' || a === '-h') {
       console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
       process.exit(0);
@@ -104,7 +107,7 @@ const dir = opts.keep ?? mkdtempSync(join(tmpdir(), 'roomgraph-resolve-cli-'));
 mkdirSync(dir, { recursive: true });
 if (opts.cpuProf !== undefined) mkdirSync(opts.cpuProf, { recursive: true });
 const load0 = loadavg();
-console.log(`roomgraph resolve, fresh process per run: ${opts.runs} cold runs, ${opts.warm} warm lines per warm process; node ${process.version}; load average ${load0.map((x) => x.toFixed(2)).join(' ')}`);
+console.log(`${BIN}\nroomgraph resolve, fresh process per run: ${opts.runs} cold runs, ${opts.warm} warm lines per warm process; node ${process.version}; load average ${load0.map((x) => x.toFixed(2)).join(' ')}`);
 console.log('times in ms, min / median / max. cold resolve = `--timings` resolve_ms of the first resolution of a fresh process (resolveStateSync only); parse = parse_ms (event views + state maps; JSON parsing is in neither figure); wall = whole process; warm = resolve_ms of later --jsonl lines in one process');
 console.log('\n| members | PL | joins/fork | input MB | cold resolve | parse | wall | warm resolve | recorded ref | ref / cold median |');
 console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');

@@ -7,26 +7,63 @@
  */
 import { type RoomEvent, type StateLookup, authEventTypes, stateKeyOf } from '@roomgraph/events';
 import { type ResolutionRun, type ResolutionStep, sharedKeyOf } from './run.js';
-/** Replaces the entry of `auth` with `x`'s (type, state key), or appends `x`. */
-function putAuth(auth: RoomEvent[], x: RoomEvent): void {
-  for (let i = 0; i < auth.length; i++) {
-    const y = auth[i] as RoomEvent;
-    if (y.type === x.type && y.stateKey === x.stateKey) {
-      auth[i] = x;
-      return;
-    }
-  }
-  auth.push(x);
+/** Slots of {@link AuthSlots}: the three auth-relevant events with an empty state key, and the rest. */
+const CREATE = 0;
+const POWER_LEVELS = 1;
+const JOIN_RULES = 2;
+const OTHER = 3;
+
+/** The slot of a (type, state key). */
+function slotOf(type: string, stateKey: string | undefined): number {
+  if (stateKey !== '') return OTHER;
+  if (type === 'm.room.create') return CREATE;
+  if (type === 'm.room.power_levels') return POWER_LEVELS;
+  if (type === 'm.room.join_rules') return JOIN_RULES;
+  return OTHER;
 }
 
-/** A {@link StateLookup} over a small array of auth events (rebuilt per checked event). */
-class AuthArrayLookup implements StateLookup<RoomEvent> {
-  constructor(readonly auth: readonly RoomEvent[]) {}
+/**
+ * The auth state of one checked event (rebuilt per event): at most one event per (type, state
+ * key), a later `put` replacing an earlier one. The authorization rules read the create, power
+ * levels and join rules events on every check: those have their own fields, so a lookup compares
+ * the (usually internalised) type once instead of scanning every entry; the rest (members, third
+ * party invites) are a short list.
+ */
+class AuthSlots implements StateLookup<RoomEvent> {
+  create: RoomEvent | undefined = undefined;
+  powerLevels: RoomEvent | undefined = undefined;
+  joinRules: RoomEvent | undefined = undefined;
+  readonly others: RoomEvent[] = [];
+
+  /** Adds `x` (whose slot is `slot`), replacing the entry with the same (type, state key). */
+  put(x: RoomEvent, slot: number): void {
+    if (slot === CREATE) this.create = x;
+    else if (slot === POWER_LEVELS) this.powerLevels = x;
+    else if (slot === JOIN_RULES) this.joinRules = x;
+    else {
+      const others = this.others;
+      for (let i = 0; i < others.length; i++) {
+        const y = others[i] as RoomEvent;
+        if (y.stateKey === x.stateKey && y.type === x.type) {
+          others[i] = x;
+          return;
+        }
+      }
+      others.push(x);
+    }
+  }
+
   get(type: string, stateKey: string): RoomEvent | undefined {
-    const auth = this.auth;
-    for (let i = 0; i < auth.length; i++) {
-      const x = auth[i] as RoomEvent;
-      if (x.type === type && x.stateKey === stateKey) return x;
+    if (stateKey === '') {
+      const slot = slotOf(type, stateKey);
+      if (slot === CREATE) return this.create;
+      if (slot === POWER_LEVELS) return this.powerLevels;
+      if (slot === JOIN_RULES) return this.joinRules;
+    }
+    const others = this.others;
+    for (let i = 0; i < others.length; i++) {
+      const x = others[i] as RoomEvent;
+      if (x.stateKey === stateKey && x.type === type) return x;
     }
     return undefined;
   }
@@ -49,6 +86,7 @@ export function* iterativeAuthChecksGen(
   // Usable auth events by ID (null: missing, rejected or not a state event). Events cite the same
   // few auth events (create, power levels, join rules), so this small map stays hot.
   const authById = new Map<string, RoomEvent | null>();
+  const authSlot = new Map<RoomEvent, number>(); // slotOf each usable auth event, computed once
   // The usable state event per shared auth-relevant key (create, PL, JR; null: none), valid until
   // `set` writes the key — `get` changes only through `set` during this run. Per-user keys are
   // looked up each time (most are consulted once).
@@ -67,7 +105,7 @@ export function* iterativeAuthChecksGen(
     // Rejected events never enter state (G2; Synapse preserves the earlier rejection).
     if (isRejected(id)) continue;
     // A handful of entries: a small array beats hashing concatenated keys.
-    const auth: RoomEvent[] = [];
+    const auth = new AuthSlots();
     // The event's own non-rejected auth events; missing ones are skipped as Synapse does.
     const authEvents = event.authEvents;
     for (let j = 0; j < authEvents.length; j++) {
@@ -78,13 +116,17 @@ export function* iterativeAuthChecksGen(
         a = x !== undefined && x.stateKey !== undefined && !isRejected(aid) ? x : null;
         authById.set(aid, a);
       }
-      if (a !== null) putAuth(auth, a);
+      if (a !== null) {
+        let slot = authSlot.get(a);
+        if (slot === undefined) authSlot.set(a, (slot = slotOf(a.type, a.stateKey)));
+        auth.put(a, slot);
+      }
     }
     // v12: the create event is implied by the room ID (checklist G22).
     if (roomIdCreate && event.roomId !== undefined && event.roomId.startsWith('!')) {
       const cid = '$' + event.roomId.slice(1);
       const c = events.get(cid);
-      if (c !== undefined && !isRejected(cid) && c.type === 'm.room.create' && c.stateKey === '') putAuth(auth, c);
+      if (c !== undefined && !isRejected(cid) && c.type === 'm.room.create' && c.stateKey === '') auth.put(c, CREATE);
     }
     // Overlay the partially resolved state for the auth-relevant keys (Synapse's behaviour: the
     // state wins over the event's own auth events wherever it has an entry; G16 AMBIGUOUS).
@@ -94,7 +136,9 @@ export function* iterativeAuthChecksGen(
     const ownKey = event.stateKey === '' ? sharedKeyOf(event.type) : stateKeyOf(event.type, event.stateKey);
     const types = authEventTypes(event, rules);
     for (let i = 0; i < types.length; i++) {
-      const [type, sk] = types[i] as readonly [string, string];
+      const pair = types[i] as readonly [string, string];
+      const type = pair[0];
+      const sk = pair[1];
       let st: RoomEvent | null | undefined;
       if (sk === '') {
         const key = sharedKeyOf(type);
@@ -103,11 +147,11 @@ export function* iterativeAuthChecksGen(
       } else {
         st = stateEventOf(type === event.type && sk === event.stateKey ? ownKey : stateKeyOf(type, sk), type, sk);
       }
-      if (st !== null) putAuth(auth, st);
+      if (st !== null) auth.put(st, slotOf(type, sk));
     }
     let allowed = false;
     try {
-      allowed = check(event, new AuthArrayLookup(auth), rules);
+      allowed = check(event, auth, rules);
     } catch {
       allowed = false; // hostile content must never abort resolution
     }

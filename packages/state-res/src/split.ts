@@ -86,22 +86,27 @@ export function splitStateSets(
   const extra = new Map<string, string>();
   const candidates: string[] = [];
   if (stateSets.length === 2) {
-    // Two sets (the common case): one lookup per key of `first`; `second`'s keys are walked only
-    // when it has keys that `first` lacks (it is larger than the keys the two share). Callbacks
-    // rather than `for…of` over entries: the first resolution of a process runs in V8's
-    // interpreter, where each iterator step and `[k, v]` destructuring costs several calls.
+    // Sets forked from one base share its insertion order: walk both in step and hash only from
+    // the first place where they stop lining up.
     const second = stateSets[1] as ReadonlyMap<string, string>;
-    let shared = 0;
-    first.forEach((v, k) => {
-      const w = second.get(k);
-      if (w !== undefined) shared++;
-      if (w !== v) candidates.push(k);
-    });
-    if (shared < second.size) {
-      second.forEach((_v, k) => {
-        if (!first.has(k)) candidates.push(k);
-      });
+    const it = second.entries();
+    let aligned = true;
+    let breakKey: string | undefined; // `second`'s entry where the walk stopped lining up
+    for (const [k, v] of first) {
+      if (aligned) {
+        const r = it.next();
+        if (r.done !== true && r.value[0] === k) {
+          if (r.value[1] !== v) candidates.push(k);
+          continue;
+        }
+        aligned = false;
+        if (r.done !== true) breakKey = r.value[0];
+      }
+      if (second.get(k) !== v) candidates.push(k);
     }
+    // `second`'s entries before the break are keys of `first`; only its tail can hold other keys.
+    if (breakKey !== undefined && !first.has(breakKey)) candidates.push(breakKey);
+    for (let r = it.next(); r.done !== true; r = it.next()) if (aligned || !first.has(r.value[0])) candidates.push(r.value[0]);
     return splitKeys(stateSets, candidates, missingIsConflict);
   }
   for (const [k, v] of first) {
