@@ -3,7 +3,8 @@
 // room version 10 room) as `roomgraph resolve` input files, runs the CLI as a new process several
 // times per case, and reports min/median/max of:
 //   - cold resolve: the `--timings` `resolve_ms` of the first (only) resolution of a fresh process —
-//     `resolveStateSync` alone; reading stdin, JSON parsing and building the event views are not in it;
+//     the state resolution call alone; reading stdin, JSON parsing and building the event views are
+//     not in it;
 //   - parse: the `--timings` `parse_ms` (building the event views and state maps from the parsed
 //     JSON; the JSON parse itself is before it and in no `--timings` figure);
 //   - wall: the whole process, spawn to exit (Node start-up, module loading, reading and parsing
@@ -17,13 +18,18 @@
 //
 // --bin PATH: the `roomgraph` entry point to run (default: this checkout's packages/cli/bin/
 // roomgraph.mjs); e.g. another checkout's, built, for a before/after comparison on the same inputs.
+// --cpu N: also run N fresh processes per case that do what `roomgraph resolve` does with the
+// checkout's built packages (parse, event views, state maps, resolveStateDeltaSync) and report the
+// main thread's CPU time of the views and of the resolution (/proc/thread-self/schedstat, Linux):
+// unlike wall time, it does not grow when other jobs share the machine's cores.
+//
 // --cpu-prof DIR: run each cold process under `node --cpu-prof --cpu-prof-dir DIR` (profiles are
 // written there; the timings of those runs include the profiler's overhead).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { splitStateKey } from '@roomgraph/events';
 import { getRoomVersion } from '@roomgraph/room-versions';
 import { resolveStateSync } from '@roomgraph/state-res';
@@ -41,7 +47,7 @@ const ALL_CASES = [
 const RECORDED = { '10000/500/100': 75, '10000/500/2500': 190, '100000/500/100': 1400 };
 
 function parseArgs(argv) {
-  const o = { runs: 5, warm: 5, cases: ALL_CASES, keep: undefined, cpuProf: undefined, json: undefined };
+  const o = { runs: 5, warm: 5, cases: ALL_CASES, keep: undefined, cpuProf: undefined, json: undefined, cpu: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => { const x = argv[++i]; if (x === undefined) throw new Error(`${a} needs a value`); return x; };
@@ -51,7 +57,9 @@ function parseArgs(argv) {
     else if (a === '--keep') o.keep = v();
     else if (a === '--cpu-prof') o.cpuProf = v();
     else if (a === '--json') o.json = v();
-    else if (a === '--bin') BIN = v();
+    else if (a === '--bin') BIN = resolve(v());
+    else if (a === '--cpu') o.cpu = Number(v());
+    else if (a === '--child-cpu') { childCpu(v(), v()).then(() => process.exit(0)); return undefined; }
     else if (a === '--help' || a === '-h') {
       console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
       process.exit(0);
@@ -102,16 +110,47 @@ const stats = (xs) => {
 const f = (ms) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 const mmm = (s) => `${f(s.min)} / ${f(s.median)} / ${f(s.max)}`;
 
+/** --child-cpu ROOT FILE (internal): one cold resolution with ROOT's packages; prints main-thread CPU ms. */
+async function childCpu(root, file) {
+  const pkg = (name) => import(pathToFileURL(join(root, 'packages', name, 'dist/index.js')).href);
+  const { parseCanonicalJson } = await pkg('canonical-json');
+  const ev = await pkg('events');
+  const { getRoomVersion } = await pkg('room-versions');
+  const { resolveStateDeltaSync } = await pkg('state-res');
+  const cpu = () => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+  const input = parseCanonicalJson(readFileSync(file), { strict: false });
+  const c0 = cpu();
+  const rules = getRoomVersion(input.room_version);
+  const events = new Map();
+  for (const j of input.events) { const e = ev.toRoomEvent(j, rules); events.set(e.eventId, e); }
+  const keyOf = new Map();
+  const sets = input.state_sets.map((list) => {
+    const m = new Map();
+    for (const id of list) {
+      let k = keyOf.get(id);
+      if (k === undefined) { const e = events.get(id); keyOf.set(id, (k = ev.stateKeyOf(e.type, e.stateKey))); }
+      m.set(k, id);
+    }
+    return m;
+  });
+  const c1 = cpu();
+  resolveStateDeltaSync(rules, sets, events);
+  const c2 = cpu();
+  console.log(JSON.stringify({ views_cpu_ms: c1 - c0, resolve_cpu_ms: c2 - c1 }));
+}
+
 const opts = parseArgs(process.argv.slice(2));
+if (opts === undefined) await new Promise(() => {}); // --child-cpu: exits when done
 const dir = opts.keep ?? mkdtempSync(join(tmpdir(), 'roomgraph-resolve-cli-'));
 mkdirSync(dir, { recursive: true });
 if (opts.cpuProf !== undefined) mkdirSync(opts.cpuProf, { recursive: true });
 const load0 = loadavg();
 console.log(`${BIN}\nroomgraph resolve, fresh process per run: ${opts.runs} cold runs, ${opts.warm} warm lines per warm process; node ${process.version}; load average ${load0.map((x) => x.toFixed(2)).join(' ')}`);
-console.log('times in ms, min / median / max. cold resolve = `--timings` resolve_ms of the first resolution of a fresh process (resolveStateSync only); parse = parse_ms (event views + state maps; JSON parsing is in neither figure); wall = whole process; warm = resolve_ms of later --jsonl lines in one process');
+console.log('times in ms, min / median / max. cold resolve = `--timings` resolve_ms of the first resolution of a fresh process (the state resolution call only); parse = parse_ms (event views + state maps; JSON parsing is in neither figure); wall = whole process; warm = resolve_ms of later --jsonl lines in one process');
 console.log('\n| members | PL | joins/fork | input MB | cold resolve | parse | wall | warm resolve | recorded ref | ref / cold median |');
 console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 const out = [];
+const cpuRows = [];
 for (const [members, pls, joins] of opts.cases) {
   const name = `${members}/${pls}/${joins}`;
   const file = join(dir, `resolve-${members}-${pls}-${joins}.json`);
@@ -139,10 +178,26 @@ for (const [members, pls, joins] of opts.cases) {
       warm.push(stats(res.lines.slice(1).map((l) => l.timings.resolve_ms)).median);
     }
   }
-  const row = { case: name, members, pls, joins, input_bytes: bytes, cold_resolve_ms: stats(cold), parse_ms: stats(parse), wall_ms: stats(wall), warm_resolve_ms: warm.length > 0 ? stats(warm) : undefined, runs: { cold, parse, wall, warm } };
+  const cpuResolve = [], cpuViews = [];
+  const root = join(dirname(BIN), '../../..');
+  for (let r = 0; r < opts.cpu; r++) {
+    const c = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child-cpu', root, file], { maxBuffer: 1 << 20 });
+    if (c.status !== 0) throw new Error(`--cpu child failed: ${c.stderr.toString().slice(0, 500)}`);
+    const j = JSON.parse(c.stdout.toString());
+    cpuResolve.push(j.resolve_cpu_ms);
+    cpuViews.push(j.views_cpu_ms);
+  }
+  const row = { case: name, members, pls, joins, input_bytes: bytes, cold_resolve_ms: stats(cold), parse_ms: stats(parse), wall_ms: stats(wall), warm_resolve_ms: warm.length > 0 ? stats(warm) : undefined, cpu_resolve_ms: opts.cpu > 0 ? stats(cpuResolve) : undefined, cpu_views_ms: opts.cpu > 0 ? stats(cpuViews) : undefined, runs: { cold, parse, wall, warm, cpuResolve, cpuViews } };
   out.push(row);
   const ref = RECORDED[name];
-  console.log(`| ${members.toLocaleString('en')} | ${pls} | ${joins.toLocaleString('en')} | ${(bytes / 2 ** 20).toFixed(1)} | ${mmm(row.cold_resolve_ms)} | ${mmm(row.parse_ms)} | ${mmm(row.wall_ms)} | ${warm.length > 0 ? mmm(row.warm_resolve_ms) : '–'} | ${ref !== undefined ? `~${ref}` : ''} | ${ref !== undefined ? `${(ref / Math.max(row.cold_resolve_ms.median, 0.5)).toFixed(0)}x` : ''} |`);
+  if (opts.cpu > 0) cpuRows.push(`| ${members.toLocaleString('en')} | ${pls} | ${joins.toLocaleString('en')} | ${mmm(row.cpu_resolve_ms)} | ${mmm(row.cpu_views_ms)} |`);
+  console.log(`| ${members.toLocaleString('en')} | ${pls} | ${joins.toLocaleString('en')} | ${(bytes / 2 ** 20).toFixed(1)} | ${mmm(row.cold_resolve_ms)} | ${mmm(row.parse_ms)} | ${mmm(row.wall_ms)} | ${warm.length > 0 ? mmm(row.warm_resolve_ms) : '–'} | ${ref !== undefined ? `~${ref}` : ''} | ${ref !== undefined ? `${(ref / Math.max(row.cold_resolve_ms.median, 0.5)).toFixed(1)}x` : ''} |`);
+}
+if (cpuRows.length > 0) {
+  console.log(`\nmain-thread CPU ms of a cold resolution (${opts.cpu} fresh processes per case; min / median / max)\n`);
+  console.log('| members | PL | joins/fork | resolve (resolveStateDeltaSync) | event views + state maps |');
+  console.log('| ---: | ---: | ---: | ---: | ---: |');
+  for (const r of cpuRows) console.log(r);
 }
 const load1 = loadavg();
 console.log(`\nload average at end ${load1.map((x) => x.toFixed(2)).join(' ')}`);
