@@ -1,7 +1,8 @@
 /**
- * Trusted block import (`receivePdus(origin, pdus, { trusted: true })`): the Server-Server API ›
- * Checks performed on receipt of a PDU, checks 1 and 4–6 (a trusted import skips 2 and 3:
- * signatures and content hash), and › Room State (the state before / after each event, the
+ * Block import (`receivePdus`): the Server-Server API › Checks performed on receipt of a PDU,
+ * checks 1 and 4–6 (a trusted import skips 2 and 3: signatures and content hash; for received
+ * PDUs `receivePdus`'s look-ahead runs them, signatures on the verification thread, and hands
+ * over only PDUs that passed — see {@link CheckedPdus}), and › Room State (the state before / after each event, the
  * forward extremities, the current state), run over a run of consecutive PDUs of one room in
  * memory, then committed with one `RoomStore.commitMany`.
  *
@@ -89,14 +90,29 @@ function sameState(a: BState, b: BState): boolean {
  * Imports `pdus[start…]` as one block where it can (see the module comment): returns the
  * outcomes of the PDUs committed, in order — none when the very first needs the per-event path.
  */
-export async function importBlock(ctx: EngineContext, pdus: readonly unknown[], start: number): Promise<ImportedBlock> {
+export async function importBlock(ctx: EngineContext, pdus: readonly unknown[], start: number, checked?: CheckedPdus): Promise<ImportedBlock> {
   const first = pdus[start];
   if (!isJsonObject(first) || typeof first['room_id'] !== 'string') return { outcomes: [], next: undefined };
   const roomId = first['room_id'];
-  return ctx.locks.withRoom(roomId, () => importLocked(ctx, pdus, start, roomId));
+  return ctx.locks.withRoom(roomId, () => importLocked(ctx, pdus, start, roomId, checked));
 }
 
-async function importLocked(ctx: EngineContext, pdus: readonly unknown[], start: number, roomId: string): Promise<ImportedBlock> {
+/**
+ * Received (untrusted) PDUs for a block: checks 1–3 — format, signatures, content hash — were run
+ * apart (by `receivePdus`'s look-ahead, the signatures on the verification thread).
+ */
+export interface CheckedPdus {
+  /**
+   * The parsed PDU at `index` when it passed checks 1–3 for the room `roomId` of version `rules`;
+   * `undefined` otherwise (a failed or unfinished check, another room, already stored): the block
+   * ends before it and the per-event pipeline takes it, with its full outcome.
+   */
+  readonly pdu: (index: number, roomId: string, rules: RoomVersionRules) => Promise<Pdu | undefined>;
+  /** At most this many PDUs per block (the look-ahead's reach). */
+  readonly limit: number;
+}
+
+async function importLocked(ctx: EngineContext, pdus: readonly unknown[], start: number, roomId: string, checked: CheckedPdus | undefined): Promise<ImportedBlock> {
   const { store } = ctx;
   const none: ImportedBlock = { outcomes: [], next: undefined };
   const commitMany = store.commitMany?.bind(store);
@@ -114,12 +130,19 @@ async function importLocked(ctx: EngineContext, pdus: readonly unknown[], start:
   const parsed: Pdu[] = [];
   const ids = new Set<string>();
   let next: Identified | undefined;
-  for (let j = start; j < pdus.length && parsed.length < MAX_IMPORT_BLOCK; j++) {
+  const max = Math.min(MAX_IMPORT_BLOCK, checked?.limit ?? MAX_IMPORT_BLOCK);
+  for (let j = start; j < pdus.length && parsed.length < max; j++) {
     const json = pdus[j];
     if (!isJsonObject(json) || json['room_id'] !== roomId) break;
     if (json['type'] === 'm.room.create' && json['state_key'] === '') break;
     let pdu: Pdu;
-    try { pdu = parsePdu(json, rules); } catch { break; }
+    if (checked !== undefined) {
+      const p = await checked.pdu(j, roomId, rules);
+      if (p === undefined) break;
+      pdu = p;
+    } else {
+      try { pdu = parsePdu(json, rules); } catch { break; }
+    }
     if (ids.has(pdu.eventId)) {
       next = { pdu, rules, roomId };
       break;

@@ -9,13 +9,13 @@
  *
  * @module
  */
-import { type SignatureCheckResult, parsePdu, type Pdu } from '@roomgraph/events';
+import { type SignatureCheckResult, checkContentHash, parsePdu, type Pdu } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { type EngineContext, NESTING_FETCHED, NESTING_TOP } from '../context.js';
 import { isJsonObject } from '@roomgraph/canonical-json';
 import type { PduOutcome, ReceiveOptions } from '../types.js';
 import { type Identified, identify, lockKeyOf } from './identify.js';
-import { importBlock } from './import-block.js';
+import { type CheckedPdus, importBlock } from './import-block.js';
 import { retryParked } from './parked.js';
 import { startSignatureCheck } from './signatures.js';
 
@@ -75,6 +75,42 @@ export async function receivePdus(ctx: EngineContext, origin: string, pdus: read
   // to the verification thread together (one message: see @roomgraph/crypto's verify-worker),
   // while the block before it is processed here.
   const block = Math.max(1, Math.min(LOOKAHEAD_BLOCK, window >> 1));
+  if (window > 0 && ctx.store.commitMany !== undefined) {
+    // Received PDUs by blocks too: the look-ahead runs checks 1–3 (format; signatures, on the
+    // verification thread; content hash) and a block takes the run of PDUs that passed them, up
+    // to the look-ahead's reach; a PDU that did not, or that the block cannot take, goes through
+    // the per-event pipeline with its look-ahead result.
+    const checked: CheckedPdus = {
+      limit: window,
+      pdu: async (j, roomId, rules) => {
+        let pre = await prepare(j).catch(() => undefined);
+        // Identified before its room existed (the room's create event came earlier in this call):
+        // identified again now.
+        if (pre !== undefined && 'status' in pre && pre.rule === 'unknown_room') {
+          prepared[j] = undefined;
+          pre = await prepare(j).catch(() => undefined);
+        }
+        if (pre === undefined || 'status' in pre || !('sig' in pre) || pre.roomId !== roomId || pre.rules !== rules) return undefined;
+        const sig = await (pre as { readonly sig: Promise<SignatureCheckResult> }).sig.catch(() => undefined);
+        if (sig?.status !== 'ok' || !checkContentHash(pre.pdu.json, rules)) return undefined;
+        return pre.pdu;
+      },
+    };
+    for (let i = 0; i < pdus.length;) {
+      // Keep the verification thread a window ahead of the block being checked here.
+      for (let j = i; j < Math.min(pdus.length, i + 2 * window); j++) void prepare(j);
+      const b = await importBlock(ctx, pdus, i, checked);
+      for (const o of b.outcomes) out.push(o);
+      for (let j = i; j < i + b.outcomes.length; j++) prepared[j] = undefined;
+      i += b.outcomes.length;
+      if (i >= pdus.length) break;
+      const ahead: Prepared | undefined = await prepare(i).catch(() => undefined);
+      out.push(await receiveLocked(ctx, origin, pdus[i], false, ahead));
+      prepared[i] = undefined;
+      i++;
+    }
+    return out;
+  }
   for (let i = 0; i < pdus.length; i++) {
     if (i % block === 0) for (let j = i; j < Math.min(pdus.length, i + window); j++) void prepare(j);
     const ahead: Prepared | undefined = window > 0 ? await prepare(i).catch(() => undefined) : undefined;
