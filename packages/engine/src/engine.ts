@@ -40,7 +40,7 @@ import { createRoom } from './local/create-room.js';
 import * as queries from './queries.js';
 import type { RoomState } from './room-state.js';
 import { processPdu } from './receipt/pipeline.js';
-import { receiveLocked, receiveOutlier, receivePdusDurably } from './receipt/receive.js';
+import { receiveOne, receiveOutlier, receivePdusDurably } from './receipt/receive.js';
 import type {
   CreateRoomTemplate, EngineNotification, LocalEventTemplate, PduOutcome, ReceiveOptions, RoomEngineOptions,
 } from './types.js';
@@ -163,7 +163,7 @@ export class RoomEngine implements FederationHandler {
     const ctx = this.#ctx;
     return ctx.outbox.durably(async () => {
       await ctx.outbox.ready();
-      return receiveLocked(ctx, origin, pdu, options?.trusted === true, undefined);
+      return receiveOne(ctx, origin, pdu, options?.trusted === true);
     });
   }
 

@@ -17,7 +17,7 @@ import type { PduOutcome, ReceiveOptions } from '../types.js';
 import { type Identified, identify, lockKeyOf } from './identify.js';
 import { type CheckedPdus, importBlock } from './import-block.js';
 import { retryParked } from './parked.js';
-import { startSignatureCheck } from './signatures.js';
+import { checkSignatures, startSignatureCheck } from './signatures.js';
 
 /** Default number of PDUs prepared ahead by {@link receivePdus}. */
 export const DEFAULT_LOOKAHEAD = 32;
@@ -118,6 +118,33 @@ export async function receivePdus(ctx: EngineContext, origin: string, pdus: read
     prepared[i] = undefined;
   }
   return out;
+}
+
+/**
+ * One PDU ({@link receivePdus} for one, as `RoomEngine.receivePdu`). Where the store has
+ * `commitMany` it goes by the block path as a block of one: checks 1–3 here (the signatures on this
+ * thread), then checks 4–6 and the commit in `import-block.ts`; what a block cannot take goes
+ * through the per-event pipeline with the checks already made.
+ */
+export async function receiveOne(ctx: EngineContext, origin: string, pdu: unknown, trusted: boolean): Promise<PduOutcome> {
+  if (ctx.store.commitMany === undefined) return receiveLocked(ctx, origin, pdu, trusted, undefined);
+  if (trusted) {
+    const b = await importBlock(ctx, [pdu], 0);
+    const only = b.outcomes[0];
+    return only !== undefined ? only : receiveLocked(ctx, origin, pdu, true, b.next);
+  }
+  const id = await identify(ctx, pdu);
+  if ('status' in id) return receiveLocked(ctx, origin, pdu, false, id);
+  // Stored already: its stored outcome (or a promotion), from the pipeline, without a signature check.
+  const known = await ctx.store.getEvent(id.pdu.eventId);
+  if (known !== undefined && known.status !== 'outlier') return receiveLocked(ctx, origin, pdu, false, id);
+  const sig = await checkSignatures(ctx, id.pdu, id.rules);
+  if (sig.status === 'ok' && checkContentHash(id.pdu.json, id.rules)) {
+    const b = await importBlock(ctx, [pdu], 0, { limit: 1, pdu: async (_j, roomId, rules) => (roomId === id.roomId && rules === id.rules ? id.pdu : undefined) });
+    const only = b.outcomes[0];
+    if (only !== undefined) return only;
+  }
+  return receiveLocked(ctx, origin, pdu, false, { ...id, sig: Promise.resolve(sig) });
 }
 
 /** `p`, marked handled: a check a duplicate never awaits must not surface as an unhandled rejection (awaiting it still throws). */
