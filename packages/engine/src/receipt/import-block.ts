@@ -112,7 +112,8 @@ export interface CheckedPdus {
   readonly limit: number;
 }
 
-async function importLocked(ctx: EngineContext, pdus: readonly unknown[], start: number, roomId: string, checked: CheckedPdus | undefined): Promise<ImportedBlock> {
+/** {@link importBlock} inside the room's lock, which the caller holds (`roomId`: the PDUs' `room_id`). */
+export async function importLocked(ctx: EngineContext, pdus: readonly unknown[], start: number, roomId: string, checked: CheckedPdus | undefined): Promise<ImportedBlock> {
   const { store } = ctx;
   const none: ImportedBlock = { outcomes: [], next: undefined };
   const commitMany = store.commitMany?.bind(store);

@@ -15,7 +15,7 @@ import { type EngineContext, NESTING_FETCHED, NESTING_TOP } from '../context.js'
 import { isJsonObject } from '@roomgraph/canonical-json';
 import type { PduOutcome, ReceiveOptions } from '../types.js';
 import { type Identified, identify, lockKeyOf } from './identify.js';
-import { type CheckedPdus, importBlock } from './import-block.js';
+import { type CheckedPdus, importBlock, importLocked } from './import-block.js';
 import { retryParked } from './parked.js';
 import { checkSignatures, startSignatureCheck } from './signatures.js';
 
@@ -128,23 +128,29 @@ export async function receivePdus(ctx: EngineContext, origin: string, pdus: read
  */
 export async function receiveOne(ctx: EngineContext, origin: string, pdu: unknown, trusted: boolean): Promise<PduOutcome> {
   if (ctx.store.commitMany === undefined) return receiveLocked(ctx, origin, pdu, trusted, undefined);
-  if (trusted) {
-    const b = await importBlock(ctx, [pdu], 0);
-    const only = b.outcomes[0];
-    return only !== undefined ? only : receiveLocked(ctx, origin, pdu, true, b.next);
-  }
-  const id = await identify(ctx, pdu);
-  if ('status' in id) return receiveLocked(ctx, origin, pdu, false, id);
-  // Stored already: its stored outcome (or a promotion), from the pipeline, without a signature check.
-  const known = await ctx.store.getEvent(id.pdu.eventId);
-  if (known !== undefined && known.status !== 'outlier') return receiveLocked(ctx, origin, pdu, false, id);
-  const sig = await checkSignatures(ctx, id.pdu, id.rules);
-  if (sig.status === 'ok' && checkContentHash(id.pdu.json, id.rules)) {
-    const b = await importBlock(ctx, [pdu], 0, { limit: 1, pdu: async (_j, roomId, rules) => (roomId === id.roomId && rules === id.rules ? id.pdu : undefined) });
-    const only = b.outcomes[0];
-    if (only !== undefined) return only;
-  }
-  return receiveLocked(ctx, origin, pdu, false, { ...id, sig: Promise.resolve(sig) });
+  const lockKey = lockKeyOf(pdu);
+  // Everything inside the room's lock, taken at the call: PDUs of a room are processed in the
+  // order of the calls (e.g. events fired concurrently with their room's create event).
+  return ctx.locks.withRoom(lockKey, async () => {
+    const inBlock = isJsonObject(pdu) && pdu['room_id'] === lockKey;
+    if (trusted) {
+      const b = inBlock ? await importLocked(ctx, [pdu], 0, lockKey, undefined) : undefined;
+      const only = b?.outcomes[0];
+      return only !== undefined ? only : receiveInLock(ctx, origin, pdu, true, b?.next);
+    }
+    const id = await identify(ctx, pdu);
+    if ('status' in id) return receiveInLock(ctx, origin, pdu, false, id);
+    // Stored already: its stored outcome (or a promotion), from the pipeline, without a signature check.
+    const known = await ctx.store.getEvent(id.pdu.eventId);
+    if (known !== undefined && known.status !== 'outlier') return receiveInLock(ctx, origin, pdu, false, id);
+    const sig = await checkSignatures(ctx, id.pdu, id.rules);
+    if (inBlock && sig.status === 'ok' && checkContentHash(id.pdu.json, id.rules)) {
+      const b = await importLocked(ctx, [pdu], 0, lockKey, { limit: 1, pdu: async (_j, roomId, rules) => (roomId === id.roomId && rules === id.rules ? id.pdu : undefined) });
+      const only = b.outcomes[0];
+      if (only !== undefined) return only;
+    }
+    return receiveInLock(ctx, origin, pdu, false, { ...id, sig: Promise.resolve(sig) });
+  });
 }
 
 /** `p`, marked handled: a check a duplicate never awaits must not surface as an unhandled rejection (awaiting it still throws). */
@@ -159,21 +165,24 @@ function quiet<T>(p: Promise<T>): Promise<T> {
  * unless it found no room (the room may exist by now).
  */
 export async function receiveLocked(ctx: EngineContext, origin: string, pdu: unknown, trusted: boolean, ahead: Prepared | undefined): Promise<PduOutcome> {
-  return ctx.locks.withRoom(lockKeyOf(pdu), async () => {
-    const again = ahead !== undefined && 'status' in ahead && ahead.rule === 'unknown_room';
-    const pre: Prepared = ahead === undefined || again ? await identify(ctx, pdu) : ahead;
-    if ('status' in pre) return pre;
-    // A look-ahead that came before its room's create event: its signature check goes to the
-    // verification thread too (receivePdus keeps verification off this thread).
-    const sig = 'sig' in pre
-      ? (pre as { readonly sig: Promise<SignatureCheckResult> }).sig
-      : again && trusted !== true ? quiet(startSignatureCheck(ctx, pre.pdu, pre.rules)) : undefined;
-    const outcome = await ctx.process({
-      origin, pdu: pre.pdu, rules: pre.rules, roomId: pre.roomId, nesting: NESTING_TOP, trusted, ...(sig !== undefined ? { sig } : {}),
-    });
-    if (outcome.status !== 'dropped' && outcome.status !== 'parked') await retryParked(ctx, pre.roomId, pre.rules);
-    return outcome;
+  return ctx.locks.withRoom(lockKeyOf(pdu), () => receiveInLock(ctx, origin, pdu, trusted, ahead));
+}
+
+/** {@link receiveLocked} inside the room's lock, which the caller holds. */
+async function receiveInLock(ctx: EngineContext, origin: string, pdu: unknown, trusted: boolean, ahead: Prepared | undefined): Promise<PduOutcome> {
+  const again = ahead !== undefined && 'status' in ahead && ahead.rule === 'unknown_room';
+  const pre: Prepared = ahead === undefined || again ? await identify(ctx, pdu) : ahead;
+  if ('status' in pre) return pre;
+  // A look-ahead that came before its room's create event: its signature check goes to the
+  // verification thread too (receivePdus keeps verification off this thread).
+  const sig = 'sig' in pre
+    ? (pre as { readonly sig: Promise<SignatureCheckResult> }).sig
+    : again && trusted !== true ? quiet(startSignatureCheck(ctx, pre.pdu, pre.rules)) : undefined;
+  const outcome = await ctx.process({
+    origin, pdu: pre.pdu, rules: pre.rules, roomId: pre.roomId, nesting: NESTING_TOP, trusted, ...(sig !== undefined ? { sig } : {}),
   });
+  if (outcome.status !== 'dropped' && outcome.status !== 'parked') await retryParked(ctx, pre.roomId, pre.rules);
+  return outcome;
 }
 
 /** Stores an event as an outlier: format, signatures, hash and auth against its auth events are checked. */
