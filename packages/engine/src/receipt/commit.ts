@@ -84,24 +84,33 @@ export async function commitEvent(ctx: EngineContext, input: CommitInput): Promi
   // A promoted outlier may be in the room's resolution cache, loaded while it was an outlier.
   if (res.promoted) ctx.caches.settled(roomId, event.eventId, res.event.status === 'rejected');
   const outcome: PduOutcome = { ...outcomeOf(res.event, res.duplicate, redactedOnReceipt), ...(res.promoted ? { promoted: true } : {}) };
-  if (!res.duplicate) {
-    const { outbox } = ctx;
-    outbox.emit({ kind: 'event', roomId, eventId: event.eventId, status: outcome.status, ...(outcome.rule !== undefined ? { rule: outcome.rule } : {}), event: event.json });
-    if (extremities !== undefined) outbox.emit({ kind: 'extremities', roomId, forwardExtremities: res.room.forwardExtremities });
-    if (outbox.listening && res.room.currentState !== oldCurrent && res.room.currentState !== undefined) {
-      const changed: StateChange[] = [];
-      const change = (k: string, from: string | undefined, to: string | undefined): void => {
-        const [type, stateKey] = splitStateKey(k);
-        changed.push({ type, stateKey, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
-      };
-      if (oldCurrent === undefined) {
-        for (const [k, v] of await store.loadState(res.room.currentState)) change(k, undefined, v);
-      } else {
-        for (const [k, [a, b]] of await store.diffStates(oldCurrent, res.room.currentState)) change(k, a, b);
-      }
-      changed.sort((x, y) => compareCodePoints(x.type, y.type) || compareCodePoints(x.stateKey, y.stateKey));
-      if (changed.length > 0) outbox.emit({ kind: 'state', roomId, changed });
-    }
-  }
+  if (!res.duplicate) await notifyCommitted(ctx, roomId, event.json, outcome, extremities !== undefined, res.room, oldCurrent);
   return outcome;
+}
+
+/**
+ * Queues the notifications of one committed (not duplicate) event, in order: the event with its
+ * outcome, the forward extremities where the commit moved them, and the current state's changes
+ * where it changed (read only when someone listens), keys in code point order.
+ */
+export async function notifyCommitted(
+  ctx: EngineContext, roomId: string, json: RoomEvent['json'], outcome: PduOutcome, extremitiesMoved: boolean,
+  room: RoomInfo, oldCurrent: RoomInfo['currentState'],
+): Promise<void> {
+  const { outbox, store } = ctx;
+  outbox.emit({ kind: 'event', roomId, eventId: outcome.eventId, status: outcome.status, ...(outcome.rule !== undefined ? { rule: outcome.rule } : {}), event: json });
+  if (extremitiesMoved) outbox.emit({ kind: 'extremities', roomId, forwardExtremities: room.forwardExtremities });
+  if (!outbox.listening || room.currentState === oldCurrent || room.currentState === undefined) return;
+  const changed: StateChange[] = [];
+  const change = (k: string, from: string | undefined, to: string | undefined): void => {
+    const [type, stateKey] = splitStateKey(k);
+    changed.push({ type, stateKey, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
+  };
+  if (oldCurrent === undefined) {
+    for (const [k, v] of await store.loadState(room.currentState)) change(k, undefined, v);
+  } else {
+    for (const [k, [a, b]] of await store.diffStates(oldCurrent, room.currentState)) change(k, a, b);
+  }
+  changed.sort((x, y) => compareCodePoints(x.type, y.type) || compareCodePoints(x.stateKey, y.stateKey));
+  if (changed.length > 0) outbox.emit({ kind: 'state', roomId, changed });
 }

@@ -27,15 +27,16 @@
  * @module
  */
 import { checkAuth } from '@roomgraph/auth';
-import { compareCodePoints, isJsonObject } from '@roomgraph/canonical-json';
-import { type Pdu, type RoomEvent, type StateLookup, authEventTypes, parsePdu, splitStateKey, stateKeyOf, stateLookupOf } from '@roomgraph/events';
+import { isJsonObject } from '@roomgraph/canonical-json';
+import { type Pdu, type RoomEvent, type StateLookup, authEventTypes, parsePdu, stateKeyOf, stateLookupOf } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { type CommitResult, type EventStatus, type NewSnapshot, type RoomCommit, type RoomInfo, type SnapshotId, type SnapshotRef, type StoredEvent, isStoreError } from '@roomgraph/store';
 import { type EngineContext, MAX_CHILD_WALK } from '../context.js';
 import { stateAfter } from '../state/after.js';
 import { isRejectedStatus } from '../stored.js';
-import type { PduOutcome, StateChange } from '../types.js';
+import type { PduOutcome } from '../types.js';
 import type { Identified } from './identify.js';
+import { notifyCommitted } from './commit.js';
 import { type Verdict, outcomeOf } from './outcome.js';
 
 /** At most this many events per block (one `commitMany`): bounds the in-memory state overlays. */
@@ -506,7 +507,6 @@ class Walk {
   /** After the commit: the state-after cache, notifications per event (as `commit.ts` queues them), outcomes. */
   async finish(results: readonly CommitResult[]): Promise<PduOutcome[]> {
     const ctx = this.#ctx;
-    const { outbox, store } = ctx;
     const roomId = this.#room0.roomId;
     const sids = new Map<string, SnapshotId>();
     for (const r of results) for (const [k, v] of r.snapshots) sids.set(k, v);
@@ -522,22 +522,7 @@ class Walk {
       out.push(outcome);
       if (res.duplicate) continue;
       const commit = this.commits[i] as RoomCommit;
-      outbox.emit({ kind: 'event', roomId, eventId: res.event.eventId, status: outcome.status, ...(outcome.rule !== undefined ? { rule: outcome.rule } : {}), event: commit.event.event.json });
-      if (commit.forwardExtremities !== undefined) outbox.emit({ kind: 'extremities', roomId, forwardExtremities: res.room.forwardExtremities });
-      if (outbox.listening && res.room.currentState !== oldCurrent && res.room.currentState !== undefined) {
-        const changed: StateChange[] = [];
-        const change = (k: string, from: string | undefined, to: string | undefined): void => {
-          const [type, stateKey] = splitStateKey(k);
-          changed.push({ type, stateKey, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
-        };
-        if (oldCurrent === undefined) {
-          for (const [k, v] of await store.loadState(res.room.currentState)) change(k, undefined, v);
-        } else {
-          for (const [k, [a, b]] of await store.diffStates(oldCurrent, res.room.currentState)) change(k, a, b);
-        }
-        changed.sort((x, y) => compareCodePoints(x.type, y.type) || compareCodePoints(x.stateKey, y.stateKey));
-        if (changed.length > 0) outbox.emit({ kind: 'state', roomId, changed });
-      }
+      await notifyCommitted(ctx, roomId, commit.event.event.json, outcome, commit.forwardExtremities !== undefined, res.room, oldCurrent);
       oldCurrent = res.room.currentState;
     }
     return out;
