@@ -1,44 +1,9 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LevelRoomStore } from '@roomgraph/store-level';
+import { runAndKill, tempRoot } from './helpers.js';
 
-const crashDir = fileURLToPath(new URL('./crash/', import.meta.url));
-const root = mkdtempSync(join(tmpdir(), 'roomgraph-crash-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-/** Runs the child writer until `ackTarget` acknowledged commits, then SIGKILLs it. */
-function runAndKill(dir: string, ackTarget: number): Promise<string[]> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', './register.mjs', 'child.mjs', dir], { cwd: crashDir, stdio: ['ignore', 'pipe', 'pipe'] });
-    const acked: string[] = [];
-    let buf = '';
-    let err = '';
-    let killed = false;
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        acked.push(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-      }
-      if (!killed && acked.length >= ackTarget) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    });
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolvePromise(acked);
-      else reject(new Error(`child exited ${code} ${signal}: ${err}`));
-    });
-  });
-}
+const root = tempRoot('crash');
 
 async function checkConsistent(dir: string, acked: readonly string[], postCommit: boolean): Promise<number> {
   const store = new LevelRoomStore(dir);

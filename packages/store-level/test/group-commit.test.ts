@@ -3,52 +3,20 @@
  * failing write loses exactly the commits that were not yet durable and leaves the store refusing
  * every call until it is reopened, holding exactly what was durable.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { isStoreError, type RoomCommit, type SnapshotId, type StoreWriteBatch } from '@roomgraph/store';
+import { describe, expect, it } from 'vitest';
+import { isStoreError } from '@roomgraph/store';
 import { fakeEvent } from '@roomgraph/store/conformance';
 import { LevelRoomStore } from '@roomgraph/store-level';
+import { ROOM, ProbeStore, createRoom, message, tempRoot } from './helpers.js';
 
-const root = mkdtempSync(join(tmpdir(), 'roomgraph-group-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-const ROOM = '!room:example.org';
-
-/** Records the group sizes it writes; fails writes while `failing` is set; holds writes while `hold` is set. */
-class ProbeStore extends LevelRoomStore {
-  failing = false;
-  hold: Promise<void> | undefined;
-  readonly groups: number[] = [];
-  protected override async _writeGroup(batches: readonly StoreWriteBatch[]): Promise<void> {
-    this.groups.push(batches.length);
-    if (this.hold !== undefined) await this.hold;
-    if (this.failing) throw new Error('disk full');
-    return super._writeGroup(batches);
-  }
-}
+const root = tempRoot('group');
 
 /** A gate: `wait` resolves once `open` has been called. */
 function gate(): { wait: Promise<void>; open: () => void } {
   let open = (): void => undefined;
   const wait = new Promise<void>((r) => { open = r; });
   return { wait, open };
-}
-
-function message(id: string, prev: string, depth: number, stateBefore: SnapshotId): RoomCommit {
-  return { roomId: ROOM, event: { event: fakeEvent(id, { prev: [prev], auth: ['$create'], depth }), status: 'accepted', stateBefore }, forwardExtremities: [id] };
-}
-
-async function createRoom(store: LevelRoomStore): Promise<SnapshotId> {
-  const r = await store.commit({
-    roomId: ROOM,
-    createRoom: { roomVersion: '12', createEventId: '$create' },
-    event: { event: fakeEvent('$create', { type: 'm.room.create', stateKey: '' }), status: 'accepted', stateBefore: { ref: 'b' } },
-    snapshots: [{ ref: 'b', parent: null, changes: {} }, { ref: 'a', parent: { ref: 'b' }, changes: { set: [['c', '$create']] } }],
-    forwardExtremities: ['$create'],
-    currentState: { ref: 'a' },
-  });
-  return r.snapshots.get('a')!;
 }
 
 describe('store-level group commit', () => {

@@ -4,21 +4,16 @@
  * survives a process kill and a failed LevelDB write (replayed on open), a torn last record is
  * ignored, and a journaling store passes the store conformance suite.
  */
-import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runStoreConformance } from '@roomgraph/store/conformance';
-import { isStoreError, type RoomCommit, type SnapshotId, type StoreWriteBatch } from '@roomgraph/store';
-import { fakeEvent } from '@roomgraph/store/conformance';
+import { isStoreError } from '@roomgraph/store';
 import { LEVEL_JOURNAL_FILE, LevelRoomStore } from '@roomgraph/store-level';
+import { ROOM, ProbeStore, createRoom, message, runAndKill, tempRoot } from './helpers.js';
 
-const root = mkdtempSync(join(tmpdir(), 'roomgraph-journal-'));
+const root = tempRoot('journal');
 let n = 0;
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-const ROOM = '!room:example.org';
 
 runStoreConformance({
   name: 'store-level (journal)',
@@ -27,35 +22,6 @@ runStoreConformance({
   factory: async () => new LevelRoomStore(join(root, `conf${n++}`), { journal: true }),
   reopen: async (closed) => new LevelRoomStore((closed as LevelRoomStore).location, { journal: true }),
 });
-
-/** Records the LevelDB write groups; fails them while `failing`; holds them while `hold` is set. */
-class ProbeStore extends LevelRoomStore {
-  failing = false;
-  hold: Promise<void> | undefined;
-  readonly groups: number[] = [];
-  protected override async _writeGroup(batches: readonly StoreWriteBatch[]): Promise<void> {
-    this.groups.push(batches.length);
-    if (this.hold !== undefined) await this.hold;
-    if (this.failing) throw new Error('disk full');
-    return super._writeGroup(batches);
-  }
-}
-
-function message(id: string, prev: string, depth: number, stateBefore: SnapshotId): RoomCommit {
-  return { roomId: ROOM, event: { event: fakeEvent(id, { prev: [prev], auth: ['$create'], depth }), status: 'accepted', stateBefore }, forwardExtremities: [id] };
-}
-
-async function createRoom(store: LevelRoomStore): Promise<SnapshotId> {
-  const r = await store.commit({
-    roomId: ROOM,
-    createRoom: { roomVersion: '12', createEventId: '$create' },
-    event: { event: fakeEvent('$create', { type: 'm.room.create', stateKey: '' }), status: 'accepted', stateBefore: { ref: 'b' } },
-    snapshots: [{ ref: 'b', parent: null, changes: {} }, { ref: 'a', parent: { ref: 'b' }, changes: { set: [['c', '$create']] } }],
-    forwardExtremities: ['$create'],
-    currentState: { ref: 'a' },
-  });
-  return r.snapshots.get('a')!;
-}
 
 const ids = (k: number): string[] => Array.from({ length: k }, (_, i) => `$m${i}`);
 
@@ -170,30 +136,7 @@ describe('store-level journal', () => {
 describe('store-level journal crash safety (SIGKILL mid-ingest)', () => {
   it('keeps every acknowledged commit', async () => {
     const dir = join(root, 'crash');
-    const crashDir = fileURLToPath(new URL('./crash/', import.meta.url));
-    const acked = await new Promise<string[]>((resolvePromise, reject) => {
-      const child = spawn(process.execPath, ['--import', './register.mjs', 'child.mjs', dir, 'journal'], { cwd: crashDir, stdio: ['ignore', 'pipe', 'pipe'] });
-      const seen: string[] = [];
-      let buf = '';
-      let err = '';
-      let killed = false;
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (chunk: string) => {
-        buf += chunk;
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          seen.push(buf.slice(0, nl));
-          buf = buf.slice(nl + 1);
-        }
-        if (!killed && seen.length >= 400) {
-          killed = true;
-          child.kill('SIGKILL');
-        }
-      });
-      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-      child.on('error', reject);
-      child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolvePromise(seen) : reject(new Error(`child exited ${code} ${signal}: ${err}`))));
-    });
+    const acked = await runAndKill(dir, 400, ['journal']);
     expect(acked.length).toBeGreaterThanOrEqual(400);
     const store = new LevelRoomStore(dir, { journal: true });
     await store.open();
