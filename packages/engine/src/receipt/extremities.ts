@@ -13,18 +13,32 @@ import type { RoomEvent } from '@roomgraph/events';
 import type { EventStatus, RoomInfo } from '@roomgraph/store';
 import { type EngineContext, MAX_CHILD_WALK } from '../context.js';
 
+/** What the extremity walks read of an event. */
+export interface EventLinks {
+  readonly prevEvents: readonly string[];
+  readonly status: EventStatus;
+  readonly depth: number;
+}
+
 /**
- * Whether an accepted, stored event has `x` among its prev events. The store keeps no child index,
- * so this walks back from the forward extremities, expanding only events deeper than `x`
- * (children of `x` are deeper), at most {@link MAX_CHILD_WALK} events. For a live event (deeper
- * than the extremities) it reads the extremities only.
+ * The walks' reading of the events `ids`: those known, by ID (unknown ones left out) — at hand
+ * (the block path's own records, `import-block.ts`: no await) or as a promise (a store read).
  */
-export async function hasAcceptedChild(ctx: EngineContext, room: RoomInfo, x: RoomEvent): Promise<boolean> {
-  const seen = new Set<string>(room.forwardExtremities);
-  let frontier = [...room.forwardExtremities];
+export type LinksLookup = (ids: readonly string[]) => ReadonlyMap<string, EventLinks> | Promise<ReadonlyMap<string, EventLinks>>;
+
+/**
+ * Whether an accepted event has `x` among its prev events. The store keeps no child index, so
+ * this walks back from the forward extremities `extremities`, expanding only events deeper than
+ * `x` (children of `x` are deeper), at most {@link MAX_CHILD_WALK} events. For a live event
+ * (deeper than the extremities) it reads the extremities only.
+ */
+export async function hasAcceptedChild(extremities: readonly string[], x: RoomEvent, lookup: LinksLookup): Promise<boolean> {
+  const seen = new Set<string>(extremities);
+  let frontier = [...extremities];
   let visited = 0;
   while (frontier.length > 0 && visited < MAX_CHILD_WALK) {
-    const got = await ctx.store.getEvents(frontier);
+    const read = lookup(frontier);
+    const got = 'then' in read ? await read : read;
     const next: string[] = [];
     for (const e of got.values()) {
       visited++;
@@ -41,20 +55,23 @@ export async function hasAcceptedChild(ctx: EngineContext, room: RoomInfo, x: Ro
   return false;
 }
 
-/** New forward extremities after `event` with `status` (sorted), or `undefined` when they do not change. */
-export async function newExtremities(ctx: EngineContext, room: RoomInfo | undefined, event: RoomEvent, status: EventStatus): Promise<string[] | undefined> {
-  if (status !== 'accepted') return undefined;
-  const result = new Set(room?.forwardExtremities ?? []);
+/**
+ * The forward extremities `extremities` after an accepted `event` (sorted), reading events
+ * through `lookup` (the store's, or the block path's over its own records).
+ */
+export async function extremitiesAfter(extremities: readonly string[], event: RoomEvent, lookup: LinksLookup): Promise<string[]> {
+  const result = new Set(extremities);
   // An event may already have children: events accepted with state from state_ids while it was
   // missing or an outlier (a gap filled later, e.g. by backfill, or a promoted outlier). Then it
   // is not an extremity.
-  if (room === undefined || !(await hasAcceptedChild(ctx, room, event))) result.add(event.eventId);
+  if (!(await hasAcceptedChild(extremities, event, lookup))) result.add(event.eventId);
   for (const p of event.prevEvents) result.delete(p);
   // Walk up through soft-failed / rejected prev events.
   const seen = new Set<string>();
   let frontier = [...event.prevEvents];
   while (frontier.length > 0) {
-    const got = await ctx.store.getEvents(frontier);
+    const read = lookup(frontier);
+    const got = 'then' in read ? await read : read;
     const next: string[] = [];
     for (const e of got.values()) {
       if (e.status === 'outlier') continue;
@@ -70,4 +87,11 @@ export async function newExtremities(ctx: EngineContext, room: RoomInfo | undefi
     frontier = next;
   }
   return [...result].sort();
+}
+
+/** New forward extremities after `event` with `status` (sorted), or `undefined` when they do not change. */
+export async function newExtremities(ctx: EngineContext, room: RoomInfo | undefined, event: RoomEvent, status: EventStatus): Promise<string[] | undefined> {
+  if (status !== 'accepted') return undefined;
+  // No room yet (its create event): no extremities, so no child to look for.
+  return extremitiesAfter(room?.forwardExtremities ?? [], event, (ids) => ctx.store.getEvents(ids));
 }

@@ -31,12 +31,13 @@ import { isJsonObject } from '@roomgraph/canonical-json';
 import { type Pdu, type RoomEvent, type StateLookup, authEventTypes, parsePdu, stateKeyOf, stateLookupOf } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { type CommitResult, type EventStatus, type NewSnapshot, type RoomCommit, type RoomInfo, type SnapshotId, type SnapshotRef, type StoredEvent, isStoreError } from '@roomgraph/store';
-import { type EngineContext, MAX_CHILD_WALK } from '../context.js';
+import type { EngineContext } from '../context.js';
 import { stateAfter } from '../state/after.js';
 import { isRejectedStatus } from '../stored.js';
 import type { PduOutcome } from '../types.js';
 import type { Identified } from './identify.js';
 import { notifyCommitted } from './commit.js';
+import { type EventLinks, type LinksLookup, extremitiesAfter } from './extremities.js';
 import { type Verdict, outcomeOf } from './outcome.js';
 
 /** At most this many events per block (one `commitMany`): bounds the in-memory state overlays. */
@@ -218,23 +219,35 @@ class Walk {
     this.#current = room.currentState;
   }
 
-  /** {@link #record} without reading the store ({@link MISS} when the event is not at hand). */
-  #recordNow(id: string): { readonly prevEvents: readonly string[]; readonly status: EventStatus; readonly depth: number } | typeof MISS {
-    const be = this.#block.get(id);
-    if (be !== undefined) return { prevEvents: be.pdu.prevEvents, status: be.status, depth: be.pdu.depth };
-    return this.#stored.get(id) ?? MISS;
-  }
-
-  /** A stored or block event's record fields, or `undefined` when neither knows it (read from the store then). */
-  async #record(id: string): Promise<{ readonly prevEvents: readonly string[]; readonly status: EventStatus; readonly depth: number } | undefined> {
-    const be = this.#block.get(id);
-    if (be !== undefined) return { prevEvents: be.pdu.prevEvents, status: be.status, depth: be.pdu.depth };
-    let e = this.#stored.get(id);
-    if (e === undefined) {
-      e = await this.#ctx.store.getEvent(id);
-      if (e !== undefined) this.#stored.set(id, e);
+  /**
+   * The extremity walks' reading of events ({@link LinksLookup}): the block's own records and the
+   * stored events at hand, synchronously; a promise only when some must be read from the store.
+   */
+  readonly #links: LinksLookup = (ids) => {
+    const got = new Map<string, EventLinks>();
+    let missing: string[] | undefined;
+    for (const id of ids) {
+      const be = this.#block.get(id);
+      if (be !== undefined) {
+        got.set(id, { prevEvents: be.pdu.prevEvents, status: be.status, depth: be.pdu.depth });
+        continue;
+      }
+      const e = this.#stored.get(id);
+      if (e !== undefined) got.set(id, e);
+      else (missing ??= []).push(id);
     }
-    return e;
+    return missing === undefined ? got : this.#readLinks(got, missing);
+  };
+
+  /** {@link #links}: the events `missing` read from the store (and kept), added to `got`. */
+  async #readLinks(got: Map<string, EventLinks>, missing: readonly string[]): Promise<ReadonlyMap<string, EventLinks>> {
+    for (const id of missing) {
+      const e = await this.#ctx.store.getEvent(id);
+      if (e === undefined) continue;
+      this.#stored.set(id, e);
+      got.set(id, e);
+    }
+    return got;
   }
 
   /** {@link #view} without reading the store (`undefined` when the event is not at hand). */
@@ -349,58 +362,6 @@ class Walk {
     return { base: v.base, overlay: v.overlay };
   }
 
-  /** `hasAcceptedChild` (see `extremities.ts`), over the block's records and the store's. */
-  async #hasAcceptedChild(x: RoomEvent): Promise<boolean> {
-    const seen = new Set<string>(this.#extremities);
-    let frontier = [...this.#extremities];
-    let visited = 0;
-    while (frontier.length > 0 && visited < MAX_CHILD_WALK) {
-      const next: string[] = [];
-      for (const id of new Set(frontier)) {
-        const now = this.#recordNow(id);
-        const e = now !== MISS ? now : await this.#record(id);
-        if (e === undefined) continue;
-        visited++;
-        if (e.prevEvents.includes(x.eventId) && e.status === 'accepted') return true;
-        if (e.depth <= x.depth + 1) continue;
-        for (const p of e.prevEvents) {
-          if (seen.has(p)) continue;
-          seen.add(p);
-          next.push(p);
-        }
-      }
-      frontier = next;
-    }
-    return false;
-  }
-
-  /** `newExtremities` (see `extremities.ts`) for an accepted event. */
-  async #newExtremities(event: RoomEvent): Promise<string[]> {
-    const result = new Set(this.#extremities);
-    if (!(await this.#hasAcceptedChild(event))) result.add(event.eventId);
-    for (const p of event.prevEvents) result.delete(p);
-    const seen = new Set<string>();
-    let frontier = [...event.prevEvents];
-    while (frontier.length > 0) {
-      const next: string[] = [];
-      for (const id of new Set(frontier)) {
-        const now = this.#recordNow(id);
-        const e = now !== MISS ? now : await this.#record(id);
-        if (e === undefined || e.status === 'outlier') continue;
-        if (e.status === 'soft-failed' || e.status === 'rejected') {
-          for (const pp of e.prevEvents) {
-            if (seen.has(pp)) continue;
-            seen.add(pp);
-            result.delete(pp);
-            next.push(pp);
-          }
-        }
-      }
-      frontier = next;
-    }
-    return [...result].sort();
-  }
-
   /**
    * Checks one event and plans its commit, as the per-event pipeline would; `false` (nothing
    * planned) when the event needs that pipeline.
@@ -468,7 +429,7 @@ class Walk {
     const status: EventStatus = rejection !== undefined ? 'rejected' : softFail !== undefined ? 'soft-failed' : 'accepted';
 
     // The commit (commit.ts): extremities and current state only move for an accepted event.
-    const extremities = status === 'accepted' ? await this.#newExtremities(event) : undefined;
+    const extremities = status === 'accepted' ? await extremitiesAfter(this.#extremities, event, this.#links) : undefined;
     if (extremities !== undefined && extremities.some((x) => x !== id)) return false; // the current state needs resolution
     const isState = event.stateKey !== undefined;
     const key = isState ? stateKeyOf(event.type, event.stateKey as string) : '';
