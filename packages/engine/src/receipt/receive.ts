@@ -58,29 +58,14 @@ export async function receivePdus(ctx: EngineContext, origin: string, pdus: read
     return p;
   };
   const out: PduOutcome[] = [];
-  if (trusted && ctx.store.commitMany !== undefined) {
-    // Trusted: runs of plain events are checked in memory and committed as one block
-    // (import-block.ts); whatever a block stops at goes through the per-event pipeline.
-    for (let i = 0; i < pdus.length;) {
-      const block = await importBlock(ctx, pdus, i);
-      for (const o of block.outcomes) out.push(o);
-      i += block.outcomes.length;
-      if (i >= pdus.length) break;
-      out.push(await receiveLocked(ctx, origin, pdus[i], true, block.next));
-      i++;
-    }
-    return out;
-  }
-  // The look-ahead starts in blocks, half a window at a time: the signature checks of a block go
-  // to the verification thread together (one message: see @roomgraph/crypto's verify-worker),
-  // while the block before it is processed here.
-  const block = Math.max(1, Math.min(LOOKAHEAD_BLOCK, window >> 1));
-  if (window > 0 && ctx.store.commitMany !== undefined) {
-    // Received PDUs by blocks too: the look-ahead runs checks 1–3 (format; signatures, on the
-    // verification thread; content hash) and a block takes the run of PDUs that passed them, up
-    // to the look-ahead's reach; a PDU that did not, or that the block cannot take, goes through
-    // the per-event pipeline with its look-ahead result.
-    const checked: CheckedPdus = {
+  if (ctx.store.commitMany !== undefined && (trusted || window > 0)) {
+    // By blocks: a block takes a run of plain PDUs, checks them in memory and commits them at once
+    // (import-block.ts); whatever a block stops at goes through the per-event pipeline, then a new
+    // block starts after it. Trusted, a block parses the PDUs itself and hands the pipeline the PDU
+    // it stopped at, identified. Received, the look-ahead runs checks 1–3 (format; signatures, on
+    // the verification thread; content hash), a block takes the run of PDUs that passed them, up
+    // to the look-ahead's reach, and the pipeline gets the look-ahead's result.
+    const checked: CheckedPdus | undefined = trusted ? undefined : {
       limit: window,
       pdu: async (j, roomId, rules) => {
         let pre = await prepare(j).catch(() => undefined);
@@ -97,20 +82,25 @@ export async function receivePdus(ctx: EngineContext, origin: string, pdus: read
       },
     };
     for (let i = 0; i < pdus.length;) {
-      // Keep the verification thread a window ahead of the block being checked here.
+      // Keep the verification thread a window ahead of the block being checked here (trusted: no
+      // look-ahead, the window is 0).
       for (let j = i; j < Math.min(pdus.length, i + 2 * window); j++) void prepare(j);
       const b = await importBlock(ctx, pdus, i, checked);
       for (const o of b.outcomes) out.push(o);
       for (let j = i; j < i + b.outcomes.length; j++) prepared[j] = undefined;
       i += b.outcomes.length;
       if (i >= pdus.length) break;
-      const ahead: Prepared | undefined = await prepare(i).catch(() => undefined);
-      out.push(await receiveLocked(ctx, origin, pdus[i], false, ahead));
+      const ahead: Prepared | undefined = checked === undefined ? b.next : await prepare(i).catch(() => undefined);
+      out.push(await receiveLocked(ctx, origin, pdus[i], trusted, ahead));
       prepared[i] = undefined;
       i++;
     }
     return out;
   }
+  // The look-ahead starts in blocks, half a window at a time: the signature checks of a block go
+  // to the verification thread together (one message: see @roomgraph/crypto's verify-worker),
+  // while the block before it is processed here.
+  const block = Math.max(1, Math.min(LOOKAHEAD_BLOCK, window >> 1));
   for (let i = 0; i < pdus.length; i++) {
     if (i % block === 0) for (let j = i; j < Math.min(pdus.length, i + window); j++) void prepare(j);
     const ahead: Prepared | undefined = window > 0 ? await prepare(i).catch(() => undefined) : undefined;
