@@ -42,10 +42,8 @@ export async function receivePdus(ctx: EngineContext, origin: string, pdus: read
     if (p === undefined) {
       p = identify(ctx, pdus[i]).then(async (id) => {
         if ('status' in id) return id;
-        // A PDU already stored (a re-delivery, a resumed import) gets its stored outcome without
-        // a signature check: none is started for it. (A stored outlier may be promoted: checked.)
-        const known = await ctx.store.getEvent(id.pdu.eventId);
-        if (known !== undefined && known.status !== 'outlier') return id;
+        // A PDU already stored (a re-delivery, a resumed import): no signature check is started.
+        if (await storedAlready(ctx, id)) return id;
         // Warm the store's cache with the events this PDU cites, so that a disk read (an auth
         // event not read for a while, in a big room) overlaps the processing of earlier PDUs.
         ctx.store.getEvents([...id.pdu.authEvents, ...id.pdu.prevEvents]).catch(() => undefined);
@@ -131,8 +129,7 @@ export async function receiveOne(ctx: EngineContext, origin: string, pdu: unknow
     const id = await identify(ctx, pdu);
     if ('status' in id) return receiveInLock(ctx, origin, pdu, false, id);
     // Stored already: its stored outcome (or a promotion), from the pipeline, without a signature check.
-    const known = await ctx.store.getEvent(id.pdu.eventId);
-    if (known !== undefined && known.status !== 'outlier') return receiveInLock(ctx, origin, pdu, false, id);
+    if (await storedAlready(ctx, id)) return receiveInLock(ctx, origin, pdu, false, id);
     const sig = await checkSignatures(ctx, id.pdu, id.rules);
     if (inBlock && sig.status === 'ok' && checkContentHash(id.pdu.json, id.rules)) {
       const b = await importLocked(ctx, [pdu], 0, lockKey, { limit: 1, pdu: async (_j, roomId, rules) => (roomId === id.roomId && rules === id.rules ? id.pdu : undefined) });
@@ -141,6 +138,16 @@ export async function receiveOne(ctx: EngineContext, origin: string, pdu: unknow
     }
     return receiveInLock(ctx, origin, pdu, false, { ...id, sig: Promise.resolve(sig) });
   });
+}
+
+/**
+ * Whether the PDU `id` is stored already, and not as an outlier: its outcome is then the stored
+ * one (the pipeline's), and it gets no signature check. (A stored outlier may be promoted: it is
+ * checked.)
+ */
+async function storedAlready(ctx: EngineContext, id: Identified): Promise<boolean> {
+  const known = await ctx.store.getEvent(id.pdu.eventId);
+  return known !== undefined && known.status !== 'outlier';
 }
 
 /** `p`, marked handled: a check a duplicate never awaits must not surface as an unhandled rejection (awaiting it still throws). */
