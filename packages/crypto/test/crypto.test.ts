@@ -24,6 +24,7 @@ import {
   parseKeyId,
   publicKeyBase64,
   sha256,
+  sha256Utf8,
   signJson,
   signingBytes,
   signingKeyFromSeed,
@@ -153,6 +154,17 @@ describe('sha256', () => {
         expect(Buffer.from(sha256(b, nobleBackend)).toString('hex')).toBe(want);
       }),
     );
+  });
+
+  it('sha256Utf8 hashes the UTF-8 encoding of a string (lone surrogates as U+FFFD) on both backends', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => {
+        const want = createHash('sha256').update(new TextEncoder().encode(s)).digest('hex');
+        expect(Buffer.from(sha256Utf8(s)).toString('hex')).toBe(want);
+        expect(Buffer.from(sha256Utf8(s, nobleBackend)).toString('hex')).toBe(want);
+      }),
+    );
+    expect(Buffer.from(sha256Utf8('\ud800é')).toString('hex')).toBe(createHash('sha256').update(Buffer.from([0xef, 0xbf, 0xbd, 0xc3, 0xa9])).digest('hex'));
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import { DEFAULT_MAX_DEPTH, compareCodePoints, encodeCanonicalJson, encodeCanonicalJsonBytes, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
-import { encodeBase64, sha256, tryDecodeBase64 } from './digest.js';
+import { encodeBase64, sha256, sha256Utf8, tryDecodeBase64 } from './digest.js';
 import { EventsError, requireObject } from './errors.js';
 import { redact } from './redact.js';
 
@@ -34,7 +34,9 @@ const CONTENT_STRIP_V3 = ['unsigned', 'signatures', 'hashes', 'event_id'];
  * @throws {@link EventsError} `EVENTS_NOT_ENCODABLE` (lone surrogate, non-finite number...).
  */
 export function contentHash(event: JsonObject, rules?: RoomVersionRules): string {
-  return encodeBase64(sha256(contentHashBytes(event, rules)));
+  // A parsed PDU's content-hash text (made by `parsePdu`) is hashed as it is.
+  const text = rules === undefined ? undefined : cacheOf(event, rules)?.contentText;
+  return encodeBase64(text !== undefined ? sha256Utf8(text) : sha256(contentHashBytes(event, rules)));
 }
 
 /**
@@ -47,7 +49,7 @@ export function contentHashBytes(event: JsonObject, rules: RoomVersionRules | un
   const omit = contentOmit(rules);
   const cached = cacheOf(event, rules);
   if (cached === undefined) return canonicalBytes(event, rules, omit);
-  return (cached.content ??= canonicalBytes(event, rules, omit));
+  return (cached.content ??= cached.contentText !== undefined ? textBytes(cached.contentText) : canonicalBytes(event, rules, omit));
 }
 
 function contentOmit(rules: RoomVersionRules): readonly string[] {
@@ -71,6 +73,8 @@ const SIGNING_STRIP_V3 = ['signatures', 'unsigned', 'event_id'];
  * the same values, is assembled from the same texts).
  */
 export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signing: boolean): number | undefined {
+  // Texts, not bytes: the hashes are taken of the texts (`sha256Utf8`), and bytes are made only
+  // where something needs them (a signature check), once.
   const cached = cacheOf(event, rules);
   if (cached === undefined) return undefined;
   const strict = rules.canonicalJson.strict;
@@ -103,7 +107,7 @@ export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signin
       restCount++;
     }
   }
-  const contentBytes = (cached.content ??= textBytes('{' + content + '}'));
+  const contentText = (cached.contentText ??= '{' + content + '}');
   if (signing && cached.signing === undefined) {
     const redacted = redact(event, rules);
     const omit = signingOmit(rules);
@@ -120,9 +124,10 @@ export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signin
       text += text === '' ? t : ',' + t;
     }
     // (`redact` keeps only keys the event has; anything else is encoded whole.)
-    cached.signing = used === Object.keys(redacted).length ? textBytes('{' + text + '}') : canonicalBytes(redacted, rules, omit);
+    if (used === Object.keys(redacted).length) cached.signingText = '{' + text + '}';
+    else cached.signing = canonicalBytes(redacted, rules, omit);
   }
-  return contentBytes.length + rest + (content === '' ? Math.max(0, restCount - 1) : restCount);
+  return textLength(contentText) + rest + (content === '' ? Math.max(0, restCount - 1) : restCount);
 }
 
 const utf8 = new TextEncoder();
@@ -141,11 +146,16 @@ function textLength(text: string): number {
   return NodeBuffer !== undefined ? NodeBuffer.byteLength(text, 'utf8') : utf8.encode(text).length;
 }
 
-/** The bytes remembered for a recent frozen event (for one room version). */
+/**
+ * What is remembered for a recent frozen event (for one room version): the content-hash and
+ * signing texts (canonical JSON, as `canonicalSize` assembles them) and their bytes once made.
+ */
 interface CachedBytes {
   readonly rules: RoomVersionRules;
   content: Uint8Array | undefined;
   signing: Uint8Array | undefined;
+  contentText: string | undefined;
+  signingText: string | undefined;
 }
 
 /**
@@ -175,7 +185,7 @@ function cacheOf(event: JsonObject, rules: RoomVersionRules): CachedBytes | unde
   if (!Object.isFrozen(event)) return undefined;
   const hit = young.get(event) ?? old.get(event);
   if (hit !== undefined && hit.rules === rules) return hit;
-  const entry: CachedBytes = { rules, content: undefined, signing: undefined };
+  const entry: CachedBytes = { rules, content: undefined, signing: undefined, contentText: undefined, signingText: undefined };
   young.set(event, entry);
   if (young.size >= RECENT_BYTES) {
     old = young;
@@ -216,7 +226,7 @@ export function redactedSigningBytes(event: JsonObject, rules: RoomVersionRules)
   // bytes: a frozen event (this package's PDUs are deep-frozen) computes them once per room version.
   const cached = cacheOf(event, rules);
   if (cached === undefined) return canonicalBytes(redact(event, rules), rules, signingOmit(rules));
-  return (cached.signing ??= canonicalBytes(redact(event, rules), rules, signingOmit(rules)));
+  return (cached.signing ??= cached.signingText !== undefined ? textBytes(cached.signingText) : canonicalBytes(redact(event, rules), rules, signingOmit(rules)));
 }
 
 /**
@@ -228,5 +238,7 @@ export function redactedSigningBytes(event: JsonObject, rules: RoomVersionRules)
  * @throws {@link EventsError} `EVENTS_NOT_ENCODABLE`.
  */
 export function referenceHash(event: JsonObject, rules: RoomVersionRules): Uint8Array {
-  return sha256(redactedSigningBytes(event, rules));
+  // A parsed PDU's signing text (made by `parsePdu`) is hashed as it is, without its bytes.
+  const text = cacheOf(event, rules)?.signingText;
+  return text !== undefined ? sha256Utf8(text) : sha256(redactedSigningBytes(event, rules));
 }

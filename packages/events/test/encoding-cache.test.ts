@@ -9,6 +9,9 @@ import { encodeCanonicalJson, type JsonObject, type JsonValue } from '@roomgraph
 import { getRoomVersion } from '@roomgraph/room-versions';
 import { contentHash, eventId, parsePdu, PduFormatError, redactedSigningBytes, referenceHash, validatePdu } from '@roomgraph/events';
 import { allFixtureEvents } from './fixtures.js';
+// The module itself (not the package's build): its `canonicalSize` fills the cache's texts, which
+// its hash functions then hash as strings.
+import * as hashes from '../src/hashes.js';
 
 const VERSIONS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'] as const;
 
@@ -78,6 +81,29 @@ describe('member-assembled hashes of frozen events', () => {
       }),
       { numRuns: 1500 },
     );
+  });
+
+  it('hash the texts canonicalSize made (as strings, without their bytes) to the same digests as the whole encoding', () => {
+    let measured = 0;
+    fc.assert(
+      fc.property(eventArb, fc.constantFrom(...VERSIONS), fc.boolean(), (ev, v, bytesFirst) => {
+        const rules = getRoomVersion(v);
+        const f = frozen(ev);
+        const size = hashes.canonicalSize(f, rules, v !== '1' && v !== '2');
+        if (size === undefined) return;
+        measured++;
+        expect(size).toBe(Buffer.byteLength(encodeCanonicalJson(ev, { strict: false })));
+        // Bytes asked for first (a signature check before the event ID) or the digests first.
+        const signing = (): string => Buffer.from(hashes.redactedSigningBytes(f, rules)).toString('hex');
+        if (bytesFirst) expect(outcome(signing)).toEqual(outcome(() => Buffer.from(hashes.redactedSigningBytes(ev, rules)).toString('hex')));
+        expect(outcome(() => hashes.contentHash(f, rules))).toEqual(outcome(() => hashes.contentHash(ev, rules)));
+        expect(outcome(() => hashes.referenceHash(f, rules))).toEqual(outcome(() => hashes.referenceHash(ev, rules)));
+        expect(outcome(signing)).toEqual(outcome(() => Buffer.from(hashes.redactedSigningBytes(ev, rules)).toString('hex')));
+        expect(outcome(() => hashes.checkContentHash(f, rules))).toBe(outcome(() => hashes.checkContentHash(ev, rules)));
+      }),
+      { numRuns: 1500 },
+    );
+    expect(measured).toBeGreaterThan(500);
   });
 
   it('after parsePdu (which fills the cache) the reference sample keeps its Synapse event IDs and content hashes', () => {
