@@ -10,34 +10,63 @@ import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { ALLOW, type AuthOptions, type AuthResult, reject, safeRejected } from './common.js';
 
 /**
+ * Lists this short (a PDU cites at most 10 auth events) are searched by linear scans, without
+ * building maps and key strings; longer ones (events parsed without the reference limits) by maps.
+ */
+const SMALL = 16;
+
+/** The first of `events` with ID `id`. */
+function findById(events: readonly RoomEvent[], id: string): RoomEvent | undefined {
+  for (let i = 0; i < events.length; i++) if ((events[i] as RoomEvent).eventId === id) return events[i];
+  return undefined;
+}
+
+/**
  * F3: the rules about the event's `auth_events` list. Entries are visited in the order of the
  * event's own `auth_events` IDs, so the result does not depend on the order of `authEvents`.
  */
 export function checkAuthEventsList(event: RoomEvent, rules: RoomVersionRules, authEvents: readonly RoomEvent[], options: AuthOptions | undefined): AuthResult {
-  const byId = new Map<string, RoomEvent>();
-  for (const e of authEvents) if (!byId.has(e.eventId)) byId.set(e.eventId, e);
+  const ids = event.authEvents;
+  const small = ids.length <= SMALL && authEvents.length <= SMALL;
+  let byId: Map<string, RoomEvent> | undefined;
+  let seenIds: Set<string> | undefined;
+  if (!small) {
+    byId = new Map<string, RoomEvent>();
+    for (const e of authEvents) if (!byId.has(e.eventId)) byId.set(e.eventId, e);
+    seenIds = new Set<string>();
+  }
   const listed: RoomEvent[] = [];
-  const seenIds = new Set<string>();
-  for (const id of event.authEvents) {
-    if (seenIds.has(id)) continue;
-    seenIds.add(id);
-    const e = byId.get(id);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as string;
+    if (seenIds === undefined ? ids.indexOf(id) !== i : seenIds.has(id)) continue;
+    seenIds?.add(id);
+    const e = byId === undefined ? findById(authEvents, id) : byId.get(id);
     if (e !== undefined) listed.push(e);
   }
-  // F3.1
-  const seen = new Set<string>();
-  for (const e of listed) {
-    const key = stateKeyOf(e.type, e.stateKey ?? '');
-    if (e.stateKey !== undefined && seen.has(key)) {
-      return reject('auth_events.duplicate', `duplicate auth event for (${e.type}, ${e.stateKey})`);
+  // F3.1: a state event whose (type, state_key) an earlier entry has (an earlier non-state entry
+  // counts with the state key "").
+  if (small) {
+    for (let i = 1; i < listed.length; i++) {
+      const e = listed[i] as RoomEvent;
+      if (e.stateKey === undefined) continue;
+      for (let j = 0; j < i; j++) {
+        const d = listed[j] as RoomEvent;
+        if (d.type === e.type && (d.stateKey ?? '') === e.stateKey) return duplicate(e);
+      }
     }
-    seen.add(key);
+  } else {
+    const seen = new Set<string>();
+    for (const e of listed) {
+      const key = stateKeyOf(e.type, e.stateKey ?? '');
+      if (e.stateKey !== undefined && seen.has(key)) return duplicate(e);
+      seen.add(key);
+    }
   }
   // F3.2: compare (type, state_key) with the auth events selection of the event alone (checklist
   // F3 AMBIGUOUS: keys only). In v12 the selection never includes m.room.create.
-  const allowed = new Set(authEventTypes(event, rules).map(([t, k]) => stateKeyOf(t, k)));
+  const allowed = authEventTypes(event, rules);
   for (const e of listed) {
-    if (e.stateKey === undefined || !allowed.has(stateKeyOf(e.type, e.stateKey))) {
+    if (e.stateKey === undefined || !selects(allowed, e.type, e.stateKey)) {
       return reject('auth_events.unexpected', `auth event ${e.eventId} (${e.type}, ${String(e.stateKey)}) is not selected by auth events selection`);
     }
   }
@@ -54,4 +83,14 @@ export function checkAuthEventsList(event: RoomEvent, rules: RoomVersionRules, a
     if (e.roomId !== event.roomId) return reject('auth_events.wrong_room', `auth event ${e.eventId} is in room ${String(e.roomId)}`);
   }
   return ALLOW;
+}
+
+function duplicate(e: RoomEvent): AuthResult {
+  return reject('auth_events.duplicate', `duplicate auth event for (${e.type}, ${String(e.stateKey)})`);
+}
+
+/** Whether the (type, state key) pairs of an auth events selection include (`type`, `stateKey`). */
+function selects(pairs: readonly (readonly [string, string])[], type: string, stateKey: string): boolean {
+  for (const [t, k] of pairs) if (t === type && k === stateKey) return true;
+  return false;
 }
