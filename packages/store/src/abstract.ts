@@ -108,6 +108,9 @@ export const JOURNAL_BACKLOG_MAX = 2 * JOURNAL_GROUP_MAX;
 
 const STATUSES: ReadonlySet<string> = new Set<EventStatus>(['accepted', 'rejected', 'soft-failed', 'outlier']);
 
+/** "Not at hand without a backend read" (the synchronous fast paths' answer). */
+const MISS: unique symbol = Symbol('miss');
+
 function invalid(message: string): StoreError {
   return new StoreError('STORE_INVALID_COMMIT', message);
 }
@@ -557,6 +560,14 @@ export abstract class AbstractRoomStore implements RoomStore {
   async #commitMany(commits: readonly RoomCommit[]): Promise<{ readonly results: CommitResult[]; readonly durable: Promise<void> }> {
     const block: BlockApply = { refs: new Map(), undo: [], batches: [] };
     const results: CommitResult[] = [];
+    // One backend read for the block's event IDs (normally none stored): each commit's
+    // re-delivery check then finds its answer in the caches, without a read of its own.
+    const ids: EventId[] = [];
+    for (const c of commits) {
+      const id = (c as Partial<RoomCommit> | null)?.event?.event?.eventId;
+      if (isNonEmptyString(id)) ids.push(id);
+    }
+    if (ids.length > 1) await this.getEvents(ids);
     try {
       for (const c of commits) results.push((await this.#commit(c, block)).result);
     } catch (e) {
@@ -591,7 +602,8 @@ export abstract class AbstractRoomStore implements RoomStore {
 
     // Re-delivery: a known event makes the whole commit a no-op — except that a stored outlier
     // (not rejected) is promoted by a commit giving it a real status (see CommitResult).
-    const existing = await this.getEvent(ev.eventId);
+    const now = this.#eventNow(ev.eventId);
+    const existing = now !== MISS ? now : await this.getEvent(ev.eventId);
     const promoting = existing !== undefined && isPromotable(existing) && ne.status !== 'outlier';
     if (existing !== undefined && !promoting) {
       const room = await this.getRoom(existing.roomId);
@@ -615,7 +627,7 @@ export abstract class AbstractRoomStore implements RoomStore {
       if (!sameIds(ev.authEvents, existing.authEvents)) throw invalid(`event ${ev.eventId}: auth events differ from the stored outlier's`);
     }
 
-    let room = await this.getRoom(c.roomId);
+    let room = this.#rooms.get(c.roomId) ?? await this.getRoom(c.roomId);
     if (c.createRoom !== undefined) {
       if (room !== undefined) throw new StoreError('STORE_ROOM_EXISTS', `room ${c.roomId} already exists`);
       if (!isNonEmptyString(c.createRoom.roomVersion) || !isNonEmptyString(c.createRoom.createEventId)) throw invalid('createRoom needs roomVersion and createEventId');
@@ -638,10 +650,15 @@ export abstract class AbstractRoomStore implements RoomStore {
     const refs = new Map<string, SnapshotId>();
     // In a block (commitMany), refs of earlier commits of the block resolve too.
     const known = block?.refs ?? refs;
-    const resolve = async (r: SnapshotRef | undefined, what: string): Promise<SnapshotId> => {
+    // Synchronous where the answer is at hand (a ref, a snapshot pending or cached); a promise
+    // only where the backend must be read (see `#eventNow`).
+    const resolve = (r: SnapshotRef | undefined, what: string): SnapshotId | Promise<SnapshotId> => {
       if (typeof r === 'number') {
-        if (!pending.has(r) && !(await this.#hasSnapshot(r))) throw new StoreError('STORE_UNKNOWN_SNAPSHOT', `${what}: snapshot ${r} does not exist`);
-        return r;
+        if (pending.has(r) || this.#hasSnapshotNow(r)) return r;
+        return this.#hasSnapshot(r).then((has) => {
+          if (!has) throw new StoreError('STORE_UNKNOWN_SNAPSHOT', `${what}: snapshot ${r} does not exist`);
+          return r;
+        });
       }
       if (r !== null && typeof r === 'object' && typeof r.ref === 'string') {
         const id = known.get(r.ref);
@@ -655,9 +672,11 @@ export abstract class AbstractRoomStore implements RoomStore {
       for (const s of c.snapshots) {
         if (s === null || typeof s !== 'object' || typeof s.ref !== 'string') throw invalid('snapshot needs a string ref');
         if (refs.has(s.ref) || known.has(s.ref)) throw invalid(`duplicate snapshot ref "${s.ref}"`);
-        const parent = s.parent === null ? undefined : await resolve(s.parent, `snapshot "${s.ref}" parent`);
+        const p = s.parent === null ? undefined : resolve(s.parent, `snapshot "${s.ref}" parent`);
+        const parent = typeof p === 'object' ? await p : p;
         const { set, removed } = readChanges(s.changes, s.ref);
-        const chain = parent === undefined ? undefined : await this.#chain(parent, pending);
+        const cached = parent === undefined ? undefined : this.#chainNow(parent, pending);
+        const chain = cached !== MISS ? cached : await this.#chain(parent as SnapshotId, pending);
         const planned = planSnapshot(chain, set, removed, () => next++, this.#policy);
         if (planned.layer !== undefined) pending.set(planned.id, planned.layer);
         refs.set(s.ref, planned.id);
@@ -670,7 +689,8 @@ export abstract class AbstractRoomStore implements RoomStore {
       if (ne.stateBefore !== undefined) throw invalid('outliers have no stateBefore');
     } else {
       if (ne.stateBefore === undefined) throw invalid(`stateBefore is required for status ${ne.status}`);
-      stateBefore = await resolve(ne.stateBefore, 'stateBefore');
+      const r = resolve(ne.stateBefore, 'stateBefore');
+      stateBefore = typeof r === 'object' ? await r : r;
     }
 
     let forwardExtremities = room.forwardExtremities;
@@ -678,12 +698,15 @@ export abstract class AbstractRoomStore implements RoomStore {
       if (!Array.isArray(c.forwardExtremities) || !c.forwardExtremities.every(isNonEmptyString)) throw invalid('forwardExtremities must be event IDs');
       const unique = [...new Set(c.forwardExtremities)];
       const others = unique.filter((id) => id !== ev.eventId);
-      const have = await this.hasEvents(others);
-      const missing = others.filter((id) => !have.has(id));
+      // Normally all at hand (the event's prev events, the room's other extremities).
+      const atHand = others.every((id) => { const e = this.#eventNow(id); return e !== MISS && e !== undefined; });
+      const have = atHand ? undefined : await this.hasEvents(others);
+      const missing = have === undefined ? [] : others.filter((id) => !have.has(id));
       if (missing.length > 0) throw invalid(`forward extremities not stored: ${missing.join(', ')}`);
       forwardExtremities = Object.freeze(unique);
     }
-    const currentState = c.currentState === undefined ? room.currentState : await resolve(c.currentState, 'currentState');
+    const cs = c.currentState === undefined ? room.currentState : resolve(c.currentState, 'currentState');
+    const currentState = typeof cs === 'object' ? await cs : cs;
 
     const stream = room.lastStream + 1;
     const record: StoredEvent = Object.freeze({
@@ -735,6 +758,16 @@ export abstract class AbstractRoomStore implements RoomStore {
   #cacheEvent(e: StoredEvent): void {
     if (this.#shared && isPromotable(e)) return;
     this.#events.set(e.eventId, e);
+  }
+
+  /**
+   * {@link getEvent}'s answer where it is at hand without a backend read — the record, or
+   * `undefined` for an ID known to be absent — else {@link MISS}.
+   */
+  #eventNow(id: EventId): StoredEvent | undefined | typeof MISS {
+    const hit = this.#pendingEvents.get(id) ?? this.#events.get(id);
+    if (hit !== undefined) return hit;
+    return this.#absent.peek(id) !== undefined ? undefined : MISS;
   }
 
   /** See {@link RoomStore.getEvent}. */
@@ -840,12 +873,30 @@ export abstract class AbstractRoomStore implements RoomStore {
 
   // ---------------------------------------------------------------- snapshots
 
+  /** Whether snapshot `id` is known to exist without a backend read (`false`: not known here). */
+  #hasSnapshotNow(id: SnapshotId): boolean {
+    return Number.isInteger(id) && id >= 1 && (this.#shared || id < this.#nextSnapshotId) && (this.#pendingLayers.has(id) || this.#layers.peek(id) !== undefined);
+  }
+
   async #hasSnapshot(id: SnapshotId): Promise<boolean> {
     // In a shared database other processes allocate IDs this instance has not reached.
     if (!Number.isInteger(id) || id < 1 || (!this.#shared && id >= this.#nextSnapshotId)) return false;
     if (this.#pendingLayers.has(id) || this.#layers.peek(id) !== undefined) return true;
     const [l] = await this._getLayers([id]);
     return l !== undefined;
+  }
+
+  /** {@link #chain} where every layer is pending or cached; {@link MISS} where one must be read. */
+  #chainNow(id: SnapshotId, pending?: ReadonlyMap<SnapshotId, SnapshotLayer>): LayerChain | typeof MISS {
+    const chain: SnapshotLayer[] = [];
+    let cur: SnapshotId | undefined = id;
+    while (cur !== undefined) {
+      const layer: SnapshotLayer | undefined = pending?.get(cur) ?? this.#pendingLayers.get(cur) ?? this.#layers.get(cur);
+      if (layer === undefined || chain.length > this.#policy.maxDepth + 1 + 64) return MISS;
+      chain.push(layer);
+      cur = layer.parent;
+    }
+    return chain;
   }
 
   /** The chain of layers of a snapshot (top first), from caches, `pending` and the backend. */
