@@ -172,6 +172,16 @@ interface CachedBytes {
 let young = new Map<JsonObject, CachedBytes>();
 let old = new Map<JsonObject, CachedBytes>();
 
+/** The event {@link cacheOf} answered last (only ever a frozen one) and its entry. */
+let lastEvent: JsonObject | undefined;
+let lastEntry: CachedBytes | undefined;
+
+function remember(event: JsonObject, entry: CachedBytes): CachedBytes {
+  lastEvent = event;
+  lastEntry = entry;
+  return entry;
+}
+
 /**
  * Events per generation of the bytes cache: well above the engine's receive look-ahead (32 PDUs
  * prepared ahead), so a PDU's bytes computed while parsing are still there when its checks run; a
@@ -181,11 +191,14 @@ const RECENT_BYTES = 2048;
 
 /** The cache entry of a frozen event for `rules` (made on first use); `undefined` for a mutable event. */
 function cacheOf(event: JsonObject, rules: RoomVersionRules): CachedBytes | undefined {
+  // The same event is asked for several times in a row (its size, then its event ID, its hashes).
+  if (event === lastEvent && lastEntry !== undefined && lastEntry.rules === rules) return lastEntry;
   requireObject(event);
   if (!Object.isFrozen(event)) return undefined;
   const hit = young.get(event) ?? old.get(event);
-  if (hit !== undefined && hit.rules === rules) return hit;
+  if (hit !== undefined && hit.rules === rules) return remember(event, hit);
   const entry: CachedBytes = { rules, content: undefined, signing: undefined, contentText: undefined, signingText: undefined };
+  remember(event, entry);
   young.set(event, entry);
   if (young.size >= RECENT_BYTES) {
     old = young;
