@@ -18,6 +18,20 @@ import { LevelRoomStore } from '@roomgraph/store-level';
 import { type RoomDag, propertyRuns, roomDag } from '@roomgraph/testkit';
 import { StaticKeySource } from '@roomgraph/transport';
 import { type EngineNotification, RoomEngine } from '../src/index.js';
+import { type Flat, MAX_FLAT_CHAIN, extendFlat, flatGet } from '../src/receipt/import-block.js';
+
+/** The longest run of consecutive state events in any of the rooms (in their event order). */
+function longestStateRun(rooms: readonly RoomDag[]): number {
+  let best = 0;
+  for (const dag of rooms) {
+    let run = 0;
+    for (const e of dag.events) {
+      run = e.stateKey !== undefined ? run + 1 : 0;
+      best = Math.max(best, run);
+    }
+  }
+  return best;
+}
 
 const signer = { serverName: 'z.example', key: signingKeyFromSeed(new Uint8Array(32).fill(9), 'z') };
 
@@ -159,6 +173,27 @@ async function withStores<T>(kind: Kind, fn: (a: RoomStore, b: RoomStore) => Pro
   }
 }
 
+describe("a block's chained snapshots (Flat)", () => {
+  it('answer every key as applying their changes in order would, across the copies into one map', () => {
+    const keys = fc.constantFrom('a', 'b', 'c', 'd', 'e');
+    const overlay = fc.array(fc.tuple(keys, fc.option(fc.constantFrom('$1', '$2', '$3', '$4'), { nil: null })), { maxLength: 3 }).map((xs) => new Map(xs));
+    fc.assert(
+      fc.property(fc.array(overlay, { minLength: 1, maxLength: MAX_FLAT_CHAIN * 3, size: 'max' }), (overlays) => {
+        const model = new Map<string, string | null>();
+        let flat: Flat | undefined;
+        for (const o of overlays) {
+          flat = extendFlat(flat, flat === undefined ? 7 : null, o);
+          for (const [k, v] of o) model.set(k, v);
+          expect(flat.root).toBe(7);
+          expect(flat.depth).toBeLessThanOrEqual(MAX_FLAT_CHAIN);
+          for (const k of ['a', 'b', 'c', 'd', 'e']) expect(flatGet(flat, k)).toBe(model.get(k));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
 describe('trusted block import gives exactly what the per-event path gives', () => {
   for (const kind of ['memory', 'level'] as const) {
     for (const [i, v] of ['1', '10', '12'].entries()) {
@@ -185,6 +220,22 @@ describe('trusted block import gives exactly what the per-event path gives', () 
       }, 120_000);
     }
   }
+
+  it('long runs of state events in one block (snapshots of the block chained past the point where they are copied into one map)', async () => {
+    const rooms = fc.sample(roomDag({ roomVersions: '10', ids: 'real', minActions: 70, maxActions: 90, kinds: ['join', 'leave', 'power', 'joinRule', 'kick', 'invite'] }), { numRuns: 3, seed: 11 });
+    for (const dag of rooms) {
+      const pdus = dag.events.map((e) => dag.pdus!.get(e.eventId)!.json);
+      await withStores('memory', async (a, b) => {
+        const counter = { n: 0 };
+        const fast = await importAll(counting(a, counter), dag.roomId, pdus, pdus.length);
+        const slow = await importAll(withoutCommitMany(b), dag.roomId, pdus, 1);
+        expect(fast).toEqual(slow);
+        // Most of the room went by blocks, and some block held a run of state events longer than a chain.
+        expect(counter.n).toBeGreaterThan(pdus.length / 2);
+      });
+    }
+    expect(longestStateRun(rooms)).toBeGreaterThan(MAX_FLAT_CHAIN + 1);
+  });
 
   it('a trusted block with bad input drops what is bad, stores the rest, and the store stays consistent', async () => {
     const dag = fc.sample(roomDag({ roomVersions: '10', ids: 'real', minActions: 10, maxActions: 16, kinds: ['join', 'message', 'topic'] }), { numRuns: 1, seed: 7 })[0]!;

@@ -60,10 +60,45 @@ interface BState {
   readonly overlay: ReadonlyMap<string, string | null>;
 }
 
-/** A snapshot the block created: its content as a stored root plus every change over it. */
-interface Flat {
+/**
+ * A snapshot the block created: its content as a stored root plus changes — its own over the
+ * snapshot of the block it was made from (`up`), chained at most {@link MAX_FLAT_CHAIN} deep (then
+ * copied into one map), so a run of state events costs neither a copy of every change per event
+ * (quadratic in the block's length) nor long lookups.
+ */
+export interface Flat {
   readonly root: SnapshotId | null;
+  readonly up: Flat | undefined;
   readonly changes: ReadonlyMap<string, string | null>;
+  readonly depth: number;
+}
+
+/** Longest chain of {@link Flat}s a lookup walks. */
+export const MAX_FLAT_CHAIN = 16;
+
+/**
+ * The {@link Flat} of a state made of `overlay` over `parent` (a snapshot of the block), or over
+ * the stored snapshot `root` when there is no parent.
+ */
+export function extendFlat(parent: Flat | undefined, root: SnapshotId | null, overlay: ReadonlyMap<string, string | null>): Flat {
+  if (parent === undefined) return { root, up: undefined, changes: overlay, depth: 1 };
+  if (parent.depth < MAX_FLAT_CHAIN) return { root: parent.root, up: parent, changes: overlay, depth: parent.depth + 1 };
+  // Copied into one map: the chain's changes, the oldest first, then this state's.
+  const chain: Flat[] = [];
+  for (let f: Flat | undefined = parent; f !== undefined; f = f.up) chain.push(f);
+  const changes = new Map<string, string | null>();
+  for (let i = chain.length - 1; i >= 0; i--) for (const [k, v] of (chain[i] as Flat).changes) changes.set(k, v);
+  for (const [k, v] of overlay) changes.set(k, v);
+  return { root: parent.root, up: undefined, changes, depth: 1 };
+}
+
+/** A block snapshot's own entry for `key` (`null`: removed), or `undefined` when its root decides. */
+export function flatGet(f: Flat | undefined, key: string): string | null | undefined {
+  for (; f !== undefined; f = f.up) {
+    const c = f.changes.get(key);
+    if (c !== undefined) return c;
+  }
+  return undefined;
 }
 
 /** An event of the block, as the store will hold it (what later events of the block read). */
@@ -292,9 +327,8 @@ class Walk {
       root = s.base;
     } else {
       const f = this.#flat.get(s.base.ref) as Flat;
-      const c = f.changes.get(key);
+      const c = flatGet(f, key);
       if (c !== undefined) return c ?? undefined;
-      if (f.changes.has(key)) return undefined;
       root = f.root;
     }
     if (root === null) return undefined;
@@ -339,15 +373,7 @@ class Walk {
     }
     const ref = `b${this.#refs++}`;
     snapshots.push({ ref, parent: s.base, changes: { set, remove } });
-    let flat: Flat;
-    if (s.base === null || typeof s.base === 'number') {
-      flat = { root: s.base, changes: s.overlay };
-    } else {
-      const parent = this.#flat.get(s.base.ref) as Flat;
-      const changes = new Map(parent.changes);
-      for (const [k, v] of s.overlay) changes.set(k, v);
-      flat = { root: parent.root, changes };
-    }
+    const flat = s.base === null || typeof s.base === 'number' ? extendFlat(undefined, s.base, s.overlay) : extendFlat(this.#flat.get(s.base.ref) as Flat, null, s.overlay);
     this.#flat.set(ref, flat);
     return { ref };
   }
