@@ -2,10 +2,11 @@
  * Receiving PDUs (Server-Server API › Transactions; › Checks performed on receipt of a PDU): each
  * PDU is identified (check 1, format), then processed inside its room's lock, in the order given;
  * after each event stored, the room's parked events are retried. `receivePdus` pipelines: the
- * next few PDUs are identified and their signatures verified on the crypto thread pool while the
- * current one is processed (each is still processed and committed in order). A trusted import
- * goes by blocks (`import-block.ts`), each event the block path cannot take going through the
- * per-event pipeline.
+ * next few PDUs are identified and their signatures verified on the verification thread while
+ * the current ones are processed (each is still processed and committed in order). Where the store
+ * has `commitMany`, runs of PDUs go by blocks (`import-block.ts`) — trusted ones directly, received
+ * ones once the look-ahead has run checks 1–3 on them — and each PDU a block cannot take goes
+ * through the per-event pipeline.
  *
  * @module
  */
