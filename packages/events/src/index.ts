@@ -11,10 +11,12 @@ export {
   stateKeyOf,
   splitStateKey,
   stateLookupOf,
+  type StateEntries,
+  stateEntriesOf,
   toRoomEvent,
   domainOf,
 } from './view.js';
-export { type AuthSelectionInput, authEventTypes, selectAuthEvents } from './authEventsSelection.js';
+export { type AuthSelectionInput, MEMBER_KEY_CACHE_SIZE, authEventTypes, authStateKeys, selectAuthEvents } from './authEventsSelection.js';
 export { EventsError, type EventsErrorCode, PduFormatError, type PduProblem, type PduProblemCode } from './errors.js';
 export {
   MAX_PDU_BYTES,

@@ -73,6 +73,59 @@ export function stateLookupOf<E extends RoomEvent>(events: Iterable<E>): StateLo
   return { map, get: (type, sk) => map.get(stateKeyOf(type, sk)) };
 }
 
+/** A {@link StateLookup} that also lists the events it answers with. */
+export interface StateEntries<E = RoomEvent> extends StateLookup<E> {
+  /**
+   * The events the lookup answers with: per (type, state_key), the last event given with it, in
+   * the order the keys were first given (the values of {@link stateLookupOf}'s `map`).
+   */
+  readonly entries: readonly E[];
+}
+
+/** Up to this many events, {@link stateEntriesOf} scans them instead of building a map of key strings. */
+const SMALL_LOOKUP = 16;
+
+/** {@link stateEntriesOf} for a few events: a list scanned per lookup, no key strings. */
+class SmallStateLookup<E extends RoomEvent> implements StateEntries<E> {
+  readonly entries: E[] = [];
+
+  constructor(events: readonly E[]) {
+    const entries = this.entries;
+    next: for (let i = 0; i < events.length; i++) {
+      const e = events[i] as E;
+      if (e.stateKey === undefined) continue;
+      for (let j = 0; j < entries.length; j++) {
+        const d = entries[j] as E;
+        if (d.type === e.type && d.stateKey === e.stateKey) {
+          entries[j] = e;
+          continue next;
+        }
+      }
+      entries.push(e);
+    }
+  }
+
+  get(type: string, stateKey: string): E | undefined {
+    const entries = this.entries;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as E;
+      if (e.type === type && e.stateKey === stateKey) return e;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * The lookup {@link stateLookupOf} builds (same answers: later events with the same key win),
+ * with its events as a list; a few events (an event's auth events or auth state) are scanned per
+ * lookup rather than keyed by {@link stateKeyOf} strings.
+ */
+export function stateEntriesOf<E extends RoomEvent>(events: readonly E[]): StateEntries<E> {
+  if (events.length <= SMALL_LOOKUP) return new SmallStateLookup(events);
+  const { map, get } = stateLookupOf(events);
+  return { entries: [...map.values()], get };
+}
+
 function refIds(value: JsonValue | undefined, pairs: boolean): readonly string[] {
   if (!Array.isArray(value)) return [];
   // A frozen list of ID strings (a parsed PDU's) is the list itself: no copy per view.
