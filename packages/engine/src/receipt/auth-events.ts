@@ -7,7 +7,7 @@
  * @module
  */
 import { checkAuth } from '@roomgraph/auth';
-import { type RoomEvent, stateLookupOf } from '@roomgraph/events';
+import { type RoomEvent, stateEntriesOf } from '@roomgraph/events';
 import type { RoomInfo } from '@roomgraph/store';
 import type { EngineContext, ProcessRequest } from '../context.js';
 import { ensureAuthEvents } from '../missing/auth-events.js';
@@ -49,6 +49,6 @@ export async function checkAuthEvents(ctx: EngineContext, req: ProcessRequest, e
     // outlier is not stored.
     return { parked: await park(ctx, req, `auth events not available: ${missingAuth.join(', ')}`, 'auth_events.missing') };
   }
-  const r = checkAuth(event, stateLookupOf(authViews), rules, { authEvents: authViews, isRejected: (x) => rejectedIds.has(x), serverKeys });
+  const r = checkAuth(event, stateEntriesOf(authViews), rules, { authEvents: authViews, isRejected: (x) => rejectedIds.has(x), serverKeys });
   return { rejection: r.allowed ? undefined : { rule: r.rule, reason: r.reason }, serverKeys };
 }

@@ -28,7 +28,7 @@
  */
 import { checkAuth } from '@roomgraph/auth';
 import { isJsonObject } from '@roomgraph/canonical-json';
-import { type Pdu, type RoomEvent, type StateLookup, authEventTypes, parsePdu, stateKeyOf, stateLookupOf } from '@roomgraph/events';
+import { type Pdu, type RoomEvent, type StateEntries, authStateKeys, parsePdu, stateEntriesOf, stateKeyOf } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { type CommitResult, type EventStatus, type NewSnapshot, type RoomCommit, type RoomInfo, type SnapshotId, type SnapshotRef, type StoredEvent, isStoreError } from '@roomgraph/store';
 import type { EngineContext } from '../context.js';
@@ -38,6 +38,7 @@ import type { PduOutcome } from '../types.js';
 import type { Identified } from './identify.js';
 import { notifyCommitted } from './commit.js';
 import { type EventLinks, type LinksLookup, extremitiesAfter } from './extremities.js';
+import { listsEachOnce, sameIdSet } from './id-sets.js';
 import { type Verdict, outcomeOf } from './outcome.js';
 
 /** At most this many events per block (one `commitMany`): bounds the in-memory state overlays. */
@@ -110,6 +111,11 @@ interface BlockEvent {
 }
 
 const EMPTY: ReadonlyMap<string, string | null> = new Map();
+
+/** Auth events selection for checking an event against a state: the create event in every version. */
+const WITH_CREATE = { includeCreate: true } as const;
+const NONE_REJECTED = (): boolean => false;
+const idOf = (e: RoomEvent): string => e.eventId;
 
 /** "Not at hand without reading the store" (the synchronous fast paths' answer). */
 const MISS: unique symbol = Symbol('miss');
@@ -286,24 +292,24 @@ class Walk {
   }
 
   /** {@link #view} without reading the store (`undefined` when the event is not at hand). */
-  #viewNow(id: string): { readonly view: RoomEvent; readonly rejected: boolean } | undefined {
+  #viewNow(id: string): RoomEvent | undefined {
     const be = this.#block.get(id);
-    if (be !== undefined) return { view: be.pdu, rejected: be.status === 'rejected' };
+    if (be !== undefined) return be.pdu;
     const e = this.#stored.get(id);
-    return e === undefined ? undefined : { view: this.#ctx.caches.view(e, this.#rules), rejected: isRejectedStatus(e) };
+    return e === undefined ? undefined : this.#ctx.caches.view(e, this.#rules);
   }
 
   /** The view of an event the checks read: a block event's PDU, or a stored event's cached view. */
-  async #view(id: string): Promise<{ readonly view: RoomEvent; readonly rejected: boolean } | undefined> {
+  async #view(id: string): Promise<RoomEvent | undefined> {
     const be = this.#block.get(id);
-    if (be !== undefined) return { view: be.pdu, rejected: be.status === 'rejected' };
+    if (be !== undefined) return be.pdu;
     let e = this.#stored.get(id);
     if (e === undefined) {
       e = await this.#ctx.store.getEvent(id);
       if (e === undefined) return undefined;
       this.#stored.set(id, e);
     }
-    return { view: this.#ctx.caches.view(e, this.#rules), rejected: isRejectedStatus(e) };
+    return this.#ctx.caches.view(e, this.#rules);
   }
 
   async #reader(id: SnapshotId): Promise<ReadonlyMap<string, string>> {
@@ -346,10 +352,9 @@ class Walk {
   }
 
   /** `loadAuthState`: the auth-relevant entries of `s` for `event`, as a lookup (the events found, in key order). */
-  async #authState(s: BState, event: RoomEvent): Promise<StateLookup<RoomEvent> & { readonly map: ReadonlyMap<string, RoomEvent> }> {
+  async #authState(s: BState, event: RoomEvent): Promise<StateEntries<RoomEvent>> {
     const want: string[] = [];
-    for (const [t, k] of authEventTypes(event, this.#rules, { includeCreate: true })) {
-      const key = stateKeyOf(t, k);
+    for (const key of authStateKeys(event, this.#rules, WITH_CREATE)) {
       const now = this.#lookupNow(s, key);
       const id = now !== MISS ? now : await this.#lookup(s, key);
       if (id !== undefined && !want.includes(id)) want.push(id);
@@ -357,9 +362,9 @@ class Walk {
     const views: RoomEvent[] = [];
     for (const id of want) {
       const v = this.#viewNow(id) ?? await this.#view(id);
-      if (v !== undefined) views.push(v.view);
+      if (v !== undefined) views.push(v);
     }
-    return stateLookupOf(views);
+    return stateEntriesOf(views);
   }
 
   /** A reference to `s` for a commit: its base when it has no overlay, else a new snapshot of the commit. */
@@ -397,44 +402,53 @@ class Walk {
     const id = event.eventId;
     // A restricted join naming an authorising server needs its keys (signatures.ts).
     if (event.type === 'm.room.member' && rules.authorization.restrictedJoinRule && typeof event.content['join_authorised_via_users_server'] === 'string') return false;
-    // Prev events: earlier in the block, or stored with state (else: fetching / promotion).
-    const states: BState[] = [];
+    // Prev events: earlier in the block, or stored with state (else: fetching / promotion), all
+    // with one state, the state before the event (else: resolution).
+    let before: BState | undefined;
     for (const p of event.prevEvents) {
       const s = this.#after(p);
       if (s === undefined) return false;
-      states.push(s);
+      if (before === undefined) before = s;
+      else if (!sameState(before, s)) return false;
     }
+    before ??= { base: null, overlay: EMPTY };
     // Check 4: auth against the auth events, all of which must be known (else: fetch / park).
+    const authIds = event.authEvents;
     const authViews: RoomEvent[] = [];
-    const rejectedIds = new Set<string>();
-    const seenAuth = new Set<string>();
-    for (const a of event.authEvents) {
-      if (seenAuth.has(a)) continue;
-      seenAuth.add(a);
-      const v = this.#viewNow(a);
-      if (v === undefined) return false;
-      authViews.push(v.view);
-      if (v.rejected) rejectedIds.add(a);
+    let rejectedIds: string[] | undefined;
+    // Repeated IDs count once (a PDU lists at most 10; trusted input is not held to that).
+    const seenAuth = authIds.length > 16 ? new Set<string>() : undefined;
+    for (let i = 0; i < authIds.length; i++) {
+      const a = authIds[i] as string;
+      if (seenAuth === undefined ? authIds.indexOf(a) !== i : seenAuth.has(a)) continue;
+      seenAuth?.add(a);
+      const be = this.#block.get(a);
+      let rejected: boolean;
+      if (be !== undefined) {
+        authViews.push(be.pdu);
+        rejected = be.status === 'rejected';
+      } else {
+        const e = this.#stored.get(a);
+        if (e === undefined) return false;
+        authViews.push(this.#ctx.caches.view(e, rules));
+        rejected = isRejectedStatus(e);
+      }
+      if (rejected) (rejectedIds ??= []).push(a);
     }
     const createId = this.#room0.createEventId;
-    if (rules.authorization.roomIdFromCreateEvent && !event.authEvents.includes(createId)) {
+    if (rules.authorization.roomIdFromCreateEvent && !authIds.includes(createId)) {
       const c = this.#viewNow(createId) ?? await this.#view(createId);
-      if (c !== undefined) authViews.push(c.view);
+      if (c !== undefined) authViews.push(c);
     }
-    const r4 = checkAuth(event, stateLookupOf(authViews), rules, { authEvents: authViews, isRejected: (x) => rejectedIds.has(x) });
+    const rejectedList = rejectedIds;
+    const isRejected = rejectedList === undefined ? NONE_REJECTED : (x: string): boolean => rejectedList.includes(x);
+    const r4 = checkAuth(event, stateEntriesOf(authViews), rules, { authEvents: authViews, isRejected });
     let rejection: Verdict | undefined = r4.allowed ? undefined : { rule: r4.rule, reason: r4.reason };
 
-    // Check 5: the state before (one distinct state among the prev events'; else: resolution).
-    const distinct: BState[] = [];
-    for (const s of states) if (!distinct.some((d) => sameState(d, s))) distinct.push(s);
-    if (distinct.length > 1) return false;
-    const before: BState = distinct[0] ?? { base: null, overlay: EMPTY };
+    // Check 5: against the state before.
     if (rejection === undefined) {
       const stateAuth = await this.#authState(before, event);
-      const claimed = [...event.authEvents].sort();
-      const calculated = [...new Set([...stateAuth.map.values()].map((e) => e.eventId))].sort();
-      const same = claimed.length === calculated.length && claimed.every((x, i) => x === calculated[i]);
-      if (!same) {
+      if (!listsEachOnce(event.authEvents, stateAuth.entries.map(idOf))) {
         const r5 = checkAuth(event, stateAuth, rules, {});
         if (!r5.allowed) rejection = { rule: r5.rule, reason: r5.reason };
       }
@@ -443,10 +457,7 @@ class Walk {
     // Check 6: soft failure against the current state.
     let softFail: Verdict | undefined;
     if (rejection === undefined && this.#current !== undefined) {
-      const extrem = new Set(this.#extremities);
-      const prevs = new Set(event.prevEvents);
-      const same = extrem.size === prevs.size && [...prevs].every((p) => extrem.has(p));
-      if (!same) {
+      if (!sameIdSet(this.#extremities, event.prevEvents)) {
         const curAuth = await this.#authState({ base: this.#current, overlay: EMPTY }, event);
         const r6 = checkAuth(event, curAuth, rules, {});
         if (!r6.allowed) softFail = { rule: r6.rule, reason: r6.reason };

@@ -16,6 +16,7 @@ import { stateAfter } from '../state/after.js';
 import { resolveStates } from '../state/resolve.js';
 import { type VState, stored } from '../state/vstate.js';
 import type { ServerKeys } from './auth-events.js';
+import { sameIdSet } from './id-sets.js';
 import type { Verdict } from './outcome.js';
 
 /**
@@ -26,10 +27,7 @@ export async function checkSoftFail(
   ctx: EngineContext, roomId: string, rules: RoomVersionRules, room: RoomInfo, event: RoomEvent,
   before: VState, prevsWereMissing: boolean, serverKeys: ServerKeys,
 ): Promise<Verdict | undefined> {
-  const extrem = new Set(room.forwardExtremities);
-  const prevs = new Set(event.prevEvents);
-  const same = extrem.size === prevs.size && [...prevs].every((p) => extrem.has(p));
-  if (same) return undefined;
+  if (sameIdSet(room.forwardExtremities, event.prevEvents)) return undefined;
   let current: VState = stored(room.currentState ?? null);
   if (prevsWereMissing) {
     const extStates: VState[] = [];

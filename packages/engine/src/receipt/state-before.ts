@@ -20,6 +20,7 @@ import { resolveStates } from '../state/resolve.js';
 import { type VState, stored } from '../state/vstate.js';
 import type { PduOutcome } from '../types.js';
 import type { ServerKeys } from './auth-events.js';
+import { listsEachOnce } from './id-sets.js';
 import type { Verdict } from './outcome.js';
 import { park } from './parked.js';
 
@@ -48,10 +49,7 @@ export async function computeStateBefore(
  */
 export async function checkStateBefore(ctx: EngineContext, rules: RoomVersionRules, before: VState, event: RoomEvent, serverKeys: ServerKeys): Promise<Verdict | undefined> {
   const stateAuth = await loadAuthState(ctx, rules, before, event);
-  const claimed = [...event.authEvents].sort();
-  const calculated = [...new Set([...stateAuth.map.values()].map((e) => e.eventId))].sort();
-  const same = claimed.length === calculated.length && claimed.every((x, i) => x === calculated[i]);
-  if (same) return undefined;
+  if (listsEachOnce(event.authEvents, stateAuth.entries.map((e) => e.eventId))) return undefined;
   const r = checkAuth(event, stateAuth, rules, { serverKeys });
   return r.allowed ? undefined : { rule: r.rule, reason: r.reason };
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type RoomEvent, type StateLookup, authEventTypes, stateKeyOf, stateLookupOf } from '@roomgraph/events';
+import { type RoomEvent, type StateEntries, authStateKeys, stateEntriesOf } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import type { EngineContext } from '../context.js';
 import { type VState, lookup } from './vstate.js';
@@ -14,11 +14,10 @@ import { type VState, lookup } from './vstate.js';
 /** The auth-relevant entries of `state` for `event` (create included in every version), as a lookup. */
 export async function loadAuthState(
   ctx: EngineContext, rules: RoomVersionRules, state: VState, event: RoomEvent,
-): Promise<StateLookup<RoomEvent> & { readonly map: ReadonlyMap<string, RoomEvent> }> {
-  const types = authEventTypes(event, rules, { includeCreate: true });
-  const keys = types.map(([t, k]) => stateKeyOf(t, k));
+): Promise<StateEntries<RoomEvent>> {
+  const keys = authStateKeys(event, rules, { includeCreate: true });
   const ids = await lookup(ctx.store, state, keys);
   const want = [...new Set(ids.filter((x): x is string => x !== undefined))];
   const events = await ctx.store.getEvents(want);
-  return stateLookupOf([...events.values()].map((e) => ctx.caches.view(e, rules)));
+  return stateEntriesOf([...events.values()].map((e) => ctx.caches.view(e, rules)));
 }
