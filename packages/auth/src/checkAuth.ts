@@ -56,11 +56,22 @@ export function checkStateDependentAuth(
 /**
  * {@link powerLevelsOf}, memoised per (power levels event, create event, rules). Events are
  * immutable views, so the parsed answers never go stale; state resolution checks thousands of
- * events against the same few power levels events.
+ * events against the same few power levels events. The last answer is kept apart: a run of
+ * events checked one after another mostly asks for it again, and is answered without the three
+ * weak map lookups.
  */
 const plMemo = new WeakMap<RoomEvent, WeakMap<RoomEvent, WeakMap<RoomVersionRules, PowerLevels>>>();
 const noPlMemo = new WeakMap<RoomEvent, WeakMap<RoomVersionRules, PowerLevels>>();
+let last: { readonly pl: RoomEvent | undefined; readonly create: RoomEvent; readonly rules: RoomVersionRules; readonly pls: PowerLevels } | undefined;
 function cachedPowerLevels(pl: RoomEvent | undefined, create: RoomEvent, rules: RoomVersionRules): PowerLevels {
+  if (last !== undefined && last.pl === pl && last.create === create && last.rules === rules) return last.pls;
+  const pls = weakPowerLevels(pl, create, rules);
+  last = { pl, create, rules, pls };
+  return pls;
+}
+
+/** {@link cachedPowerLevels} by the weak maps. */
+function weakPowerLevels(pl: RoomEvent | undefined, create: RoomEvent, rules: RoomVersionRules): PowerLevels {
   let byRules: WeakMap<RoomVersionRules, PowerLevels> | undefined;
   if (pl === undefined) {
     byRules = noPlMemo.get(create);
