@@ -1,7 +1,13 @@
 // Ingest a 2k-member room of 10k signed PDUs twice (the second pass is the warm figure), for
 // profiling one receive mode on one store:
-//   node [--cpu-prof] benchmarks/scripts/profile-ingest.mjs single|batch|trusted memory|level
-// The room is built once and cached in the OS temp directory.
+//   node [--cpu-prof] benchmarks/scripts/profile-ingest.mjs single|batch|trusted memory|level [REPS]
+// The room is built once and cached in the OS temp directory. Each pass prints PDUs/s, wall µs per
+// event and the main thread's CPU µs per event (/proc/thread-self/schedstat, Linux: unlike wall
+// time, it does not grow when other jobs share the cores). REPS (default 2) passes, each into a
+// new engine and store. For instruction counts, which are the same whatever else the machine
+// does, run it under callgrind with REPS 1 and 2 — the difference is one warm pass:
+//   valgrind --tool=callgrind --callgrind-out-file=/dev/null node --single-threaded \
+//     benchmarks/scripts/profile-ingest.mjs trusted memory 2
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,12 +36,16 @@ else {
   writeFileSync(F, JSON.stringify(pdus));
 }
 const mode = process.argv[2] ?? 'single';
-for (let rep = 0; rep < 2; rep++) {
+const reps = Number(process.argv[4] ?? 2);
+const threadCpuUs = () => { try { return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e3; } catch { return NaN; } };
+for (let rep = 0; rep < reps; rep++) {
   const engine = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store: mkStore(), keys });
+  const c0 = threadCpuUs();
   const t0 = performance.now();
   if (mode === 'single') for (const p of pdus) await engine.receivePdu('a.example', p);
   else for (let i = 0; i < pdus.length; i += 100) await engine.receivePdus('a.example', pdus.slice(i, i + 100), { trusted: mode === 'trusted' });
   const ms = performance.now() - t0;
-  await engine.close(); console.log(mode, kind, (pdus.length / ms * 1000).toFixed(0), 'PDUs/s', (ms * 1000 / pdus.length).toFixed(1), 'us/event');
+  const cpu = (threadCpuUs() - c0) / pdus.length;
+  await engine.close(); console.log(mode, kind, (pdus.length / ms * 1000).toFixed(0), 'PDUs/s', (ms * 1000 / pdus.length).toFixed(1), 'us/event', cpu.toFixed(1), 'us main-thread CPU/event');
 }
 for (const d of dirs) rmSync(d, { recursive: true, force: true });
