@@ -561,13 +561,17 @@ export abstract class AbstractRoomStore implements RoomStore {
     const block: BlockApply = { refs: new Map(), undo: [], batches: [] };
     const results: CommitResult[] = [];
     // One backend read for the block's event IDs (normally none stored): each commit's
-    // re-delivery check then finds its answer in the caches, without a read of its own.
-    const ids: EventId[] = [];
-    for (const c of commits) {
-      const id = (c as Partial<RoomCommit> | null)?.event?.event?.eventId;
-      if (isNonEmptyString(id)) ids.push(id);
+    // re-delivery check then finds its answer in the caches, without a read of its own. (A shared
+    // database remembers no absent IDs — another process may store them — so there it would
+    // only add a read.)
+    if (!this.#shared) {
+      const ids: EventId[] = [];
+      for (const c of commits) {
+        const id = (c as Partial<RoomCommit> | null)?.event?.event?.eventId;
+        if (isNonEmptyString(id)) ids.push(id);
+      }
+      if (ids.length > 1) await this.getEvents(ids);
     }
-    if (ids.length > 1) await this.getEvents(ids);
     try {
       for (const c of commits) results.push((await this.#commit(c, block)).result);
     } catch (e) {
