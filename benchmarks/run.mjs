@@ -30,6 +30,8 @@ Options:
   --runs N             engine: ingest every mode N times (default 3) and report min / median / max
   --only SPEC          engine: only these modes and room sizes, comma-separated STORE:MODE and member
                        counts (e.g. memory:single,level:batch,10000); the merge figures are then skipped
+  --warmup             engine: ingest the room once in every mode, untimed, before the runs (the
+                       figures are then steady-state rates, not mostly V8 warming up)
   --profile            engine: CPU-profile each mode's last run (node:inspector) and print the
                        functions with the most self time; profiles go to benchmarks/results/profiles/
   --list               print the suite names
@@ -95,7 +97,7 @@ if (ci >= 0) {
 let jsonTarget;
 const wanted = [];
 /** Options handed to every suite (suites ignore those they do not use). */
-const suiteOptions = { runs: 3, only: undefined, profile: false };
+const suiteOptions = { runs: 3, only: undefined, profile: false, warmup: false };
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--runs') {
     suiteOptions.runs = Number(args[++i]);
@@ -107,6 +109,8 @@ for (let i = 0; i < args.length; i++) {
     suiteOptions.only = String(args[++i] ?? '').split(',').filter((x) => x !== '');
   } else if (args[i] === '--profile') {
     suiteOptions.profile = true;
+  } else if (args[i] === '--warmup') {
+    suiteOptions.warmup = true;
   } else if (args[i] === '--json') {
     const next = args[i + 1];
     jsonTarget = next !== undefined && next.endsWith('.json') ? (i++, next) : '-';

@@ -231,7 +231,7 @@ export default async function run(options = {}) {
   if (process.env.ROOMGRAPH_BENCH_LARGE === '1') sizes.push([100_000, 20_000]);
   if (process.env.ROOMGRAPH_BENCH_HUGE === '1') sizes.push([100_000, 900_000]);
   if (onlySizes !== undefined && onlySizes.length > 0) sizes = sizes.filter(([m]) => onlySizes.includes(m));
-  console.log(`\n## ingest of signed PDUs (room version ${VERSION}), all receipt checks; ${runs} run(s) of every mode, modes interleaved`);
+  console.log(`\n## ingest of signed PDUs (room version ${VERSION}), all receipt checks; ${runs} run(s) of every mode, modes interleaved${options.warmup === true ? ', after one untimed warm-up ingest per mode' : ''}`);
   console.log('   (figures: min / median / max over the runs; ratio = the mode\'s PDUs/s over raw node:crypto ed25519 verify/s of the');
   console.log('    same events, measured on one thread just before that mode in the same run; load = 1-min load average at each start)');
   for (const [members, messages] of sizes) {
@@ -241,6 +241,15 @@ export default async function run(options = {}) {
     const these = huge ? [['memory', 'batch']] : modes;
     const rows = new Map([['(none) primitives', { rate: [], ratio: [], heap: [], gc: [], load: [] }], ...these.map(([k, m]) => [`${k} ${m}`, { rate: [], ratio: [], heap: [], gc: [], load: [] }])]);
     const verifies = [];
+    // --warmup: one untimed ingest per mode first, so that the runs measure steady-state code
+    // rather than V8 compiling it (a 3,005-PDU room is mostly warm-up otherwise).
+    if (options.warmup === true) {
+      for (const [kind, mode] of these) {
+        const dir = kind === 'level' ? mkdtempSync(join(tmpdir(), 'rg-bench-')) : undefined;
+        await ingest(pdus, kind === 'level' ? new LevelRoomStore(dir, { journal: true }) : createMemoryStore(), mode);
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      }
+    }
     for (let r = 0; r < runs; r++) {
       const last = r === runs - 1;
       {
