@@ -679,8 +679,8 @@ export abstract class AbstractRoomStore implements RoomStore {
         const p = s.parent === null ? undefined : resolve(s.parent, `snapshot "${s.ref}" parent`);
         const parent = typeof p === 'object' ? await p : p;
         const { set, removed } = readChanges(s.changes, s.ref);
-        const cached = parent === undefined ? undefined : this.#chainNow(parent, pending);
-        const chain = cached !== MISS ? cached : await this.#chain(parent as SnapshotId, pending);
+        const c = parent === undefined ? undefined : this.#chain(parent, pending);
+        const chain = c instanceof Promise ? await c : c;
         const planned = planSnapshot(chain, set, removed, () => next++, this.#policy);
         if (planned.layer !== undefined) pending.set(planned.id, planned.layer);
         refs.set(s.ref, planned.id);
@@ -777,9 +777,8 @@ export abstract class AbstractRoomStore implements RoomStore {
   /** See {@link RoomStore.getEvent}. */
   async getEvent(id: EventId): Promise<StoredEvent | undefined> {
     this.#assertOpen();
-    const hit = this.#pendingEvents.get(id) ?? this.#events.get(id);
-    if (hit !== undefined) return hit;
-    if (this.#absent.peek(id) !== undefined) return undefined;
+    const now = this.#eventNow(id);
+    if (now !== MISS) return now;
     const commits = this.#commits;
     const [e] = await this._getEvents([id]);
     if (e !== undefined) this.#cacheEvent(e);
@@ -796,9 +795,9 @@ export abstract class AbstractRoomStore implements RoomStore {
     const missing: EventId[] = [];
     for (const id of ids) {
       if (out.has(id)) continue;
-      const hit = this.#pendingEvents.get(id) ?? this.#events.get(id);
-      if (hit !== undefined) out.set(id, hit);
-      else if (this.#absent.peek(id) === undefined) missing.push(id);
+      const now = this.#eventNow(id);
+      if (now === MISS) missing.push(id);
+      else if (now !== undefined) out.set(id, now);
     }
     if (missing.length > 0) {
       const uniq = [...new Set(missing)];
@@ -877,38 +876,41 @@ export abstract class AbstractRoomStore implements RoomStore {
 
   // ---------------------------------------------------------------- snapshots
 
+  /** Whether `id` can name a snapshot of this store (in a shared database other processes allocate IDs this instance has not reached). */
+  #snapshotIdInRange(id: SnapshotId): boolean {
+    return Number.isInteger(id) && id >= 1 && (this.#shared || id < this.#nextSnapshotId);
+  }
+
   /** Whether snapshot `id` is known to exist without a backend read (`false`: not known here). */
   #hasSnapshotNow(id: SnapshotId): boolean {
-    return Number.isInteger(id) && id >= 1 && (this.#shared || id < this.#nextSnapshotId) && (this.#pendingLayers.has(id) || this.#layers.peek(id) !== undefined);
+    return this.#snapshotIdInRange(id) && (this.#pendingLayers.has(id) || this.#layers.peek(id) !== undefined);
   }
 
   async #hasSnapshot(id: SnapshotId): Promise<boolean> {
-    // In a shared database other processes allocate IDs this instance has not reached.
-    if (!Number.isInteger(id) || id < 1 || (!this.#shared && id >= this.#nextSnapshotId)) return false;
-    if (this.#pendingLayers.has(id) || this.#layers.peek(id) !== undefined) return true;
+    if (!this.#snapshotIdInRange(id)) return false;
+    if (this.#hasSnapshotNow(id)) return true;
     const [l] = await this._getLayers([id]);
     return l !== undefined;
   }
 
-  /** {@link #chain} where every layer is pending or cached; {@link MISS} where one must be read. */
-  #chainNow(id: SnapshotId, pending?: ReadonlyMap<SnapshotId, SnapshotLayer>): LayerChain | typeof MISS {
+  /**
+   * The chain of layers of a snapshot (top first), from `pending`, the caches and the backend:
+   * synchronous while the layers are pending or cached, a promise from the first that must be read.
+   */
+  #chain(id: SnapshotId, pending?: ReadonlyMap<SnapshotId, SnapshotLayer>): LayerChain | Promise<LayerChain> {
     const chain: SnapshotLayer[] = [];
-    let cur: SnapshotId | undefined = id;
-    while (cur !== undefined) {
-      const layer: SnapshotLayer | undefined = pending?.get(cur) ?? this.#pendingLayers.get(cur) ?? this.#layers.get(cur);
-      if (layer === undefined || chain.length > this.#policy.maxDepth + 1 + 64) return MISS;
-      chain.push(layer);
-      cur = layer.parent;
+    for (let cur: SnapshotId | undefined = id; cur !== undefined;) {
+      const layer = this.#layerAtHand(cur, pending);
+      if (layer === undefined) return this.#readChain(chain, id, cur, pending);
+      cur = this.#addLayer(chain, id, layer);
     }
     return chain;
   }
 
-  /** The chain of layers of a snapshot (top first), from caches, `pending` and the backend. */
-  async #chain(id: SnapshotId, pending?: ReadonlyMap<SnapshotId, SnapshotLayer>): Promise<LayerChain> {
-    const chain: SnapshotLayer[] = [];
-    let cur: SnapshotId | undefined = id;
-    while (cur !== undefined) {
-      let layer: SnapshotLayer | undefined = pending?.get(cur) ?? this.#pendingLayers.get(cur) ?? this.#layers.get(cur);
+  /** {@link #chain} from layer `cur` on, which is not at hand (`chain`: the layers above it). */
+  async #readChain(chain: SnapshotLayer[], id: SnapshotId, from: SnapshotId, pending?: ReadonlyMap<SnapshotId, SnapshotLayer>): Promise<LayerChain> {
+    for (let cur: SnapshotId | undefined = from; cur !== undefined;) {
+      let layer = this.#layerAtHand(cur, pending);
       if (layer === undefined) {
         [layer] = await this._getLayers([cur]);
         if (layer === undefined) {
@@ -917,11 +919,20 @@ export abstract class AbstractRoomStore implements RoomStore {
         }
         this.#layers.set(cur, layer);
       }
-      chain.push(layer);
-      if (chain.length > this.#policy.maxDepth + 1 + 64) throw new StoreError('STORE_CORRUPT', `snapshot ${id}: layer chain too deep`);
-      cur = layer.parent;
+      cur = this.#addLayer(chain, id, layer);
     }
     return chain;
+  }
+
+  #layerAtHand(id: SnapshotId, pending: ReadonlyMap<SnapshotId, SnapshotLayer> | undefined): SnapshotLayer | undefined {
+    return pending?.get(id) ?? this.#pendingLayers.get(id) ?? this.#layers.get(id);
+  }
+
+  /** Appends `layer` to the chain of snapshot `id` (bounded: a deeper chain is corrupt); returns the next layer's ID. */
+  #addLayer(chain: SnapshotLayer[], id: SnapshotId, layer: SnapshotLayer): SnapshotId | undefined {
+    chain.push(layer);
+    if (chain.length > this.#policy.maxDepth + 1 + 64) throw new StoreError('STORE_CORRUPT', `snapshot ${id}: layer chain too deep`);
+    return layer.parent;
   }
 
   #checkSnapshotArg(id: SnapshotId): void {
