@@ -13,6 +13,7 @@ export {
   stateLookupOf,
   type StateEntries,
   stateEntriesOf,
+  distinctIds,
   toRoomEvent,
   domainOf,
 } from './view.js';

@@ -126,6 +126,25 @@ export function stateEntriesOf<E extends RoomEvent>(events: readonly E[]): State
   return { entries: [...map.values()], get };
 }
 
+/** Up to this many IDs, {@link distinctIds} scans the list instead of building a Set. */
+const SMALL_IDS = 16;
+
+/**
+ * `ids` without repeats, each ID where it first occurs — `ids` itself when nothing repeats (the
+ * usual case: a PDU's `prev_events` / `auth_events`), so no copy is made then. Short lists are
+ * scanned, longer ones go by a Set.
+ */
+export function distinctIds(ids: readonly string[]): readonly string[] {
+  if (ids.length > SMALL_IDS) {
+    const set = new Set(ids);
+    return set.size === ids.length ? ids : [...set];
+  }
+  for (let i = 1; i < ids.length; i++) {
+    if (ids.lastIndexOf(ids[i] as string, i - 1) >= 0) return ids.filter((x, j) => ids.indexOf(x) === j);
+  }
+  return ids;
+}
+
 function refIds(value: JsonValue | undefined, pairs: boolean): readonly string[] {
   if (!Array.isArray(value)) return [];
   // A frozen list of ID strings (a parsed PDU's) is the list itself: no copy per view.

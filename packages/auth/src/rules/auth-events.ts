@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type RoomEvent, authEventTypes, stateKeyOf } from '@roomgraph/events';
+import { type RoomEvent, authEventTypes, distinctIds, stateKeyOf } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { ALLOW, type AuthOptions, type AuthResult, reject, safeRejected } from './common.js';
 
@@ -26,20 +26,15 @@ function findById(events: readonly RoomEvent[], id: string): RoomEvent | undefin
  * event's own `auth_events` IDs, so the result does not depend on the order of `authEvents`.
  */
 export function checkAuthEventsList(event: RoomEvent, rules: RoomVersionRules, authEvents: readonly RoomEvent[], options: AuthOptions | undefined): AuthResult {
-  const ids = event.authEvents;
+  const ids = distinctIds(event.authEvents);
   const small = ids.length <= SMALL && authEvents.length <= SMALL;
   let byId: Map<string, RoomEvent> | undefined;
-  let seenIds: Set<string> | undefined;
   if (!small) {
     byId = new Map<string, RoomEvent>();
     for (const e of authEvents) if (!byId.has(e.eventId)) byId.set(e.eventId, e);
-    seenIds = new Set<string>();
   }
   const listed: RoomEvent[] = [];
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i] as string;
-    if (seenIds === undefined ? ids.indexOf(id) !== i : seenIds.has(id)) continue;
-    seenIds?.add(id);
+  for (const id of ids) {
     const e = byId === undefined ? findById(authEvents, id) : byId.get(id);
     if (e !== undefined) listed.push(e);
   }

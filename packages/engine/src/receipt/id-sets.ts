@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { distinctIds } from '@roomgraph/events';
 
 /** Lists longer than this are compared by Sets. */
 const SMALL = 16;
@@ -31,10 +32,6 @@ export function sameIdSet(a: readonly string[], b: readonly string[]): boolean {
  * (the sorted `claimed` equals the sorted distinct `calculated`).
  */
 export function listsEachOnce(claimed: readonly string[], calculated: readonly string[]): boolean {
-  if (claimed.length > SMALL) {
-    if (new Set(claimed).size !== claimed.length) return false;
-  } else {
-    for (let i = 1; i < claimed.length; i++) if (claimed.lastIndexOf(claimed[i] as string, i - 1) >= 0) return false;
-  }
-  return sameIdSet(claimed, calculated);
+  // `distinctIds` answers the list itself exactly when nothing in it repeats.
+  return distinctIds(claimed) === claimed && sameIdSet(claimed, calculated);
 }

@@ -28,7 +28,7 @@
  */
 import { checkAuth } from '@roomgraph/auth';
 import { isJsonObject } from '@roomgraph/canonical-json';
-import { type Pdu, type RoomEvent, type StateEntries, authStateKeys, parsePdu, stateEntriesOf, stateKeyOf } from '@roomgraph/events';
+import { type Pdu, type RoomEvent, type StateEntries, authStateKeys, distinctIds, parsePdu, stateEntriesOf, stateKeyOf } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { type CommitResult, type EventStatus, type NewSnapshot, type RoomCommit, type RoomInfo, type SnapshotId, type SnapshotRef, type StoredEvent, isStoreError } from '@roomgraph/store';
 import type { EngineContext } from '../context.js';
@@ -416,12 +416,8 @@ class Walk {
     const authIds = event.authEvents;
     const authViews: RoomEvent[] = [];
     let rejectedIds: string[] | undefined;
-    // Repeated IDs count once (a PDU lists at most 10; trusted input is not held to that).
-    const seenAuth = authIds.length > 16 ? new Set<string>() : undefined;
-    for (let i = 0; i < authIds.length; i++) {
-      const a = authIds[i] as string;
-      if (seenAuth === undefined ? authIds.indexOf(a) !== i : seenAuth.has(a)) continue;
-      seenAuth?.add(a);
+    // Repeated IDs count once.
+    for (const a of distinctIds(authIds)) {
       const be = this.#block.get(a);
       let rejected: boolean;
       if (be !== undefined) {
