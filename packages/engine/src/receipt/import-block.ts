@@ -301,14 +301,11 @@ class Walk {
 
   /** The view of an event the checks read: a block event's PDU, or a stored event's cached view. */
   async #view(id: string): Promise<RoomEvent | undefined> {
-    const be = this.#block.get(id);
-    if (be !== undefined) return be.pdu;
-    let e = this.#stored.get(id);
-    if (e === undefined) {
-      e = await this.#ctx.store.getEvent(id);
-      if (e === undefined) return undefined;
-      this.#stored.set(id, e);
-    }
+    const now = this.#viewNow(id);
+    if (now !== undefined) return now;
+    const e = await this.#ctx.store.getEvent(id);
+    if (e === undefined) return undefined;
+    this.#stored.set(id, e);
     return this.#ctx.caches.view(e, this.#rules);
   }
 
