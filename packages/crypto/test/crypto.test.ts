@@ -25,6 +25,7 @@ import {
   publicKeyBase64,
   sha256,
   sha256Utf8,
+  sha256Utf8Base64,
   signJson,
   signingBytes,
   signingKeyFromSeed,
@@ -165,6 +166,25 @@ describe('sha256', () => {
       }),
     );
     expect(Buffer.from(sha256Utf8('\ud800é')).toString('hex')).toBe(createHash('sha256').update(Buffer.from([0xef, 0xbf, 0xbd, 0xc3, 0xa9])).digest('hex'));
+  });
+
+  it('sha256Utf8Base64 is the unpadded base64 (standard or URL-safe) of the UTF-8 digest on both backends', () => {
+    const unpadded = (b: Buffer, url: boolean): string => b.toString(url ? 'base64url' : 'base64').replace(/=+$/, '');
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), fc.boolean(), (s, url) => {
+        const want = unpadded(createHash('sha256').update(new TextEncoder().encode(s)).digest(), url);
+        expect(want).toHaveLength(43);
+        expect(sha256Utf8Base64(s, url)).toBe(want);
+        expect(sha256Utf8Base64(s, url, nobleBackend)).toBe(want);
+        expect(sha256Utf8Base64(s, url, nodeBackend)).toBe(want);
+      }),
+    );
+    // Digests whose base64 holds the characters the two alphabets differ in (+/ vs -_).
+    const both = ['a', 'b', 'c', 'hello', '\ud800é'].map((s) => sha256Utf8Base64(s));
+    expect(both.join('')).toMatch(/[+/]/);
+    expect(['a', 'b', 'c', 'hello', '\ud800é'].map((s) => sha256Utf8Base64(s, true)).join('')).toMatch(/[-_]/);
+    expect(sha256Utf8Base64('')).toBe('47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU');
+    expect(sha256Utf8Base64('', true)).toBe('47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU');
   });
 });
 

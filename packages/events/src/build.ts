@@ -9,7 +9,7 @@ import { getRoomVersion, type RoomVersionId, type RoomVersionRules } from '@room
 import { randomId } from '@roomgraph/crypto';
 import { encodeBase64, encodeBase64Url, sha256 } from './digest.js';
 import { EventsError, PduFormatError } from './errors.js';
-import { referenceHash } from './hashes.js';
+import { referenceHashBase64 } from './hashes.js';
 import { eventId as computeEventId } from './ids.js';
 import { frozenCopy } from './freeze.js';
 import { makePdu, validatePdu } from './parse.js';
@@ -102,7 +102,7 @@ function reference(ref: EventReferenceInput, rules: RoomVersionRules, pairs: boo
   } else {
     throw new EventsError('EVENTS_INVALID_ARGUMENT', `${where}: not an event reference`);
   }
-  return Object.freeze([id, Object.freeze({ sha256: encodeBase64(referenceHash(json, rules)) })]);
+  return Object.freeze([id, Object.freeze({ sha256: referenceHashBase64(json, rules, false) })]);
 }
 
 /**

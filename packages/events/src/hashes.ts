@@ -6,7 +6,7 @@
  */
 import { DEFAULT_MAX_DEPTH, compareCodePoints, encodeCanonicalJson, encodeCanonicalJsonBytes, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
-import { encodeBase64, sha256, sha256Utf8, tryDecodeBase64 } from './digest.js';
+import { encodeBase64, encodeBase64Url, sha256, sha256Utf8, sha256Utf8Base64, tryDecodeBase64 } from './digest.js';
 import { EventsError, requireObject } from './errors.js';
 import { redact } from './redact.js';
 
@@ -36,7 +36,7 @@ const CONTENT_STRIP_V3 = ['unsigned', 'signatures', 'hashes', 'event_id'];
 export function contentHash(event: JsonObject, rules?: RoomVersionRules): string {
   // A parsed PDU's content-hash text (made by `parsePdu`) is hashed as it is.
   const text = rules === undefined ? undefined : cacheOf(event, rules)?.contentText;
-  return encodeBase64(text !== undefined ? sha256Utf8(text) : sha256(contentHashBytes(event, rules)));
+  return text !== undefined ? sha256Utf8Base64(text) : encodeBase64(sha256(contentHashBytes(event, rules)));
 }
 
 /**
@@ -254,4 +254,15 @@ export function referenceHash(event: JsonObject, rules: RoomVersionRules): Uint8
   // A parsed PDU's signing text (made by `parsePdu`) is hashed as it is, without its bytes.
   const text = cacheOf(event, rules)?.signingText;
   return text !== undefined ? sha256Utf8(text) : sha256(redactedSigningBytes(event, rules));
+}
+
+/**
+ * {@link referenceHash} as unpadded base64 — URL-safe when `urlSafe` — the form event IDs and v12
+ * room IDs use (internal): from a parsed PDU's signing text the digest goes straight to text.
+ */
+export function referenceHashBase64(event: JsonObject, rules: RoomVersionRules, urlSafe: boolean): string {
+  const text = cacheOf(event, rules)?.signingText;
+  if (text !== undefined) return sha256Utf8Base64(text, urlSafe);
+  const digest = sha256(redactedSigningBytes(event, rules));
+  return urlSafe ? encodeBase64Url(digest) : encodeBase64(digest);
 }

@@ -7,9 +7,8 @@
 import type { JsonObject } from '@roomgraph/canonical-json';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { getRoomVersion } from '@roomgraph/room-versions';
-import { encodeBase64, encodeBase64Url } from './digest.js';
 import { EventsError, requireObject } from './errors.js';
-import { referenceHash } from './hashes.js';
+import { referenceHashBase64 } from './hashes.js';
 
 /**
  * The event ID of `event` in its room version (D1–D3):
@@ -32,9 +31,9 @@ export function eventId(event: JsonObject, rules: RoomVersionRules): string {
       return id;
     }
     case 'hash-base64':
-      return '$' + encodeBase64(referenceHash(event, rules));
+      return '$' + referenceHashBase64(event, rules, false);
     default:
-      return '$' + encodeBase64Url(referenceHash(event, rules));
+      return '$' + referenceHashBase64(event, rules, true);
   }
 }
 
@@ -63,5 +62,5 @@ export function roomIdFromCreateEvent(createEvent: JsonObject, rules?: RoomVersi
   if (r.eventFormat.roomIdFormat !== 'create-event-hash') {
     throw new EventsError('EVENTS_INVALID_ARGUMENT', `room version ${r.id} has server-assigned room IDs`);
   }
-  return '!' + encodeBase64Url(referenceHash(createEvent, r));
+  return '!' + referenceHashBase64(createEvent, r, true);
 }
