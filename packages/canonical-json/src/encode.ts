@@ -73,6 +73,30 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/** Arrays up to this length are sorted by {@link sortKeys}' insertion sort. */
+const INSERTION_SORT_MAX = 16;
+
+/**
+ * Sorts strings in place by UTF-16 code units — the order of the default `Array.prototype.sort`,
+ * which is code point order unless a string holds a surrogate — and returns the array. Short
+ * arrays (an event's or a content object's keys) are insertion-sorted: the default sort copies
+ * the array into a temporary store first, which for a handful of keys costs more than the sort.
+ */
+export function sortKeys(keys: string[]): string[] {
+  const n = keys.length;
+  if (n > INSERTION_SORT_MAX) return keys.sort();
+  for (let i = 1; i < n; i++) {
+    const k = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > k) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+  return keys;
+}
+
 /**
  * A UTF-16 code unit mapped so that the order of the mapped values is the code point order of the
  * characters they begin: surrogates (D800–DFFF, which encode code points >= U+10000) move above
@@ -193,7 +217,7 @@ class Encoder {
     // Fast path: default sort compares UTF-16 code units, which equals code-point order unless a key
     // contains a surrogate; such keys are never in the key cache, so meeting one switches to the slow
     // path (validate, code-point sort).
-    if (n > 1) keys.sort();
+    if (n > 1) sortKeys(keys);
     let key = keys[0]!;
     let prefix = keyCache.get(key) ?? cacheKey(key);
     if (prefix === undefined) return this.astralObject(o, keys, depth);

@@ -9,6 +9,7 @@ export {
   encodeCanonicalJson,
   encodeCanonicalJsonBytes,
   compareCodePoints,
+  sortKeys,
   MAX_SAFE_CANONICAL_INTEGER,
   MIN_SAFE_CANONICAL_INTEGER,
   DEFAULT_MAX_DEPTH,

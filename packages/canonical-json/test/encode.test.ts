@@ -8,6 +8,7 @@ import {
   encodeCanonicalJson,
   encodeCanonicalJsonBytes,
   parseCanonicalJson,
+  sortKeys,
 } from '@roomgraph/canonical-json';
 
 interface Vectors {
@@ -304,5 +305,21 @@ describe('properties', () => {
       { numRuns: 1000 },
     );
     expect(checked).toBe(1000);
+  });
+});
+
+describe('sortKeys', () => {
+  it('orders like the default sort (UTF-16 code units), short and long arrays, repeats and surrogates', () => {
+    const str = fc.oneof(fc.string({ unit: 'binary', maxLength: 6 }), fc.constantFrom('a', 'b', 'ab', '', '\ud800', '\ue000', 'é'));
+    fc.assert(
+      fc.property(fc.array(str, { maxLength: 40, size: 'max' }), (keys) => {
+        const want = [...keys].sort();
+        const copy = [...keys];
+        const got = sortKeys(copy);
+        expect(got).toBe(copy);
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DEFAULT_MAX_DEPTH, compareCodePoints, encodeCanonicalJson, encodeCanonicalJsonBytes, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
+import { DEFAULT_MAX_DEPTH, compareCodePoints, encodeCanonicalJson, encodeCanonicalJsonBytes, sortKeys, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { encodeBase64, encodeBase64Url, sha256, sha256Utf8, sha256Utf8Base64, tryDecodeBase64 } from './digest.js';
 import { EventsError, requireObject } from './errors.js';
@@ -78,7 +78,7 @@ export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signin
   const cached = cacheOf(event, rules);
   if (cached === undefined) return undefined;
   const strict = rules.canonicalJson.strict;
-  const keys = Object.keys(event).sort();
+  const keys = sortKeys(Object.keys(event));
   // The default sort is code point order unless a key holds a surrogate (A3).
   if (keys.some((k) => HAS_SURROGATE.test(k))) keys.sort(compareCodePoints);
   const texts: (string | undefined)[] = new Array<string | undefined>(keys.length);
