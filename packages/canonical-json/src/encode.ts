@@ -237,6 +237,28 @@ class Encoder {
     return this.astralObject(o, keys, depth);
   }
 
+  /** The `"key":value` texts of a top-level object's members (see {@link encodeCanonicalMembers}). */
+  members(o: Record<string, unknown>, keys: string[]): string[] {
+    this.enter(o, 0);
+    const n = keys.length;
+    const texts = new Array<string>(n);
+    let astral = false;
+    for (let i = 0; i < n; i++) if (HAS_SURROGATE.test(keys[i] as string)) astral = true;
+    if (astral) keys.sort(compareCodePoints);
+    else sortKeys(keys);
+    let key = '';
+    try {
+      for (let i = 0; i < n; i++) {
+        key = keys[i] as string;
+        texts[i] = (astral ? encodeString(key) + ':' : (keyCache.get(key) ?? cacheKey(key)) as string) + this.value(o[key], 1);
+      }
+    } catch (e) {
+      if (e instanceof CanonicalJsonError) e.prependPath(key);
+      throw e;
+    }
+    return texts;
+  }
+
   /** Slow path for objects with a key containing a surrogate (checklist A3, A7). */
   astralObject(o: Record<string, unknown>, keys: string[], depth: number): string {
     keys.sort(compareCodePoints);
@@ -273,6 +295,35 @@ class Encoder {
 export function encodeCanonicalJson(value: unknown, options?: EncodeOptions): string {
   // A fresh encoder per call keeps cycle detection correct even if a getter re-enters the encoder.
   return new Encoder(options?.strict ?? true, options?.maxDepth ?? DEFAULT_MAX_DEPTH, options?.omitKeys).value(value, 0);
+}
+
+/** The members of an object as canonical JSON ({@link encodeCanonicalMembers}). */
+export interface CanonicalMembers {
+  /** The object's keys (without `omitKeys`), in canonical order: by Unicode code point. */
+  readonly keys: readonly string[];
+  /** `texts[i]` is the canonical JSON of member `keys[i]`: `"key":value`. */
+  readonly texts: readonly string[];
+}
+
+/**
+ * The canonical JSON of each member of a plain object, in canonical key order: the text of the
+ * object is `'{' + texts.join(',') + '}'`, and of the object without some members the same
+ * with their texts left out. A caller that needs several such texts of one object (a PDU's
+ * content-hash text, its size, its redacted signing text) encodes each member once.
+ *
+ * Same rules, options and errors as {@link encodeCanonicalJson} (`omitKeys` leaves members out);
+ * the value must be a plain object.
+ * @throws {@link CanonicalJsonError}
+ */
+export function encodeCanonicalMembers(value: object, options?: EncodeOptions): CanonicalMembers {
+  const encoder = new Encoder(options?.strict ?? true, options?.maxDepth ?? DEFAULT_MAX_DEPTH, options?.omitKeys);
+  const proto: unknown = value === null || typeof value !== 'object' || isArray(value) ? undefined : getPrototypeOf(value);
+  if (proto !== objectProto && proto !== null) throw new CanonicalJsonError('CANONICAL_JSON_INVALID_TYPE', `${typeName(value)} is not a JSON object`);
+  let keys = Object.keys(value);
+  const omit = encoder.omit;
+  if (omit !== undefined) keys = keys.filter((k) => !omit.includes(k));
+  const texts = encoder.members(value as Record<string, unknown>, keys);
+  return { keys, texts };
 }
 
 const utf8 = new TextEncoder();

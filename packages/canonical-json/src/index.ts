@@ -8,6 +8,8 @@ export { isJsonObject } from './object.js';
 export {
   encodeCanonicalJson,
   encodeCanonicalJsonBytes,
+  encodeCanonicalMembers,
+  type CanonicalMembers,
   compareCodePoints,
   sortKeys,
   MAX_SAFE_CANONICAL_INTEGER,

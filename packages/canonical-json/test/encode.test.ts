@@ -7,6 +7,7 @@ import {
   compareCodePoints,
   encodeCanonicalJson,
   encodeCanonicalJsonBytes,
+  encodeCanonicalMembers,
   parseCanonicalJson,
   sortKeys,
 } from '@roomgraph/canonical-json';
@@ -321,5 +322,40 @@ describe('sortKeys', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('encodeCanonicalMembers', () => {
+  const outcome = (f: () => string): string => {
+    try {
+      return 'ok:' + f();
+    } catch (e) {
+      return 'error:' + (e as CanonicalJsonError).code;
+    }
+  };
+  it('joined, is the object encoded whole (keys in code point order, astral keys, omitted keys, floats lenient or strict)', () => {
+    const anyKey = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 4 }), fc.constantFrom('\ud83d\ude00', '\uffff', 'a', 'signatures', '\ud800'));
+    const value = fc.oneof(intJson, fc.double(), fc.constant(1.5), fc.constant('\udc00'));
+    fc.assert(
+      fc.property(fc.dictionary(anyKey, value, { maxKeys: 12, size: 'max' }), fc.boolean(), fc.constantFrom(undefined, ['signatures'], ['a', 'b']), (o, strict, omitKeys) => {
+        const opts = { strict, ...(omitKeys !== undefined ? { omitKeys } : {}) };
+        const got = outcome(() => {
+          const m = encodeCanonicalMembers(o, opts);
+          expect(m.texts).toHaveLength(m.keys.length);
+          m.keys.forEach((k, i) => expect((m.texts[i] as string).startsWith(JSON.stringify(k) + ':')).toBe(true));
+          return '{' + m.texts.join(',') + '}';
+        });
+        expect(got).toBe(outcome(() => encodeCanonicalJson(o, opts)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  it('refuses what is not a plain object', () => {
+    for (const v of [[], null, 'x', new Map(), new Date(0)]) {
+      expect(errorOf(() => encodeCanonicalMembers(v as object)).code).toBe('CANONICAL_JSON_INVALID_TYPE');
+    }
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    expect(errorOf(() => encodeCanonicalMembers(cyclic)).code).toBe('CANONICAL_JSON_CYCLE');
   });
 });

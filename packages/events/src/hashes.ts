@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DEFAULT_MAX_DEPTH, compareCodePoints, encodeCanonicalJson, encodeCanonicalJsonBytes, sortKeys, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
+import { DEFAULT_MAX_DEPTH, encodeCanonicalJson, encodeCanonicalJsonBytes, encodeCanonicalMembers, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { encodeBase64, encodeBase64Url, sha256, sha256Utf8, sha256Utf8Base64, tryDecodeBase64 } from './digest.js';
 import { EventsError, requireObject } from './errors.js';
@@ -78,10 +78,14 @@ export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signin
   const cached = cacheOf(event, rules);
   if (cached === undefined) return undefined;
   const strict = rules.canonicalJson.strict;
-  const keys = sortKeys(Object.keys(event));
-  // The default sort is code point order unless a key holds a surrogate (A3).
-  if (keys.some((k) => HAS_SURROGATE.test(k))) keys.sort(compareCodePoints);
-  const texts: (string | undefined)[] = new Array<string | undefined>(keys.length);
+  // Each member's `"key":value` text, keys in canonical order (one encoder for all of them).
+  let keys: readonly string[];
+  let texts: readonly string[];
+  try {
+    ({ keys, texts } = encodeCanonicalMembers(event, { strict }));
+  } catch {
+    return undefined;
+  }
   const member = (k: string, v: JsonValue): string | undefined => {
     try {
       // One level below the top: the whole event's nesting limit applies to its members.
@@ -98,9 +102,7 @@ export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signin
   const contentSkip = contentOmit(rules);
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i] as string;
-    const t = member(k, event[k] as JsonValue);
-    if (t === undefined) return undefined;
-    texts[i] = t;
+    const t = texts[i] as string;
     if (!contentSkip.includes(k)) content += content === '' ? t : ',' + t;
     else {
       rest += textLength(t);
@@ -131,8 +133,6 @@ export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signin
 }
 
 const utf8 = new TextEncoder();
-/** A UTF-16 surrogate (a key with one needs the code point sort). */
-const HAS_SURROGATE = /[\ud800-\udfff]/;
 // On Node, Buffer's UTF-8 encoder is faster than TextEncoder.
 const NodeBuffer = (globalThis as { Buffer?: { from(s: string, enc: 'utf8'): Uint8Array; byteLength(s: string, enc: 'utf8'): number } }).Buffer;
 

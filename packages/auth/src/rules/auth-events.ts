@@ -33,8 +33,11 @@ export function checkAuthEventsList(event: RoomEvent, rules: RoomVersionRules, a
     byId = new Map<string, RoomEvent>();
     for (const e of authEvents) if (!byId.has(e.eventId)) byId.set(e.eventId, e);
   }
+  // Indexed loops throughout: this runs once per event, often before the optimiser takes it, where
+  // each `for…of` step allocates an iterator result.
   const listed: RoomEvent[] = [];
-  for (const id of ids) {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as string;
     const e = byId === undefined ? findById(authEvents, id) : byId.get(id);
     if (e !== undefined) listed.push(e);
   }
@@ -60,13 +63,15 @@ export function checkAuthEventsList(event: RoomEvent, rules: RoomVersionRules, a
   // F3.2: compare (type, state_key) with the auth events selection of the event alone (checklist
   // F3 AMBIGUOUS: keys only). In v12 the selection never includes m.room.create.
   const allowed = authEventTypes(event, rules);
-  for (const e of listed) {
+  for (let i = 0; i < listed.length; i++) {
+    const e = listed[i] as RoomEvent;
     if (e.stateKey === undefined || !selects(allowed, e.type, e.stateKey)) {
       return reject('auth_events.unexpected', `auth event ${e.eventId} (${e.type}, ${String(e.stateKey)}) is not selected by auth events selection`);
     }
   }
   // F3.3
-  for (const e of listed) {
+  for (let i = 0; i < listed.length; i++) {
+    const e = listed[i] as RoomEvent;
     if (safeRejected(options, e.eventId)) return reject('auth_events.rejected', `auth event ${e.eventId} was rejected`);
   }
   // F3.4 [v1–v11]
@@ -74,7 +79,8 @@ export function checkAuthEventsList(event: RoomEvent, rules: RoomVersionRules, a
     return reject('auth_events.no_create', 'no m.room.create among the auth events');
   }
   // F3.5
-  for (const e of listed) {
+  for (let i = 0; i < listed.length; i++) {
+    const e = listed[i] as RoomEvent;
     if (e.roomId !== event.roomId) return reject('auth_events.wrong_room', `auth event ${e.eventId} is in room ${String(e.roomId)}`);
   }
   return ALLOW;
@@ -86,6 +92,9 @@ function duplicate(e: RoomEvent): AuthResult {
 
 /** Whether the (type, state key) pairs of an auth events selection include (`type`, `stateKey`). */
 function selects(pairs: readonly (readonly [string, string])[], type: string, stateKey: string): boolean {
-  for (const [t, k] of pairs) if (t === type && k === stateKey) return true;
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = pairs[i] as readonly [string, string];
+    if (pair[0] === type && pair[1] === stateKey) return true;
+  }
   return false;
 }

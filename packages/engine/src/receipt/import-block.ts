@@ -205,9 +205,10 @@ export async function importLocked(ctx: EngineContext, pdus: readonly unknown[],
   }
   // Everything the block cites that is stored, read once.
   const cited = new Set<string>();
-  for (const p of parsed) {
-    for (const x of p.prevEvents) if (!ids.has(x)) cited.add(x);
-    for (const x of p.authEvents) if (!ids.has(x)) cited.add(x);
+  for (let i = 0; i < parsed.length; i++) {
+    const p = parsed[i] as Pdu;
+    for (let j = 0; j < p.prevEvents.length; j++) if (!ids.has(p.prevEvents[j] as string)) cited.add(p.prevEvents[j] as string);
+    for (let j = 0; j < p.authEvents.length; j++) if (!ids.has(p.authEvents[j] as string)) cited.add(p.authEvents[j] as string);
   }
   cited.add(room0.createEventId);
   const stored = new Map<string, StoredEvent>(await store.getEvents([...cited]));
@@ -350,14 +351,19 @@ class Walk {
 
   /** `loadAuthState`: the auth-relevant entries of `s` for `event`, as a lookup (the events found, in key order). */
   async #authState(s: BState, event: RoomEvent): Promise<StateEntries<RoomEvent>> {
+    // Indexed loops: a `for…of` that awaits keeps its iterator and a result object per step alive
+    // across the suspension (allocated per entry, several per event).
     const want: string[] = [];
-    for (const key of authStateKeys(event, this.#rules, WITH_CREATE)) {
+    const keys = authStateKeys(event, this.#rules, WITH_CREATE);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
       const now = this.#lookupNow(s, key);
       const id = now !== MISS ? now : await this.#lookup(s, key);
       if (id !== undefined && !want.includes(id)) want.push(id);
     }
     const views: RoomEvent[] = [];
-    for (const id of want) {
+    for (let i = 0; i < want.length; i++) {
+      const id = want[i] as string;
       const v = this.#viewNow(id) ?? await this.#view(id);
       if (v !== undefined) views.push(v);
     }
@@ -402,8 +408,9 @@ class Walk {
     // Prev events: earlier in the block, or stored with state (else: fetching / promotion), all
     // with one state, the state before the event (else: resolution).
     let before: BState | undefined;
-    for (const p of event.prevEvents) {
-      const s = this.#after(p);
+    const prevs = event.prevEvents;
+    for (let i = 0; i < prevs.length; i++) {
+      const s = this.#after(prevs[i] as string);
       if (s === undefined) return false;
       if (before === undefined) before = s;
       else if (!sameState(before, s)) return false;
@@ -414,7 +421,9 @@ class Walk {
     const authViews: RoomEvent[] = [];
     let rejectedIds: string[] | undefined;
     // Repeated IDs count once.
-    for (const a of distinctIds(authIds)) {
+    const distinct = distinctIds(authIds);
+    for (let i = 0; i < distinct.length; i++) {
+      const a = distinct[i] as string;
       const be = this.#block.get(a);
       let rejected: boolean;
       if (be !== undefined) {
@@ -503,7 +512,8 @@ class Walk {
     for (const r of results) for (const [k, v] of r.snapshots) sids.set(k, v);
     const out: PduOutcome[] = [];
     let oldCurrent = this.#room0.currentState;
-    for (const [i, res] of results.entries()) {
+    for (let i = 0; i < results.length; i++) {
+      const res = results[i] as CommitResult;
       const afterRef = this.#afterRefs[i];
       if (afterRef !== undefined) {
         const sid = sids.get(afterRef);
