@@ -2,7 +2,7 @@
 // backends; sha256 on both backends.
 import * as nodeCrypto from 'node:crypto';
 import {
-  signJson, verifyJson, signingKeyFromSeed, signingBytes, nodeBackend, nobleBackend, sha256,
+  signJson, verifyJson, signingKeyFromSeed, signingBytes, nodeBackend, nobleBackend, sha256, sha256Utf8, sha256Utf8Base64,
   computeContentHash, decodeBase64,
 } from '@roomgraph/crypto';
 import { table, ratio } from '../lib/measure.mjs';
@@ -47,4 +47,18 @@ export default async function suite() {
     'computeContentHash (encode + sha256, node)': () => computeContentHash(memberEvent),
   });
   ratio('sha256 noble/node', h['sha256 noble'], h['sha256 node']);
+
+  // A PDU's hashes as the receipt path takes them: of its canonical text, to bytes or to base64.
+  // The baselines make the digest as a Buffer (`crypto.hash(…, 'buffer')`), as this package did
+  // before 2026-11-27: a Buffer made in C++ per digest costs more than the hash itself.
+  const text = Buffer.from(bytes).toString('utf8');
+  const unpadded = (b) => b.toString('base64').replace(/=+$/, '');
+  const d = await table('sha256 of a PDU text (675 bytes): digest forms', {
+    'sha256Utf8 (bytes, node)': () => sha256Utf8(text),
+    'baseline: crypto.hash → Buffer': () => nodeCrypto.hash('sha256', text, 'buffer'),
+    'sha256Utf8Base64 (content hash form, node)': () => sha256Utf8Base64(text),
+    'baseline: crypto.hash → Buffer → base64': () => unpadded(nodeCrypto.hash('sha256', text, 'buffer')),
+  });
+  ratio('sha256Utf8 / Buffer digest', d['sha256Utf8 (bytes, node)'], d['baseline: crypto.hash → Buffer']);
+  ratio('sha256Utf8Base64 / Buffer digest → base64', d['sha256Utf8Base64 (content hash form, node)'], d['baseline: crypto.hash → Buffer → base64']);
 }

@@ -98,9 +98,11 @@ export async function notifyCommitted(
   room: RoomInfo, oldCurrent: RoomInfo['currentState'],
 ): Promise<void> {
   const { outbox, store } = ctx;
+  // Nobody listening: nothing is queued, so nothing is built (an import of many events).
+  if (!outbox.listening) return;
   outbox.emit({ kind: 'event', roomId, eventId: outcome.eventId, status: outcome.status, ...(outcome.rule !== undefined ? { rule: outcome.rule } : {}), event: json });
   if (extremitiesMoved) outbox.emit({ kind: 'extremities', roomId, forwardExtremities: room.forwardExtremities });
-  if (!outbox.listening || room.currentState === oldCurrent || room.currentState === undefined) return;
+  if (room.currentState === oldCurrent || room.currentState === undefined) return;
   const changed: StateChange[] = [];
   const change = (k: string, from: string | undefined, to: string | undefined): void => {
     const [type, stateKey] = splitStateKey(k);

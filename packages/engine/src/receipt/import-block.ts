@@ -102,8 +102,11 @@ export function flatGet(f: Flat | undefined, key: string): string | null | undef
   return undefined;
 }
 
-/** An event of the block, as the store will hold it (what later events of the block read). */
-interface BlockEvent {
+/**
+ * An event of the block, as the store will hold it (what later events of the block read); also
+ * its links for the extremity walks, without another object per lookup.
+ */
+interface BlockEvent extends EventLinks {
   readonly pdu: Pdu;
   readonly status: EventStatus;
   /** The state after the event (`stateAfter`'s answer for it once stored). */
@@ -271,7 +274,7 @@ class Walk {
     for (const id of ids) {
       const be = this.#block.get(id);
       if (be !== undefined) {
-        got.set(id, { prevEvents: be.pdu.prevEvents, status: be.status, depth: be.pdu.depth });
+        got.set(id, be);
         continue;
       }
       const e = this.#stored.get(id);
@@ -498,7 +501,7 @@ class Walk {
     });
     this.#afterRefs.push(afterRef);
     this.#verdicts.push(verdict);
-    this.#block.set(id, { pdu: event, status, after });
+    this.#block.set(id, { pdu: event, status, after, prevEvents: event.prevEvents, depth: event.depth });
     if (extremities !== undefined) this.#extremities = extremities;
     if (currentRef !== undefined) this.#current = currentRef;
     return true;
