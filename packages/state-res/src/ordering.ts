@@ -191,6 +191,15 @@ export function* mainlineSortGen(
   }
   const memo = new Map<string, number>(depth);
   const depthOf = (start: RoomEvent): number => {
+    // Most events are not PL events and cite a PL event whose depth is known: their depth is
+    // that one's (what the walk below finds in its second step), without the walk's path array.
+    // (A non-PL event is never in `memo`: its keys are IDs of PL events.)
+    if (start.type !== 'm.room.power_levels') {
+      const p = plAuthEvent(run, start);
+      if (p === undefined) return 0;
+      const m = memo.get(p.eventId);
+      if (m !== undefined) return m;
+    }
     const path: string[] = [];
     let e: RoomEvent | undefined = start;
     let d = 0;
