@@ -6,7 +6,7 @@
  * @module
  */
 import { type RoomEvent, type StateLookup, authEventTypes, stateKeyOf } from '@roomgraph/events';
-import { type ResolutionRun, type ResolutionStep, sharedKeyOf } from './run.js';
+import { type ResolutionRun, type ResolutionStep, defaultAuthChecker, sharedKeyOf } from './run.js';
 /** Slots of {@link AuthSlots}: the three auth-relevant events with an empty state key, and the rest. */
 const CREATE = 0;
 const POWER_LEVELS = 1;
@@ -53,12 +53,19 @@ class AuthSlots implements StateLookup<RoomEvent> {
     }
   }
 
+  /** Empties the state (for the next event, when the checker keeps no reference to it). */
+  reset(): void {
+    this.create = undefined;
+    this.powerLevels = undefined;
+    this.joinRules = undefined;
+    this.others.length = 0;
+  }
+
   get(type: string, stateKey: string): RoomEvent | undefined {
     if (stateKey === '') {
-      const slot = slotOf(type, stateKey);
-      if (slot === CREATE) return this.create;
-      if (slot === POWER_LEVELS) return this.powerLevels;
-      if (slot === JOIN_RULES) return this.joinRules;
+      if (type === 'm.room.create') return this.create;
+      if (type === 'm.room.power_levels') return this.powerLevels;
+      if (type === 'm.room.join_rules') return this.joinRules;
     }
     const others = this.others;
     for (let i = 0; i < others.length; i++) {
@@ -87,10 +94,16 @@ export function* iterativeAuthChecksGen(
   // few auth events (create, power levels, join rules), so this small map stays hot.
   const authById = new Map<string, RoomEvent | null>();
   const authSlot = new Map<RoomEvent, number>(); // slotOf each usable auth event, computed once
-  // The usable state event per shared auth-relevant key (create, PL, JR; null: none), valid until
-  // `set` writes the key — `get` changes only through `set` during this run. Per-user keys are
-  // looked up each time (most are consulted once).
+  // The usable state event per auth-relevant key with an empty state key (null: none), valid
+  // until `set` writes the key — `get` changes only through `set` during this run: the create,
+  // PL and JR events (asked for by almost every event) in variables, any other in the map.
+  // Per-user keys are looked up each time (most are consulted once).
+  let createSt: RoomEvent | null | undefined;
+  let powerLevelsSt: RoomEvent | null | undefined;
+  let joinRulesSt: RoomEvent | null | undefined;
   const stateEvent = new Map<string, RoomEvent | null>();
+  // The default checker keeps no reference to the auth state: one object serves every event.
+  const reuse = check === defaultAuthChecker ? new AuthSlots() : undefined;
   // (key = stateKeyOf(type, stateKey): an event has that key iff its type and state key match.)
   const stateEventOf = (key: string, type: string, stateKey: string): RoomEvent | null => {
     const sid = get(key);
@@ -105,7 +118,13 @@ export function* iterativeAuthChecksGen(
     // Rejected events never enter state (G2; Synapse preserves the earlier rejection).
     if (isRejected(id)) continue;
     // A handful of entries: a small array beats hashing concatenated keys.
-    const auth = new AuthSlots();
+    let auth: AuthSlots;
+    if (reuse !== undefined) {
+      auth = reuse;
+      auth.reset();
+    } else {
+      auth = new AuthSlots();
+    }
     // The event's own non-rejected auth events; missing ones are skipped as Synapse does.
     const authEvents = event.authEvents;
     for (let j = 0; j < authEvents.length; j++) {
@@ -140,14 +159,27 @@ export function* iterativeAuthChecksGen(
       const type = pair[0];
       const sk = pair[1];
       let st: RoomEvent | null | undefined;
-      if (sk === '') {
+      let slot = OTHER;
+      if (sk !== '') {
+        st = stateEventOf(type === event.type && sk === event.stateKey ? ownKey : stateKeyOf(type, sk), type, sk);
+      } else if (type === 'm.room.create') {
+        slot = CREATE;
+        st = createSt;
+        if (st === undefined) createSt = st = stateEventOf(sharedKeyOf(type), type, sk);
+      } else if (type === 'm.room.power_levels') {
+        slot = POWER_LEVELS;
+        st = powerLevelsSt;
+        if (st === undefined) powerLevelsSt = st = stateEventOf(sharedKeyOf(type), type, sk);
+      } else if (type === 'm.room.join_rules') {
+        slot = JOIN_RULES;
+        st = joinRulesSt;
+        if (st === undefined) joinRulesSt = st = stateEventOf(sharedKeyOf(type), type, sk);
+      } else {
         const key = sharedKeyOf(type);
         st = stateEvent.get(key);
         if (st === undefined) stateEvent.set(key, (st = stateEventOf(key, type, sk)));
-      } else {
-        st = stateEventOf(type === event.type && sk === event.stateKey ? ownKey : stateKeyOf(type, sk), type, sk);
       }
-      if (st !== null) auth.put(st, slotOf(type, sk));
+      if (st !== null) auth.put(st, slot);
     }
     let allowed = false;
     try {
@@ -157,7 +189,13 @@ export function* iterativeAuthChecksGen(
     }
     if (allowed) {
       set(ownKey, id);
-      stateEvent.delete(ownKey);
+      if (event.stateKey === '') {
+        const type = event.type;
+        if (type === 'm.room.create') createSt = undefined;
+        else if (type === 'm.room.power_levels') powerLevelsSt = undefined;
+        else if (type === 'm.room.join_rules') joinRulesSt = undefined;
+        else stateEvent.delete(ownKey);
+      }
     }
   }
 }

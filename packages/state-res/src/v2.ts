@@ -46,17 +46,18 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   yield* run.loadClosure(conflictedIds);
 
   // Full conflicted set (G12, G20), starting from the loaded conflicted events (usually all).
+  let allLoaded = true;
+  conflictedIds.forEach((id) => {
+    if (allLoaded && !run.events.has(id)) allLoaded = false;
+  });
   let full = conflictedIds;
-  for (const id of conflictedIds) {
-    if (!run.events.has(id)) {
-      full = new Set<string>();
-      for (const x of conflictedIds) if (run.events.has(x)) full.add(x);
-      break;
-    }
+  if (!allLoaded) {
+    full = new Set<string>();
+    for (const x of conflictedIds) if (run.events.has(x)) full.add(x);
   }
   const subgraphRoots = rules.stateResolution.considerConflictedStateSubgraph ? [...full] : [];
   const diff = yield* authDifferenceGen(run, perSet, isUnconflictedEvent, iterateUnconflicted, full);
-  for (const id of diff) full.add(id);
+  diff.forEach((id) => void full.add(id));
   if (rules.stateResolution.considerConflictedStateSubgraph) {
     for (const id of conflictedStateSubgraphOf(full.size > 0 ? subgraphRoots : [], run.lookup)) full.add(id);
   }

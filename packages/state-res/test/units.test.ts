@@ -212,6 +212,30 @@ describe('mainline ordering (G14/G15)', () => {
     // d: no PL (∞ → first); c: via Q → P0 (pos 2); b, e: P1 (pos 1, ts tie → ID); a: P2 (pos 0).
     expect(mainlineOrder(['a', 'b', 'c', 'd', 'e'], 'P2', events)).toEqual(['d', 'c', 'b', 'e', 'a']);
   });
+  it('agrees with a comparator sort by (mainline position, ts, ID), for small and huge timestamps and with ties', () => {
+    // Mainline P1 ← … ← Pk; each event cites one of them (or no PL event: position ∞, first).
+    // Timestamps from a small range (ties on (position, ts) happen: the IDs decide) or spread
+    // over the whole safe range (the packed sort keys cannot hold the events' indexes then).
+    const ts = fc.oneof(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.constantFrom(1_700_000_000_000, 1_700_000_000_001));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.record({ pl: fc.integer({ min: 0, max: 6 }), ts, id: fc.string({ minLength: 1, maxLength: 3 }) }), { maxLength: 60 }),
+        (k, specs) => {
+          const pls = Array.from({ length: k }, (_, i) =>
+            toRoomEvent({ type: 'm.room.power_levels', state_key: '', sender: '@a:x', auth_events: i === 0 ? [] : [`P${i}`] }, v10, `P${i + 1}`));
+          const seen = new Set<string>();
+          const evs = specs.filter((x) => !seen.has(x.id) && seen.add(x.id)).map((x) =>
+            toRoomEvent({ type: 'm.room.topic', state_key: '', sender: '@a:x', auth_events: x.pl >= 1 && x.pl <= k ? [`P${x.pl}`] : [], origin_server_ts: x.ts }, v10, `$${x.id}`));
+          const events = new Map([...pls, ...evs].map((e) => [e.eventId, e]));
+          const pos = (e: RoomEvent): number => (e.authEvents.length === 0 ? 0 : Number(e.authEvents[0]!.slice(1)));
+          const want = [...evs].sort((x, y) => pos(x) - pos(y) || (x.originServerTs < y.originServerTs ? -1 : x.originServerTs > y.originServerTs ? 1 : compareCodePoints(x.eventId, y.eventId))).map((e) => e.eventId);
+          expect(mainlineOrder(evs.map((e) => e.eventId), `P${k}`, events)).toEqual(want);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
 
 describe('resolution properties (G3, G23)', () => {
