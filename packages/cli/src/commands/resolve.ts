@@ -15,65 +15,6 @@ function rulesOf(v: JsonValue | undefined): RoomVersionRules {
   return getRoomVersion(v);
 }
 
-/**
- * The auth-relevant event types, as the string literals the authorization rules and state
- * resolution compare with: an input `type` equal to one of them is replaced by it.
- */
-const KNOWN_TYPES: readonly string[] = [
-  'm.room.create', 'm.room.power_levels', 'm.room.join_rules', 'm.room.member', 'm.room.third_party_invite',
-  'm.room.aliases', 'm.room.redaction',
-];
-
-/**
- * Shares one string object per distinct value among the input's event IDs (`event_id`, the
- * `auth_events` references, the state sets' entries), types, senders and state keys, so that the
- * resolution's comparisons of equal strings are pointer comparisons and each map key's hash is
- * computed once. (Parsed JSON strings are separate objects — many of them slices of the input
- * text —, so two equal IDs from two events would otherwise be compared character by character,
- * and hashed anew, on every lookup.) The values are unchanged: only which object holds them.
- */
-class Interner {
-  readonly #ids = new Map<string, string>();
-  readonly #types = new Map<string, string>(KNOWN_TYPES.map((t) => [t, t]));
-
-  /** The shared string equal to `s`. */
-  id(s: string): string {
-    const x = this.#ids.get(s);
-    if (x !== undefined) return x;
-    this.#ids.set(s, s);
-    return s;
-  }
-
-  /** The shared string equal to the type `s`. */
-  type(s: string): string {
-    const x = this.#types.get(s);
-    if (x !== undefined) return x;
-    this.#types.set(s, s);
-    return s;
-  }
-
-  /** Replaces, in place, `j`'s ID, type, sender, state key and auth event references by shared strings. */
-  event(json: JsonObject): void {
-    const j = json as { [key: string]: JsonValue }; // the CLI's own parsed input
-    const id = j['event_id'];
-    if (typeof id === 'string') j['event_id'] = this.id(id);
-    const type = j['type'];
-    if (typeof type === 'string') j['type'] = this.type(type);
-    const sender = j['sender'];
-    if (typeof sender === 'string') j['sender'] = this.id(sender);
-    const sk = j['state_key'];
-    if (typeof sk === 'string') j['state_key'] = this.id(sk);
-    const refs = j['auth_events'];
-    if (Array.isArray(refs)) {
-      for (let i = 0; i < refs.length; i++) {
-        const r = refs[i];
-        if (typeof r === 'string') refs[i] = this.id(r);
-        else if (Array.isArray(r) && typeof r[0] === 'string') r[0] = this.id(r[0]); // v1–v2 [id, hashes]
-      }
-    }
-  }
-}
-
 /** What a resolution runs on: the input's rules, its events by ID, its state sets. */
 export interface ResolveInput {
   /** The room version's rules. */
@@ -86,8 +27,7 @@ export interface ResolveInput {
 
 /**
  * Builds the event views and state sets of a `roomgraph resolve` input document (the CLI's
- * `parse_ms`), sharing one string object per ID, type and user ID (see {@link Interner}) and one
- * key string per event across the sets.
+ * `parse_ms`), with one key string per event shared by the sets.
  * @throws {@link CliError} `BAD_INPUT` / `UNKNOWN_EVENT` for a malformed document.
  */
 export function resolveInputOf(input: JsonValue): ResolveInput {
@@ -97,33 +37,30 @@ export function resolveInputOf(input: JsonValue): ResolveInput {
   const rawSets = obj['state_sets'];
   if (!Array.isArray(rawEvents)) throw new CliError('BAD_INPUT', 'events must be an array');
   if (!Array.isArray(rawSets)) throw new CliError('BAD_INPUT', 'state_sets must be an array');
-  const strings = new Interner();
   const events = new Map<string, RoomEvent>();
   for (const raw of rawEvents) {
     const j = requireObject(raw);
     if (typeof j['event_id'] !== 'string') throw new CliError('BAD_INPUT', 'every event needs a string event_id');
-    strings.event(j);
     const e = toRoomEvent(j, rules);
     events.set(e.eventId, e);
   }
   // One key string per event, shared by every set that names it: the sets then hold the same
   // key objects (their hashes computed once; comparing two sets' keys is a pointer comparison).
-  // The value is the event's own ID string.
-  const keyOf = new Map<string, { readonly key: string; readonly id: string }>();
+  const keyOf = new Map<string, string>();
   const sets = rawSets.map((set, i) => {
     if (!Array.isArray(set)) throw new CliError('BAD_INPUT', `state_sets[${i}] must be an array of event IDs`);
     const m = new Map<string, string>();
     for (const id of set) {
       if (typeof id !== 'string') throw new CliError('BAD_INPUT', `state_sets[${i}] must hold event ID strings`);
-      let entry = keyOf.get(id);
-      if (entry === undefined) {
+      let key = keyOf.get(id);
+      if (key === undefined) {
         const e = events.get(id);
         if (e === undefined) throw new CliError('UNKNOWN_EVENT', `state_sets[${i}] names ${id}, which is not in events`);
         if (e.stateKey === undefined) throw new CliError('BAD_INPUT', `state_sets[${i}] names ${id}, which is not a state event`);
-        entry = { key: stateKeyOf(e.type, e.stateKey), id: e.eventId };
-        keyOf.set(id, entry);
+        key = stateKeyOf(e.type, e.stateKey);
+        keyOf.set(id, key);
       }
-      m.set(entry.key, entry.id);
+      m.set(key, id);
     }
     return m;
   });
