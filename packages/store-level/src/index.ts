@@ -45,8 +45,34 @@ function openSublevel(db: Db, name: string) {
   return db.sublevel<string, string>(name, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
 }
 type Sub = ReturnType<typeof openSublevel>;
-/** A root-level LevelDB op: the key carries its table's sublevel prefix (cheaper than sublevel ops). */
-type BatchOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+/**
+ * A root-level LevelDB op: the key carries its table's sublevel prefix (cheaper than sublevel ops).
+ * Keys and values are already in the database's format, UTF-8 strings, as abstract-level's private
+ * `_batch` contract asks: every op says so in its encodings (see {@link LevelRoomStore}'s `#batch`).
+ */
+type BatchOp =
+  | { readonly type: 'put'; readonly key: string; readonly value: string; readonly keyEncoding: 'utf8'; readonly valueEncoding: 'utf8' }
+  | { readonly type: 'del'; readonly key: string; readonly keyEncoding: 'utf8' };
+
+function putOp(key: string, value: string): BatchOp {
+  return { type: 'put', key, value, keyEncoding: 'utf8', valueEncoding: 'utf8' };
+}
+
+function delOp(key: string): BatchOp {
+  return { type: 'del', key, keyEncoding: 'utf8' };
+}
+
+/**
+ * abstract-level's private write API, which `level` (classic-level) implements: one native call
+ * for a whole array of ops whose keys and values are already encoded. The public `batch()` clones,
+ * validates and re-encodes every op in JavaScript first — as much main-thread time as the native
+ * write for this store's ops.
+ */
+interface PrivateBatchApi {
+  readonly status: string;
+  readonly hooks: { readonly prewrite: { readonly noop: boolean } };
+  _batch?(ops: readonly BatchOp[], options: { sync: boolean }): Promise<void>;
+}
 
 /** FNV-1a (32 bits) over bytes: detects a torn journal record (not an integrity check against tampering). */
 function fnvBytes(b: Uint8Array, from: number, to: number): number {
@@ -121,12 +147,12 @@ function decodeJournal(buf: Buffer): BatchOp[] {
       const key = text();
       if (key === undefined || (kind !== 0 && kind !== 1)) { ok = false; break; }
       if (kind === 1) {
-        record.push({ type: 'del', key });
+        record.push(delOp(key));
         continue;
       }
       const value = text();
       if (value === undefined) { ok = false; break; }
-      record.push({ type: 'put', key, value });
+      record.push(putOp(key, value));
     }
     if (!ok) break;
     for (const op of record) ops.push(op);
@@ -162,8 +188,8 @@ interface EncodedEvent {
   t: string;
   k?: string;
   d: number;
-  p: string[];
-  a: string[];
+  p: readonly string[];
+  a: readonly string[];
   s: EventStatus;
   x?: { rule: string; reason?: string };
   n: number;
@@ -178,7 +204,7 @@ interface EncodedLayer {
 }
 
 function encodeEvent(e: StoredEvent): string {
-  const o: EncodedEvent = { r: e.roomId, j: e.json, t: e.type, d: e.depth, p: [...e.prevEvents], a: [...e.authEvents], s: e.status, n: e.stream };
+  const o: EncodedEvent = { r: e.roomId, j: e.json, t: e.type, d: e.depth, p: e.prevEvents, a: e.authEvents, s: e.status, n: e.stream };
   if (e.stateKey !== undefined) o.k = e.stateKey;
   if (e.rejection !== undefined) o.x = { ...e.rejection };
   if (e.stateBefore !== undefined) o.b = e.stateBefore;
@@ -195,8 +221,8 @@ function decodeEvent(id: EventId, text: string): StoredEvent {
       type: o.t,
       stateKey: o.k,
       depth: o.d,
-      prevEvents: Object.freeze(o.p),
-      authEvents: Object.freeze(o.a),
+      prevEvents: Object.freeze(o.p as string[]),
+      authEvents: Object.freeze(o.a as string[]),
       status: o.s,
       ...(o.x !== undefined ? { rejection: Object.freeze(o.x) } : {}),
       stream: o.n,
@@ -249,6 +275,8 @@ export class LevelRoomStore extends AbstractRoomStore {
   #journalFd: number | undefined;
   /** Journal records appended since the last {@link _journalSync} (not yet in the file). */
   readonly #journalBuffer = new JournalBuffer();
+  /** Journaled batches whose record is not in {@link #journalBuffer} yet: the next sync appends them as one record. */
+  #unrecorded: StoreWriteBatch[] = [];
   /** Journaled batches not yet written to LevelDB (the journal is emptied when none are left). */
   #journalPending = 0;
   /** Each table's key prefix in the root database (the sublevels' own). */
@@ -325,7 +353,10 @@ export class LevelRoomStore extends AbstractRoomStore {
       const fd = this.#journalFd;
       this.#journalFd = undefined;
       if (this.#journalPending === 0) ftruncateSync(fd, 0);
-      else this.#flushJournalBuffer(fd);
+      else {
+        this.#recordUnrecorded();
+        this.#flushJournalBuffer(fd);
+      }
       closeSync(fd);
     }
     await this.#db.close();
@@ -343,13 +374,14 @@ export class LevelRoomStore extends AbstractRoomStore {
     if (!exists && !this.#journaling) return;
     if (exists) {
       const ops = decodeJournal(readFileSync(path));
-      if (ops.length > 0) await this.#db.batch(ops, { sync: true });
+      if (ops.length > 0) await this.#batch(ops, true);
     }
     const fd = openSync(path, 'a');
     ftruncateSync(fd, 0);
     fsyncSync(fd);
     this.#journalPending = 0;
     this.#journalBuffer.length = 0;
+    this.#unrecorded = [];
     if (this.#journaling) this.#journalFd = fd;
     else closeSync(fd);
   }
@@ -359,12 +391,12 @@ export class LevelRoomStore extends AbstractRoomStore {
     const p = this.#prefix;
     const ops: BatchOp[] = [];
     // Promoted outliers: their old stream entry goes in the same batch as the new one.
-    for (const old of batch.replaced) ops.push({ type: 'del', key: p.roomStream + streamKey(old.roomId, old.stream) });
+    for (const old of batch.replaced) ops.push(delOp(p.roomStream + streamKey(old.roomId, old.stream)));
     for (const e of batch.events) {
-      ops.push({ type: 'put', key: p.events + e.eventId, value: encodeEvent(e) });
-      ops.push({ type: 'put', key: p.roomStream + streamKey(e.roomId, e.stream), value: e.eventId });
+      ops.push(putOp(p.events + e.eventId, encodeEvent(e)));
+      ops.push(putOp(p.roomStream + streamKey(e.roomId, e.stream), e.eventId));
     }
-    for (const l of batch.layers) ops.push({ type: 'put', key: p.layers + hex(l.id, 8), value: encodeLayer(l) });
+    for (const l of batch.layers) ops.push(putOp(p.layers + hex(l.id, 8), encodeLayer(l)));
     return ops;
   }
 
@@ -374,8 +406,8 @@ export class LevelRoomStore extends AbstractRoomStore {
     const rooms = new Map<RoomId, RoomInfo>();
     for (const batch of batches) for (const r of batch.rooms) rooms.set(r.roomId, r);
     const ops: BatchOp[] = [];
-    for (const r of rooms.values()) ops.push({ type: 'put', key: p.rooms + r.roomId, value: JSON.stringify(r) });
-    ops.push({ type: 'put', key: `${p.meta}next_snapshot`, value: String(batches[batches.length - 1]!.nextSnapshotId) });
+    for (const r of rooms.values()) ops.push(putOp(p.rooms + r.roomId, JSON.stringify(r)));
+    ops.push(putOp(`${p.meta}next_snapshot`, String(batches[batches.length - 1]!.nextSnapshotId)));
     return ops;
   }
 
@@ -385,17 +417,45 @@ export class LevelRoomStore extends AbstractRoomStore {
    */
   protected override _journal(batch: StoreWriteBatch): boolean {
     if (this.#journalFd === undefined) return false;
-    const body = this.#bodyOps(batch);
-    this.#opsOf.set(batch, body);
-    this.#journalBuffer.append([...body, ...this.#tailOps([batch])]);
+    this.#opsOf.set(batch, this.#bodyOps(batch));
+    this.#unrecorded.push(batch);
     this.#journalPending++;
     return true;
   }
 
-  /** Writes the journal records appended so far to the journal file (one `write` call, synchronously). */
+  /**
+   * Writes the batches journaled since the last sync to the journal file as one record (one `write`
+   * call, synchronously): their ops, then the room records and counter after the last of them —
+   * all of them or, torn, none on replay, as nothing of them was acknowledged before this call.
+   */
   protected override _journalSync(): void {
     const fd = this.#journalFd;
-    if (fd !== undefined) this.#flushJournalBuffer(fd);
+    if (fd === undefined) return;
+    this.#recordUnrecorded();
+    this.#flushJournalBuffer(fd);
+  }
+
+  /** Appends the batches journaled since the last sync to the journal buffer as one record. */
+  #recordUnrecorded(): void {
+    const batches = this.#unrecorded;
+    if (batches.length === 0) return;
+    this.#unrecorded = [];
+    const ops: BatchOp[] = [];
+    for (const b of batches) for (const op of this.#opsOf.get(b)!) ops.push(op);
+    for (const op of this.#tailOps(batches)) ops.push(op);
+    this.#journalBuffer.append(ops);
+  }
+
+  /**
+   * One atomic LevelDB write of `ops` (UTF-8 keys with their table prefix, UTF-8 values) through
+   * abstract-level's private `_batch` — one native call, without the public `batch()`'s per-op
+   * copy, validation and encoding, which this store's ops do not need (no hooks are attached to the
+   * store's database; see {@link db}) — or through `batch()` where that is not available.
+   */
+  #batch(ops: readonly BatchOp[], sync: boolean): Promise<void> {
+    const db = this.#db as unknown as PrivateBatchApi;
+    if (ops.length > 0 && db.status === 'open' && db.hooks.prewrite.noop && typeof db._batch === 'function') return db._batch(ops, { sync });
+    return this.#db.batch(ops as BatchOp[], { sync });
   }
 
   #flushJournalBuffer(fd: number): void {
@@ -435,7 +495,7 @@ export class LevelRoomStore extends AbstractRoomStore {
     // LevelDB never gets ahead of the journal file: a journal replayed on open must end with the
     // newest room records and counter LevelDB holds (the records replay in order, last one wins).
     if (journaled > 0) this._journalSync();
-    await this.#db.batch(ops, { sync: this.#sync });
+    await this.#batch(ops, this.#sync);
     if (journaled > 0) {
       this.#journalPending -= journaled;
       // Everything journaled is in LevelDB now: the journal starts again, empty (records still
