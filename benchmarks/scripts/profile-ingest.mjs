@@ -1,6 +1,7 @@
 // Ingest a 2k-member room of 10k signed PDUs twice (the second pass is the warm figure), for
 // profiling one receive mode on one store:
-//   node [--cpu-prof] benchmarks/scripts/profile-ingest.mjs single|batch|trusted memory|level [REPS]
+//   node [--cpu-prof] benchmarks/scripts/profile-ingest.mjs single|batch|trusted memory|level|level-journal [REPS [MEMBERS MESSAGES]]
+// (MEMBERS MESSAGES: another room than 2,000 joins + 8,000 messages, e.g. 1000 2000 = the engine suite's).
 // The room is built once and cached in the OS temp directory. Each pass prints PDUs/s, wall µs per
 // event and the main thread's CPU µs per event (/proc/thread-self/schedstat, Linux: unlike wall
 // time, it does not grow when other jobs share the cores). REPS (default 2) passes, each into a
@@ -19,18 +20,21 @@ import { LevelRoomStore } from '@roomgraph/store-level';
 import { mkdtempSync, rmSync } from 'node:fs';
 const kind = process.argv[3] ?? 'memory';
 const dirs = [];
-const mkStore = () => { if (kind !== 'level') return createMemoryStore(); const d = mkdtempSync(join(tmpdir(), 'rg-prof-')); dirs.push(d); return new LevelRoomStore(d); };
+// 'level-journal': LevelDB opened as the CLI and the engine suite open it ({ journal: true }).
+const mkStore = () => { if (kind === 'memory') return createMemoryStore(); const d = mkdtempSync(join(tmpdir(), 'rg-prof-')); dirs.push(d); return new LevelRoomStore(d, { journal: kind === 'level-journal' }); };
 const key = signingKeyFromSeed(new Uint8Array(32).fill(7), 'bench');
 const keys = new StaticKeySource({ 'a.example': { [key.keyId]: encodeBase64(key.publicKey) } });
-const F = join(tmpdir(), 'roomgraph-profile-room.json');
+const members = Number(process.argv[5] ?? 2000);
+const messages = Number(process.argv[6] ?? 8000);
+const F = join(tmpdir(), members === 2000 && messages === 8000 ? 'roomgraph-profile-room.json' : `roomgraph-profile-room-${members}-${messages}.json`);
 let pdus;
 if (existsSync(F)) pdus = JSON.parse(readFileSync(F, 'utf8'));
 else {
   let clock = 1_700_000_000_000;
   const src = await RoomEngine.open({ ownsStore: true, serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: () => (clock += 1) });
   const roomId = await src.createRoom({ roomVersion: '10', creator: '@admin:a.example', preset: 'public_chat' });
-  for (let i = 0; i < 2000; i++) { const u = `@u${i}:a.example`; await src.createLocalEvent(roomId, { type: 'm.room.member', stateKey: u, sender: u, content: { membership: 'join', displayname: `User ${i}` } }); }
-  for (let i = 0; i < 8000; i++) { const u = `@u${i % 2000}:a.example`; await src.createLocalEvent(roomId, { type: 'm.room.message', sender: u, content: { msgtype: 'm.text', body: `message ${i} `.repeat(8) } }); }
+  for (let i = 0; i < members; i++) { const u = `@u${i}:a.example`; await src.createLocalEvent(roomId, { type: 'm.room.member', stateKey: u, sender: u, content: { membership: 'join', displayname: `User ${i}` } }); }
+  for (let i = 0; i < messages; i++) { const u = `@u${i % members}:a.example`; await src.createLocalEvent(roomId, { type: 'm.room.message', sender: u, content: { msgtype: 'm.text', body: `message ${i} `.repeat(8) } }); }
   pdus = []; let from;
   for (;;) { const page = await src.timeline(roomId, { limit: 5000, ...(from !== undefined ? { from } : {}) }); pdus.push(...page.map((e) => e.json)); if (page.length < 5000) break; from = page[page.length - 1].stream + 1; }
   writeFileSync(F, JSON.stringify(pdus));

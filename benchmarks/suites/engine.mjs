@@ -66,10 +66,20 @@ async function fullGc() {
   }
 }
 
-/** mode: 'single' (receivePdu one at a time), 'batch' (receivePdus, 100 at a time: signature checks pipelined on the thread pool), 'trusted' (no signature/hash checks). */
-async function ingest(pdus, store, mode) {
+/**
+ * mode: 'single' (receivePdu one at a time), 'batch' (receivePdus, 100 at a time: signature checks
+ * pipelined on the thread pool), 'trusted' (no signature/hash checks). heap: measure the heap the
+ * ingest leaves (full collections before and after it; `heapPerEvent` is undefined otherwise).
+ *
+ * Timed runs do not force collections: a forced full GC collects the previous engine's objects,
+ * and V8 then discards the optimized code that embedded them ("dependent code … reason: weak
+ * objects" under --trace-deopt: 30–66 functions per run), so every run re-warmed the JIT (~100
+ * recompilations per run instead of 6–20) and measured that (README › engine › the suite against
+ * the profile script).
+ */
+async function ingest(pdus, store, mode, heap = false) {
   const engine = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store, keys });
-  await fullGc();
+  if (heap) await fullGc();
   const heap0 = process.memoryUsage().heapUsed;
   // Main-thread GC pauses during the ingest: the share of the run the engine stood still for the GC.
   let gcMs = 0;
@@ -91,11 +101,11 @@ async function ingest(pdus, store, mode) {
   // Entries are buffered and delivered from a timer: let the observer see them before stopping it.
   await new Promise((r) => setTimeout(r, 20));
   gcObserver.disconnect();
-  await fullGc();
-  const heap = process.memoryUsage().heapUsed - heap0;
+  if (heap) await fullGc();
+  const heapPerEvent = heap ? (process.memoryUsage().heapUsed - heap0) / pdus.length : undefined;
   await engine.close();
   if (accepted !== pdus.length) throw new Error(`only ${accepted}/${pdus.length} accepted`);
-  return { ms, perSec: (pdus.length / ms) * 1000, heapPerEvent: heap / pdus.length, gcShare: gcMs / ms };
+  return { ms, perSec: (pdus.length / ms) * 1000, heapPerEvent, gcShare: gcMs / ms };
 }
 
 function rawVerifyRate(pdus) {
@@ -269,14 +279,23 @@ export default async function run(options = {}) {
         const dir = kind === 'level' ? mkdtempSync(join(tmpdir(), 'rg-bench-')) : undefined;
         // LevelDB as the CLI opens it: journaled (a commit is durable once in the journal; batches behind).
         const store = kind === 'level' ? new LevelRoomStore(dir, { journal: true }) : createMemoryStore();
-        const go = () => ingest(pdus, store, mode);
+        // A 1M-event room measures its heap in its last run instead of ingesting once more.
+        const go = () => ingest(pdus, store, mode, huge && last);
         const res = last && options.profile === true ? await profiled(`engine-${members}-${kind}-${mode}`, go) : await go();
         if (dir) rmSync(dir, { recursive: true, force: true });
         row.rate.push(res.perSec);
         row.ratio.push(res.perSec / verify);
-        row.heap.push(res.heapPerEvent);
         row.gc.push(res.gcShare);
+        if (res.heapPerEvent !== undefined) row.heap.push(res.heapPerEvent);
       }
+    }
+    // Heap per event: one more ingest per mode, after the timed runs (its full collections would
+    // disturb the runs that follow them; see ingest()). Not timed.
+    for (const [kind, mode] of huge ? [] : these) {
+      const dir = kind === 'level' ? mkdtempSync(join(tmpdir(), 'rg-bench-')) : undefined;
+      const res = await ingest(pdus, kind === 'level' ? new LevelRoomStore(dir, { journal: true }) : createMemoryStore(), mode, true);
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      rows.get(`${kind} ${mode}`).heap.push(res.heapPerEvent);
     }
     console.log(`\n  ${members} members, ${pdus.length} events; raw verify/s over the runs: ${spread(verifies, (x) => x.toFixed(0))}`);
     console.log(`  ${'store mode'.padEnd(18)} ${'PDUs/s (min / median / max)'.padEnd(28)} ${'ratio to raw verify'.padEnd(22)} ${'heap/event'.padEnd(10)} ${'GC share'.padEnd(20)} load`);
