@@ -133,6 +133,57 @@ describe('store-level journal', () => {
   });
 });
 
+describe('store-level journal records', () => {
+  it('a sync writes the batches journaled since the last one as one record: torn, none of them is replayed', async () => {
+    const dir = join(root, 'block-record');
+    const store = new ProbeStore(dir, { journal: true });
+    await store.open();
+    const s = await createRoom(store);
+    await store.timeline(ROOM); // the create event is in LevelDB, the journal empty
+    let release = (): void => undefined;
+    store.hold = new Promise<void>((r) => { release = r; });
+    // One block of three commits: acknowledged together, by one journal sync.
+    await store.commitMany([message('$a', '$create', 2, s), message('$b', '$a', 3, s), message('$c', '$b', 4, s)]);
+    const copy = join(root, 'block-record-copy');
+    cpSync(dir, copy, { recursive: true });
+    const journal = readFileSync(join(copy, LEVEL_JOURNAL_FILE));
+    // Exactly one record: its length header covers the whole file.
+    expect(journal.readUInt32LE(0) + 8).toBe(journal.length);
+    const whole = join(root, 'block-record-whole');
+    cpSync(copy, whole, { recursive: true });
+    writeFileSync(join(copy, LEVEL_JOURNAL_FILE), journal.subarray(0, journal.length - 3));
+    release();
+    await store.close();
+
+    // Torn: none of the block is replayed (not even $a, whose ops come first in the record).
+    const torn = new LevelRoomStore(copy);
+    await torn.open();
+    expect(await torn.getEvent('$a')).toBeUndefined();
+    expect((await torn.getRoom(ROOM))!.lastStream).toBe(1);
+    expect((await torn.timeline(ROOM)).map((e) => e.eventId)).toEqual(['$create']);
+    await torn.close();
+    // Whole: all of it, with the room record after the last commit.
+    const again = new LevelRoomStore(whole);
+    await again.open();
+    expect((await again.timeline(ROOM)).map((e) => e.eventId)).toEqual(['$create', '$a', '$b', '$c']);
+    expect((await again.getRoom(ROOM))!.forwardExtremities).toEqual(['$c']);
+    await again.close();
+  });
+
+  it('writes through the public batch() when a prewrite hook is attached to the database', async () => {
+    const store = new LevelRoomStore(join(root, 'hooked'), { journal: true });
+    await store.open();
+    const seen: string[] = [];
+    store.db.hooks.prewrite.add((op) => { seen.push(op.key as string); });
+    const s = await createRoom(store);
+    await store.commit(message('$a', '$create', 2, s));
+    await store.flush();
+    await store.timeline(ROOM); // written to LevelDB
+    expect(seen.filter((k) => k.endsWith('$a')).length).toBeGreaterThan(0);
+    await store.close();
+  });
+});
+
 describe('store-level journal crash safety (SIGKILL mid-ingest)', () => {
   it('keeps every acknowledged commit', async () => {
     const dir = join(root, 'crash');
