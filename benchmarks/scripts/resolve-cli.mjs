@@ -26,7 +26,7 @@
 // --cpu-prof DIR: run each cold process under `node --cpu-prof --cpu-prof-dir DIR` (profiles are
 // written there; the timings of those runs include the profiler's overhead).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -34,6 +34,7 @@ import { splitStateKey } from '@roomgraph/events';
 import { getRoomVersion } from '@roomgraph/room-versions';
 import { resolveStateSync } from '@roomgraph/state-res';
 import { buildRoom } from '../suites/state-res.mjs';
+import { resolveInputBuilder } from '../lib/resolve-input.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let BIN = join(here, '../../packages/cli/bin/roomgraph.mjs');
@@ -118,31 +119,13 @@ async function childCpu(root, file) {
   const { getRoomVersion } = await pkg('room-versions');
   const { resolveStateDeltaSync } = await pkg('state-res');
   const cpu = () => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
-  // The CLI's own view building when ROOT's CLI exports it (`resolveInputOf`, which also shares
-  // one string per ID), else what the CLI did before it.
-  const cliFile = join(root, 'packages/cli/dist/commands/resolve.js');
-  const cli = existsSync(cliFile) ? await import(pathToFileURL(cliFile).href) : {};
+  // The CLI's own view building when ROOT's CLI exports it (`resolveInputOf`), else what the CLI
+  // did before it.
   const input = parseCanonicalJson(readFileSync(file), { strict: false });
-  const c0 = cpu();
   const rules = getRoomVersion(input.room_version);
-  let events;
-  let sets;
-  if (cli.resolveInputOf !== undefined) {
-    ({ events, sets } = cli.resolveInputOf(input));
-  } else {
-    events = new Map();
-    for (const j of input.events) { const e = ev.toRoomEvent(j, rules); events.set(e.eventId, e); }
-    const keyOf = new Map();
-    sets = input.state_sets.map((list) => {
-      const m = new Map();
-      for (const id of list) {
-        let k = keyOf.get(id);
-        if (k === undefined) { const e = events.get(id); keyOf.set(id, (k = ev.stateKeyOf(e.type, e.stateKey))); }
-        m.set(k, id);
-      }
-      return m;
-    });
-  }
+  const views = await resolveInputBuilder(root, ev, rules);
+  const c0 = cpu();
+  const { events, sets } = views(input);
   const c1 = cpu();
   resolveStateDeltaSync(rules, sets, events);
   const c2 = cpu();
