@@ -237,39 +237,50 @@ class Encoder {
     return this.astralObject(o, keys, depth);
   }
 
-  /** The `"key":value` texts of a top-level object's members (see {@link encodeCanonicalMembers}). */
+  /**
+   * The `"key":value` texts of a top-level object's members (see {@link encodeCanonicalMembers}):
+   * the same order and the same fallback for surrogate keys as {@link Encoder.object}.
+   */
   members(o: Record<string, unknown>, keys: string[]): string[] {
     this.enter(o, 0);
+    sortKeys(keys);
     const n = keys.length;
     const texts = new Array<string>(n);
-    let astral = false;
-    for (let i = 0; i < n; i++) if (HAS_SURROGATE.test(keys[i] as string)) astral = true;
-    if (astral) keys.sort(compareCodePoints);
-    else sortKeys(keys);
     let key = '';
+    let astral = false;
     try {
       for (let i = 0; i < n; i++) {
         key = keys[i] as string;
-        texts[i] = (astral ? encodeString(key) + ':' : (keyCache.get(key) ?? cacheKey(key)) as string) + this.value(o[key], 1);
+        const prefix = keyCache.get(key) ?? cacheKey(key);
+        if (prefix === undefined) {
+          astral = true;
+          break;
+        }
+        texts[i] = prefix + this.value(o[key], 1);
       }
     } catch (e) {
       if (e instanceof CanonicalJsonError) e.prependPath(key);
       throw e;
     }
-    return texts;
+    return astral ? this.astralMembers(o, keys, 0) : texts;
   }
 
   /** Slow path for objects with a key containing a surrogate (checklist A3, A7). */
   astralObject(o: Record<string, unknown>, keys: string[], depth: number): string {
+    return '{' + this.astralMembers(o, keys, depth).join(',') + '}';
+  }
+
+  /** The member texts of an object with a key containing a surrogate: code point order, keys validated. */
+  astralMembers(o: Record<string, unknown>, keys: string[], depth: number): string[] {
     keys.sort(compareCodePoints);
-    let out = '{';
+    const texts = new Array<string>(keys.length);
     let key = '';
     try {
       for (let i = 0; i < keys.length; i++) {
         key = keys[i]!;
-        out += (i === 0 ? '' : ',') + encodeString(key) + ':' + this.value(o[key], depth + 1);
+        texts[i] = encodeString(key) + ':' + this.value(o[key], depth + 1);
       }
-      return out + '}';
+      return texts;
     } catch (e) {
       if (e instanceof CanonicalJsonError) e.prependPath(key);
       throw e;

@@ -330,7 +330,7 @@ describe('encodeCanonicalMembers', () => {
     try {
       return 'ok:' + f();
     } catch (e) {
-      return 'error:' + (e as CanonicalJsonError).code;
+      return 'error:' + (e as CanonicalJsonError).code + ' at ' + JSON.stringify((e as CanonicalJsonError).path);
     }
   };
   it('joined, is the object encoded whole (keys in code point order, astral keys, omitted keys, floats lenient or strict)', () => {
