@@ -8,7 +8,7 @@
 import { type RoomEvent, stateKeyOf } from '@roomgraph/events';
 import { authDifferenceGen } from './auth-difference.js';
 import { conflictedStateSubgraphOf } from './conflicted-subgraph.js';
-import { iterativeAuthChecksGen } from './iterative-auth-checks.js';
+import { authCheckPass, authCheckerOver } from './iterative-auth-checks.js';
 import { mainlineSortGen, powerSort } from './ordering.js';
 import { ResolutionRun, type ResolutionInput, type ResolutionStep, type StateDelta, authKeysOf } from './run.js';
 import { splitStateSets } from './split.js';
@@ -98,7 +98,9 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   const overlay = new Map<string, string>();
   const get = (k: string): string | undefined => overlay.get(k) ?? (emptyStart ? undefined : unconflictedValue(k));
   const set = (k: string, id: string): void => void overlay.set(k, id);
-  yield* iterativeAuthChecksGen(run, sortedPower, get, set);
+  // One checker for steps 2 and 4 (both over this partial state).
+  const checkOne = authCheckerOver(run, get, set);
+  yield* authCheckPass(checkOne, run, sortedPower);
 
   // Step 3: the rest, by mainline order of the partially resolved power levels.
   const inPower = new Set(sortedPower);
@@ -110,7 +112,7 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   const sortedRest = yield* mainlineSortGen(run, leftover, get(stateKeyOf('m.room.power_levels', '')), restEvents);
 
   // Step 4: iterative auth checks on the partial state.
-  yield* iterativeAuthChecksGen(run, sortedRest, get, set, restEvents);
+  yield* authCheckPass(checkOne, run, sortedRest, restEvents);
 
   // Step 5: the unconflicted map wins; express the result relative to stateSets[0].
   const changes = new Map<string, string | undefined>();
