@@ -129,7 +129,8 @@ export function authCheckerOver(
   const authById = new Map<string, RoomEvent | null>();
   const authSlot = new Map<RoomEvent, number>(); // slotOf each usable auth event, computed once
   // The usable state event per auth-relevant key with an empty state key (null: none), valid
-  // until `set` writes the key — `get` changes only through `set` during this run: the create,
+  // until `set` writes the key — `get` changes only through `set` while this step function is in
+  // use (over every pass it runs): the create,
   // PL and JR events (asked for by almost every event) in variables, any other in the map.
   // Per-user keys are looked up each time (most are consulted once).
   let createSt: RoomEvent | null | undefined;
