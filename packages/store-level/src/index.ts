@@ -8,6 +8,7 @@ import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync
 import { join } from 'node:path';
 import { Level } from 'level';
 import { BloomFilter } from './bloom.js';
+import { JournalBuffer, decodeJournal, delOp, putBytesOp, putOp, type BatchOp } from './journal.js';
 import { AbstractRoomStore, StoreError, type AbstractStoreOptions, type StoreWriteBatch, type TimelineRange, type SnapshotLayer } from '@roomgraph/store';
 import type { EventId, EventStatus, ParkedEvent, PduJson, RoomId, RoomInfo, ServerKeyRecord, SnapshotId, StoreStats, StoredEvent } from '@roomgraph/store';
 
@@ -46,23 +47,6 @@ function openSublevel(db: Db, name: string) {
 }
 type Sub = ReturnType<typeof openSublevel>;
 /**
- * A root-level LevelDB op: the key carries its table's sublevel prefix (cheaper than sublevel ops).
- * Keys and values are already in the database's format, UTF-8 strings, as abstract-level's private
- * `_batch` contract asks: every op says so in its encodings (see {@link LevelRoomStore}'s `#batch`).
- */
-type BatchOp =
-  | { readonly type: 'put'; readonly key: string; readonly value: string; readonly keyEncoding: 'utf8'; readonly valueEncoding: 'utf8' }
-  | { readonly type: 'del'; readonly key: string; readonly keyEncoding: 'utf8' };
-
-function putOp(key: string, value: string): BatchOp {
-  return { type: 'put', key, value, keyEncoding: 'utf8', valueEncoding: 'utf8' };
-}
-
-function delOp(key: string): BatchOp {
-  return { type: 'del', key, keyEncoding: 'utf8' };
-}
-
-/**
  * abstract-level's private write API, which `level` (classic-level) implements: one native call
  * for a whole array of ops whose keys and values are already encoded. The public `batch()` clones,
  * validates and re-encodes every op in JavaScript first — as much main-thread time as the native
@@ -72,93 +56,6 @@ interface PrivateBatchApi {
   readonly status: string;
   readonly hooks: { readonly prewrite: { readonly noop: boolean } };
   _batch?(ops: readonly BatchOp[], options: { sync: boolean }): Promise<void>;
-}
-
-/** FNV-1a (32 bits) over bytes: detects a torn journal record (not an integrity check against tampering). */
-function fnvBytes(b: Uint8Array, from: number, to: number): number {
-  let h = 0x811c9dc5;
-  for (let i = from; i < to; i++) {
-    h ^= b[i]!;
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/**
- * Journal records, appended to one growing buffer: `u32 length ‖ u32 FNV-1a(payload) ‖ payload`,
- * the payload a sequence of ops `u8 kind (0 put, 1 del) ‖ u32 key length ‖ key ‖ [u32 value length
- * ‖ value]` (UTF-8; keys are LevelDB's full keys, table prefix included).
- */
-class JournalBuffer {
-  buf = Buffer.allocUnsafe(64 * 1024);
-  length = 0;
-
-  #room(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
-    this.buf.copy(bigger, 0, 0, this.length);
-    this.buf = bigger;
-  }
-
-  #string(s: string): void {
-    // A UTF-16 code unit is at most 3 UTF-8 bytes: room for the worst case, then the real length.
-    this.#room(4 + s.length * 3);
-    const n = this.buf.write(s, this.length + 4, 'utf8');
-    this.buf.writeUInt32LE(n, this.length);
-    this.length += 4 + n;
-  }
-
-  /** Appends one record holding `ops`. */
-  append(ops: readonly BatchOp[]): void {
-    this.#room(8);
-    const start = this.length;
-    this.length += 8;
-    for (const op of ops) {
-      this.#room(1);
-      this.buf[this.length++] = op.type === 'put' ? 0 : 1;
-      this.#string(op.key);
-      if (op.type === 'put') this.#string(op.value);
-    }
-    this.buf.writeUInt32LE(this.length - start - 8, start);
-    this.buf.writeUInt32LE(fnvBytes(this.buf, start + 8, this.length), start + 4);
-  }
-}
-
-/** The ops of every whole record of a journal file, in order (a torn or damaged tail ends it). */
-function decodeJournal(buf: Buffer): BatchOp[] {
-  const ops: BatchOp[] = [];
-  let at = 0;
-  while (at + 8 <= buf.length) {
-    const end = at + 8 + buf.readUInt32LE(at);
-    if (end > buf.length || fnvBytes(buf, at + 8, end) !== buf.readUInt32LE(at + 4)) break;
-    const record: BatchOp[] = [];
-    let p = at + 8;
-    const text = (): string | undefined => {
-      if (p + 4 > end) return undefined;
-      const n = buf.readUInt32LE(p);
-      if (p + 4 + n > end) return undefined;
-      const t = buf.toString('utf8', p + 4, p + 4 + n);
-      p += 4 + n;
-      return t;
-    };
-    let ok = true;
-    while (p < end) {
-      const kind = buf[p++];
-      const key = text();
-      if (key === undefined || (kind !== 0 && kind !== 1)) { ok = false; break; }
-      if (kind === 1) {
-        record.push(delOp(key));
-        continue;
-      }
-      const value = text();
-      if (value === undefined) { ok = false; break; }
-      record.push(putOp(key, value));
-    }
-    if (!ok) break;
-    for (const op of record) ops.push(op);
-    at = end;
-  }
-  return ops;
 }
 
 /** Sublevel names (the on-disk layout; see README). */
@@ -380,23 +277,34 @@ export class LevelRoomStore extends AbstractRoomStore {
     ftruncateSync(fd, 0);
     fsyncSync(fd);
     this.#journalPending = 0;
-    this.#journalBuffer.length = 0;
+    this.#journalBuffer.reset();
     this.#unrecorded = [];
     if (this.#journaling) this.#journalFd = fd;
     else closeSync(fd);
   }
 
-  /** The LevelDB ops of one batch but its room records and counter (see {@link _writeGroup}). */
-  #bodyOps(batch: StoreWriteBatch): BatchOp[] {
+  /**
+   * The LevelDB ops of one batch but its room records and counter (see {@link _writeGroup}). With
+   * `journal`, each op is appended to its open record too, and a put's value is handed to LevelDB
+   * as the bytes written there (encoded once).
+   */
+  #bodyOps(batch: StoreWriteBatch, journal?: JournalBuffer): BatchOp[] {
     const p = this.#prefix;
     const ops: BatchOp[] = [];
+    const put = (key: string, value: string): void => {
+      ops.push(journal === undefined ? putOp(key, value) : putBytesOp(key, journal.put(key, value)));
+    };
     // Promoted outliers: their old stream entry goes in the same batch as the new one.
-    for (const old of batch.replaced) ops.push(delOp(p.roomStream + streamKey(old.roomId, old.stream)));
-    for (const e of batch.events) {
-      ops.push(putOp(p.events + e.eventId, encodeEvent(e)));
-      ops.push(putOp(p.roomStream + streamKey(e.roomId, e.stream), e.eventId));
+    for (const old of batch.replaced) {
+      const key = p.roomStream + streamKey(old.roomId, old.stream);
+      journal?.del(key);
+      ops.push(delOp(key));
     }
-    for (const l of batch.layers) ops.push(putOp(p.layers + hex(l.id, 8), encodeLayer(l)));
+    for (const e of batch.events) {
+      put(p.events + e.eventId, encodeEvent(e));
+      put(p.roomStream + streamKey(e.roomId, e.stream), e.eventId);
+    }
+    for (const l of batch.layers) put(p.layers + hex(l.id, 8), encodeLayer(l));
     return ops;
   }
 
@@ -417,7 +325,17 @@ export class LevelRoomStore extends AbstractRoomStore {
    */
   protected override _journal(batch: StoreWriteBatch): boolean {
     if (this.#journalFd === undefined) return false;
-    this.#opsOf.set(batch, this.#bodyOps(batch));
+    const journal = this.#journalBuffer;
+    const mark = journal.mark();
+    let ops: BatchOp[];
+    try {
+      ops = this.#bodyOps(batch, journal);
+    } catch (e) {
+      // Nothing of a batch that failed to encode stays in the open record.
+      journal.rewind(mark);
+      throw e;
+    }
+    this.#opsOf.set(batch, ops);
     this.#unrecorded.push(batch);
     this.#journalPending++;
     return true;
@@ -435,15 +353,17 @@ export class LevelRoomStore extends AbstractRoomStore {
     this.#flushJournalBuffer(fd);
   }
 
-  /** Appends the batches journaled since the last sync to the journal buffer as one record. */
+  /**
+   * Closes the journal's open record, which holds the ops of the batches journaled since the last
+   * sync (appended by {@link _journal}), after appending the room records and counter after them.
+   */
   #recordUnrecorded(): void {
     const batches = this.#unrecorded;
     if (batches.length === 0) return;
     this.#unrecorded = [];
-    const ops: BatchOp[] = [];
-    for (const b of batches) for (const op of this.#opsOf.get(b)!) ops.push(op);
-    for (const op of this.#tailOps(batches)) ops.push(op);
-    this.#journalBuffer.append(ops);
+    const journal = this.#journalBuffer;
+    for (const op of this.#tailOps(batches)) if (op.type === 'put' && typeof op.value === 'string') journal.put(op.key, op.value);
+    journal.close();
   }
 
   /**
@@ -455,19 +375,21 @@ export class LevelRoomStore extends AbstractRoomStore {
   #batch(ops: readonly BatchOp[], sync: boolean): Promise<void> {
     const db = this.#db as unknown as PrivateBatchApi;
     if (ops.length > 0 && db.status === 'open' && db.hooks.prewrite.noop && typeof db._batch === 'function') return db._batch(ops, { sync });
-    return this.#db.batch(ops as BatchOp[], { sync });
+    // A hook sees the ops as the database's UTF-8 text, as the store's own reads do.
+    return this.#db.batch(ops.map((op) => (op.type === 'put' && typeof op.value !== 'string' ? putOp(op.key, op.value.toString('utf8')) : op)) as Exclude<BatchOp, { readonly valueEncoding: 'view' }>[], { sync });
   }
 
   #flushJournalBuffer(fd: number): void {
     const j = this.#journalBuffer;
+    const bytes = j.unwritten();
     let at = 0;
     try {
-      while (at < j.length) at += writeSync(fd, j.buf, at, j.length - at);
+      while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
     } catch (e) {
       throw new StoreError('STORE_IO', `journal write failed: ${(e as Error).message}`, { cause: e });
     } finally {
       // What could not be written is not acknowledged (the store fails on the error).
-      j.length = 0;
+      j.written();
     }
   }
   async #rebuildIds(minimumCapacity: number): Promise<BloomFilter> {
@@ -499,10 +421,10 @@ export class LevelRoomStore extends AbstractRoomStore {
     if (journaled > 0) {
       this.#journalPending -= journaled;
       // Everything journaled is in LevelDB now: the journal starts again, empty (records still
-      // in the buffer describe batches LevelDB has too).
+      // in the buffer describe batches LevelDB has too, and no view of them is still to be written).
       const fd = this.#journalFd;
       if (this.#journalPending === 0 && fd !== undefined) {
-        this.#journalBuffer.length = 0;
+        this.#journalBuffer.reset();
         ftruncateSync(fd, 0);
       }
     }
