@@ -38,13 +38,35 @@ export function delOp(key: string): BatchOp {
   return { type: 'del', key, keyEncoding: 'utf8' };
 }
 
-/** FNV-1a (32 bits) over bytes: detects a torn journal record (not an integrity check against tampering). */
+const FNV_PRIME = 0x01000193;
+/** The words below are read in the machine's byte order: little-endian, where it is not the bytes are read one at a time. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * FNV-1a (32 bits) over bytes: detects a torn journal record (not an integrity check against
+ * tampering). Every byte is hashed in order, as `h = (h ^ byte) * prime`; the bytes are read a
+ * 32-bit word at a time where aligned (one typed-array load per four bytes: V8 checks the array
+ * and the bounds per load, which cost more than the hashing itself).
+ */
 export function fnvBytes(b: Uint8Array, from: number, to: number): number {
-  let h = 0x811c9dc5;
-  for (let i = from; i < to; i++) {
-    h ^= b[i]!;
-    h = Math.imul(h, 0x01000193);
+  let h = 0x811c9dc5 | 0;
+  let i = from;
+  if (LITTLE_ENDIAN && to - from >= 16) {
+    // Single bytes up to a 4-byte-aligned address, then whole words, then the rest.
+    const head = i + ((4 - ((b.byteOffset + i) & 3)) & 3);
+    for (; i < head; i++) h = Math.imul(h ^ b[i]!, FNV_PRIME);
+    const words = new Int32Array(b.buffer, b.byteOffset + i, (to - i) >>> 2);
+    const n = words.length;
+    for (let k = 0; k < n; k++) {
+      const w = words[k]!;
+      h = Math.imul(h ^ (w & 255), FNV_PRIME);
+      h = Math.imul(h ^ ((w >>> 8) & 255), FNV_PRIME);
+      h = Math.imul(h ^ ((w >>> 16) & 255), FNV_PRIME);
+      h = Math.imul(h ^ (w >>> 24), FNV_PRIME);
+    }
+    i += n * 4;
   }
+  for (; i < to; i++) h = Math.imul(h ^ b[i]!, FNV_PRIME);
   return h >>> 0;
 }
 

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import type { RoomEvent } from '@roomgraph/store';
 import { fakeEvent } from '@roomgraph/store/conformance';
 import { LEVEL_JOURNAL_FILE, LevelRoomStore } from '@roomgraph/store-level';
-import { JournalBuffer, decodeJournal, type BatchOp } from '../src/journal.js';
+import { JournalBuffer, decodeJournal, fnvBytes, type BatchOp } from '../src/journal.js';
 import { ROOM, ProbeStore, createRoom, tempRoot } from './helpers.js';
 
 /** An op as the model sees it: kind, key, and (puts) the value's text. */
@@ -76,6 +76,28 @@ describe('journal records (src/journal.ts)', () => {
         expect(decodeJournal(all.subarray(0, cut)).map(view)).toEqual(recs.slice(0, -1).flatMap((r) => r.ops).map(roundTrip));
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('the checksum is FNV-1a over the bytes, wherever they sit in memory (word reads are an optimisation)', () => {
+    const reference = (b: Uint8Array, from: number, to: number): number => {
+      let h = 0x811c9dc5;
+      for (let i = from; i < to; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+      return h >>> 0;
+    };
+    expect(fnvBytes(Buffer.from('a'), 0, 1)).toBe(0xe40c292c); // the published FNV-1a 32 test vector
+    expect(fnvBytes(Buffer.from('foobar'), 0, 6)).toBe(0xbf9cf968);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300, size: 'max' }), fc.nat(7), fc.nat(), fc.nat(), (bytes, shift, a, c) => {
+        // Every alignment of the data: a view `shift` bytes into a larger buffer.
+        const backing = Buffer.alloc(bytes.length + 8);
+        backing.set(bytes, shift);
+        const view = backing.subarray(shift, shift + bytes.length);
+        const from = bytes.length === 0 ? 0 : a % bytes.length;
+        const to = from + (c % (bytes.length - from + 1));
+        expect(fnvBytes(view, from, to)).toBe(reference(bytes, from, to));
+      }),
+      { numRuns: 2000 },
     );
   });
 
