@@ -211,6 +211,29 @@ describe('store-level journal replay of value bytes', () => {
     await again.close();
   });
 
+  it('a commit that fails to encode leaves nothing in the journal record (a promotion deleting a stream row included)', async () => {
+    const dir = join(root, 'unencodable');
+    const store = new LevelRoomStore(dir, { journal: true });
+    await store.open();
+    const s = await createRoom(store);
+    const outlier = fakeEvent('$o', { prev: ['$create'], auth: ['$create'], depth: 2 });
+    await store.commit({ roomId: ROOM, event: { event: outlier, status: 'outlier' } });
+    const a = fakeEvent('$a', { prev: ['$create'], auth: ['$create'], depth: 2 });
+    await store.commit({ roomId: ROOM, event: { event: a, status: 'accepted', stateBefore: s }, forwardExtremities: ['$a'] }, { durable: false });
+    // The promotion's batch deletes the outlier's stream row, then its record fails to encode
+    // (JSON has no BigInt): the store fails, and the open record must not keep that delete.
+    const bad = { ...outlier, json: { ...outlier.json, content: { n: BigInt(1) } } } as unknown as RoomEvent;
+    const promoted = await store.commit({ roomId: ROOM, event: { event: bad, status: 'accepted', stateBefore: s }, forwardExtremities: ['$a', '$o'] }, { durable: false });
+    expect(promoted.promoted).toBe(true);
+    await expect(store.flush()).rejects.toThrow(/BigInt/);
+    await store.close();
+    const again = new LevelRoomStore(dir);
+    await again.open();
+    const timeline = await again.timeline(ROOM);
+    expect(timeline.map((e) => [e.eventId, e.status])).toEqual([['$create', 'accepted'], ['$o', 'outlier'], ['$a', 'accepted']]);
+    await again.close();
+  });
+
   it('a journal record that an earlier version wrote (text encoded apart from LevelDB) replays the same', async () => {
     // The record format is unchanged: a hand-built record of the documented layout is replayed.
     const dir = join(root, 'handmade');
