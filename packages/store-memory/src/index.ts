@@ -59,6 +59,15 @@ export class MemoryRoomStore extends AbstractRoomStore {
     this.#nextSnapshotId = batch.nextSnapshotId;
   }
 
+  // Everything is in the maps: reads are answered at once (no promise per read).
+  protected override _eventNow(id: EventId): StoredEvent | undefined {
+    return this.#events.get(id);
+  }
+
+  protected override _layerNow(id: SnapshotId): SnapshotLayer | undefined {
+    return this.#layers.get(id);
+  }
+
   protected override async _getEvents(ids: readonly EventId[]): Promise<readonly (StoredEvent | undefined)[]> {
     return ids.map((id) => this.#events.get(id));
   }

@@ -111,6 +111,9 @@ const STATUSES: ReadonlySet<string> = new Set<EventStatus>(['accepted', 'rejecte
 /** "Not at hand without a backend read" (the synchronous fast paths' answer). */
 const MISS: unique symbol = Symbol('miss');
 
+/** The layers of a commit that adds none (shared: never written to). */
+const NO_LAYERS: readonly SnapshotLayer[] = Object.freeze([]);
+
 function invalid(message: string): StoreError {
   return new StoreError('STORE_INVALID_COMMIT', message);
 }
@@ -230,6 +233,16 @@ export abstract class AbstractRoomStore implements RoomStore {
    * `count` snapshot IDs no other process will allocate, as the range `[first, end)`.
    */
   protected _reserveSnapshotIds?(count: number): Promise<{ readonly first: number; readonly end: number }>;
+  /**
+   * Optional, for a backend that holds its data in memory: the stored event record with this ID,
+   * or `undefined` when none is stored — read synchronously, without a promise. When defined, the
+   * store reads through it where it would otherwise call {@link _getEvents} (and keeps no cache of
+   * its own for what it answers). Only for backends whose answer is authoritative at once (not for
+   * a shared database).
+   */
+  protected _eventNow?(id: EventId): StoredEvent | undefined;
+  /** Optional, like {@link _eventNow}: the snapshot layer with this ID, or `undefined`. */
+  protected _layerNow?(id: SnapshotId): SnapshotLayer | undefined;
   /** Event records by ID, aligned with `ids`. */
   protected abstract _getEvents(ids: readonly EventId[]): Promise<readonly (StoredEvent | undefined)[]>;
   /** Snapshot layers by ID, aligned with `ids`. */
@@ -650,7 +663,8 @@ export abstract class AbstractRoomStore implements RoomStore {
       this.#snapshotIdEnd = r.end;
     }
     let next = this.#nextSnapshotId;
-    const pending = new Map<SnapshotId, SnapshotLayer>();
+    // The layers this commit adds (made only by a commit that has snapshots: most have none).
+    let pending: Map<SnapshotId, SnapshotLayer> | undefined;
     const refs = new Map<string, SnapshotId>();
     // In a block (commitMany), refs of earlier commits of the block resolve too.
     const known = block?.refs ?? refs;
@@ -658,7 +672,7 @@ export abstract class AbstractRoomStore implements RoomStore {
     // only where the backend must be read (see `#eventNow`).
     const resolve = (r: SnapshotRef | undefined, what: string): SnapshotId | Promise<SnapshotId> => {
       if (typeof r === 'number') {
-        if (pending.has(r) || this.#hasSnapshotNow(r)) return r;
+        if (pending?.has(r) === true || this.#hasSnapshotNow(r)) return r;
         return this.#hasSnapshot(r).then((has) => {
           if (!has) throw new StoreError('STORE_UNKNOWN_SNAPSHOT', `${what}: snapshot ${r} does not exist`);
           return r;
@@ -682,7 +696,7 @@ export abstract class AbstractRoomStore implements RoomStore {
         const c = parent === undefined ? undefined : this.#chain(parent, pending);
         const chain = c instanceof Promise ? await c : c;
         const planned = planSnapshot(chain, set, removed, () => next++, this.#policy);
-        if (planned.layer !== undefined) pending.set(planned.id, planned.layer);
+        if (planned.layer !== undefined) (pending ??= new Map<SnapshotId, SnapshotLayer>()).set(planned.id, planned.layer);
         refs.set(s.ref, planned.id);
         if (block !== undefined) block.refs.set(s.ref, planned.id);
       }
@@ -728,7 +742,7 @@ export abstract class AbstractRoomStore implements RoomStore {
       stateBefore,
     });
     const newRoom: RoomInfo = Object.freeze({ ...room, currentState, forwardExtremities, lastStream: stream });
-    const layers = [...pending.values()];
+    const layers: readonly SnapshotLayer[] = pending === undefined ? NO_LAYERS : [...pending.values()];
     // Applied now (visible to reads through the pending maps); written by the writer, possibly
     // together with the commits that follow (group commit). The caches take the records once the
     // write lands.
@@ -771,6 +785,7 @@ export abstract class AbstractRoomStore implements RoomStore {
   #eventNow(id: EventId): StoredEvent | undefined | typeof MISS {
     const hit = this.#pendingEvents.get(id) ?? this.#events.get(id);
     if (hit !== undefined) return hit;
+    if (this._eventNow !== undefined) return this._eventNow(id);
     return this.#absent.peek(id) !== undefined ? undefined : MISS;
   }
 
@@ -883,7 +898,7 @@ export abstract class AbstractRoomStore implements RoomStore {
 
   /** Whether snapshot `id` is known to exist without a backend read (`false`: not known here). */
   #hasSnapshotNow(id: SnapshotId): boolean {
-    return this.#snapshotIdInRange(id) && (this.#pendingLayers.has(id) || this.#layers.peek(id) !== undefined);
+    return this.#snapshotIdInRange(id) && (this.#pendingLayers.has(id) || this.#layers.peek(id) !== undefined || this._layerNow?.(id) !== undefined);
   }
 
   async #hasSnapshot(id: SnapshotId): Promise<boolean> {
@@ -925,7 +940,7 @@ export abstract class AbstractRoomStore implements RoomStore {
   }
 
   #layerAtHand(id: SnapshotId, pending: ReadonlyMap<SnapshotId, SnapshotLayer> | undefined): SnapshotLayer | undefined {
-    return pending?.get(id) ?? this.#pendingLayers.get(id) ?? this.#layers.get(id);
+    return pending?.get(id) ?? this.#pendingLayers.get(id) ?? this.#layers.get(id) ?? this._layerNow?.(id);
   }
 
   /** Appends `layer` to the chain of snapshot `id` (bounded: a deeper chain is corrupt); returns the next layer's ID. */
