@@ -47,7 +47,8 @@ export async function receivePdus(ctx: EngineContext, origin: string, pdus: read
         if (await storedAlready(ctx, id)) return id;
         // Warm the store's cache with the events this PDU cites, so that a disk read (an auth
         // event not read for a while, in a big room) overlaps the processing of earlier PDUs.
-        ctx.store.getEvents([...id.pdu.authEvents, ...id.pdu.prevEvents]).catch(() => undefined);
+        // (A store without persistence holds everything in memory: nothing to warm.)
+        if (ctx.store.supports.persistent) ctx.store.getEvents([...id.pdu.authEvents, ...id.pdu.prevEvents]).catch(() => undefined);
         return { ...id, sig: startSignatureCheck(ctx, id.pdu, id.rules) };
       });
       // A failed look-ahead must not surface as an unhandled rejection; it is retried in order.
