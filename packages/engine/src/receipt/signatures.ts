@@ -19,31 +19,54 @@ import { isJsonObject } from '@roomgraph/canonical-json';
 /** A key lookup that also hands out raw public keys (for the auth rules' signature check). */
 export type RawKeyLookup = KeyLookup & { raw: (server: string, keyId: string) => Uint8Array | undefined };
 
-/** Fetches the keys an event's signatures name for `servers`; returns a sync lookup. */
+/** One key an event's signatures name, with what the key source answered for it. */
+interface FoundKey {
+  readonly server: string;
+  readonly keyId: string;
+  key: VerifyKey | undefined;
+}
+
+/**
+ * Fetches the keys an event's signatures name for `servers`; returns a sync lookup. (Usually one
+ * server with one key: a short list scanned by the lookup, no map or key strings per PDU.)
+ */
 export async function keyLookup(ctx: EngineContext, json: JsonObject, servers: readonly string[], rules: RoomVersionRules): Promise<RawKeyLookup> {
-  const found = new Map<string, VerifyKey>();
+  const found: FoundKey[] = [];
   const sigs = json['signatures'];
   const ts = json['origin_server_ts'];
   const min = rules.signatures.enforceKeyValidity && typeof ts === 'number' ? ts : undefined;
-  await Promise.all(servers.map(async (server) => {
+  const fetches: Promise<void>[] = [];
+  const own = ctx.signingKey;
+  for (const server of servers) {
     const mine = isJsonObject(sigs) ? sigs[server] : undefined;
-    if (!isJsonObject(mine)) return;
-    for (const keyId of Object.keys(mine)) {
-      if (!keyId.startsWith('ed25519:')) continue;
+    if (!isJsonObject(mine)) continue;
+    for (const keyId in mine) {
+      if (!Object.hasOwn(mine, keyId) || !keyId.startsWith('ed25519:')) continue;
+      const entry: FoundKey = { server, keyId, key: undefined };
+      found.push(entry);
       // This server's own current key needs no lookup (e.g. a restricted join it countersigned).
-      const own = ctx.signingKey;
       if (server === ctx.serverName && own !== undefined && own.keyId === keyId) {
-        found.set(`${server}\u0000${keyId}`, { publicKey: own.publicKey });
+        entry.key = { publicKey: own.publicKey };
         continue;
       }
-      const key = await ctx.keys.getKey(server, keyId, min).catch(() => undefined);
-      if (key === undefined) continue;
-      const until = key.expiredTs ?? key.validUntilTs;
-      found.set(`${server}\u0000${keyId}`, { publicKey: key.publicKey, ...(until !== undefined ? { validUntilTs: until } : {}) });
+      fetches.push(ctx.keys.getKey(server, keyId, min).then((key) => {
+        if (key === undefined) return;
+        const until = key.expiredTs ?? key.validUntilTs;
+        entry.key = until !== undefined ? { publicKey: key.publicKey, validUntilTs: until } : { publicKey: key.publicKey };
+      }, () => undefined));
     }
-  }));
-  const fn = ((s: string, k: string) => found.get(`${s}\u0000${k}`)) as RawKeyLookup;
-  fn.raw = (s, k) => found.get(`${s}\u0000${k}`)?.publicKey;
+  }
+  if (fetches.length === 1) await fetches[0];
+  else if (fetches.length > 1) await Promise.all(fetches);
+  const get = (s: string, k: string): VerifyKey | undefined => {
+    for (let i = 0; i < found.length; i++) {
+      const f = found[i] as FoundKey;
+      if (f.server === s && f.keyId === k) return f.key;
+    }
+    return undefined;
+  };
+  const fn = get as RawKeyLookup;
+  fn.raw = (s, k) => get(s, k)?.publicKey;
   return fn;
 }
 
