@@ -228,7 +228,9 @@ export async function verifyEventSignaturesAsync(
   const plan = planSignatureCheck(event, rules, keyLookup, options);
   if ('status' in plan) return plan;
   const be = defaultBackend;
-  const ok = await Promise.all(plan.jobs.map((j) =>
-    be.verifyAsync !== undefined ? be.verifyAsync(j.publicKey, plan.bytes, j.signature) : Promise.resolve(be.verify(j.publicKey, plan.bytes, j.signature))));
+  const one = (j: SignatureJob): boolean | Promise<boolean> =>
+    be.verifyAsync !== undefined ? be.verifyAsync(j.publicKey, plan.bytes, j.signature) : be.verify(j.publicKey, plan.bytes, j.signature);
+  // Usually one signature: awaited alone (no list of promises).
+  const ok = plan.jobs.length === 1 ? [await one(plan.jobs[0] as SignatureJob)] : await Promise.all(plan.jobs.map(one));
   return settle(plan.jobs, ok, plan.servers);
 }
