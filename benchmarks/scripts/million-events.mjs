@@ -78,8 +78,18 @@ global.gc?.();
 const heap0 = process.memoryUsage().heapUsed;
 // Main-thread GC pauses during the ingest (the share of time the engine stood still for the GC).
 let gcMs = 0;
-const gcObserver = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMs += e.duration; });
+// By kind as well (perf_hooks' constants: 1 minor = scavenge, 4 major = mark-compact, 8 incremental marking, 16 weak callbacks).
+const gcByKind = new Map();
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcMs += e.duration;
+    const kind = e.detail?.kind ?? 0;
+    gcByKind.set(kind, (gcByKind.get(kind) ?? 0) + e.duration);
+  }
+});
 gcObserver.observe({ entryTypes: ['gc'] });
+// (A marker for `--trace-gc` output: the collections after it are the ingest's.)
+console.log(`ingesting into ${kind === 'level' ? 'LevelDB' : 'the memory store'}…`);
 const t0 = performance.now();
 let total = 0;
 let accepted = 0;
@@ -113,6 +123,8 @@ global.gc?.();
 const heap = process.memoryUsage().heapUsed - heap0;
 const rate = total / s;
 console.log(`${kind}: ingested ${accepted}/${total} in ${s.toFixed(0)} s = ${rate.toFixed(0)} PDUs/s (raw verify ${rawRate.toFixed(0)}/s on one thread: ${(rate / rawRate).toFixed(2)}x); GC pauses ${(gcMs / 1000).toFixed(0)} s (${((100 * gcMs) / (s * 1000)).toFixed(0)} %)`);
+const GC_KINDS = { 1: 'scavenges', 4: 'mark-compact', 8: 'incremental marking', 16: 'weak callbacks' };
+console.log(`  GC by kind: ${[...gcByKind].sort((a, b) => b[1] - a[1]).map(([k, ms]) => `${GC_KINDS[k] ?? `kind ${k}`} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
 console.log(`  heap growth ${(heap / 2 ** 30).toFixed(2)} GiB = ${(heap / total / 1024).toFixed(2)} KiB/event; rss ${(process.memoryUsage().rss / 2 ** 30).toFixed(1)} GiB${dir !== undefined ? `; LevelDB ${(dirBytes(dir) / 2 ** 30).toFixed(2)} GiB on disk = ${(dirBytes(dir) / total).toFixed(0)} bytes/event` : ''}`);
 const t1 = performance.now();
 const st = await engine.currentState(room.roomId);
