@@ -37,6 +37,21 @@ export class ProbeStore extends LevelRoomStore {
   }
 }
 
+/**
+ * A journaled {@link ProbeStore} in `dir` with {@link ROOM} created and its create event in
+ * LevelDB, the writer then held: commits from here on are journaled but reach LevelDB only after
+ * `release()` (as a killed process would leave them). `s`: the create event's state-after snapshot.
+ */
+export async function heldJournalStore(dir: string): Promise<{ readonly store: ProbeStore; readonly s: SnapshotId; readonly release: () => void }> {
+  const store = new ProbeStore(dir, { journal: true });
+  await store.open();
+  const s = await createRoom(store);
+  await store.timeline(ROOM); // the create event is in LevelDB, the journal empty
+  let release = (): void => undefined;
+  store.hold = new Promise<void>((r) => { release = r; });
+  return { store, s, release: () => release() };
+}
+
 /** An accepted message `id` of {@link ROOM} after `prev`, becoming the only forward extremity. */
 export function message(id: string, prev: string, depth: number, stateBefore: SnapshotId): RoomCommit {
   return { roomId: ROOM, event: { event: fakeEvent(id, { prev: [prev], auth: ['$create'], depth }), status: 'accepted', stateBefore }, forwardExtremities: [id] };

@@ -14,7 +14,7 @@ import type { RoomEvent } from '@roomgraph/store';
 import { fakeEvent } from '@roomgraph/store/conformance';
 import { LEVEL_JOURNAL_FILE, LevelRoomStore } from '@roomgraph/store-level';
 import { JournalBuffer, decodeJournal, fnvBytes, type BatchOp } from '../src/journal.js';
-import { ROOM, ProbeStore, createRoom, tempRoot } from './helpers.js';
+import { ROOM, createRoom, heldJournalStore, tempRoot } from './helpers.js';
 
 /** An op as the model sees it: kind, key, and (puts) the value's text. */
 type ModelOp = readonly ['put', string, string] | readonly ['del', string];
@@ -142,12 +142,7 @@ const root = tempRoot('journal-buffer');
 describe('store-level journal replay of value bytes', () => {
   it('a journal left behind is replayed into LevelDB as written: every event and string comes back exactly', async () => {
     const dir = join(root, 'replay');
-    const store = new ProbeStore(dir, { journal: true });
-    await store.open();
-    const s = await createRoom(store);
-    await store.timeline(ROOM); // the create event is in LevelDB
-    let release = (): void => undefined;
-    store.hold = new Promise<void>((r) => { release = r; });
+    const { store, s, release } = await heldJournalStore(dir);
     const bodies = ['plain', 'é ü ñ', '𝄞 astral 😀', 'NUL\u0000 and "quotes" \\ back', '\u2028\u2029', 'x'.repeat(70_000), 'רשת RTL'];
     const events: RoomEvent[] = [];
     let prev = '$create';

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { runStoreConformance } from '@roomgraph/store/conformance';
 import { isStoreError } from '@roomgraph/store';
 import { LEVEL_JOURNAL_FILE, LevelRoomStore } from '@roomgraph/store-level';
-import { ROOM, ProbeStore, createRoom, message, runAndKill, tempRoot } from './helpers.js';
+import { ROOM, ProbeStore, createRoom, heldJournalStore, message, runAndKill, tempRoot } from './helpers.js';
 
 const root = tempRoot('journal');
 let n = 0;
@@ -103,12 +103,7 @@ describe('store-level journal', () => {
 
   it('a torn last record is ignored; the whole records before it are replayed', async () => {
     const dir = join(root, 'torn');
-    const store = new ProbeStore(dir, { journal: true });
-    await store.open();
-    const s = await createRoom(store);
-    await store.timeline(ROOM); // the create event is in LevelDB
-    let release = (): void => undefined;
-    store.hold = new Promise<void>((r) => { release = r; });
+    const { store, s, release } = await heldJournalStore(dir);
     await store.commit(message('$a', '$create', 2, s));
     await store.commit(message('$b', '$a', 3, s));
     // The database as a killed process would leave it: LevelDB holds the create event only (the
@@ -136,12 +131,7 @@ describe('store-level journal', () => {
 describe('store-level journal records', () => {
   it('a sync writes the batches journaled since the last one as one record: torn, none of them is replayed', async () => {
     const dir = join(root, 'block-record');
-    const store = new ProbeStore(dir, { journal: true });
-    await store.open();
-    const s = await createRoom(store);
-    await store.timeline(ROOM); // the create event is in LevelDB, the journal empty
-    let release = (): void => undefined;
-    store.hold = new Promise<void>((r) => { release = r; });
+    const { store, s, release } = await heldJournalStore(dir);
     // One block of three commits: acknowledged together, by one journal sync.
     await store.commitMany([message('$a', '$create', 2, s), message('$b', '$a', 3, s), message('$c', '$b', 4, s)]);
     const copy = join(root, 'block-record-copy');
