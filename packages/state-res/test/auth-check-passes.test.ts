@@ -8,9 +8,9 @@ import fc from 'fast-check';
 import type { JsonObject } from '@roomgraph/canonical-json';
 import { type RoomEvent, stateKeyOf } from '@roomgraph/events';
 import { getRoomVersion } from '@roomgraph/room-versions';
-import { ResolutionCache, defaultAuthChecker, iterativeAuthChecks } from '@roomgraph/state-res';
+import { defaultAuthChecker, iterativeAuthChecks } from '@roomgraph/state-res';
 import { authCheckPass, authCheckerOver } from '../src/iterative-auth-checks.js';
-import { ResolutionRun } from '../src/run.js';
+import { ResolutionCache, ResolutionRun } from '../src/run.js';
 import { eventsOf } from './helpers.js';
 
 const v10 = getRoomVersion('10');

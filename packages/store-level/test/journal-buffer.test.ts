@@ -10,11 +10,13 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { RoomEvent } from '@roomgraph/store';
 import { fakeEvent } from '@roomgraph/store/conformance';
 import { LEVEL_JOURNAL_FILE, LevelRoomStore } from '@roomgraph/store-level';
 import { JournalBuffer, decodeJournal, fnvBytes, type BatchOp } from '../src/journal.js';
 import { ROOM, createRoom, heldJournalStore, tempRoot } from './helpers.js';
+
+/** An event as the store takes it (what `fakeEvent` makes). */
+type RoomEvent = ReturnType<typeof fakeEvent>;
 
 /** An op as the model sees it: kind, key, and (puts) the value's text. */
 type ModelOp = readonly ['put', string, string] | readonly ['del', string];

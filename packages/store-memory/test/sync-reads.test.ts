@@ -90,12 +90,9 @@ describe('memory store: synchronous reads', () => {
   it('answers as the backend reads do', async () => {
     // The same room in a store whose synchronous reads are switched off (the shared logic then
     // reads through `_getEvents`/`_getLayers`): every answer is the same.
-    class AsyncOnly extends CountingStore {
-      protected override _eventNow = undefined;
-      protected override _layerNow = undefined;
-    }
     const a = new MemoryRoomStore();
-    const b = new AsyncOnly();
+    const b = new CountingStore();
+    for (const hook of ['_eventNow', '_layerNow']) Object.defineProperty(b, hook, { value: undefined });
     await a.open();
     await b.open();
     const ra = await buildRoom(a, 30);
