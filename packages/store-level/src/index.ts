@@ -8,7 +8,7 @@ import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync
 import { join } from 'node:path';
 import { Level } from 'level';
 import { BloomFilter } from './bloom.js';
-import { JournalBuffer, decodeJournal, delOp, putBytesOp, putOp, type BatchOp } from './journal.js';
+import { JournalBuffer, decodeJournal, delOp, putBytesOp, putOp, type BatchOp, type TextPutOp } from './journal.js';
 import { AbstractRoomStore, StoreError, type AbstractStoreOptions, type StoreWriteBatch, type TimelineRange, type SnapshotLayer } from '@roomgraph/store';
 import type { EventId, EventStatus, ParkedEvent, PduJson, RoomId, RoomInfo, ServerKeyRecord, SnapshotId, StoreStats, StoredEvent } from '@roomgraph/store';
 
@@ -309,11 +309,11 @@ export class LevelRoomStore extends AbstractRoomStore {
   }
 
   /** The room records and the counter after `batches` (only the last value of each is needed). */
-  #tailOps(batches: readonly StoreWriteBatch[]): BatchOp[] {
+  #tailOps(batches: readonly StoreWriteBatch[]): TextPutOp[] {
     const p = this.#prefix;
     const rooms = new Map<RoomId, RoomInfo>();
     for (const batch of batches) for (const r of batch.rooms) rooms.set(r.roomId, r);
-    const ops: BatchOp[] = [];
+    const ops: TextPutOp[] = [];
     for (const r of rooms.values()) ops.push(putOp(p.rooms + r.roomId, JSON.stringify(r)));
     ops.push(putOp(`${p.meta}next_snapshot`, String(batches[batches.length - 1]!.nextSnapshotId)));
     return ops;
@@ -362,7 +362,7 @@ export class LevelRoomStore extends AbstractRoomStore {
     if (batches.length === 0) return;
     this.#unrecorded = [];
     const journal = this.#journalBuffer;
-    for (const op of this.#tailOps(batches)) if (op.type === 'put' && typeof op.value === 'string') journal.put(op.key, op.value);
+    for (const op of this.#tailOps(batches)) journal.put(op.key, op.value);
     journal.close();
   }
 

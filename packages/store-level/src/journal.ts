@@ -23,8 +23,11 @@ export type BatchOp =
   | { readonly type: 'put'; readonly key: string; readonly value: Buffer; readonly keyEncoding: 'utf8'; readonly valueEncoding: 'view' }
   | { readonly type: 'del'; readonly key: string; readonly keyEncoding: 'utf8' };
 
+/** A put whose value is UTF-8 text (not yet encoded). */
+export type TextPutOp = Extract<BatchOp, { readonly valueEncoding: 'utf8' }>;
+
 /** A put of a text value. */
-export function putOp(key: string, value: string): BatchOp {
+export function putOp(key: string, value: string): TextPutOp {
   return { type: 'put', key, value, keyEncoding: 'utf8', valueEncoding: 'utf8' };
 }
 

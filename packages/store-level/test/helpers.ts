@@ -49,7 +49,7 @@ export async function heldJournalStore(dir: string): Promise<{ readonly store: P
   await store.timeline(ROOM); // the create event is in LevelDB, the journal empty
   let release = (): void => undefined;
   store.hold = new Promise<void>((r) => { release = r; });
-  return { store, s, release: () => release() };
+  return { store, s, release };
 }
 
 /** An accepted message `id` of {@link ROOM} after `prev`, becoming the only forward extremity. */
