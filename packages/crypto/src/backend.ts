@@ -33,6 +33,13 @@ export interface Ed25519Backend {
    * `false` — never rejects — for malformed input. Optional for third-party backends.
    */
   verifyAsync?(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  /**
+   * {@link Ed25519Backend.verify} of the UTF-8 encoding of `text` (lone surrogates encode as
+   * U+FFFD, as `TextEncoder` encodes them), where the backend can verify a string without first
+   * making its bytes here (node:crypto: encoded into a buffer it reuses). Returns `false` — never
+   * throws — for malformed input. Optional: callers encode the text and call `verify` without it.
+   */
+  verifyUtf8?(publicKey: Uint8Array, text: string, signature: Uint8Array): boolean;
 }
 
 /** An {@link Ed25519Backend} that also provides SHA-256. */
@@ -141,14 +148,42 @@ function privateKeyObject(seed: Uint8Array): nodeCrypto.KeyObject {
   return key;
 }
 
+/**
+ * Public KeyObjects by key array identity (with a copy to detect in-place mutation): a key source
+ * hands out the same array for a key on every lookup, so a verification finds its KeyObject
+ * without making a string of the key's bytes.
+ */
+const publicByArray = new WeakMap<Uint8Array, { readonly copy: Uint8Array; readonly key: nodeCrypto.KeyObject }>();
+
 function publicKeyObject(publicKey: Uint8Array): nodeCrypto.KeyObject {
+  const hit = publicByArray.get(publicKey);
+  if (hit !== undefined && sameBytes(hit.copy, publicKey)) return hit.key;
   const k = bytesKey(publicKey);
   let key = publicByValue.get(k);
   if (key === undefined) {
     key = nodeCrypto.createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
     publicByValue.set(k, key);
   }
+  publicByArray.set(publicKey, { copy: publicKey.slice(), key });
   return key;
+}
+
+/**
+ * The buffer {@link nodeBackend}'s `verifyUtf8` encodes a message into (grown when a message does
+ * not fit): node:crypto verifies synchronously, so one buffer serves every call, where a `Buffer`
+ * per message would take a slice of Node's allocation pool and, every few messages, a new pool.
+ */
+let scratch: Buffer = Buffer.allocUnsafeSlow(16384);
+
+/** `text` as UTF-8 in {@link scratch} (a view of its first bytes, valid until the next call). */
+function scratchUtf8(text: string): Uint8Array {
+  // At most 3 bytes per UTF-16 code unit: a text that short fits without counting its bytes.
+  if (text.length * 3 > scratch.length) {
+    const need = Buffer.byteLength(text, 'utf8');
+    if (need > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(need, scratch.length * 2));
+  }
+  const n = scratch.write(text, 0, 'utf8');
+  return new Uint8Array(scratch.buffer, scratch.byteOffset, n);
 }
 
 function toU8(b: Buffer): Uint8Array {
@@ -194,6 +229,14 @@ export const nodeBackend: CryptoBackend = {
     if (!lengthsOk(publicKey, signature) || !(message instanceof Uint8Array)) return false;
     try {
       return nodeCrypto.verify(null, message, publicKeyObject(publicKey), signature);
+    } catch {
+      return false;
+    }
+  },
+  verifyUtf8(publicKey, text, signature) {
+    if (!lengthsOk(publicKey, signature) || typeof text !== 'string') return false;
+    try {
+      return nodeCrypto.verify(null, scratchUtf8(text), publicKeyObject(publicKey), signature);
     } catch {
       return false;
     }

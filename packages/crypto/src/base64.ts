@@ -25,6 +25,9 @@ for (let i = 0; i < 64; i++) {
   LOOKUP[URL_ALPHABET.charCodeAt(i)] = i;
 }
 
+/** Inputs up to this many characters are decoded without `Buffer` (see `decodeWith`). */
+const SHORT_INPUT = 128;
+
 function toBuffer(bytes: Uint8Array): Buffer {
   return NodeBuffer!.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -75,7 +78,9 @@ function decodeWith(input: unknown, alphabet: RegExp, what: string): Uint8Array 
   }
   if (end % 4 === 1) throw new Base64Error('BASE64_INVALID_LENGTH', `invalid ${what} length (${end} characters)`);
   if (!alphabet.test(s)) throw new Base64Error('BASE64_INVALID_CHARACTER', `invalid character in ${what}`);
-  if (NodeBuffer !== undefined) {
+  // Short inputs (a signature, a key) are decoded here: `Buffer.from` would take a slice of Node's
+  // allocation pool — and, every few dozen calls, make a new pool — for a few dozen bytes.
+  if (NodeBuffer !== undefined && end > SHORT_INPUT) {
     const b = NodeBuffer.from(s, 'base64'); // accepts both alphabets; validated above
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   }

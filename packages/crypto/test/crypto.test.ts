@@ -420,6 +420,72 @@ describe('backends agree and tampering breaks verification', () => {
     expect(await nodeBackend.verifyAsync!(key.publicKey, 'x' as unknown as Uint8Array, new Uint8Array(64))).toBe(false);
   });
 
+  it('verifyUtf8 answers as verify does on the UTF-8 encoding of the text, for texts of any size (its reused buffer grows)', () => {
+    const key = signingKeyFromSeed(new Uint8Array(32).fill(4), 'u');
+    const other = signingKeyFromSeed(new Uint8Array(32).fill(3), 'u');
+    const verifyUtf8 = nodeBackend.verifyUtf8!;
+    const check = (text: string): void => {
+      const bytes = utf8(text);
+      const sig = nodeBackend.sign(key.seed, bytes);
+      expect(verifyUtf8(key.publicKey, text, sig)).toBe(true);
+      expect(verifyUtf8(other.publicKey, text, sig)).toBe(false);
+      expect(verifyUtf8(key.publicKey, `${text}.`, sig)).toBe(false);
+      if (text.length > 0) expect(verifyUtf8(key.publicKey, text.slice(0, -1), sig)).toBe(false);
+      const bad = sig.slice();
+      bad[7]! ^= 1;
+      expect(verifyUtf8(key.publicKey, text, bad)).toBe(false);
+    };
+    // Longer than the buffer as it was (it grows), then short again.
+    check('x'.repeat(200_000));
+    check('€'.repeat(70_000));
+    check('after the buffer grew: a short one');
+    // Any code units (lone surrogates included: encoded as U+FFFD, as TextEncoder does), in any
+    // order of sizes.
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 20_000, size: 'max' }), fc.string({ unit: fc.constantFrom('a', 'é', '\ud83d', '\ude00', '€'), maxLength: 40 }), (long, short) => {
+        check(long);
+        check(short);
+      }),
+      { numRuns: 25 },
+    );
+    // Malformed input: false, never a throw.
+    const sig = nodeBackend.sign(key.seed, utf8('x'));
+    expect(verifyUtf8(key.publicKey.slice(1), 'x', sig)).toBe(false);
+    expect(verifyUtf8(key.publicKey, 'x', sig.slice(1))).toBe(false);
+    expect(verifyUtf8(new Uint8Array(32).fill(0xff), 'x', sig)).toBe(false);
+    expect(verifyUtf8(key.publicKey, 7 as unknown as string, sig)).toBe(false);
+  });
+
+  it('a key array changed in place after a verification verifies as the key it now holds', () => {
+    const a = signingKeyFromSeed(new Uint8Array(32).fill(1), 'a');
+    const b = signingKeyFromSeed(new Uint8Array(32).fill(2), 'b');
+    const msg = utf8('one message');
+    const sigA = nodeBackend.sign(a.seed, msg);
+    const sigB = nodeBackend.sign(b.seed, msg);
+    const pk = a.publicKey.slice();
+    expect(nodeBackend.verify(pk, msg, sigA)).toBe(true);
+    expect(nodeBackend.verifyUtf8!(pk, 'one message', sigA)).toBe(true);
+    pk.set(b.publicKey);
+    expect(nodeBackend.verify(pk, msg, sigA)).toBe(false);
+    expect(nodeBackend.verify(pk, msg, sigB)).toBe(true);
+    expect(nodeBackend.verifyUtf8!(pk, 'one message', sigA)).toBe(false);
+    expect(nodeBackend.verifyUtf8!(pk, 'one message', sigB)).toBe(true);
+  });
+
+  it('decodes short and long inputs alike (short ones without Buffer)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300, size: 'max' }), (b) => {
+        const padded = Buffer.from(b).toString('base64');
+        const url = Buffer.from(b).toString('base64url');
+        for (const d of [decodeBase64(padded), decodeBase64(padded.replace(/=+$/, '')), decodeBase64Url(url), decodeBase64Any(url), decodeBase64Any(padded)]) {
+          expect(d).toBeInstanceOf(Uint8Array);
+          expect([...d]).toEqual([...b]);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('signJson over arbitrary objects verifies on the other backend', () => {
     const key = signingKeyFromSeed(new Uint8Array(32).fill(9), 'k');
     fc.assert(

@@ -243,6 +243,14 @@ export function redactedSigningBytes(event: JsonObject, rules: RoomVersionRules)
 }
 
 /**
+ * The text {@link redactedSigningBytes} encodes, where `parsePdu` left it cached for the frozen
+ * `event` (internal: a signature check verifies it without making its bytes); `undefined` otherwise.
+ */
+export function redactedSigningText(event: JsonObject, rules: RoomVersionRules): string | undefined {
+  return cacheOf(event, rules)?.signingText;
+}
+
+/**
  * The SHA-256 reference hash of an event (C5): redact with the room version's algorithm, remove
  * `signatures` and `unsigned` (and, for v3+, any `event_id`: C6), canonical JSON, SHA-256.
  * `hashes` stays in.

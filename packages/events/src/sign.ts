@@ -6,10 +6,10 @@
  * @module
  */
 import { isJsonObject, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
-import { defaultBackend, type SigningKey } from '@roomgraph/crypto';
+import { type CryptoBackend, defaultBackend, type SigningKey } from '@roomgraph/crypto';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { encodeBase64, tryDecodeBase64 } from './digest.js';
-import { canonicalBytes, contentHash, redactedSigningBytes } from './hashes.js';
+import { canonicalBytes, contentHash, redactedSigningBytes, redactedSigningText } from './hashes.js';
 import { redact } from './redact.js';
 import { domainOf } from './view.js';
 import { EventsError, requireObject } from './errors.js';
@@ -134,13 +134,31 @@ interface SignatureJob {
   readonly signature: Uint8Array;
 }
 
-/** Everything but the ed25519 arithmetic: a final result, or the bytes and the signatures to check. */
+/**
+ * What the signatures to check cover: the redacted signing bytes, or — for a check on this thread
+ * with a backend that verifies text ({@link CryptoBackend.verifyUtf8}) — the text `parsePdu` left
+ * cached, whose UTF-8 encoding those bytes are.
+ */
+type SignedMessage = Uint8Array | string;
+
+/** The signatures {@link planSignatureCheck} found to check, and what they cover. */
+interface SignaturePlan {
+  readonly message: SignedMessage;
+  readonly jobs: readonly SignatureJob[];
+  readonly servers: readonly string[];
+}
+
+/**
+ * Everything but the ed25519 arithmetic: a final result, or the message and the signatures to
+ * check (`text`: the message may be the cached signing text instead of bytes).
+ */
 function planSignatureCheck(
   event: JsonObject | { readonly json: JsonObject },
   rules: RoomVersionRules,
   keyLookup: KeyLookup,
-  options?: { readonly servers?: readonly string[] },
-): SignatureCheckResult | { readonly bytes: Uint8Array; readonly jobs: readonly SignatureJob[]; readonly servers: readonly string[] } {
+  options: { readonly servers?: readonly string[] } | undefined,
+  text: boolean,
+): SignatureCheckResult | SignaturePlan {
   const candidate: unknown = isJsonObject((event as { json?: JsonValue } | null)?.json) ? (event as { json: JsonObject }).json : event;
   // Never throws on malformed input: a value that is not an event (null, a string…) has no signatures.
   if (!isJsonObject(candidate as JsonValue)) return { status: 'missing-signature', server: '', message: 'not an event: a PDU is a JSON object' };
@@ -149,7 +167,7 @@ function planSignatureCheck(
   if (servers.length === 0) return { status: 'missing-signature', server: '', message: 'the event has no sender server' };
   const sigs = json['signatures'];
   const ts = json['origin_server_ts'];
-  let bytes: Uint8Array | undefined;
+  let message: SignedMessage | undefined;
   const jobs: SignatureJob[] = [];
   for (const server of servers) {
     const mine = isJsonObject(sigs) ? sigs[server] : undefined;
@@ -166,11 +184,15 @@ function planSignatureCheck(
       const b64 = mine[keyId];
       const sig = typeof b64 === 'string' ? tryDecodeBase64(b64) : undefined;
       if (sig === undefined || sig.length !== 64) return { status: 'bad-signature', server, keyId, message: `signature ${server} ${keyId} is not 64 bytes of base64` };
-      if (bytes === undefined) {
-        try {
-          bytes = redactedSigningBytes(json, rules);
-        } catch (e) {
-          return { status: 'bad-signature', server, keyId, message: e instanceof EventsError ? e.message : String(e) };
+      if (message === undefined) {
+        // (A cached text was encoded already: only bytes made here can fail.)
+        message = text ? redactedSigningText(json, rules) : undefined;
+        if (message === undefined) {
+          try {
+            message = redactedSigningBytes(json, rules);
+          } catch (e) {
+            return { status: 'bad-signature', server, keyId, message: e instanceof EventsError ? e.message : String(e) };
+          }
         }
       }
       jobs.push({ server, keyId, publicKey: key.publicKey, signature: sig });
@@ -178,7 +200,7 @@ function planSignatureCheck(
     }
     if (checked === 0) return { status: 'missing-key', server, keyIds: Object.freeze(unknown), message: `no known valid key of ${server} signed the event (key IDs: ${unknown.join(', ') || 'none'})` };
   }
-  return { bytes: bytes as Uint8Array, jobs, servers };
+  return { message: message as SignedMessage, jobs, servers };
 }
 
 function settle(jobs: readonly SignatureJob[], ok: readonly boolean[], servers: readonly string[]): SignatureCheckResult {
@@ -209,9 +231,11 @@ export function verifyEventSignatures(
   keyLookup: KeyLookup,
   options?: { readonly servers?: readonly string[] },
 ): SignatureCheckResult {
-  const plan = planSignatureCheck(event, rules, keyLookup, options);
+  const be = defaultBackend;
+  const plan = planSignatureCheck(event, rules, keyLookup, options, be.verifyUtf8 !== undefined);
   if ('status' in plan) return plan;
-  return settle(plan.jobs, plan.jobs.map((j) => defaultBackend.verify(j.publicKey, plan.bytes, j.signature)), plan.servers);
+  const { message } = plan;
+  return settle(plan.jobs, plan.jobs.map((j) => (typeof message === 'string' ? (be.verifyUtf8 as NonNullable<CryptoBackend['verifyUtf8']>)(j.publicKey, message, j.signature) : be.verify(j.publicKey, message, j.signature))), plan.servers);
 }
 
 /**
@@ -225,11 +249,12 @@ export async function verifyEventSignaturesAsync(
   keyLookup: KeyLookup,
   options?: { readonly servers?: readonly string[] },
 ): Promise<SignatureCheckResult> {
-  const plan = planSignatureCheck(event, rules, keyLookup, options);
+  const plan = planSignatureCheck(event, rules, keyLookup, options, false);
   if ('status' in plan) return plan;
   const be = defaultBackend;
+  const bytes = plan.message as Uint8Array;
   const one = (j: SignatureJob): boolean | Promise<boolean> =>
-    be.verifyAsync !== undefined ? be.verifyAsync(j.publicKey, plan.bytes, j.signature) : be.verify(j.publicKey, plan.bytes, j.signature);
+    be.verifyAsync !== undefined ? be.verifyAsync(j.publicKey, bytes, j.signature) : be.verify(j.publicKey, bytes, j.signature);
   // Usually one signature: awaited alone (no list of promises).
   const ok = plan.jobs.length === 1 ? [await one(plan.jobs[0] as SignatureJob)] : await Promise.all(plan.jobs.map(one));
   return settle(plan.jobs, ok, plan.servers);
