@@ -162,8 +162,7 @@ export interface CheckedPdus {
 export async function importLocked(ctx: EngineContext, pdus: readonly unknown[], start: number, roomId: string, checked: CheckedPdus | undefined): Promise<ImportedBlock> {
   const { store } = ctx;
   const none: ImportedBlock = { outcomes: [], next: undefined };
-  const commitMany = store.commitMany?.bind(store);
-  if (commitMany === undefined) return none;
+  if (store.commitMany === undefined) return none;
   const room0 = await store.getRoom(roomId);
   if (room0 === undefined || !ctx.versions.has(room0.roomVersion)) return none;
   const rules = ctx.versions.get(room0.roomVersion);
@@ -215,7 +214,53 @@ export async function importLocked(ctx: EngineContext, pdus: readonly unknown[],
   }
   cited.add(room0.createEventId);
   const stored = new Map<string, StoredEvent>(await store.getEvents([...cited]));
+  return walkBlock(ctx, rules, roomId, room0, stored, parsed, next);
+}
 
+/**
+ * {@link importLocked} for one received PDU that passed checks 1–3 (`RoomEngine.receivePdu`, with
+ * `pduRules` the rules it was checked by): the same checks and commit as a block of one — the
+ * same stops, the same reads — without the bookkeeping of a run of PDUs. `undefined` where the
+ * block would take nothing (the per-event pipeline then takes the PDU).
+ */
+export async function importOne(ctx: EngineContext, pdu: Pdu, pduRules: RoomVersionRules, roomId: string): Promise<PduOutcome | undefined> {
+  const { store } = ctx;
+  if (store.commitMany === undefined) return undefined;
+  const room0 = await store.getRoom(roomId);
+  if (room0 === undefined || !ctx.versions.has(room0.roomVersion)) return undefined;
+  const rules = ctx.versions.get(room0.roomVersion);
+  // Parked events are retried after each event by the per-event path: a room with some takes it.
+  if (store.supports.parkedEvents && ctx.caches.noParked.get(roomId) === undefined) {
+    if ((await store.listParkedEvents(roomId)).length > 0) return undefined;
+    ctx.caches.noParked.set(roomId, true);
+  }
+  const json = pdu.json;
+  if (json['room_id'] !== roomId || (json['type'] === 'm.room.create' && json['state_key'] === '') || rules !== pduRules) return undefined;
+  // Stored already: its outcome is the stored one, or a promotion.
+  const id = pdu.eventId;
+  if ((await store.getEvent(id)) !== undefined) return undefined;
+  // What it cites that is stored, read once (in the order, without repeats, the block reads them).
+  const cited: string[] = [];
+  const cite = (ids: readonly string[]): void => {
+    for (let j = 0; j < ids.length; j++) {
+      const x = ids[j] as string;
+      if (x !== id && !cited.includes(x)) cited.push(x);
+    }
+  };
+  cite(pdu.prevEvents);
+  cite(pdu.authEvents);
+  if (!cited.includes(room0.createEventId)) cited.push(room0.createEventId);
+  const stored = new Map<string, StoredEvent>(await store.getEvents(cited));
+  const b = await walkBlock(ctx, rules, roomId, room0, stored, [pdu], undefined);
+  return b.outcomes[0];
+}
+
+/** The walk and the commit of a block: `parsed`, checked, in `stored` the stored events it cites. */
+async function walkBlock(
+  ctx: EngineContext, rules: RoomVersionRules, roomId: string, room0: RoomInfo, stored: Map<string, StoredEvent>, parsed: readonly Pdu[], next: Identified | undefined,
+): Promise<ImportedBlock> {
+  const { store } = ctx;
+  if (store.commitMany === undefined) return { outcomes: [], next };
   const b = new Walk(ctx, rules, room0, stored);
   let n = 0;
   for (; n < parsed.length; n++) {
@@ -229,7 +274,7 @@ export async function importLocked(ctx: EngineContext, pdus: readonly unknown[],
 
   let results: CommitResult[];
   try {
-    results = await commitMany(b.commits, { durable: false });
+    results = await store.commitMany(b.commits, { durable: false });
   } catch (e) {
     // A commit the store refuses is this module's mistake: the per-event path decides instead.
     if (isStoreError(e, 'STORE_INVALID_COMMIT') || isStoreError(e, 'STORE_UNKNOWN_SNAPSHOT')) return { outcomes: [], next: undefined };

@@ -16,7 +16,7 @@ import { type EngineContext, NESTING_FETCHED, NESTING_TOP } from '../context.js'
 import { isJsonObject } from '@roomgraph/canonical-json';
 import type { PduOutcome, ReceiveOptions } from '../types.js';
 import { type Identified, identify, lockKeyOf } from './identify.js';
-import { type CheckedPdus, importBlock, importLocked } from './import-block.js';
+import { type CheckedPdus, importBlock, importLocked, importOne } from './import-block.js';
 import { retryParked } from './parked.js';
 import { checkSignatures, startSignatureCheck } from './signatures.js';
 
@@ -134,8 +134,7 @@ export async function receiveOne(ctx: EngineContext, origin: string, pdu: unknow
     if (await storedAlready(ctx, id)) return receiveInLock(ctx, origin, pdu, false, id);
     const sig = await checkSignatures(ctx, id.pdu, id.rules);
     if (inBlock && sig.status === 'ok' && checkContentHash(id.pdu.json, id.rules)) {
-      const b = await importLocked(ctx, [pdu], 0, lockKey, { limit: 1, pdu: async (_j, roomId, rules) => (roomId === id.roomId && rules === id.rules ? id.pdu : undefined) });
-      const only = b.outcomes[0];
+      const only = await importOne(ctx, id.pdu, id.rules, lockKey);
       if (only !== undefined) return only;
     }
     return receiveInLock(ctx, origin, pdu, false, { ...id, sig: Promise.resolve(sig) });
