@@ -213,7 +213,8 @@ export async function importLocked(ctx: EngineContext, pdus: readonly unknown[],
     for (let j = 0; j < p.authEvents.length; j++) if (!ids.has(p.authEvents[j] as string)) cited.add(p.authEvents[j] as string);
   }
   cited.add(room0.createEventId);
-  const stored = new Map<string, StoredEvent>(await store.getEvents([...cited]));
+  const citedIds = [...cited];
+  const stored = storedMap(citedIds, await store.getEvents(citedIds));
   return walkBlock(ctx, rules, roomId, room0, stored, parsed, next);
 }
 
@@ -250,9 +251,23 @@ export async function importOne(ctx: EngineContext, pdu: Pdu, pduRules: RoomVers
   cite(pdu.prevEvents);
   cite(pdu.authEvents);
   if (!cited.includes(room0.createEventId)) cited.push(room0.createEventId);
-  const stored = new Map<string, StoredEvent>(await store.getEvents(cited));
+  const stored = storedMap(cited, await store.getEvents(cited));
   const b = await walkBlock(ctx, rules, roomId, room0, stored, [pdu], undefined);
   return b.outcomes[0];
+}
+
+/**
+ * The events of `got` (the store's answer for `ids`) in a map of the block's own: copied by ID,
+ * without the iterator results a copy of the whole map makes per entry.
+ */
+function storedMap(ids: readonly string[], got: ReadonlyMap<string, StoredEvent>): Map<string, StoredEvent> {
+  const stored = new Map<string, StoredEvent>();
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as string;
+    const e = got.get(id);
+    if (e !== undefined) stored.set(id, e);
+  }
+  return stored;
 }
 
 /** The walk and the commit of a block: `parsed`, checked, in `stored` the stored events it cites. */
