@@ -13,6 +13,7 @@ import {
   domainOf, requiredSigningServers, verifyEventSignatures, verifyEventSignaturesAsync,
 } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
+import type { ServerKey } from '@roomgraph/transport';
 import type { EngineContext } from '../context.js';
 import { isJsonObject } from '@roomgraph/canonical-json';
 
@@ -26,6 +27,18 @@ interface FoundKey {
   key: VerifyKey | undefined;
 }
 
+/** `fetch`'s answer as `entry`'s key once it comes (a failed fetch: no key). */
+function settleKey(entry: FoundKey, fetch: Promise<ServerKey | undefined>): Promise<void> {
+  return fetch.then((key) => { entry.key = verifyKeyOf(key); }, () => undefined);
+}
+
+/** The verify key of a key source's answer (its validity: `expired_ts` of an old key, else `valid_until_ts`). */
+function verifyKeyOf(key: ServerKey | undefined): VerifyKey | undefined {
+  if (key === undefined) return undefined;
+  const until = key.expiredTs ?? key.validUntilTs;
+  return until !== undefined ? { publicKey: key.publicKey, validUntilTs: until } : { publicKey: key.publicKey };
+}
+
 /**
  * Fetches the keys an event's signatures name for `servers`; returns a sync lookup. (Usually one
  * server with one key: a short list scanned by the lookup, no map or key strings per PDU.)
@@ -35,29 +48,54 @@ export async function keyLookup(ctx: EngineContext, json: JsonObject, servers: r
   const sigs = json['signatures'];
   const ts = json['origin_server_ts'];
   const min = rules.signatures.enforceKeyValidity && typeof ts === 'number' ? ts : undefined;
-  const fetches: Promise<void>[] = [];
+  // Usually one key to fetch: awaited alone (no list of promises, no callback per key).
+  let oneEntry: FoundKey | undefined;
+  let oneFetch: Promise<ServerKey | undefined> | undefined;
+  let fetches: Promise<void>[] | undefined;
   const own = ctx.signingKey;
-  for (const server of servers) {
-    const mine = isJsonObject(sigs) ? sigs[server] : undefined;
-    if (!isJsonObject(mine)) continue;
-    for (const keyId in mine) {
-      if (!Object.hasOwn(mine, keyId) || !keyId.startsWith('ed25519:')) continue;
-      const entry: FoundKey = { server, keyId, key: undefined };
-      found.push(entry);
-      // This server's own current key needs no lookup (e.g. a restricted join it countersigned).
-      if (server === ctx.serverName && own !== undefined && own.keyId === keyId) {
-        entry.key = { publicKey: own.publicKey };
-        continue;
+  try {
+    for (const server of servers) {
+      const mine = isJsonObject(sigs) ? sigs[server] : undefined;
+      if (!isJsonObject(mine)) continue;
+      for (const keyId in mine) {
+        if (!Object.hasOwn(mine, keyId) || !keyId.startsWith('ed25519:')) continue;
+        const entry: FoundKey = { server, keyId, key: undefined };
+        found.push(entry);
+        // This server's own current key needs no lookup (e.g. a restricted join it countersigned).
+        if (server === ctx.serverName && own !== undefined && own.keyId === keyId) {
+          entry.key = { publicKey: own.publicKey };
+          continue;
+        }
+        const fetch = ctx.keys.getKey(server, keyId, min);
+        if (oneFetch === undefined && fetches === undefined) {
+          oneEntry = entry;
+          oneFetch = fetch;
+          continue;
+        }
+        // More than one: each fetch gets its callback, and all are awaited together.
+        if (oneFetch !== undefined) {
+          fetches = [settleKey(oneEntry as FoundKey, oneFetch)];
+          oneFetch = undefined;
+        }
+        (fetches as Promise<void>[]).push(settleKey(entry, fetch));
       }
-      fetches.push(ctx.keys.getKey(server, keyId, min).then((key) => {
-        if (key === undefined) return;
-        const until = key.expiredTs ?? key.validUntilTs;
-        entry.key = until !== undefined ? { publicKey: key.publicKey, validUntilTs: until } : { publicKey: key.publicKey };
-      }, () => undefined));
     }
+  } catch (e) {
+    // A key source that threw: the fetch started before it must not end as an unhandled rejection.
+    oneFetch?.catch(() => undefined);
+    throw e;
   }
-  if (fetches.length === 1) await fetches[0];
-  else if (fetches.length > 1) await Promise.all(fetches);
+  if (oneFetch !== undefined) {
+    let key: ServerKey | undefined;
+    try {
+      key = await oneFetch;
+    } catch {
+      key = undefined;
+    }
+    (oneEntry as FoundKey).key = verifyKeyOf(key);
+  } else if (fetches !== undefined) {
+    await Promise.all(fetches);
+  }
   const get = (s: string, k: string): VerifyKey | undefined => {
     for (let i = 0; i < found.length; i++) {
       const f = found[i] as FoundKey;
