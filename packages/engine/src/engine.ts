@@ -161,10 +161,8 @@ export class RoomEngine implements FederationHandler {
   /** {@link receivePdus} for one PDU. */
   async receivePdu(origin: string, pdu: unknown, options?: ReceiveOptions): Promise<PduOutcome> {
     const ctx = this.#ctx;
-    return ctx.outbox.durably(async () => {
-      await ctx.outbox.ready();
-      return receiveOne(ctx, origin, pdu, options?.trusted === true);
-    });
+    const trusted = options?.trusted === true;
+    return ctx.outbox.durably(() => receiveOne(ctx, origin, pdu, trusted));
   }
 
   /** Stores an event as an outlier (known without its state): format, signatures, hash and auth against its auth events are checked. */

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { type SignatureCheckResult, checkContentHash, parsePdu, type Pdu } from '@roomgraph/events';
+import { type SignatureCheckResult, checkContentHash, parsePdu, type Pdu, requiredSigningServers, verifyEventSignatures } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { type EngineContext, NESTING_FETCHED, NESTING_TOP } from '../context.js';
 import { isJsonObject } from '@roomgraph/canonical-json';
@@ -18,7 +18,7 @@ import type { PduOutcome, ReceiveOptions } from '../types.js';
 import { type Identified, identify, lockKeyOf } from './identify.js';
 import { type CheckedPdus, importBlock, importLocked, importOne } from './import-block.js';
 import { retryParked } from './parked.js';
-import { checkSignatures, startSignatureCheck } from './signatures.js';
+import { keyLookup, startSignatureCheck } from './signatures.js';
 
 /** Default number of PDUs prepared ahead by {@link receivePdus}. */
 export const DEFAULT_LOOKAHEAD = 32;
@@ -117,28 +117,39 @@ export async function receivePdus(ctx: EngineContext, origin: string, pdus: read
  * through the per-event pipeline with the checks already made.
  */
 export async function receiveOne(ctx: EngineContext, origin: string, pdu: unknown, trusted: boolean): Promise<PduOutcome> {
+  await ctx.outbox.ready();
   if (ctx.store.commitMany === undefined) return receiveLocked(ctx, origin, pdu, trusted, undefined);
   const lockKey = lockKeyOf(pdu);
   // Everything inside the room's lock, taken at the call: PDUs of a room are processed in the
   // order of the calls (e.g. events fired concurrently with their room's create event).
-  return ctx.locks.withRoom(lockKey, async () => {
-    const inBlock = isJsonObject(pdu) && pdu['room_id'] === lockKey;
-    if (trusted) {
-      const b = inBlock ? await importLocked(ctx, [pdu], 0, lockKey, undefined) : undefined;
-      const only = b?.outcomes[0];
-      return only !== undefined ? only : receiveInLock(ctx, origin, pdu, true, b?.next);
-    }
-    const id = await identify(ctx, pdu);
-    if ('status' in id) return receiveInLock(ctx, origin, pdu, false, id);
-    // Stored already: its stored outcome (or a promotion), from the pipeline, without a signature check.
-    if (await storedAlready(ctx, id)) return receiveInLock(ctx, origin, pdu, false, id);
-    const sig = await checkSignatures(ctx, id.pdu, id.rules);
-    if (inBlock && sig.status === 'ok' && checkContentHash(id.pdu.json, id.rules)) {
-      const only = await importOne(ctx, id.pdu, id.rules, lockKey);
-      if (only !== undefined) return only;
-    }
-    return receiveInLock(ctx, origin, pdu, false, { ...id, sig: Promise.resolve(sig) });
-  });
+  return ctx.locks.withRoom(lockKey, () => (trusted ? trustedOneInLock(ctx, origin, pdu, lockKey) : receivedOneInLock(ctx, origin, pdu, lockKey)));
+}
+
+/** {@link receiveOne} of a trusted PDU, inside the room's lock (`lockKey`). */
+async function trustedOneInLock(ctx: EngineContext, origin: string, pdu: unknown, lockKey: string): Promise<PduOutcome> {
+  const inBlock = isJsonObject(pdu) && pdu['room_id'] === lockKey;
+  const b = inBlock ? await importLocked(ctx, [pdu], 0, lockKey, undefined) : undefined;
+  const only = b?.outcomes[0];
+  return only !== undefined ? only : receiveInLock(ctx, origin, pdu, true, b?.next);
+}
+
+/** {@link receiveOne} of a received PDU, inside the room's lock (`lockKey`): checks 1–3 here, then a block of one. */
+async function receivedOneInLock(ctx: EngineContext, origin: string, pdu: unknown, lockKey: string): Promise<PduOutcome> {
+  const inBlock = isJsonObject(pdu) && pdu['room_id'] === lockKey;
+  const id = await identify(ctx, pdu);
+  if ('status' in id) return receiveInLock(ctx, origin, pdu, false, id);
+  // Stored already, and not as an outlier (a stored outlier may be promoted: it is checked): its
+  // stored outcome, from the pipeline, without a signature check.
+  const known = await ctx.store.getEvent(id.pdu.eventId);
+  if (known !== undefined && known.status !== 'outlier') return receiveInLock(ctx, origin, pdu, false, id);
+  // Check 2 on this thread (checkSignatures).
+  const { json } = id.pdu;
+  const sig = verifyEventSignatures(json, id.rules, await keyLookup(ctx, json, requiredSigningServers(json, id.rules), id.rules));
+  if (inBlock && sig.status === 'ok' && checkContentHash(json, id.rules)) {
+    const only = await importOne(ctx, id.pdu, id.rules, lockKey);
+    if (only !== undefined) return only;
+  }
+  return receiveInLock(ctx, origin, pdu, false, { ...id, sig: Promise.resolve(sig) });
 }
 
 /**
