@@ -93,13 +93,22 @@ export async function commitEvent(ctx: EngineContext, input: CommitInput): Promi
  * outcome, the forward extremities where the commit moved them, and the current state's changes
  * where it changed (read only when someone listens), keys in code point order.
  */
-export async function notifyCommitted(
+export function notifyCommitted(
+  ctx: EngineContext, roomId: string, json: RoomEvent['json'], outcome: PduOutcome, extremitiesMoved: boolean,
+  room: RoomInfo, oldCurrent: RoomInfo['currentState'],
+): Promise<void> | undefined {
+  // Nobody listening: nothing is queued, so nothing is built (an import of many events), and no
+  // promise is made.
+  if (!ctx.outbox.listening) return undefined;
+  return notifyListening(ctx, roomId, json, outcome, extremitiesMoved, room, oldCurrent);
+}
+
+/** {@link notifyCommitted} where someone listens. */
+async function notifyListening(
   ctx: EngineContext, roomId: string, json: RoomEvent['json'], outcome: PduOutcome, extremitiesMoved: boolean,
   room: RoomInfo, oldCurrent: RoomInfo['currentState'],
 ): Promise<void> {
   const { outbox, store } = ctx;
-  // Nobody listening: nothing is queued, so nothing is built (an import of many events).
-  if (!outbox.listening) return;
   outbox.emit({ kind: 'event', roomId, eventId: outcome.eventId, status: outcome.status, ...(outcome.rule !== undefined ? { rule: outcome.rule } : {}), event: json });
   if (extremitiesMoved) outbox.emit({ kind: 'extremities', roomId, forwardExtremities: room.forwardExtremities });
   if (room.currentState === oldCurrent || room.currentState === undefined) return;

@@ -15,6 +15,8 @@
  */
 import type { RoomLockHandle } from '@roomgraph/store';
 
+const ignore = (): undefined => undefined;
+
 /** A chain of promises per room: work on one room runs in order, rooms run concurrently. */
 export class RoomLocks {
   readonly #tails = new Map<string, Promise<unknown>>();
@@ -46,7 +48,7 @@ export class RoomLocks {
       }
     };
     const run = prev.then(locked, locked);
-    const tail = run.catch(() => undefined);
+    const tail = run.catch(ignore);
     this.#tails.set(roomId, tail);
     try {
       return await run;
