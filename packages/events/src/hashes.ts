@@ -8,7 +8,7 @@ import { DEFAULT_MAX_DEPTH, encodeCanonicalJson, encodeCanonicalJsonBytes, encod
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { encodeBase64, encodeBase64Url, sha256, sha256Utf8, sha256Utf8Base64, tryDecodeBase64 } from './digest.js';
 import { EventsError, requireObject } from './errors.js';
-import { redact } from './redact.js';
+import { keepsTopLevel, redact, redactContent } from './redact.js';
 
 /** Canonical JSON bytes of `value`, strict or lenient per room version (A8/A9). */
 export function canonicalBytes(value: JsonValue, rules: RoomVersionRules | undefined, omitKeys?: readonly string[]): Uint8Array {
@@ -111,23 +111,23 @@ export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signin
   }
   const contentText = (cached.contentText ??= '{' + content + '}');
   if (signing && cached.signing === undefined) {
-    const redacted = redact(event, rules);
+    // The redacted event (`redact`) has the members the redaction keeps — their texts are the
+    // event's own (a kept value is the same value: the event is frozen, and a copy of a value
+    // not frozen deep would encode the same) — and the redacted content, encoded here.
+    const r = rules.redaction;
     const omit = signingOmit(rules);
     let text = '';
-    let used = 0;
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i] as string;
-      if (!Object.hasOwn(redacted, k)) continue;
-      used++;
       if (omit.includes(k)) continue;
-      const v = redacted[k] as JsonValue;
-      const t = v === event[k] ? texts[i] : member(k, v);
+      let t: string | undefined;
+      if (k === 'content') t = member(k, redactContent(event['type'], event['content'], r));
+      else if (keepsTopLevel(k, r)) t = texts[i];
+      else continue;
       if (t === undefined) return undefined;
       text += text === '' ? t : ',' + t;
     }
-    // (`redact` keeps only keys the event has; anything else is encoded whole.)
-    if (used === Object.keys(redacted).length) cached.signingText = '{' + text + '}';
-    else cached.signing = canonicalBytes(redacted, rules, omit);
+    cached.signingText = '{' + text + '}';
   }
   return textLength(contentText) + rest + (content === '' ? Math.max(0, restCount - 1) : restCount);
 }

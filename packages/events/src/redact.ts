@@ -45,7 +45,11 @@ function keptContentKeys(type: JsonValue | undefined, r: RedactionRules): readon
   }
 }
 
-function redactContent(type: JsonValue | undefined, content: JsonValue | undefined, r: RedactionRules): JsonObject {
+/**
+ * The content of the redacted event (E2–E4): what {@link redact} puts under `content` (internal:
+ * `canonicalSize` encodes it without redacting the whole event).
+ */
+export function redactContent(type: JsonValue | undefined, content: JsonValue | undefined, r: RedactionRules): JsonObject {
   const out: Record<string, JsonValue> = {};
   if (!isJsonObject(content)) return Object.freeze(out);
   const keep = keptContentKeys(type, r);
@@ -91,12 +95,17 @@ export function redact(event: JsonObject, rules: RoomVersionRules): JsonObject {
   for (const k of Object.keys(event)) {
     if (k === 'content') {
       out['content'] = redactContent(event['type'], event['content'], r);
-    } else if (
-      (KEEP_TOP_LEVEL as readonly string[]).includes(k) ||
-      (r.keepOriginMembershipPrevState && (KEEP_TOP_LEVEL_PRE_V11 as readonly string[]).includes(k))
-    ) {
+    } else if (keepsTopLevel(k, r)) {
       out[k] = frozenCopy(event[k] as JsonValue);
     }
   }
   return Object.freeze(out);
+}
+
+/**
+ * Whether {@link redact} keeps the top-level key `k` (other than `content`, which it keeps
+ * redacted) with its value as it is (internal: see {@link redactContent}).
+ */
+export function keepsTopLevel(k: string, r: RedactionRules): boolean {
+  return (KEEP_TOP_LEVEL as readonly string[]).includes(k) || (r.keepOriginMembershipPrevState && (KEEP_TOP_LEVEL_PRE_V11 as readonly string[]).includes(k));
 }
