@@ -381,11 +381,14 @@ export abstract class AbstractRoomStore implements RoomStore {
       for (const b of batches) last = this.#enqueue(b);
       return last;
     }
-    let last: Promise<void> = this.#newest;
-    for (const batch of batches) {
-      last = new Promise<void>((resolve, reject) => this.#writeQueue.push({ batch, resolve, reject }));
-      last.catch(() => undefined);
-    }
+    if (batches.length === 0) return this.#newest;
+    // One promise for the block: its batches are queued together, so the writer takes them in one
+    // group (or the first failure fails them all) — each settles it, the first one decides.
+    let resolve = (): void => undefined;
+    let reject = (_: unknown): void => undefined;
+    const last = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+    last.catch(() => undefined);
+    for (const batch of batches) this.#writeQueue.push({ batch, resolve, reject });
     this.#newest = last;
     this.#newestWritten = last;
     this.#writing ??= this.#drain();
@@ -577,7 +580,8 @@ export abstract class AbstractRoomStore implements RoomStore {
     // re-delivery check then finds its answer in the caches, without a read of its own. (A shared
     // database remembers no absent IDs — another process may store them — so there it would
     // only add a read.)
-    if (!this.#shared) {
+    // (A backend that answers reads at once, `_eventNow`, needs no such read.)
+    if (!this.#shared && this._eventNow === undefined) {
       const ids: EventId[] = [];
       for (const c of commits) {
         const id = (c as Partial<RoomCommit> | null)?.event?.event?.eventId;
