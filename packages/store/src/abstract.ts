@@ -590,7 +590,8 @@ export abstract class AbstractRoomStore implements RoomStore {
       if (ids.length > 1) await this.getEvents(ids);
     }
     try {
-      for (const c of commits) results.push((await this.#commit(c, block)).result);
+      // (Indexed: a `for…of` that awaits keeps an iterator result per step.)
+      for (let i = 0; i < commits.length; i++) results.push((await this.#commit(commits[i] as RoomCommit, block)).result);
     } catch (e) {
       for (const u of block.undo.reverse()) {
         this.#nextSnapshotId = u.next;
@@ -717,34 +718,50 @@ export abstract class AbstractRoomStore implements RoomStore {
 
     let forwardExtremities = room.forwardExtremities;
     if (c.forwardExtremities !== undefined) {
-      if (!Array.isArray(c.forwardExtremities) || !c.forwardExtremities.every(isNonEmptyString)) throw invalid('forwardExtremities must be event IDs');
-      const unique = [...new Set(c.forwardExtremities)];
-      const others = unique.filter((id) => id !== ev.eventId);
-      // Normally all at hand (the event's prev events, the room's other extremities).
-      const atHand = others.every((id) => { const e = this.#eventNow(id); return e !== MISS && e !== undefined; });
-      const have = atHand ? undefined : await this.hasEvents(others);
-      const missing = have === undefined ? [] : others.filter((id) => !have.has(id));
-      if (missing.length > 0) throw invalid(`forward extremities not stored: ${missing.join(', ')}`);
+      const given: unknown = c.forwardExtremities;
+      if (!Array.isArray(given)) throw invalid('forwardExtremities must be event IDs');
+      // The IDs without repeats, in order (a new array: frozen below), each checked as it comes.
+      const unique: EventId[] = [];
+      const seen = given.length > SMALL_LIST ? new Set<EventId>() : undefined;
+      let atHand = true;
+      for (let i = 0; i < given.length; i++) {
+        const id: unknown = given[i];
+        if (!isNonEmptyString(id)) throw invalid('forwardExtremities must be event IDs');
+        if (seen !== undefined ? seen.has(id) : unique.includes(id)) continue;
+        seen?.add(id);
+        unique.push(id);
+        // Normally all at hand (the event's prev events, the room's other extremities).
+        if (atHand && id !== ev.eventId) {
+          const e = this.#eventNow(id);
+          atHand = e !== MISS && e !== undefined;
+        }
+      }
+      if (!atHand) {
+        const others = unique.filter((id) => id !== ev.eventId);
+        const have = await this.hasEvents(others);
+        const missing = others.filter((id) => !have.has(id));
+        if (missing.length > 0) throw invalid(`forward extremities not stored: ${missing.join(', ')}`);
+      }
       forwardExtremities = Object.freeze(unique);
     }
     const cs = c.currentState === undefined ? room.currentState : resolve(c.currentState, 'currentState');
     const currentState = typeof cs === 'object' ? await cs : cs;
 
     const stream = room.lastStream + 1;
-    const record: StoredEvent = Object.freeze({
-      eventId: ev.eventId,
-      roomId: c.roomId,
-      json: ev.json,
-      type: ev.type,
-      stateKey: ev.stateKey,
-      depth: ev.depth,
-      prevEvents: frozenIds(ev.prevEvents),
-      authEvents: frozenIds(ev.authEvents),
-      status: ne.status,
-      ...(ne.rejection !== undefined ? { rejection: Object.freeze({ rule: ne.rejection.rule, ...(ne.rejection.reason !== undefined ? { reason: ne.rejection.reason } : {}) }) } : {}),
-      stream,
-      stateBefore,
-    });
+    // Two literals rather than one with a spread `rejection`: all fields in the object itself (a
+    // field after a spread is added to a separate property array — one more object per record,
+    // kept for the record's life).
+    const record: StoredEvent = Object.freeze(ne.rejection === undefined
+      ? {
+        eventId: ev.eventId, roomId: c.roomId, json: ev.json, type: ev.type, stateKey: ev.stateKey, depth: ev.depth,
+        prevEvents: frozenIds(ev.prevEvents), authEvents: frozenIds(ev.authEvents), status: ne.status, stream, stateBefore,
+      }
+      : {
+        eventId: ev.eventId, roomId: c.roomId, json: ev.json, type: ev.type, stateKey: ev.stateKey, depth: ev.depth,
+        prevEvents: frozenIds(ev.prevEvents), authEvents: frozenIds(ev.authEvents), status: ne.status,
+        rejection: Object.freeze({ rule: ne.rejection.rule, ...(ne.rejection.reason !== undefined ? { reason: ne.rejection.reason } : {}) }),
+        stream, stateBefore,
+      });
     const newRoom: RoomInfo = Object.freeze({ ...room, currentState, forwardExtremities, lastStream: stream });
     const layers: readonly SnapshotLayer[] = pending === undefined ? NO_LAYERS : [...pending.values()];
     // Applied now (visible to reads through the pending maps); written by the writer, possibly
@@ -1133,6 +1150,9 @@ export abstract class AbstractRoomStore implements RoomStore {
 function frozenIds(ids: readonly EventId[]): readonly EventId[] {
   return Object.isFrozen(ids) ? ids : Object.freeze([...ids]);
 }
+
+/** Lists up to this long are searched by `includes`, longer ones by a Set (an event's forward extremities are a few). */
+const SMALL_LIST = 16;
 
 /** A commit applied and waiting for the writer. */
 interface PendingWrite {

@@ -89,8 +89,11 @@ interface Delta {
   removed: Set<StateKey>;
 }
 
-/** Drops entries that do not change the state of `chain` from `from` on (sets to the same value, removes of absent keys). */
-function normalise(delta: Delta, chain: LayerChain, from: number): Delta {
+/**
+ * Drops entries that do not change the state of `chain` from `from` on (sets to the same value,
+ * removes of absent keys), into new maps (`delta` is only read).
+ */
+function normalise(delta: { readonly set: ReadonlyMap<StateKey, EventId>; readonly removed: ReadonlySet<StateKey> }, chain: LayerChain, from: number): Delta {
   const set = new Map<StateKey, EventId>();
   const removed = new Set<StateKey>();
   for (const [k, v] of delta.set) if (lookupInChain(chain, k, from) !== v) set.set(k, v);
@@ -119,7 +122,7 @@ export function planSnapshot(
     const id = allocate();
     return { id, layer: Object.freeze({ id, parent: undefined, depth: 0, set: new Map(set), removed: EMPTY_SET }) };
   }
-  let d = normalise({ set: new Map(set), removed: new Set(removed) }, parentChain, 0);
+  let d = normalise({ set, removed }, parentChain, 0);
   if (d.set.size === 0 && d.removed.size === 0) return { id: parentChain[0]!.id, layer: undefined };
   let i = 0;
   for (;;) {
