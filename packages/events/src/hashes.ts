@@ -72,10 +72,11 @@ const SIGNING_STRIP_V3 = ['signatures', 'unsigned', 'event_id'];
  * joined by commas, so any subset of the members, or the redacted event whose members are mostly
  * the same values, is assembled from the same texts).
  */
-export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signing: boolean): number | undefined {
+export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signing: boolean, retain = true): number | undefined {
   // Texts, not bytes: the hashes are taken of the texts (`sha256Utf8`), and bytes are made only
-  // where something needs them (a signature check), once.
-  const cached = cacheOf(event, rules);
+  // where something needs them (a signature check), once. Not `retain`ed, they serve only the
+  // calls that follow at once (`parsePdu`'s event ID): see {@link transientEntry}.
+  const cached = retain ? cacheOf(event, rules) : transientEntry(event, rules);
   if (cached === undefined) return undefined;
   const strict = rules.canonicalJson.strict;
   // Each member's `"key":value` text, keys in canonical order (one encoder for all of them).
@@ -205,6 +206,25 @@ function cacheOf(event: JsonObject, rules: RoomVersionRules): CachedBytes | unde
     young = new Map<JsonObject, CachedBytes>();
   }
   return entry;
+}
+
+/** Whether the generations hold an entry of `event` (internal, for tests: what {@link transientEntry} leaves out). */
+export function isRetained(event: JsonObject): boolean {
+  return young.has(event) || old.has(event);
+}
+
+/**
+ * {@link cacheOf} for an event whose texts are wanted only by the calls that follow at once: the
+ * entry is the last one answered (what those calls find first), not put in the generations — for
+ * a trusted PDU, whose content hash and signatures are not checked, so nothing would read them
+ * later, and they would only be kept, and copied by the garbage collector, for thousands of
+ * events. A later call for it finds nothing and encodes again.
+ */
+function transientEntry(event: JsonObject, rules: RoomVersionRules): CachedBytes | undefined {
+  if (event === lastEvent && lastEntry !== undefined && lastEntry.rules === rules) return lastEntry;
+  requireObject(event);
+  if (!Object.isFrozen(event)) return undefined;
+  return remember(event, { rules, content: undefined, signing: undefined, contentText: undefined, signingText: undefined });
 }
 
 /**

@@ -46,6 +46,13 @@ export interface ParsePduOptions {
    * their ID). Ignored for v1–v2, whose ID is the `event_id` field.
    */
   readonly eventId?: string;
+  /**
+   * A trusted PDU, whose content hash and signatures will not be checked: the canonical JSON
+   * texts parsing makes of it for those checks (see `contentHash`, `redactedSigningBytes`) are
+   * not kept for them. The result is the same; a check made later anyway encodes the event again.
+   * Default `false`.
+   */
+  readonly trusted?: boolean;
 }
 
 /** Result of {@link validatePdu}. */
@@ -187,6 +194,16 @@ function fastCopy(value: unknown, strict: boolean, depth: number): JsonValue | t
       return FAIL;
   }
 }
+
+/**
+ * The top-level object of a parsed PDU: a plain object (its prototype is `Object.prototype`) made
+ * by a constructor, which V8 gives room for its first fields in the object itself — 10 once its
+ * slack tracking has run, where an object literal `{}` holds 4 and keeps every further field in
+ * a separate property array (grown as fields are added): one more object per parsed PDU, for as
+ * long as the PDU is kept (a memory store keeps every event's JSON).
+ */
+const PduObject = function PduObject(): void {} as unknown as new () => Record<string, JsonValue>;
+(PduObject as unknown as { prototype: object }).prototype = objectProto;
 
 /** Top-level string fields that repeat across a room's PDUs: shared through {@link intern}. */
 const INTERNED_FIELDS: ReadonlySet<string> = new Set(['room_id', 'sender', 'type', 'state_key', 'event_id', 'redacts']);
@@ -416,7 +433,7 @@ function validateInto(input: unknown, rules: RoomVersionRules, options: ParsePdu
     p.add('$', 'NOT_AN_OBJECT', 'a PDU must be a plain JSON object');
     return undefined;
   }
-  let json: Record<string, JsonValue> = {};
+  let json: Record<string, JsonValue> = new PduObject();
   let clean = true;
   for (const k of Object.keys(input)) {
     // v3+: `event_id` is not part of the PDU (a convenience copy may be present): ignore it (C6).
@@ -452,7 +469,7 @@ function validateInto(input: unknown, rules: RoomVersionRules, options: ParsePdu
   if (p.list.length === 0) {
     // A valid event: its size from the member encodings that its content hash and reference hash
     // reuse (each member of the PDU is encoded once per receipt).
-    const size = canonicalSize(json, rules, rules.eventFormat.eventIdFormat !== 'server-assigned' && options?.eventId === undefined);
+    const size = canonicalSize(json, rules, rules.eventFormat.eventIdFormat !== 'server-assigned' && options?.eventId === undefined, options?.trusted !== true);
     if (size === undefined) measureSize(json, p);
     else if (size > MAX_PDU_BYTES) p.add('$', 'EVENT_TOO_LARGE', `the PDU is ${size} bytes of canonical JSON, more than ${MAX_PDU_BYTES}`);
   } else if (!p.list.some((x) => UNENCODABLE.has(x.code))) {

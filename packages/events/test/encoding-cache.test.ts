@@ -86,10 +86,11 @@ describe('member-assembled hashes of frozen events', () => {
   it('hash the texts canonicalSize made (as strings, without their bytes) to the same digests as the whole encoding', () => {
     let measured = 0;
     fc.assert(
-      fc.property(eventArb, fc.constantFrom(...VERSIONS), fc.boolean(), (ev, v, bytesFirst) => {
+      fc.property(eventArb, fc.constantFrom(...VERSIONS), fc.boolean(), fc.boolean(), (ev, v, bytesFirst, retain) => {
         const rules = getRoomVersion(v);
         const f = frozen(ev);
-        const size = hashes.canonicalSize(f, rules, v !== '1' && v !== '2');
+        // Retained or not (a trusted PDU's), the texts give the same digests and bytes.
+        const size = hashes.canonicalSize(f, rules, v !== '1' && v !== '2', retain);
         if (size === undefined) return;
         measured++;
         expect(size).toBe(Buffer.byteLength(encodeCanonicalJson(ev, { strict: false })));
@@ -123,6 +124,38 @@ describe('member-assembled hashes of frozen events', () => {
       n++;
     }
     expect(n).toBeGreaterThan(1000);
+  });
+
+  it('parses a trusted PDU to the same PDU, without keeping its texts for hash and signature checks made later', () => {
+    let n = 0;
+    for (const { roomVersion, event } of allFixtureEvents()) {
+      const rules = getRoomVersion(roomVersion);
+      const r = validatePdu(event, rules);
+      const t = validatePdu(event, rules, { trusted: true });
+      expect(t.ok).toBe(r.ok);
+      if (!r.ok || !t.ok) continue;
+      expect(t.pdu.eventId).toBe(r.pdu.eventId);
+      expect(t.pdu.json).toEqual(r.pdu.json);
+      expect(hashes.isRetained(r.pdu.json)).toBe(true);
+      expect(hashes.isRetained(t.pdu.json)).toBe(false);
+      // Checked anyway, it is encoded again: the same answers.
+      expect(contentHash(t.pdu.json, rules)).toBe(contentHash(r.pdu.json, rules));
+      expect(Buffer.from(redactedSigningBytes(t.pdu.json, rules)).toString()).toBe(Buffer.from(redactedSigningBytes(r.pdu.json, rules)).toString());
+      n++;
+    }
+    expect(n).toBeGreaterThan(1000);
+  });
+
+  it('keeps no texts of a mutable event, retained or not (a change made after is hashed)', () => {
+    const rules = getRoomVersion('10');
+    for (const retain of [true, false]) {
+      const e: Record<string, JsonValue> = { type: 'm.room.message', content: { body: 'a' }, hashes: { sha256: 'x' }, depth: 1, sender: '@a:x' };
+      expect(hashes.canonicalSize(e, rules, true, retain)).toBeUndefined();
+      const before = hashes.contentHash(e, rules);
+      (e['content'] as Record<string, JsonValue>)['body'] = 'b';
+      expect(hashes.contentHash(e, rules)).not.toBe(before);
+      expect(hashes.contentHash(e, rules)).toBe(hashes.contentHash(frozen(e), rules));
+    }
   });
 
   it('measures the PDU size exactly: at the 65,536-byte limit accepted, one byte over refused', () => {
