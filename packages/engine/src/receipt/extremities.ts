@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { RoomEvent } from '@roomgraph/events';
+import { type RoomEvent, distinctIds } from '@roomgraph/events';
 import type { EventStatus, RoomInfo } from '@roomgraph/store';
 import { type EngineContext, MAX_CHILD_WALK } from '../context.js';
 
@@ -87,6 +87,84 @@ export async function extremitiesAfter(extremities: readonly string[], event: Ro
     frontier = next;
   }
   return [...result].sort();
+}
+
+/** {@link LinkNow}'s answer for an event known to exist but not at hand (it must be read). */
+export const NOT_AT_HAND: unique symbol = Symbol('not at hand');
+
+/**
+ * One event's links read without waiting: the links, `undefined` for an event not known (as
+ * {@link LinksLookup} leaves it out), or {@link NOT_AT_HAND} when it would have to be read.
+ */
+export type LinkNow = (id: string) => EventLinks | undefined | typeof NOT_AT_HAND;
+
+/**
+ * {@link extremitiesAfter} computed synchronously, one event at a time through `now` — the same
+ * answer (the walks visit the same events: only the order within a round of a walk differs, and
+ * neither answer depends on it), without the maps and sets of the general walks in the usual case
+ * (the event's prev events are accepted and no deeper than it): {@link NOT_AT_HAND} as soon as an
+ * event it reads is not at hand, and the caller runs {@link extremitiesAfter} instead.
+ */
+export function extremitiesAfterNow(extremities: readonly string[], event: RoomEvent, now: LinkNow): string[] | typeof NOT_AT_HAND {
+  const child = hasAcceptedChildNow(extremities, event, now);
+  if (child === NOT_AT_HAND) return NOT_AT_HAND;
+  const prevs = event.prevEvents;
+  // The extremities but the prev events (and repeats), then the event unless it has a child.
+  const result: string[] = [];
+  for (let i = 0; i < extremities.length; i++) {
+    const x = extremities[i] as string;
+    if (!prevs.includes(x) && !result.includes(x)) result.push(x);
+  }
+  if (!child && !prevs.includes(event.eventId) && !result.includes(event.eventId)) result.push(event.eventId);
+  // Walk up through soft-failed / rejected prev events (rounds as in `extremitiesAfter`).
+  let seen: Set<string> | undefined;
+  let frontier = distinctIds(prevs); // (a repeat read once, as the lookup's map holds it once)
+  while (frontier.length > 0) {
+    let next: string[] | undefined;
+    for (let i = 0; i < frontier.length; i++) {
+      const id = frontier[i] as string;
+      const e = now(id);
+      if (e === NOT_AT_HAND) return NOT_AT_HAND;
+      if (e === undefined || (e.status !== 'soft-failed' && e.status !== 'rejected')) continue;
+      for (const pp of e.prevEvents) {
+        seen ??= new Set<string>();
+        if (seen.has(pp)) continue;
+        seen.add(pp);
+        const at = result.indexOf(pp);
+        if (at >= 0) result.splice(at, 1);
+        (next ??= []).push(pp);
+      }
+    }
+    frontier = next ?? [];
+  }
+  return result.length > 1 ? result.sort() : result;
+}
+
+/** {@link hasAcceptedChild} computed synchronously through `now` (see {@link extremitiesAfterNow}). */
+function hasAcceptedChildNow(extremities: readonly string[], x: RoomEvent, now: LinkNow): boolean | typeof NOT_AT_HAND {
+  let seen: Set<string> | undefined;
+  let frontier = distinctIds(extremities);
+  let visited = 0;
+  while (frontier.length > 0 && visited < MAX_CHILD_WALK) {
+    let next: string[] | undefined;
+    for (let i = 0; i < frontier.length; i++) {
+      const id = frontier[i] as string;
+      const e = now(id);
+      if (e === NOT_AT_HAND) return NOT_AT_HAND;
+      if (e === undefined) continue;
+      visited++;
+      if (e.prevEvents.includes(x.eventId) && e.status === 'accepted') return true;
+      if (e.depth <= x.depth + 1) continue;
+      seen ??= new Set<string>(extremities);
+      for (const p of e.prevEvents) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        (next ??= []).push(p);
+      }
+    }
+    frontier = next ?? [];
+  }
+  return false;
 }
 
 /** New forward extremities after `event` with `status` (sorted), or `undefined` when they do not change. */

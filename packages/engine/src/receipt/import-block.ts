@@ -37,7 +37,7 @@ import { isRejectedStatus } from '../stored.js';
 import type { PduOutcome } from '../types.js';
 import type { Identified } from './identify.js';
 import { notifyCommitted } from './commit.js';
-import { type EventLinks, type LinksLookup, extremitiesAfter } from './extremities.js';
+import { type EventLinks, type LinkNow, type LinksLookup, NOT_AT_HAND, extremitiesAfter, extremitiesAfterNow } from './extremities.js';
 import { listsEachOnce, sameIdSet } from './id-sets.js';
 import { type Verdict, outcomeOf } from './outcome.js';
 
@@ -114,11 +114,16 @@ interface BlockEvent extends EventLinks {
 }
 
 const EMPTY: ReadonlyMap<string, string | null> = new Map();
+/** The empty state (an event without prev events). */
+const NO_STATE: BState = { base: null, overlay: EMPTY };
 
 /** Auth events selection for checking an event against a state: the create event in every version. */
 const WITH_CREATE = { includeCreate: true } as const;
 const NONE_REJECTED = (): boolean => false;
 const idOf = (e: RoomEvent): string => e.eventId;
+
+/** Parsing a trusted PDU: no hashes or signatures will be checked (nothing kept for them). */
+const TRUSTED = { trusted: true } as const;
 
 /** "Not at hand without reading the store" (the synchronous fast paths' answer). */
 const MISS: unique symbol = Symbol('miss');
@@ -129,6 +134,19 @@ const sameBase = (a: Base, b: Base): boolean =>
 function sameState(a: BState, b: BState): boolean {
   if (!sameBase(a.base, b.base) || a.overlay.size !== b.overlay.size) return false;
   for (const [k, v] of a.overlay) if (b.overlay.get(k) !== v) return false;
+  return true;
+}
+
+/** `listsEachOnce(claimed, entries.map(idOf))`, without the list of IDs for short lists. */
+function listsEachOnceIn(claimed: readonly string[], entries: readonly RoomEvent[]): boolean {
+  if (claimed.length > 16 || entries.length > 16) return listsEachOnce(claimed, entries.map(idOf));
+  if (distinctIds(claimed) !== claimed) return false;
+  for (let i = 0; i < claimed.length; i++) {
+    let found = false;
+    for (let j = 0; j < entries.length && !found; j++) found = (entries[j] as RoomEvent).eventId === claimed[i];
+    if (!found) return false;
+  }
+  for (let j = 0; j < entries.length; j++) if (!claimed.includes((entries[j] as RoomEvent).eventId)) return false;
   return true;
 }
 
@@ -187,7 +205,7 @@ export async function importLocked(ctx: EngineContext, pdus: readonly unknown[],
       if (p === undefined) break;
       pdu = p;
     } else {
-      try { pdu = parsePdu(json, rules); } catch { break; }
+      try { pdu = parsePdu(json, rules, TRUSTED); } catch { break; }
     }
     if (ids.has(pdu.eventId)) {
       next = { pdu, rules, roomId };
@@ -344,6 +362,9 @@ class Walk {
     return missing === undefined ? got : this.#readLinks(got, missing);
   };
 
+  /** One event of {@link #links} without reading the store ({@link LinkNow}). */
+  readonly #linkNow: LinkNow = (id) => this.#block.get(id) ?? this.#stored.get(id) ?? NOT_AT_HAND;
+
   /** {@link #links}: the events `missing` read from the store (and kept), added to `got`. */
   async #readLinks(got: Map<string, EventLinks>, missing: readonly string[]): Promise<ReadonlyMap<string, EventLinks>> {
     for (const id of missing) {
@@ -412,6 +433,28 @@ class Walk {
     return this.#lookupNow(s, key) as string | undefined;
   }
 
+  /**
+   * {@link #authState} without reading the store: {@link MISS} when an entry or an event it needs
+   * is not at hand (then {@link #authState} reads them).
+   */
+  #authStateNow(s: BState, event: RoomEvent): StateEntries<RoomEvent> | typeof MISS {
+    const keys = authStateKeys(event, this.#rules, WITH_CREATE);
+    const views: RoomEvent[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const id = this.#lookupNow(s, keys[i] as string);
+      if (id === MISS) return MISS;
+      if (id === undefined) continue;
+      // (Each distinct ID once, as #authState's `want` list holds it.)
+      let repeat = false;
+      for (let j = 0; j < views.length; j++) if ((views[j] as RoomEvent).eventId === id) repeat = true;
+      if (repeat) continue;
+      const v = this.#viewNow(id);
+      if (v === undefined) return MISS;
+      views.push(v);
+    }
+    return stateEntriesOf(views);
+  }
+
   /** `loadAuthState`: the auth-relevant entries of `s` for `event`, as a lookup (the events found, in key order). */
   async #authState(s: BState, event: RoomEvent): Promise<StateEntries<RoomEvent>> {
     // Indexed loops: a `for…of` that awaits keeps its iterator and a result object per step alive
@@ -478,7 +521,7 @@ class Walk {
       if (before === undefined) before = s;
       else if (!sameState(before, s)) return false;
     }
-    before ??= { base: null, overlay: EMPTY };
+    before ??= NO_STATE;
     // Check 4: auth against the auth events, all of which must be known (else: fetch / park).
     const authIds = event.authEvents;
     const authViews: RoomEvent[] = [];
@@ -512,8 +555,9 @@ class Walk {
 
     // Check 5: against the state before.
     if (rejection === undefined) {
-      const stateAuth = await this.#authState(before, event);
-      if (!listsEachOnce(event.authEvents, stateAuth.entries.map(idOf))) {
+      const now = this.#authStateNow(before, event);
+      const stateAuth = now !== MISS ? now : await this.#authState(before, event);
+      if (!listsEachOnceIn(event.authEvents, stateAuth.entries)) {
         const r5 = checkAuth(event, stateAuth, rules, {});
         if (!r5.allowed) rejection = { rule: r5.rule, reason: r5.reason };
       }
@@ -523,7 +567,9 @@ class Walk {
     let softFail: Verdict | undefined;
     if (rejection === undefined && this.#current !== undefined) {
       if (!sameIdSet(this.#extremities, event.prevEvents)) {
-        const curAuth = await this.#authState({ base: this.#current, overlay: EMPTY }, event);
+        const cur: BState = { base: this.#current, overlay: EMPTY };
+        const now = this.#authStateNow(cur, event);
+        const curAuth = now !== MISS ? now : await this.#authState(cur, event);
         const r6 = checkAuth(event, curAuth, rules, {});
         if (!r6.allowed) softFail = { rule: r6.rule, reason: r6.reason };
       }
@@ -531,7 +577,11 @@ class Walk {
     const status: EventStatus = rejection !== undefined ? 'rejected' : softFail !== undefined ? 'soft-failed' : 'accepted';
 
     // The commit (commit.ts): extremities and current state only move for an accepted event.
-    const extremities = status === 'accepted' ? await extremitiesAfter(this.#extremities, event, this.#links) : undefined;
+    let extremities: string[] | undefined;
+    if (status === 'accepted') {
+      const now = extremitiesAfterNow(this.#extremities, event, this.#linkNow);
+      extremities = now !== NOT_AT_HAND ? now : await extremitiesAfter(this.#extremities, event, this.#links);
+    }
     if (extremities !== undefined && extremities.some((x) => x !== id)) return false; // the current state needs resolution
     const isState = event.stateKey !== undefined;
     const key = isState ? stateKeyOf(event.type, event.stateKey as string) : '';
@@ -552,13 +602,14 @@ class Walk {
       }
     }
     const verdict = rejection ?? softFail;
-    this.commits.push({
-      roomId: this.#room0.roomId,
-      event: { event, status, ...(verdict !== undefined ? { rejection: verdict } : {}), stateBefore: beforeRef },
-      snapshots,
-      ...(extremities !== undefined ? { forwardExtremities: extremities } : {}),
-      ...(currentRef !== undefined ? { currentState: currentRef } : {}),
-    });
+    // (Literals, not spreads of optional members: no object copied per member.)
+    const ne: RoomCommit['event'] = verdict !== undefined ? { event, status, rejection: verdict, stateBefore: beforeRef } : { event, status, stateBefore: beforeRef };
+    const roomId = this.#room0.roomId;
+    this.commits.push(extremities !== undefined && currentRef !== undefined
+      ? { roomId, event: ne, snapshots, forwardExtremities: extremities, currentState: currentRef }
+      : extremities !== undefined
+        ? { roomId, event: ne, snapshots, forwardExtremities: extremities }
+        : currentRef !== undefined ? { roomId, event: ne, snapshots, currentState: currentRef } : { roomId, event: ne, snapshots });
     this.#afterRefs.push(afterRef);
     this.#verdicts.push(verdict);
     this.#block.set(id, { pdu: event, status, after, prevEvents: event.prevEvents, depth: event.depth });
@@ -571,22 +622,22 @@ class Walk {
   async finish(results: readonly CommitResult[]): Promise<PduOutcome[]> {
     const ctx = this.#ctx;
     const roomId = this.#room0.roomId;
-    const sids = new Map<string, SnapshotId>();
-    for (const r of results) for (const [k, v] of r.snapshots) sids.set(k, v);
     const out: PduOutcome[] = [];
     let oldCurrent = this.#room0.currentState;
     for (let i = 0; i < results.length; i++) {
       const res = results[i] as CommitResult;
       const afterRef = this.#afterRefs[i];
       if (afterRef !== undefined) {
-        const sid = sids.get(afterRef);
+        // (The ref of a snapshot of this commit: its result resolves it.)
+        const sid = res.snapshots.get(afterRef);
         if (sid !== undefined) ctx.caches.stateAfter.set(res.event.eventId, sid);
       }
       const outcome = outcomeOf(res.event, res.duplicate);
       out.push(outcome);
       if (res.duplicate) continue;
       const commit = this.commits[i] as RoomCommit;
-      await notifyCommitted(ctx, roomId, commit.event.event.json, outcome, commit.forwardExtremities !== undefined, res.room, oldCurrent);
+      // Nobody listening: nothing to queue (`notifyCommitted` would return at once), no await per event.
+      if (ctx.outbox.listening) await notifyCommitted(ctx, roomId, commit.event.event.json, outcome, commit.forwardExtremities !== undefined, res.room, oldCurrent);
       oldCurrent = res.room.currentState;
     }
     return out;
