@@ -13,6 +13,7 @@ import type {
   CommitResult,
   EventId,
   EventStatus,
+  NewSnapshot,
   ParkedEvent,
   RoomCommit,
   RoomId,
@@ -455,8 +456,12 @@ export abstract class AbstractRoomStore implements RoomStore {
           this.#fail(e, group);
           return;
         }
-        for (const { batch } of group) {
-          for (const e of batch.events) {
+        // (Indexed loops: this async function runs often before it is optimised, where each
+        // `for…of` step allocates an iterator result.)
+        for (let i = 0; i < group.length; i++) {
+          const batch = (group[i] as PendingWrite).batch;
+          for (let j = 0; j < batch.events.length; j++) {
+            const e = batch.events[j] as StoredEvent;
             if (this.#pendingEvents.get(e.eventId) === e) {
               this.#pendingEvents.delete(e.eventId);
               this.#cacheEvent(e);
@@ -464,14 +469,15 @@ export abstract class AbstractRoomStore implements RoomStore {
           }
           // Shared database: a written room record is read from the backend from now on.
           if (this.#shared) for (const r of batch.rooms) if (this.#rooms.get(r.roomId) === r) this.#rooms.delete(r.roomId);
-          for (const l of batch.layers) {
+          for (let j = 0; j < batch.layers.length; j++) {
+            const l = batch.layers[j] as SnapshotLayer;
             if (this.#pendingLayers.get(l.id) === l) {
               this.#pendingLayers.delete(l.id);
               this.#layers.set(l.id, l);
             }
           }
         }
-        for (const g of group) g.resolve();
+        for (let i = 0; i < group.length; i++) (group[i] as PendingWrite).resolve();
         if (this.#writeQueue.length === 0) {
           this.#urgent = false;
         } else if (this.#journaled && !this.#urgent && this.#writeQueue.length < JOURNAL_GROUP_MAX) {
@@ -670,9 +676,11 @@ export abstract class AbstractRoomStore implements RoomStore {
     let next = this.#nextSnapshotId;
     // The layers this commit adds (made only by a commit that has snapshots: most have none).
     let pending: Map<SnapshotId, SnapshotLayer> | undefined;
-    const refs = new Map<string, SnapshotId>();
+    // This commit's refs, made with its first snapshot (a commit without any — most — answers
+    // the shared empty map).
+    let refs: Map<string, SnapshotId> | undefined;
     // In a block (commitMany), refs of earlier commits of the block resolve too.
-    const known = block?.refs ?? refs;
+    const known: ReadonlyMap<string, SnapshotId> = block?.refs ?? (wanted > 0 ? (refs = new Map<string, SnapshotId>()) : NO_REFS);
     // Synchronous where the answer is at hand (a ref, a snapshot pending or cached); a promise
     // only where the backend must be read (see `#eventNow`).
     const resolve = (r: SnapshotRef | undefined, what: string): SnapshotId | Promise<SnapshotId> => {
@@ -692,9 +700,11 @@ export abstract class AbstractRoomStore implements RoomStore {
     };
     if (c.snapshots !== undefined) {
       if (!Array.isArray(c.snapshots)) throw invalid('snapshots must be an array');
-      for (const s of c.snapshots) {
+      const snapshots: readonly unknown[] = c.snapshots;
+      for (let si = 0; si < snapshots.length; si++) {
+        const s = snapshots[si] as NewSnapshot;
         if (s === null || typeof s !== 'object' || typeof s.ref !== 'string') throw invalid('snapshot needs a string ref');
-        if (refs.has(s.ref) || known.has(s.ref)) throw invalid(`duplicate snapshot ref "${s.ref}"`);
+        if (refs?.has(s.ref) === true || known.has(s.ref)) throw invalid(`duplicate snapshot ref "${s.ref}"`);
         const p = s.parent === null ? undefined : resolve(s.parent, `snapshot "${s.ref}" parent`);
         const parent = typeof p === 'object' ? await p : p;
         const { set, removed } = readChanges(s.changes, s.ref);
@@ -702,7 +712,7 @@ export abstract class AbstractRoomStore implements RoomStore {
         const chain = c instanceof Promise ? await c : c;
         const planned = planSnapshot(chain, set, removed, () => next++, this.#policy);
         if (planned.layer !== undefined) (pending ??= new Map<SnapshotId, SnapshotLayer>()).set(planned.id, planned.layer);
-        refs.set(s.ref, planned.id);
+        (refs ??= new Map<string, SnapshotId>()).set(s.ref, planned.id);
         if (block !== undefined) block.refs.set(s.ref, planned.id);
       }
     }
@@ -777,10 +787,10 @@ export abstract class AbstractRoomStore implements RoomStore {
     this.#pendingEvents.set(record.eventId, record);
     this.#absent.delete(record.eventId);
     this.#commits++;
-    for (const l of layers) this.#pendingLayers.set(l.id, l);
+    for (let i = 0; i < layers.length; i++) this.#pendingLayers.set((layers[i] as SnapshotLayer).id, layers[i] as SnapshotLayer);
     this.#rooms.set(newRoom.roomId, newRoom);
     const batch: StoreWriteBatch = { events: [record], replaced: promoting ? [existing] : [], layers, rooms: [newRoom], nextSnapshotId: next };
-    const result: CommitResult = { duplicate: false, promoted: promoting, event: record, snapshots: refs, room: newRoom };
+    const result: CommitResult = { duplicate: false, promoted: promoting, event: record, snapshots: refs ?? NO_REFS, room: newRoom };
     if (block !== undefined) {
       block.batches.push(batch);
       return { result, durable: this.#newest };
@@ -1150,6 +1160,9 @@ export abstract class AbstractRoomStore implements RoomStore {
 function frozenIds(ids: readonly EventId[]): readonly EventId[] {
   return Object.isFrozen(ids) ? ids : Object.freeze([...ids]);
 }
+
+/** The refs of a commit without snapshots (never added to: a commit adds refs only for its snapshots). */
+const NO_REFS: ReadonlyMap<string, SnapshotId> = new Map();
 
 /** Lists up to this long are searched by `includes`, longer ones by a Set (an event's forward extremities are a few). */
 const SMALL_LIST = 16;

@@ -72,7 +72,7 @@ export function materialiseChain(chain: LayerChain, start?: { readonly index: nu
     out = new Map(start.state);
     i = start.index - 1;
   } else {
-    out = new Map(chain[i]!.set);
+    out = copyMap(chain[i]!.set);
     i--;
   }
   for (; i >= 0; i--) {
@@ -80,6 +80,16 @@ export function materialiseChain(chain: LayerChain, start?: { readonly index: nu
     for (const k of layer.removed) out.delete(k);
     for (const [k, v] of layer.set) out.set(k, v);
   }
+  return out;
+}
+
+/**
+ * A copy of a map. (`new Map(m)` reads `m` through its iterator: an entry array and an iterator
+ * result per entry, a base layer of thousands of entries at a time.)
+ */
+function copyMap<K, V>(m: ReadonlyMap<K, V>): Map<K, V> {
+  const out = new Map<K, V>();
+  m.forEach((v, k) => out.set(k, v));
   return out;
 }
 
@@ -96,8 +106,13 @@ interface Delta {
 function normalise(delta: { readonly set: ReadonlyMap<StateKey, EventId>; readonly removed: ReadonlySet<StateKey> }, chain: LayerChain, from: number): Delta {
   const set = new Map<StateKey, EventId>();
   const removed = new Set<StateKey>();
-  for (const [k, v] of delta.set) if (lookupInChain(chain, k, from) !== v) set.set(k, v);
-  for (const k of delta.removed) if (lookupInChain(chain, k, from) !== undefined) removed.add(k);
+  // (forEach: no entry array or iterator result per entry.)
+  delta.set.forEach((v, k) => {
+    if (lookupInChain(chain, k, from) !== v) set.set(k, v);
+  });
+  delta.removed.forEach((k) => {
+    if (lookupInChain(chain, k, from) !== undefined) removed.add(k);
+  });
   return { set, removed };
 }
 
@@ -133,7 +148,7 @@ export function planSnapshot(
         const id = allocate();
         return { id, layer: Object.freeze({ id, parent: p.id, depth: 1, set: d.set, removed: d.removed }) };
       }
-      const base = new Map(p.set);
+      const base = copyMap(p.set);
       for (const k of d.removed) base.delete(k);
       for (const [k, v] of d.set) base.set(k, v);
       const id = allocate();
@@ -144,7 +159,7 @@ export function planSnapshot(
       return { id, layer: Object.freeze({ id, parent: p.id, depth: p.depth + 1, set: d.set, removed: d.removed }) };
     }
     // Merge d into p's delta; the result is a delta over p's parent.
-    const mergedSet = new Map(p.set);
+    const mergedSet = copyMap(p.set);
     const mergedRemoved = new Set(p.removed);
     for (const k of d.removed) {
       mergedSet.delete(k);
