@@ -3,7 +3,9 @@
 // Sets), with repeats on either side.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { RoomEvent } from '@roomgraph/events';
 import { listsEachOnce, sameIdSet } from '../src/receipt/id-sets.js';
+import { listsEachOnceIn } from '../src/receipt/import-block.js';
 
 /** Check 6's former test: the prev events as a Set equal the forward extremities as a Set. */
 function modelSameSet(a: readonly string[], b: readonly string[]): boolean {
@@ -59,6 +61,17 @@ describe('id sets', () => {
         fc.property(pair(max), ([a, b]) => {
           expect(listsEachOnce(a, b)).toBe(modelEachOnce(a, b));
           expect(listsEachOnce(b, a)).toBe(modelEachOnce(b, a));
+        }),
+        { numRuns: 3000 },
+      );
+    });
+
+    it(`listsEachOnceIn (the block path's, over events) is the sorted comparison (lists up to ${max})`, () => {
+      const events = (xs: readonly string[]): RoomEvent[] => xs.map((eventId) => ({ eventId }) as RoomEvent);
+      fc.assert(
+        fc.property(pair(max), ([a, b]) => {
+          expect(listsEachOnceIn(a, events(b))).toBe(modelEachOnce(a, b));
+          expect(listsEachOnceIn(b, events(a))).toBe(modelEachOnce(b, a));
         }),
         { numRuns: 3000 },
       );

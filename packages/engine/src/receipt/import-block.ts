@@ -137,8 +137,11 @@ function sameState(a: BState, b: BState): boolean {
   return true;
 }
 
-/** `listsEachOnce(claimed, entries.map(idOf))`, without the list of IDs for short lists. */
-function listsEachOnceIn(claimed: readonly string[], entries: readonly RoomEvent[]): boolean {
+/**
+ * `listsEachOnce(claimed, entries.map(idOf))` (check 5's skip: the event's auth events are the
+ * ones the state before it selects), without the list of IDs for short lists.
+ */
+export function listsEachOnceIn(claimed: readonly string[], entries: readonly RoomEvent[]): boolean {
   if (claimed.length > 16 || entries.length > 16) return listsEachOnce(claimed, entries.map(idOf));
   if (distinctIds(claimed) !== claimed) return false;
   for (let i = 0; i < claimed.length; i++) {
