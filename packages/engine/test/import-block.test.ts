@@ -321,3 +321,65 @@ describe('received PDUs by blocks (receivePdus, or receivePdu as a block of one)
     }
   }
 });
+
+describe('check 5 on the block path (auth events other than the ones the state before selects)', () => {
+  /**
+   * A room of z.example users in which `@bob` joins and is then banned, `@carol` joins and then
+   * changes her display name, and the power levels are replaced; then, on the ban: Alice's message
+   * citing what the state before selects (check 5 skipped), Bob's message citing his join (check 4
+   * passes; check 5 — against the state before, where Bob is banned — rejects; skipping check 5
+   * would soft-fail it instead), Carol's message citing her first join (check 5 runs and allows —
+   * reading the state before without her newer member event, which with 3 PDUs per call is stored
+   * by an earlier call and cited by no event of the block, would reject it), and Alice's topic
+   * citing the first power levels (check 5 runs and allows).
+   */
+  function roomWithStaleAuth(): { readonly roomId: string; readonly pdus: readonly JsonObject[] } {
+    const roomId = '!stale:z.example';
+    const alice = '@alice:z.example';
+    const bob = '@bob:z.example';
+    const carol = '@carol:z.example';
+    let ts = 1_800_000_000_000;
+    const events: RoomEvent[] = [];
+    const make = (type: string, stateKey: string | undefined, sender: string, content: JsonObject, auth: readonly RoomEvent[], prev: RoomEvent | undefined): RoomEvent => {
+      const e = buildEvent({
+        roomVersion: '10', type, ...(stateKey !== undefined ? { stateKey } : {}), sender, content,
+        prevEvents: prev === undefined ? [] : [prev], authEvents: auth, depth: (prev?.depth ?? 0) + 1, originServerTs: ts++, roomId,
+      }, signer);
+      events.push(e);
+      return e;
+    };
+    const create = make('m.room.create', '', alice, { creator: alice, room_version: '10' }, [], undefined);
+    const aliceJoin = make('m.room.member', alice, alice, { membership: 'join' }, [create], create);
+    const pl = make('m.room.power_levels', '', alice, { users: { [alice]: 100 }, ban: 50, state_default: 50, events_default: 0 }, [create, aliceJoin], aliceJoin);
+    const rules = make('m.room.join_rules', '', alice, { join_rule: 'public' }, [create, aliceJoin, pl], pl);
+    const bobJoin = make('m.room.member', bob, bob, { membership: 'join' }, [create, pl, rules], rules);
+    const carolJoin = make('m.room.member', carol, carol, { membership: 'join' }, [create, pl, rules], bobJoin);
+    const carolRename = make('m.room.member', carol, carol, { membership: 'join', displayname: 'Carol' }, [create, pl, rules, carolJoin], carolJoin);
+    const pl2 = make('m.room.power_levels', '', alice, { users: { [alice]: 100 }, ban: 50, state_default: 50, events_default: 0, events: { 'm.room.topic': 50 } }, [create, aliceJoin, pl], carolRename);
+    const ban = make('m.room.member', bob, alice, { membership: 'ban' }, [create, aliceJoin, pl2, bobJoin], pl2);
+    const aliceMsg = make('m.room.message', undefined, alice, { body: 'welcome' }, [create, aliceJoin, pl2], ban);
+    const bobMsg = make('m.room.message', undefined, bob, { body: 'still here?' }, [create, pl, bobJoin], aliceMsg);
+    const carolMsg = make('m.room.message', undefined, carol, { body: 'hello' }, [create, pl2, carolJoin], bobMsg);
+    make('m.room.topic', '', alice, { topic: 'stale auth' }, [create, aliceJoin, pl], carolMsg);
+    return { roomId, pdus: events.map((e) => e.json) };
+  }
+
+  for (const kind of ['memory', 'level'] as const) {
+    for (const blocks of [3, 13]) {
+      it(`${kind} store, ${blocks} PDUs per call: rejects by the state before, allows by it, and equals the per-event path`, async () => {
+        const { roomId, pdus } = roomWithStaleAuth();
+        await withStores(kind, async (a, b) => {
+          const counter = { n: 0 };
+          const fast = await importAll(counting(a, counter), roomId, pdus, blocks);
+          const slow = await importAll(withoutCommitMany(b), roomId, pdus, 1);
+          expect(fast).toEqual(slow);
+          const statuses = (fast.outcomes as { status: string }[]).map((o) => o.status);
+          // Bob's message rejected (check 5); everything else accepted.
+          expect(statuses).toEqual([...Array<string>(10).fill('accepted'), 'rejected', 'accepted', 'accepted']);
+          // Everything after the create event went by blocks.
+          expect(counter.n).toBe(pdus.length - 1);
+        });
+      });
+    }
+  }
+});
