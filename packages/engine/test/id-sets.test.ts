@@ -4,8 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RoomEvent } from '@roomgraph/events';
-import { listsEachOnce, sameIdSet } from '../src/receipt/id-sets.js';
-import { listsEachOnceIn } from '../src/receipt/import-block.js';
+import { listsEachOnce, listsEachOnceIn, sameIdSet } from '../src/receipt/id-sets.js';
 
 /** Check 6's former test: the prev events as a Set equal the forward extremities as a Set. */
 function modelSameSet(a: readonly string[], b: readonly string[]): boolean {

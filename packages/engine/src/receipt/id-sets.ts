@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { distinctIds } from '@roomgraph/events';
+import { type RoomEvent, distinctIds } from '@roomgraph/events';
 
 /** Lists longer than this are compared by Sets. */
 const SMALL = 16;
@@ -34,4 +34,20 @@ export function sameIdSet(a: readonly string[], b: readonly string[]): boolean {
 export function listsEachOnce(claimed: readonly string[], calculated: readonly string[]): boolean {
   // `distinctIds` answers the list itself exactly when nothing in it repeats.
   return distinctIds(claimed) === claimed && sameIdSet(claimed, calculated);
+}
+
+/**
+ * `listsEachOnce(claimed, entries' event IDs)` (check 5's skip: the event's auth events are the
+ * ones the state before it selects), without making the list of IDs for short lists.
+ */
+export function listsEachOnceIn(claimed: readonly string[], entries: readonly RoomEvent[]): boolean {
+  if (claimed.length > SMALL || entries.length > SMALL) return listsEachOnce(claimed, entries.map((e) => e.eventId));
+  if (distinctIds(claimed) !== claimed) return false;
+  for (let i = 0; i < claimed.length; i++) {
+    let found = false;
+    for (let j = 0; j < entries.length && !found; j++) found = (entries[j] as RoomEvent).eventId === claimed[i];
+    if (!found) return false;
+  }
+  for (let j = 0; j < entries.length; j++) if (!claimed.includes((entries[j] as RoomEvent).eventId)) return false;
+  return true;
 }

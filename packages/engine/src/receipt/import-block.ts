@@ -38,7 +38,7 @@ import type { PduOutcome } from '../types.js';
 import type { Identified } from './identify.js';
 import { notifyCommitted } from './commit.js';
 import { type EventLinks, type LinkNow, type LinksLookup, NOT_AT_HAND, extremitiesAfter, extremitiesAfterNow } from './extremities.js';
-import { listsEachOnce, sameIdSet } from './id-sets.js';
+import { listsEachOnceIn, sameIdSet } from './id-sets.js';
 import { type Verdict, outcomeOf } from './outcome.js';
 
 /** At most this many events per block (one `commitMany`): bounds the in-memory state overlays. */
@@ -120,7 +120,6 @@ const NO_STATE: BState = { base: null, overlay: EMPTY };
 /** Auth events selection for checking an event against a state: the create event in every version. */
 const WITH_CREATE = { includeCreate: true } as const;
 const NONE_REJECTED = (): boolean => false;
-const idOf = (e: RoomEvent): string => e.eventId;
 
 /** Parsing a trusted PDU: no hashes or signatures will be checked (nothing kept for them). */
 const TRUSTED = { trusted: true } as const;
@@ -134,22 +133,6 @@ const sameBase = (a: Base, b: Base): boolean =>
 function sameState(a: BState, b: BState): boolean {
   if (!sameBase(a.base, b.base) || a.overlay.size !== b.overlay.size) return false;
   for (const [k, v] of a.overlay) if (b.overlay.get(k) !== v) return false;
-  return true;
-}
-
-/**
- * `listsEachOnce(claimed, entries.map(idOf))` (check 5's skip: the event's auth events are the
- * ones the state before it selects), without the list of IDs for short lists.
- */
-export function listsEachOnceIn(claimed: readonly string[], entries: readonly RoomEvent[]): boolean {
-  if (claimed.length > 16 || entries.length > 16) return listsEachOnce(claimed, entries.map(idOf));
-  if (distinctIds(claimed) !== claimed) return false;
-  for (let i = 0; i < claimed.length; i++) {
-    let found = false;
-    for (let j = 0; j < entries.length && !found; j++) found = (entries[j] as RoomEvent).eventId === claimed[i];
-    if (!found) return false;
-  }
-  for (let j = 0; j < entries.length; j++) if (!claimed.includes((entries[j] as RoomEvent).eventId)) return false;
   return true;
 }
 
@@ -179,19 +162,30 @@ export interface CheckedPdus {
   readonly limit: number;
 }
 
+/**
+ * The room a block of `roomId`'s PDUs is imported into (read under the room's lock), or
+ * `undefined` where no block can be: the store has no `commitMany`, the room is unknown or of a
+ * version not supported, or it has parked events (the per-event path retries them after each event).
+ */
+async function blockRoom(ctx: EngineContext, roomId: string): Promise<RoomInfo | undefined> {
+  const { store } = ctx;
+  if (store.commitMany === undefined) return undefined;
+  const room = await store.getRoom(roomId);
+  if (room === undefined || !ctx.versions.has(room.roomVersion)) return undefined;
+  if (store.supports.parkedEvents && ctx.caches.noParked.get(roomId) === undefined) {
+    if ((await store.listParkedEvents(roomId)).length > 0) return undefined;
+    ctx.caches.noParked.set(roomId, true);
+  }
+  return room;
+}
+
 /** {@link importBlock} inside the room's lock, which the caller holds (`roomId`: the PDUs' `room_id`). */
 export async function importLocked(ctx: EngineContext, pdus: readonly unknown[], start: number, roomId: string, checked: CheckedPdus | undefined): Promise<ImportedBlock> {
   const { store } = ctx;
   const none: ImportedBlock = { outcomes: [], next: undefined };
-  if (store.commitMany === undefined) return none;
-  const room0 = await store.getRoom(roomId);
-  if (room0 === undefined || !ctx.versions.has(room0.roomVersion)) return none;
+  const room0 = await blockRoom(ctx, roomId);
+  if (room0 === undefined) return none;
   const rules = ctx.versions.get(room0.roomVersion);
-  // Parked events are retried after each event by the per-event path: a room with some takes it.
-  if (store.supports.parkedEvents && ctx.caches.noParked.get(roomId) === undefined) {
-    if ((await store.listParkedEvents(roomId)).length > 0) return none;
-    ctx.caches.noParked.set(roomId, true);
-  }
 
   // Check 1 (format) for the run of PDUs of this room; the block ends at the first that is not plain.
   const parsed: Pdu[] = [];
@@ -247,15 +241,9 @@ export async function importLocked(ctx: EngineContext, pdus: readonly unknown[],
  */
 export async function importOne(ctx: EngineContext, pdu: Pdu, pduRules: RoomVersionRules, roomId: string): Promise<PduOutcome | undefined> {
   const { store } = ctx;
-  if (store.commitMany === undefined) return undefined;
-  const room0 = await store.getRoom(roomId);
-  if (room0 === undefined || !ctx.versions.has(room0.roomVersion)) return undefined;
+  const room0 = await blockRoom(ctx, roomId);
+  if (room0 === undefined) return undefined;
   const rules = ctx.versions.get(room0.roomVersion);
-  // Parked events are retried after each event by the per-event path: a room with some takes it.
-  if (store.supports.parkedEvents && ctx.caches.noParked.get(roomId) === undefined) {
-    if ((await store.listParkedEvents(roomId)).length > 0) return undefined;
-    ctx.caches.noParked.set(roomId, true);
-  }
   const json = pdu.json;
   if (json['room_id'] !== roomId || (json['type'] === 'm.room.create' && json['state_key'] === '') || rules !== pduRules) return undefined;
   // Stored already: its outcome is the stored one, or a promotion.

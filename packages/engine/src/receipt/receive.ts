@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { type SignatureCheckResult, checkContentHash, parsePdu, type Pdu, requiredSigningServers, verifyEventSignatures } from '@roomgraph/events';
+import { type SignatureCheckResult, checkContentHash, parsePdu, type Pdu } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { type EngineContext, NESTING_FETCHED, NESTING_TOP } from '../context.js';
 import { isJsonObject } from '@roomgraph/canonical-json';
@@ -18,7 +18,7 @@ import type { PduOutcome, ReceiveOptions } from '../types.js';
 import { type Identified, identify, lockKeyOf } from './identify.js';
 import { type CheckedPdus, importBlock, importLocked, importOne } from './import-block.js';
 import { retryParked } from './parked.js';
-import { keyLookup, startSignatureCheck } from './signatures.js';
+import { checkSignatures, startSignatureCheck } from './signatures.js';
 
 /** Default number of PDUs prepared ahead by {@link receivePdus}. */
 export const DEFAULT_LOOKAHEAD = 32;
@@ -138,14 +138,11 @@ async function receivedOneInLock(ctx: EngineContext, origin: string, pdu: unknow
   const inBlock = isJsonObject(pdu) && pdu['room_id'] === lockKey;
   const id = await identify(ctx, pdu);
   if ('status' in id) return receiveInLock(ctx, origin, pdu, false, id);
-  // Stored already, and not as an outlier (a stored outlier may be promoted: it is checked): its
-  // stored outcome, from the pipeline, without a signature check.
-  const known = await ctx.store.getEvent(id.pdu.eventId);
-  if (known !== undefined && known.status !== 'outlier') return receiveInLock(ctx, origin, pdu, false, id);
-  // Check 2 on this thread (checkSignatures).
-  const { json } = id.pdu;
-  const sig = verifyEventSignatures(json, id.rules, await keyLookup(ctx, json, requiredSigningServers(json, id.rules), id.rules));
-  if (inBlock && sig.status === 'ok' && checkContentHash(json, id.rules)) {
+  // Stored already: its stored outcome (or a promotion), from the pipeline, without a signature check.
+  if (await storedAlready(ctx, id)) return receiveInLock(ctx, origin, pdu, false, id);
+  // Check 2 on this thread.
+  const sig = await checkSignatures(ctx, id.pdu, id.rules);
+  if (inBlock && sig.status === 'ok' && checkContentHash(id.pdu.json, id.rules)) {
     const only = await importOne(ctx, id.pdu, id.rules, lockKey);
     if (only !== undefined) return only;
   }

@@ -99,21 +99,11 @@ export class Outbox {
     try {
       await this.#store.flush?.();
     } catch (e) {
-      throw this.#failedWrite(e);
+      this.#base += this.#queue.length;
+      this.#queue = [];
+      this.#failure = String((e as Error)?.message ?? e);
+      throw e;
     }
-    this.#deliver(upto);
-  }
-
-  /** The store failed to write: the undelivered notifications are dropped, the engine refuses further work; returns `e`. */
-  #failedWrite(e: unknown): unknown {
-    this.#base += this.#queue.length;
-    this.#queue = [];
-    this.#failure = String((e as Error)?.message ?? e);
-    return e;
-  }
-
-  /** Delivers the notifications queued before the `upto`-th (counting all ever queued), once durable. */
-  #deliver(upto: number): void {
     const k = upto - this.#base;
     if (k <= 0) return;
     const ready = this.#queue.splice(0, k);
@@ -134,14 +124,7 @@ export class Outbox {
       await this.settle().catch(() => undefined);
       throw e;
     }
-    // (settle, without another async call per operation)
-    const upto = this.#base + this.#queue.length;
-    try {
-      await this.#store.flush?.();
-    } catch (e) {
-      throw this.#failedWrite(e);
-    }
-    this.#deliver(upto);
+    await this.settle();
     return result;
   }
 }
