@@ -37,15 +37,20 @@ export class ProbeStore extends LevelRoomStore {
   }
 }
 
+/** A journaled {@link ProbeStore} in `dir`, opened, with {@link ROOM} created; `s`: the create event's state-after snapshot. */
+export async function journaledRoom(dir: string): Promise<{ readonly store: ProbeStore; readonly s: SnapshotId }> {
+  const store = new ProbeStore(dir, { journal: true });
+  await store.open();
+  return { store, s: await createRoom(store) };
+}
+
 /**
  * A journaled {@link ProbeStore} in `dir` with {@link ROOM} created and its create event in
  * LevelDB, the writer then held: commits from here on are journaled but reach LevelDB only after
  * `release()` (as a killed process would leave them). `s`: the create event's state-after snapshot.
  */
 export async function heldJournalStore(dir: string): Promise<{ readonly store: ProbeStore; readonly s: SnapshotId; readonly release: () => void }> {
-  const store = new ProbeStore(dir, { journal: true });
-  await store.open();
-  const s = await createRoom(store);
+  const { store, s } = await journaledRoom(dir);
   await store.timeline(ROOM); // the create event is in LevelDB, the journal empty
   let release = (): void => undefined;
   store.hold = new Promise<void>((r) => { release = r; });

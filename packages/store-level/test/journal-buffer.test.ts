@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { fakeEvent } from '@roomgraph/store/conformance';
 import { LEVEL_JOURNAL_FILE, LevelRoomStore } from '@roomgraph/store-level';
 import { JournalBuffer, decodeJournal, fnvBytes, type BatchOp } from '../src/journal.js';
-import { ROOM, createRoom, heldJournalStore, tempRoot } from './helpers.js';
+import { ROOM, createRoom, heldJournalStore, journaledRoom, tempRoot } from './helpers.js';
 
 /** An event as the store takes it (what `fakeEvent` makes). */
 type RoomEvent = ReturnType<typeof fakeEvent>;
@@ -182,9 +182,7 @@ describe('store-level journal replay of value bytes', () => {
 
   it('commits journaled while earlier LevelDB writes run reach LevelDB intact (their bytes are not reused before written)', async () => {
     const dir = join(root, 'stream');
-    const store = new LevelRoomStore(dir, { journal: true });
-    await store.open();
-    const s = await createRoom(store);
+    const { store, s } = await journaledRoom(dir);
     const events: RoomEvent[] = [];
     let prev = '$create';
     // Blocks of varied sizes and bodies, the writer running meanwhile (it takes 128 batches or 5 ms).
@@ -210,9 +208,7 @@ describe('store-level journal replay of value bytes', () => {
 
   it('a commit that fails to encode leaves nothing in the journal record (a promotion deleting a stream row included)', async () => {
     const dir = join(root, 'unencodable');
-    const store = new LevelRoomStore(dir, { journal: true });
-    await store.open();
-    const s = await createRoom(store);
+    const { store, s } = await journaledRoom(dir);
     const outlier = fakeEvent('$o', { prev: ['$create'], auth: ['$create'], depth: 2 });
     await store.commit({ roomId: ROOM, event: { event: outlier, status: 'outlier' } });
     const a = fakeEvent('$a', { prev: ['$create'], auth: ['$create'], depth: 2 });

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { runStoreConformance } from '@roomgraph/store/conformance';
 import { isStoreError } from '@roomgraph/store';
 import { LEVEL_JOURNAL_FILE, LevelRoomStore } from '@roomgraph/store-level';
-import { ROOM, ProbeStore, createRoom, heldJournalStore, message, runAndKill, tempRoot } from './helpers.js';
+import { ROOM, createRoom, heldJournalStore, journaledRoom, message, runAndKill, tempRoot } from './helpers.js';
 
 const root = tempRoot('journal');
 let n = 0;
@@ -28,9 +28,7 @@ const ids = (k: number): string[] => Array.from({ length: k }, (_, i) => `$m${i}
 describe('store-level journal', () => {
   it('commits awaited one at a time share LevelDB writes; reads see them meanwhile', async () => {
     const dir = join(root, 'grouping');
-    const store = new ProbeStore(dir, { journal: true });
-    await store.open();
-    const s = await createRoom(store);
+    const { store, s } = await journaledRoom(dir);
     let prev = '$create';
     for (const [i, id] of ids(300).entries()) {
       // The default (durable) commit: acknowledged once journaled.
@@ -51,9 +49,7 @@ describe('store-level journal', () => {
   });
 
   it('a caller that never yields to the event loop: backpressure keeps the unwritten backlog bounded', async () => {
-    const store = new ProbeStore(join(root, 'backlog'), { journal: true });
-    await store.open();
-    const s = await createRoom(store);
+    const { store, s } = await journaledRoom(join(root, 'backlog'));
     await store.timeline(ROOM);
     let prev = '$create';
     // As the engine does for one PDU per call: a commit, then a flush; promises only, no I/O.
@@ -72,9 +68,7 @@ describe('store-level journal', () => {
 
   it('acknowledged commits survive a failed LevelDB write: the store refuses calls, reopening replays them', async () => {
     const dir = join(root, 'failing');
-    const store = new ProbeStore(dir, { journal: true });
-    await store.open();
-    const s = await createRoom(store);
+    const { store, s } = await journaledRoom(dir);
     await store.commit(message('$a', '$create', 2, s));
     store.failing = true;
     await store.commit(message('$b', '$a', 3, s));
