@@ -34,9 +34,12 @@ const CONTENT_STRIP_V3 = ['unsigned', 'signatures', 'hashes', 'event_id'];
  * @throws {@link EventsError} `EVENTS_NOT_ENCODABLE` (lone surrogate, non-finite number...).
  */
 export function contentHash(event: JsonObject, rules?: RoomVersionRules): string {
-  // A parsed PDU's content-hash text (made by `parsePdu`) is hashed as it is.
-  const text = rules === undefined ? undefined : cacheOf(event, rules)?.contentText;
-  return text !== undefined ? sha256Utf8Base64(text) : encodeBase64(sha256(contentHashBytes(event, rules)));
+  if (rules === undefined) return encodeBase64(sha256(contentHashBytes(event, rules)));
+  // A received PDU's digest was taken by `parsePdu` (see {@link canonicalSize}); any other frozen
+  // event's is remembered (the digest, not the bytes: a digest is all a later check compares).
+  const cached = cacheOf(event, rules);
+  if (cached === undefined) return encodeBase64(sha256(canonicalBytes(event, rules, contentOmit(rules))));
+  return (cached.contentDigest ??= cached.contentText !== undefined ? sha256Utf8Base64(cached.contentText) : encodeBase64(sha256(canonicalBytes(event, rules, contentOmit(rules)))));
 }
 
 /**
@@ -110,7 +113,14 @@ export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signin
       restCount++;
     }
   }
-  const contentText = (cached.contentText ??= '{' + content + '}');
+  const contentText = cached.contentText ?? '{' + content + '}';
+  // Retained (a received PDU): its content hash is taken now, while the text is at hand, and only
+  // the digest is kept for the content hash check (check 3), which may come many PDUs later (a
+  // block checks a run the look-ahead prepared). Keeping the text (~1 KB, and its rope of
+  // members) until then kept it past two scavenges: promoted to the old generation, to die there.
+  // Not retained (trusted: no content hash check), the text serves only the calls that follow.
+  if (retain) cached.contentDigest ??= sha256Utf8Base64(contentText);
+  else cached.contentText = contentText;
   if (signing && cached.signing === undefined) {
     // The redacted event (`redact`) has the members the redaction keeps — their texts are the
     // event's own (a kept value is the same value: the event is frozen, and a copy of a value
@@ -157,6 +167,8 @@ interface CachedBytes {
   signing: Uint8Array | undefined;
   contentText: string | undefined;
   signingText: string | undefined;
+  /** The content hash (unpadded base64): what the content hash check compares. */
+  contentDigest: string | undefined;
 }
 
 /**
@@ -198,7 +210,7 @@ function cacheOf(event: JsonObject, rules: RoomVersionRules): CachedBytes | unde
   if (!Object.isFrozen(event)) return undefined;
   const hit = young.get(event) ?? old.get(event);
   if (hit !== undefined && hit.rules === rules) return remember(event, hit);
-  const entry: CachedBytes = { rules, content: undefined, signing: undefined, contentText: undefined, signingText: undefined };
+  const entry: CachedBytes = { rules, content: undefined, signing: undefined, contentText: undefined, signingText: undefined, contentDigest: undefined };
   remember(event, entry);
   young.set(event, entry);
   if (young.size >= RECENT_BYTES) {
@@ -206,6 +218,16 @@ function cacheOf(event: JsonObject, rules: RoomVersionRules): CachedBytes | unde
     young = new Map<JsonObject, CachedBytes>();
   }
   return entry;
+}
+
+/**
+ * What the cache holds for `event` under `rules` (internal, for tests): whether its content-hash
+ * text or bytes, its signing text or bytes, and its content digest are kept.
+ */
+export function retainedTexts(event: JsonObject, rules: RoomVersionRules): { readonly content: boolean; readonly signing: boolean; readonly digest: boolean } | undefined {
+  const e = event === lastEvent && lastEntry !== undefined ? lastEntry : (young.get(event) ?? old.get(event));
+  if (e === undefined || e.rules !== rules) return undefined;
+  return { content: e.contentText !== undefined || e.content !== undefined, signing: e.signingText !== undefined || e.signing !== undefined, digest: e.contentDigest !== undefined };
 }
 
 /** Whether the generations hold an entry of `event` (internal, for tests: what {@link transientEntry} leaves out). */
@@ -224,7 +246,7 @@ function transientEntry(event: JsonObject, rules: RoomVersionRules): CachedBytes
   if (event === lastEvent && lastEntry !== undefined && lastEntry.rules === rules) return lastEntry;
   requireObject(event);
   if (!Object.isFrozen(event)) return undefined;
-  return remember(event, { rules, content: undefined, signing: undefined, contentText: undefined, signingText: undefined });
+  return remember(event, { rules, content: undefined, signing: undefined, contentText: undefined, signingText: undefined, contentDigest: undefined });
 }
 
 /**
@@ -260,6 +282,19 @@ export function redactedSigningBytes(event: JsonObject, rules: RoomVersionRules)
   const cached = cacheOf(event, rules);
   if (cached === undefined) return canonicalBytes(redact(event, rules), rules, signingOmit(rules));
   return (cached.signing ??= cached.signingText !== undefined ? textBytes(cached.signingText) : canonicalBytes(redact(event, rules), rules, signingOmit(rules)));
+}
+
+/**
+ * Forgets the signing text and bytes cached for the frozen `event` (internal): a signature check
+ * calls it once it holds them — nothing else reads them later (the event ID was taken when the PDU
+ * was parsed), and kept in the cache's generations they would outlive two scavenges and be
+ * promoted, to die in the old generation. A later call encodes again.
+ */
+export function releaseSigningText(event: JsonObject, rules: RoomVersionRules): void {
+  const cached = event === lastEvent && lastEntry !== undefined && lastEntry.rules === rules ? lastEntry : (young.get(event) ?? old.get(event));
+  if (cached === undefined || cached.rules !== rules) return;
+  cached.signingText = undefined;
+  cached.signing = undefined;
 }
 
 /**

@@ -9,7 +9,7 @@ import { isJsonObject, type JsonObject, type JsonValue } from '@roomgraph/canoni
 import { type CryptoBackend, defaultBackend, type SigningKey } from '@roomgraph/crypto';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { encodeBase64, tryDecodeBase64 } from './digest.js';
-import { canonicalBytes, contentHash, redactedSigningBytes, redactedSigningText } from './hashes.js';
+import { canonicalBytes, contentHash, redactedSigningBytes, redactedSigningText, releaseSigningText } from './hashes.js';
 import { redact } from './redact.js';
 import { domainOf } from './view.js';
 import { EventsError, requireObject } from './errors.js';
@@ -194,6 +194,8 @@ function planSignatureCheck(
             return { status: 'bad-signature', server, keyId, message: e instanceof EventsError ? e.message : String(e) };
           }
         }
+        // This check holds them now: the cache need not (see releaseSigningText).
+        releaseSigningText(json, rules);
       }
       jobs.push({ server, keyId, publicKey: key.publicKey, signature: sig });
       checked++;

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { encodeCanonicalJson, type JsonObject, type JsonValue } from '@roomgraph/canonical-json';
 import { getRoomVersion } from '@roomgraph/room-versions';
-import { contentHash, eventId, parsePdu, PduFormatError, redactedSigningBytes, referenceHash, validatePdu } from '@roomgraph/events';
+import { contentHash, eventId, hashAndSignEvent, type KeyLookup, parsePdu, PduFormatError, redactedSigningBytes, referenceHash, validatePdu, verifyEventSignatures, verifyEventSignaturesAsync } from '@roomgraph/events';
+import { signingKeyFromSeed } from '@roomgraph/crypto';
 import { allFixtureEvents } from './fixtures.js';
 // The module itself (not the package's build): its `canonicalSize` fills the cache's texts, which
 // its hash functions then hash as strings.
@@ -144,6 +145,42 @@ describe('member-assembled hashes of frozen events', () => {
       n++;
     }
     expect(n).toBeGreaterThan(1000);
+  });
+
+  it('keeps of a received PDU its content digest, not its texts, and forgets its signing text once its signatures are checked', async () => {
+    // The texts live from parsing to the signature check; only the digest waits for the content
+    // hash check (check 3, maybe many PDUs later). Texts kept longer are promoted by the GC.
+    const key = signingKeyFromSeed(new Uint8Array(32).fill(3), 'k');
+    const lookup: KeyLookup = (server, keyId) => (server === 'x' && keyId === 'ed25519:k' ? { publicKey: key.publicKey } : undefined);
+    let n = 0;
+    for (const v of VERSIONS) {
+      const rules = getRoomVersion(v);
+      for (const [i, body] of ['a', 'é\u{1F600}', '"\\'].entries()) {
+        const base: JsonObject = {
+          type: 'm.room.message', room_id: v === '12' ? `!${'A'.repeat(43)}` : '!r:x', sender: '@a:x', origin_server_ts: 1000 + i, depth: 2,
+          content: { body, n: i }, prev_events: [], auth_events: [], unsigned: { age: 1 },
+          ...(v === '1' || v === '2' ? { event_id: `$e${i}:x` } : {}),
+        };
+        const signed = hashAndSignEvent(base, rules, { serverName: 'x', key }).event;
+        for (const async of [false, true]) {
+          const pdu = parsePdu(structuredClone(signed), rules);
+          // Parsed: the digest and the signing text (for the check to come), no content text.
+          expect(hashes.retainedTexts(pdu.json, rules)).toEqual({ content: false, signing: v !== '1' && v !== '2', digest: true });
+          expect(hashes.contentHash(pdu.json, rules)).toBe(hashes.contentHash(structuredClone(signed), rules));
+          expect(hashes.checkContentHash(pdu.json, rules)).toBe(true);
+          const result = async ? await verifyEventSignaturesAsync(pdu, rules, lookup) : verifyEventSignatures(pdu, rules, lookup);
+          expect(result.status).toBe('ok');
+          // Checked: the signing text is gone, the digest stays.
+          expect(hashes.retainedTexts(pdu.json, rules)).toEqual({ content: false, signing: false, digest: true });
+          // Asked again, everything is encoded again: the same answers.
+          expect((async ? await verifyEventSignaturesAsync(pdu, rules, lookup) : verifyEventSignatures(pdu, rules, lookup)).status).toBe('ok');
+          expect(Buffer.from(redactedSigningBytes(pdu.json, rules)).toString()).toBe(Buffer.from(redactedSigningBytes(structuredClone(signed), rules)).toString());
+          expect(hashes.referenceHash(pdu.json, rules)).toEqual(hashes.referenceHash(structuredClone(signed), rules));
+          n++;
+        }
+      }
+    }
+    expect(n).toBe(VERSIONS.length * 3 * 2);
   });
 
   it('keeps no texts of a mutable event, retained or not (a change made after is hashed)', () => {
