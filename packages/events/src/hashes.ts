@@ -100,20 +100,20 @@ export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signin
   };
   // The whole event's size is the content-hash text's plus the members it leaves out, each with
   // its comma (measured apart: the whole text is never built).
-  let content = '';
+  const content: string[] = [];
   let rest = 0;
   let restCount = 0;
   const contentSkip = contentOmit(rules);
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i] as string;
     const t = texts[i] as string;
-    if (!contentSkip.includes(k)) content += content === '' ? t : ',' + t;
+    if (!contentSkip.includes(k)) content.push(t);
     else {
       rest += textLength(t);
       restCount++;
     }
   }
-  const contentText = cached.contentText ?? '{' + content + '}';
+  const contentText = cached.contentText ?? braced(content);
   // Retained (a received PDU): its content hash is taken now, while the text is at hand, and only
   // the digest is kept for the content hash check (check 3), which may come many PDUs later (a
   // block checks a run the look-ahead prepared). Keeping the text (~1 KB, and its rope of
@@ -127,7 +127,7 @@ export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signin
     // not frozen deep would encode the same) — and the redacted content, encoded here.
     const r = rules.redaction;
     const omit = signingOmit(rules);
-    let text = '';
+    const text: string[] = [];
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i] as string;
       if (omit.includes(k)) continue;
@@ -136,11 +136,24 @@ export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signin
       else if (keepsTopLevel(k, r)) t = texts[i];
       else continue;
       if (t === undefined) return undefined;
-      text += text === '' ? t : ',' + t;
+      text.push(t);
     }
-    cached.signingText = '{' + text + '}';
+    cached.signingText = braced(text);
   }
-  return textLength(contentText) + rest + (content === '' ? Math.max(0, restCount - 1) : restCount);
+  return textLength(contentText) + rest + (content.length === 0 ? Math.max(0, restCount - 1) : restCount);
+}
+
+/**
+ * `{` + the member texts joined by commas + `}`, as one flat string: `join` copies the texts once
+ * into a new string, where appending them one by one made a rope of two string objects per member
+ * — which hashing, measuring or encoding the text then flattened into a copy anyway.
+ */
+function braced(members: string[]): string {
+  const n = members.length;
+  if (n === 0) return '{}';
+  members[0] = '{' + (members[0] as string);
+  members[n - 1] = (members[n - 1] as string) + '}';
+  return members.join(',');
 }
 
 const utf8 = new TextEncoder();
