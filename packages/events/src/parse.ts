@@ -245,6 +245,15 @@ function typeName(v: JsonValue): string {
 }
 
 /** Checks the PDU fields of an already copied object; returns nothing, records problems. */
+/**
+ * The path of entry `i` of a reference list, for a problem found there. (A function of its own,
+ * not a closure made per entry: a closure over the loop index is allocated with a context of
+ * its own for every entry of every PDU parsed.)
+ */
+function refPath(k: string, i: number): string {
+  return child(child('$', k), i);
+}
+
 function checkFields(json: JsonObject, rules: RoomVersionRules, options: ParsePduOptions | undefined, p: Problems): void {
   const ef = rules.eventFormat;
   const get = (k: string): JsonValue | undefined => (Object.hasOwn(json, k) ? json[k] : undefined);
@@ -341,21 +350,20 @@ function checkFields(json: JsonObject, rules: RoomVersionRules, options: ParsePd
     if (!options?.skipReferenceLimits && arr.length > max) p.add(child('$', k), code, `"${k}" has ${arr.length} entries, more than ${max}`);
     for (let i = 0; i < arr.length; i++) {
       const item = arr[i] as JsonValue;
-      const ip = (): string => child(child('$', k), i);
       let id: JsonValue | undefined = item;
       if (ef.eventReferences === 'id-and-hash') {
         const pair = Array.isArray(item) ? (item as readonly JsonValue[]) : undefined;
         const h = pair?.[1];
         if (pair === undefined || pair.length !== 2 || typeof pair[0] !== 'string' || !isJsonObject(h) || typeof h['sha256'] !== 'string') {
-          p.add(ip(), 'INVALID_EVENT_REFERENCE', 'an event reference must be [event_id, {"sha256": hash}]');
+          p.add(refPath(k, i), 'INVALID_EVENT_REFERENCE', 'an event reference must be [event_id, {"sha256": hash}]');
           continue;
         }
         id = pair[0];
       } else if (typeof item !== 'string') {
-        p.add(ip(), 'WRONG_TYPE', `an event reference must be an event ID string, not ${typeName(item)}`);
+        p.add(refPath(k, i), 'WRONG_TYPE', `an event reference must be an event ID string, not ${typeName(item)}`);
         continue;
       }
-      if (!isValidEventId(id as string, rules)) p.add(ef.eventReferences === 'id-and-hash' ? `${ip()}[0]` : ip(), 'INVALID_EVENT_ID', `${JSON.stringify(id)} is not an event ID of room version ${rules.id}`);
+      if (!isValidEventId(id as string, rules)) p.add(ef.eventReferences === 'id-and-hash' ? `${refPath(k, i)}[0]` : refPath(k, i), 'INVALID_EVENT_ID', `${JSON.stringify(id)} is not an event ID of room version ${rules.id}`);
     }
   };
   refs('prev_events', MAX_PREV_EVENTS, 'TOO_MANY_PREV_EVENTS');
