@@ -114,6 +114,17 @@ const MISS: unique symbol = Symbol('miss');
 
 /** The layers of a commit that adds none (shared: never written to). */
 const NO_LAYERS: readonly SnapshotLayer[] = Object.freeze([]);
+const NO_IDS: readonly SnapshotId[] = Object.freeze([]);
+const NO_EVENTS: readonly StoredEvent[] = Object.freeze([]);
+
+/** Snapshot IDs handed out in order from `next` (`take` is bound: it is passed as a function). */
+class IdCounter {
+  next: SnapshotId;
+  constructor(next: SnapshotId) {
+    this.next = next;
+  }
+  readonly take = (): SnapshotId => this.next++;
+}
 
 function invalid(message: string): StoreError {
   return new StoreError('STORE_INVALID_COMMIT', message);
@@ -681,23 +692,8 @@ export abstract class AbstractRoomStore implements RoomStore {
     let refs: Map<string, SnapshotId> | undefined;
     // In a block (commitMany), refs of earlier commits of the block resolve too.
     const known: ReadonlyMap<string, SnapshotId> = block?.refs ?? (wanted > 0 ? (refs = new Map<string, SnapshotId>()) : NO_REFS);
-    // Synchronous where the answer is at hand (a ref, a snapshot pending or cached); a promise
-    // only where the backend must be read (see `#eventNow`).
-    const resolve = (r: SnapshotRef | undefined, what: string): SnapshotId | Promise<SnapshotId> => {
-      if (typeof r === 'number') {
-        if (pending?.has(r) === true || this.#hasSnapshotNow(r)) return r;
-        return this.#hasSnapshot(r).then((has) => {
-          if (!has) throw new StoreError('STORE_UNKNOWN_SNAPSHOT', `${what}: snapshot ${r} does not exist`);
-          return r;
-        });
-      }
-      if (r !== null && typeof r === 'object' && typeof r.ref === 'string') {
-        const id = known.get(r.ref);
-        if (id === undefined) throw invalid(`${what}: unknown snapshot ref "${r.ref}" (refs must be defined earlier in the same commit)`);
-        return id;
-      }
-      throw invalid(`${what}: malformed snapshot reference`);
-    };
+    // (No closure in this function captures its variables: V8 would allocate a context for them
+    // on every call — once per committed event.)
     if (c.snapshots !== undefined) {
       if (!Array.isArray(c.snapshots)) throw invalid('snapshots must be an array');
       const snapshots: readonly unknown[] = c.snapshots;
@@ -705,12 +701,14 @@ export abstract class AbstractRoomStore implements RoomStore {
         const s = snapshots[si] as NewSnapshot;
         if (s === null || typeof s !== 'object' || typeof s.ref !== 'string') throw invalid('snapshot needs a string ref');
         if (refs?.has(s.ref) === true || known.has(s.ref)) throw invalid(`duplicate snapshot ref "${s.ref}"`);
-        const p = s.parent === null ? undefined : resolve(s.parent, `snapshot "${s.ref}" parent`);
+        const p = s.parent === null ? undefined : this.#resolveRef(s.parent, `snapshot "${s.ref}" parent`, pending, known);
         const parent = typeof p === 'object' ? await p : p;
         const { set, removed } = readChanges(s.changes, s.ref);
         const c = parent === undefined ? undefined : this.#chain(parent, pending);
         const chain = c instanceof Promise ? await c : c;
-        const planned = planSnapshot(chain, set, removed, () => next++, this.#policy);
+        const ids = new IdCounter(next);
+        const planned = planSnapshot(chain, set, removed, ids.take, this.#policy);
+        next = ids.next;
         if (planned.layer !== undefined) (pending ??= new Map<SnapshotId, SnapshotLayer>()).set(planned.id, planned.layer);
         (refs ??= new Map<string, SnapshotId>()).set(s.ref, planned.id);
         if (block !== undefined) block.refs.set(s.ref, planned.id);
@@ -722,7 +720,7 @@ export abstract class AbstractRoomStore implements RoomStore {
       if (ne.stateBefore !== undefined) throw invalid('outliers have no stateBefore');
     } else {
       if (ne.stateBefore === undefined) throw invalid(`stateBefore is required for status ${ne.status}`);
-      const r = resolve(ne.stateBefore, 'stateBefore');
+      const r = this.#resolveRef(ne.stateBefore, 'stateBefore', pending, known);
       stateBefore = typeof r === 'object' ? await r : r;
     }
 
@@ -746,15 +744,10 @@ export abstract class AbstractRoomStore implements RoomStore {
           atHand = e !== MISS && e !== undefined;
         }
       }
-      if (!atHand) {
-        const others = unique.filter((id) => id !== ev.eventId);
-        const have = await this.hasEvents(others);
-        const missing = others.filter((id) => !have.has(id));
-        if (missing.length > 0) throw invalid(`forward extremities not stored: ${missing.join(', ')}`);
-      }
+      if (!atHand) await this.#requireStored(unique, ev.eventId);
       forwardExtremities = Object.freeze(unique);
     }
-    const cs = c.currentState === undefined ? room.currentState : resolve(c.currentState, 'currentState');
+    const cs = c.currentState === undefined ? room.currentState : this.#resolveRef(c.currentState, 'currentState', pending, known);
     const currentState = typeof cs === 'object' ? await cs : cs;
 
     const stream = room.lastStream + 1;
@@ -780,7 +773,7 @@ export abstract class AbstractRoomStore implements RoomStore {
     if (block !== undefined) {
       block.undo.push({
         next: this.#nextSnapshotId, event: record.eventId, previous: this.#pendingEvents.get(record.eventId),
-        layers: layers.map((l) => l.id), room: newRoom.roomId, previousRoom: this.#rooms.get(newRoom.roomId),
+        layers: layers.length === 0 ? NO_IDS : layers.map((l) => l.id), room: newRoom.roomId, previousRoom: this.#rooms.get(newRoom.roomId),
       });
     }
     this.#nextSnapshotId = next;
@@ -789,13 +782,41 @@ export abstract class AbstractRoomStore implements RoomStore {
     this.#commits++;
     for (let i = 0; i < layers.length; i++) this.#pendingLayers.set((layers[i] as SnapshotLayer).id, layers[i] as SnapshotLayer);
     this.#rooms.set(newRoom.roomId, newRoom);
-    const batch: StoreWriteBatch = { events: [record], replaced: promoting ? [existing] : [], layers, rooms: [newRoom], nextSnapshotId: next };
+    const batch: StoreWriteBatch = { events: [record], replaced: promoting ? [existing] : NO_EVENTS, layers, rooms: [newRoom], nextSnapshotId: next };
     const result: CommitResult = { duplicate: false, promoted: promoting, event: record, snapshots: refs ?? NO_REFS, room: newRoom };
     if (block !== undefined) {
       block.batches.push(batch);
       return { result, durable: this.#newest };
     }
     return { result, durable: this.#enqueue(batch) };
+  }
+
+  /**
+   * A commit's snapshot reference as an ID: synchronous where the answer is at hand (a ref, a
+   * snapshot pending or cached); a promise only where the backend must be read (see `#eventNow`).
+   */
+  #resolveRef(r: SnapshotRef | undefined, what: string, pending: ReadonlyMap<SnapshotId, SnapshotLayer> | undefined, known: ReadonlyMap<string, SnapshotId>): SnapshotId | Promise<SnapshotId> {
+    if (typeof r === 'number') {
+      if (pending?.has(r) === true || this.#hasSnapshotNow(r)) return r;
+      return this.#hasSnapshot(r).then((has) => {
+        if (!has) throw new StoreError('STORE_UNKNOWN_SNAPSHOT', `${what}: snapshot ${r} does not exist`);
+        return r;
+      });
+    }
+    if (r !== null && typeof r === 'object' && typeof r.ref === 'string') {
+      const id = known.get(r.ref);
+      if (id === undefined) throw invalid(`${what}: unknown snapshot ref "${r.ref}" (refs must be defined earlier in the same commit)`);
+      return id;
+    }
+    throw invalid(`${what}: malformed snapshot reference`);
+  }
+
+  /** Throws unless every ID of `ids` but `self` (a commit's forward extremities) is stored. */
+  async #requireStored(ids: readonly EventId[], self: EventId): Promise<void> {
+    const others = ids.filter((id) => id !== self);
+    const have = await this.hasEvents(others);
+    const missing = others.filter((id) => !have.has(id));
+    if (missing.length > 0) throw invalid(`forward extremities not stored: ${missing.join(', ')}`);
   }
 
   // ---------------------------------------------------------------- events
