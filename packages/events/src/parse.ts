@@ -254,63 +254,99 @@ function refPath(k: string, i: number): string {
   return child(child('$', k), i);
 }
 
+/** A field of the PDU that is present (own property), or `undefined`. */
+function fieldOf(json: JsonObject, k: string): JsonValue | undefined {
+  return Object.hasOwn(json, k) ? json[k] : undefined;
+}
+
+/**
+ * Field `k` if present and of `kind`; else `undefined`, with a problem when it is required or
+ * of another kind. (Module functions rather than closures made per PDU: `checkFields` allocates
+ * nothing for a well-formed PDU but what its checks need.)
+ */
+function need(json: JsonObject, p: Problems, k: string, kind: 'string' | 'object' | 'integer' | 'array', required: boolean): JsonValue | undefined {
+  const v = fieldOf(json, k);
+  if (v === undefined) {
+    if (required) p.add(child('$', k), 'MISSING_FIELD', `required field "${k}" is missing`);
+    return undefined;
+  }
+  const ok =
+    kind === 'string' ? typeof v === 'string'
+    : kind === 'object' ? isJsonObject(v)
+    : kind === 'array' ? Array.isArray(v)
+    : typeof v === 'number' && Number.isInteger(v);
+  if (!ok) {
+    p.add(child('$', k), 'WRONG_TYPE', `"${k}" must be ${kind === 'integer' ? 'an integer' : kind === 'object' ? 'an object' : kind === 'array' ? 'an array' : 'a string'}, not ${typeName(v)}`);
+    return undefined;
+  }
+  return v;
+}
+
+/** Whether string field `k` is within {@link MAX_FIELD_BYTES} (else a problem). */
+function limit(p: Problems, k: string, v: string): boolean {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings cannot exceed the limit.
+  if (v.length * 3 > MAX_FIELD_BYTES && utf8ByteLength(v) > MAX_FIELD_BYTES) {
+    p.add(child('$', k), 'FIELD_TOO_LONG', `"${k}" is longer than ${MAX_FIELD_BYTES} bytes`);
+    return false;
+  }
+  return true;
+}
+
+/** The entries of `prev_events` / `auth_events`: count, form and event IDs. */
+function checkRefs(json: JsonObject, rules: RoomVersionRules, options: ParsePduOptions | undefined, p: Problems, k: 'prev_events' | 'auth_events', max: number, code: PduProblemCode): void {
+  const ef = rules.eventFormat;
+  const list = need(json, p, k, 'array', true);
+  if (!Array.isArray(list)) return;
+  const arr = list as readonly JsonValue[];
+  if (!options?.skipReferenceLimits && arr.length > max) p.add(child('$', k), code, `"${k}" has ${arr.length} entries, more than ${max}`);
+  for (let i = 0; i < arr.length; i++) {
+    const item = arr[i] as JsonValue;
+    let id: JsonValue | undefined = item;
+    if (ef.eventReferences === 'id-and-hash') {
+      const pair = Array.isArray(item) ? (item as readonly JsonValue[]) : undefined;
+      const h = pair?.[1];
+      if (pair === undefined || pair.length !== 2 || typeof pair[0] !== 'string' || !isJsonObject(h) || typeof h['sha256'] !== 'string') {
+        p.add(refPath(k, i), 'INVALID_EVENT_REFERENCE', 'an event reference must be [event_id, {"sha256": hash}]');
+        continue;
+      }
+      id = pair[0];
+    } else if (typeof item !== 'string') {
+      p.add(refPath(k, i), 'WRONG_TYPE', `an event reference must be an event ID string, not ${typeName(item)}`);
+      continue;
+    }
+    if (!isValidEventId(id as string, rules)) p.add(ef.eventReferences === 'id-and-hash' ? `${refPath(k, i)}[0]` : refPath(k, i), 'INVALID_EVENT_ID', `${JSON.stringify(id)} is not an event ID of room version ${rules.id}`);
+  }
+}
+
 function checkFields(json: JsonObject, rules: RoomVersionRules, options: ParsePduOptions | undefined, p: Problems): void {
   const ef = rules.eventFormat;
-  const get = (k: string): JsonValue | undefined => (Object.hasOwn(json, k) ? json[k] : undefined);
-
-  const need = (k: string, kind: 'string' | 'object' | 'integer' | 'array', required: boolean): JsonValue | undefined => {
-    const v = get(k);
-    if (v === undefined) {
-      if (required) p.add(child('$', k), 'MISSING_FIELD', `required field "${k}" is missing`);
-      return undefined;
-    }
-    const ok =
-      kind === 'string' ? typeof v === 'string'
-      : kind === 'object' ? isJsonObject(v)
-      : kind === 'array' ? Array.isArray(v)
-      : typeof v === 'number' && Number.isInteger(v);
-    if (!ok) {
-      p.add(child('$', k), 'WRONG_TYPE', `"${k}" must be ${kind === 'integer' ? 'an integer' : kind === 'object' ? 'an object' : kind === 'array' ? 'an array' : 'a string'}, not ${typeName(v)}`);
-      return undefined;
-    }
-    return v;
-  };
-
-  const limit = (k: string, v: string): boolean => {
-    // A UTF-16 code unit is at most 3 UTF-8 bytes: short strings cannot exceed the limit.
-    if (v.length * 3 > MAX_FIELD_BYTES && utf8ByteLength(v) > MAX_FIELD_BYTES) {
-      p.add(child('$', k), 'FIELD_TOO_LONG', `"${k}" is longer than ${MAX_FIELD_BYTES} bytes`);
-      return false;
-    }
-    return true;
-  };
 
   // pdu:components-pdu_base
-  const type = need('type', 'string', true);
-  if (typeof type === 'string') limit('type', type);
-  const sender = need('sender', 'string', true);
-  if (typeof sender === 'string' && limit('sender', sender) && !isValidUserId(sender)) {
+  const type = need(json, p, 'type', 'string', true);
+  if (typeof type === 'string') limit(p, 'type', type);
+  const sender = need(json, p, 'sender', 'string', true);
+  if (typeof sender === 'string' && limit(p, 'sender', sender) && !isValidUserId(sender)) {
     p.add('$.sender', 'INVALID_USER_ID', `"sender" ${JSON.stringify(sender)} is not a user ID`);
   }
-  const ts = need('origin_server_ts', 'integer', true);
+  const ts = need(json, p, 'origin_server_ts', 'integer', true);
   if (typeof ts === 'number' && Math.abs(ts) > MAX_DEPTH_V1) {
     p.add('$.origin_server_ts', 'TIMESTAMP_OUT_OF_RANGE', '"origin_server_ts" is outside the 64-bit integer range');
   }
-  const sk = need('state_key', 'string', false);
-  if (typeof sk === 'string') limit('state_key', sk);
-  need('content', 'object', true);
-  const depth = need('depth', 'integer', true);
+  const sk = need(json, p, 'state_key', 'string', false);
+  if (typeof sk === 'string') limit(p, 'state_key', sk);
+  need(json, p, 'content', 'object', true);
+  const depth = need(json, p, 'depth', 'integer', true);
   if (typeof depth === 'number') {
     const max = ef.limitDepth ? MAX_DEPTH_V6 : MAX_DEPTH_V1;
     if (depth < 0 || depth > max) p.add('$.depth', 'DEPTH_OUT_OF_RANGE', `"depth" ${depth} is outside [0, ${ef.limitDepth ? '2^53-1' : '2^63-1'}]`);
   }
-  const hashes = need('hashes', 'object', true);
+  const hashes = need(json, p, 'hashes', 'object', true);
   if (isJsonObject(hashes)) {
     const h = hashes['sha256'];
     if (h === undefined) p.add('$.hashes.sha256', 'MISSING_FIELD', 'required field "hashes.sha256" is missing');
     else if (typeof h !== 'string') p.add('$.hashes.sha256', 'WRONG_TYPE', `"hashes.sha256" must be a string, not ${typeName(h)}`);
   }
-  const sigs = need('signatures', 'object', true);
+  const sigs = need(json, p, 'signatures', 'object', true);
   if (isJsonObject(sigs)) {
     for (const server of Object.keys(sigs)) {
       const perServer = sigs[server] as JsonValue;
@@ -324,55 +360,32 @@ function checkFields(json: JsonObject, rules: RoomVersionRules, options: ParsePd
       }
     }
   }
-  need('unsigned', 'object', false);
+  need(json, p, 'unsigned', 'object', false);
 
   // room_id: pdu:components-room_id_before_v12 / components-room_id_v12 (omitted on create; a
   // create that has one is rejected by auth rule 1.2, not here).
   const isCreate = type === 'm.room.create';
-  const roomId = need('room_id', 'string', ef.createEventHasRoomId || !isCreate);
-  if (typeof roomId === 'string' && limit('room_id', roomId) && !isValidRoomId(roomId, rules)) {
+  const roomId = need(json, p, 'room_id', 'string', ef.createEventHasRoomId || !isCreate);
+  if (typeof roomId === 'string' && limit(p, 'room_id', roomId) && !isValidRoomId(roomId, rules)) {
     p.add('$.room_id', 'INVALID_ROOM_ID', `"room_id" ${JSON.stringify(roomId)} is not a room ID of room version ${rules.id}`);
   }
 
   // event_id: required in v1–v2 (pdu:pdu_v1); for v3+ it is not part of the PDU and was dropped.
   if (ef.eventIdFormat === 'server-assigned') {
-    const id = need('event_id', 'string', true);
-    if (typeof id === 'string' && limit('event_id', id) && !isValidEventId(id, rules)) {
+    const id = need(json, p, 'event_id', 'string', true);
+    if (typeof id === 'string' && limit(p, 'event_id', id) && !isValidEventId(id, rules)) {
       p.add('$.event_id', 'INVALID_EVENT_ID', `"event_id" ${JSON.stringify(id)} is not an event ID of room version ${rules.id}`);
     }
   }
 
   // prev_events / auth_events (pdu:pdu_v1, components-auth_events_prev_events_v4)
-  const refs = (k: 'prev_events' | 'auth_events', max: number, code: PduProblemCode): void => {
-    const list = need(k, 'array', true);
-    if (!Array.isArray(list)) return;
-    const arr = list as readonly JsonValue[];
-    if (!options?.skipReferenceLimits && arr.length > max) p.add(child('$', k), code, `"${k}" has ${arr.length} entries, more than ${max}`);
-    for (let i = 0; i < arr.length; i++) {
-      const item = arr[i] as JsonValue;
-      let id: JsonValue | undefined = item;
-      if (ef.eventReferences === 'id-and-hash') {
-        const pair = Array.isArray(item) ? (item as readonly JsonValue[]) : undefined;
-        const h = pair?.[1];
-        if (pair === undefined || pair.length !== 2 || typeof pair[0] !== 'string' || !isJsonObject(h) || typeof h['sha256'] !== 'string') {
-          p.add(refPath(k, i), 'INVALID_EVENT_REFERENCE', 'an event reference must be [event_id, {"sha256": hash}]');
-          continue;
-        }
-        id = pair[0];
-      } else if (typeof item !== 'string') {
-        p.add(refPath(k, i), 'WRONG_TYPE', `an event reference must be an event ID string, not ${typeName(item)}`);
-        continue;
-      }
-      if (!isValidEventId(id as string, rules)) p.add(ef.eventReferences === 'id-and-hash' ? `${refPath(k, i)}[0]` : refPath(k, i), 'INVALID_EVENT_ID', `${JSON.stringify(id)} is not an event ID of room version ${rules.id}`);
-    }
-  };
-  refs('prev_events', MAX_PREV_EVENTS, 'TOO_MANY_PREV_EVENTS');
-  refs('auth_events', MAX_AUTH_EVENTS, 'TOO_MANY_AUTH_EVENTS');
+  checkRefs(json, rules, options, p, 'prev_events', MAX_PREV_EVENTS, 'TOO_MANY_PREV_EVENTS');
+  checkRefs(json, rules, options, p, 'auth_events', MAX_AUTH_EVENTS, 'TOO_MANY_AUTH_EVENTS');
 
   // Top-level `redacts` (v1–v10; pdu:pdu_v1/v3/v4/v6). From v11 it lives in content and a top-level
   // key is just an unknown key (ignored, like Synapse).
   if (!ef.redactsInContent) {
-    const r = need('redacts', 'string', false);
+    const r = need(json, p, 'redacts', 'string', false);
     if (typeof r === 'string' && !isValidEventId(r, rules)) p.add('$.redacts', 'INVALID_EVENT_ID', `"redacts" ${JSON.stringify(r)} is not an event ID of room version ${rules.id}`);
   }
 }
