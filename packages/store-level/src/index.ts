@@ -8,7 +8,7 @@ import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync
 import { join } from 'node:path';
 import { Level } from 'level';
 import { BloomFilter } from './bloom.js';
-import { JournalBuffer, decodeJournal, delOp, putBytesOp, putOp, type BatchOp, type TextPutOp } from './journal.js';
+import { JournalBuffer, decodeJournal, putBytesOp, putOp, type BatchOp, type TextPutOp } from './journal.js';
 import { AbstractRoomStore, StoreError, type AbstractStoreOptions, type StoreWriteBatch, type TimelineRange, type SnapshotLayer } from '@roomgraph/store';
 import type { EventId, EventStatus, ParkedEvent, PduJson, RoomId, RoomInfo, ServerKeyRecord, SnapshotId, StoreStats, StoredEvent } from '@roomgraph/store';
 
@@ -36,8 +36,19 @@ export interface LevelStoreOptions extends AbstractStoreOptions {
 /** The journal's file name inside the store's directory (see {@link LevelStoreOptions.journal}). */
 export const LEVEL_JOURNAL_FILE = 'roomgraph.journal';
 
-/** Schema version written to `meta/schema`. */
-export const LEVEL_SCHEMA_VERSION = 1;
+/**
+ * Schema version written to `meta/schema`. Version 2 (this one) writes compact event records and
+ * stream index entries of whole runs (see the README's layout) and reads version 1's records and
+ * rows as well: a version 1 database is opened as it is, only its marker raised to 2 (so that an
+ * earlier version refuses it rather than misreading a run entry).
+ */
+export const LEVEL_SCHEMA_VERSION = 2;
+
+/** The schema versions this version opens (1: every record and row is still read as written). */
+const READABLE_SCHEMAS: ReadonlySet<string> = new Set(['1', '2']);
+
+/** The most event IDs one stream index entry lists (longer runs are split): a short timeline page reads little more than it returns. */
+export const LEVEL_STREAM_RUN_MAX = 256;
 
 /** The `level` database type the store uses (UTF-8 keys and values). */
 export type LevelDb = Level<string, string>;
@@ -74,12 +85,25 @@ function hex(n: number, width: number): string {
   return n.toString(16).padStart(width, '0');
 }
 
-/** Key of a room_stream entry: room ID, NUL, 12-digit hex stream position. */
+/** Key of a room_stream row of one position (and of a run ending there, with {@link runSuffix}): room ID, NUL, 12-digit hex stream position. */
 function streamKey(roomId: RoomId, stream: number): string {
   return `${roomId}\x00${hex(stream, 12)}`;
 }
 
-interface EncodedEvent {
+/**
+ * A run entry's key is its last position's {@link streamKey}, then `-` and the number of positions
+ * in hex: it sorts after that position's own key and before the next position's, so entries, rows
+ * of one position (schema 1's, and runs of one) among them, sort by position.
+ */
+function runSuffix(count: number): string {
+  return `-${count.toString(16)}`;
+}
+
+/**
+ * Schema 1's event record, and schema 2's when the event's fields do not all follow from its PDU
+ * JSON (`t` present marks it): the fields beside `j` as the commit gave them.
+ */
+interface FullEventRecord {
   r: string;
   j: PduJson;
   t: string;
@@ -93,24 +117,64 @@ interface EncodedEvent {
   b?: number;
 }
 
-interface EncodedLayer {
-  p?: number;
-  d: number;
-  s: string[]; // k0, v0, k1, v1, …
-  r: string[];
+/**
+ * Schema 2's compact event record: no `t`; type, state key, depth, prev and auth events are
+ * `j`'s own `type`, `state_key`, `depth`, `prev_events`, `auth_events`, and the room is
+ * `j.room_id` unless `r` says otherwise.
+ */
+interface CompactEventRecord {
+  r?: string;
+  j: PduJson;
+  s: EventStatus;
+  x?: { rule: string; reason?: string };
+  n: number;
+  b?: number;
 }
 
+/** Whether `ids` has exactly the strings of `a`, in order. */
+function sameIds(a: readonly string[], ids: unknown): boolean {
+  if (!Array.isArray(ids) || ids.length !== a.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== ids[i]) return false;
+  return true;
+}
+
+/** Whether the record's type, state key, depth, prev and auth events are its PDU JSON's own (the compact record then omits them). */
+function followsFromJson(e: StoredEvent): boolean {
+  const j = e.json as { readonly type?: unknown; readonly state_key?: unknown; readonly depth?: unknown; readonly prev_events?: unknown; readonly auth_events?: unknown };
+  return j.type === e.type && j.state_key === e.stateKey && j.depth === e.depth && sameIds(e.prevEvents, j.prev_events) && sameIds(e.authEvents, j.auth_events);
+}
+
+/**
+ * The event record's text. The compact form (schema 2) for an event whose fields follow from its
+ * PDU JSON — what an event parsed from its PDU always is, in room versions whose `prev_events` are
+ * IDs — else the full form. (The fields are added to one object literal in a fixed order: the
+ * text's key order, and V8's shape for it, are the same for every event.)
+ */
 function encodeEvent(e: StoredEvent): string {
-  const o: EncodedEvent = { r: e.roomId, j: e.json, t: e.type, d: e.depth, p: e.prevEvents, a: e.authEvents, s: e.status, n: e.stream };
+  if (followsFromJson(e)) {
+    const o: CompactEventRecord = { s: e.status, n: e.stream, j: e.json };
+    if (e.stateBefore !== undefined) o.b = e.stateBefore;
+    if (e.rejection !== undefined) o.x = { ...e.rejection };
+    if (e.roomId !== (e.json as { readonly room_id?: unknown }).room_id) o.r = e.roomId;
+    return JSON.stringify(o);
+  }
+  const o: FullEventRecord = { r: e.roomId, j: e.json, t: e.type, d: e.depth, p: e.prevEvents, a: e.authEvents, s: e.status, n: e.stream };
   if (e.stateKey !== undefined) o.k = e.stateKey;
   if (e.rejection !== undefined) o.x = { ...e.rejection };
   if (e.stateBefore !== undefined) o.b = e.stateBefore;
   return JSON.stringify(o);
 }
 
+/** An event record of either schema and form (see {@link encodeEvent}). */
 function decodeEvent(id: EventId, text: string): StoredEvent {
+  let o: FullEventRecord | CompactEventRecord;
   try {
-    const o = JSON.parse(text) as EncodedEvent;
+    o = JSON.parse(text) as FullEventRecord | CompactEventRecord;
+  } catch (e) {
+    throw new StoreError('STORE_CORRUPT', `event ${id}: undecodable record`, { cause: e });
+  }
+  if (typeof o !== 'object' || o === null || typeof o.j !== 'object' || o.j === null) throw new StoreError('STORE_CORRUPT', `event ${id}: undecodable record`);
+  if ('t' in o) {
     return Object.freeze({
       eventId: id,
       roomId: o.r,
@@ -125,9 +189,34 @@ function decodeEvent(id: EventId, text: string): StoredEvent {
       stream: o.n,
       stateBefore: o.b,
     });
-  } catch (e) {
-    throw new StoreError('STORE_CORRUPT', `event ${id}: undecodable record`, { cause: e });
   }
+  const j = o.j as { readonly room_id?: unknown; readonly type?: unknown; readonly state_key?: unknown; readonly depth?: unknown; readonly prev_events?: unknown; readonly auth_events?: unknown };
+  const roomId = o.r ?? j.room_id;
+  if (typeof roomId !== 'string' || typeof j.type !== 'string' || (j.state_key !== undefined && typeof j.state_key !== 'string') || typeof j.depth !== 'number' || !Array.isArray(j.prev_events) || !Array.isArray(j.auth_events)) {
+    throw new StoreError('STORE_CORRUPT', `event ${id}: compact record whose PDU JSON lacks a field`);
+  }
+  return Object.freeze({
+    eventId: id,
+    roomId,
+    json: o.j,
+    type: j.type,
+    stateKey: j.state_key as string | undefined,
+    depth: j.depth,
+    // The PDU JSON's own arrays (as an event parsed from it has them), frozen like schema 1's.
+    prevEvents: Object.freeze(j.prev_events as string[]),
+    authEvents: Object.freeze(j.auth_events as string[]),
+    status: o.s,
+    ...(o.x !== undefined ? { rejection: Object.freeze(o.x) } : {}),
+    stream: o.n,
+    stateBefore: o.b,
+  });
+}
+
+interface EncodedLayer {
+  p?: number;
+  d: number;
+  s: string[]; // k0, v0, k1, v1, …
+  r: string[];
 }
 
 function encodeLayer(l: SnapshotLayer): string {
@@ -190,6 +279,13 @@ export class LevelRoomStore extends AbstractRoomStore {
     this.location = location;
     this.#sync = options.sync ?? false;
     this.#journaling = options.journal === true && !this.#sync;
+    if (!this.#journaling) {
+      // Not journaling: no journal hooks at all. The base class writes a block (`commitMany`) as
+      // one group only for a store without `_journal` — with it, even answering `false`, each
+      // batch was queued on its own, and the first of every block went to LevelDB alone.
+      this._journal = undefined;
+      this._journalSync = undefined;
+    }
     this.#db = new Level<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
     const sub = (name: string): Sub => openSublevel(this.#db, name);
     this.#t = {
@@ -234,10 +330,13 @@ export class LevelRoomStore extends AbstractRoomStore {
       ], { sync: true });
       return { nextSnapshotId: 1 };
     }
-    if (schema !== String(LEVEL_SCHEMA_VERSION)) {
+    if (!READABLE_SCHEMAS.has(schema)) {
       await this.#db.close();
       throw new StoreError('STORE_CORRUPT', `unsupported schema version ${schema}`);
     }
+    // Schema 1: its records and rows are read as they are; from now on schema 2's are written
+    // beside them, which an earlier version would misread — the raised marker makes it refuse.
+    if (schema !== String(LEVEL_SCHEMA_VERSION)) await this.#db.batch([{ type: 'put', sublevel: this.#t.meta, key: 'schema', value: String(LEVEL_SCHEMA_VERSION) }], { sync: true });
     const next = Number(await this.#t.meta.get('next_snapshot'));
     if (!Number.isInteger(next) || next < 1) throw new StoreError('STORE_CORRUPT', 'bad snapshot counter');
     return { nextSnapshotId: next };
@@ -284,9 +383,14 @@ export class LevelRoomStore extends AbstractRoomStore {
   }
 
   /**
-   * The LevelDB ops of one batch but its room records and counter (see {@link _writeGroup}). With
-   * `journal`, each op is appended to its open record too, and a put's value is handed to LevelDB
-   * as the bytes written there (encoded once).
+   * The LevelDB ops of one batch's event records and snapshot layers (its stream index entries,
+   * room records and counter are written per group or journal record: see {@link #streamOps} and
+   * {@link #tailOps}). With `journal`, each op is appended to its open record too, and a put's
+   * value is handed to LevelDB as the bytes written there (encoded once).
+   *
+   * A promoted outlier's old stream position (`batch.replaced`) is not deleted: the index entry
+   * that lists it may list other events too, and the event's record names its new position — a
+   * timeline read skips an entry whose event's record is at another position (see {@link _timeline}).
    */
   #bodyOps(batch: StoreWriteBatch, journal?: JournalBuffer): BatchOp[] {
     const p = this.#prefix;
@@ -294,18 +398,41 @@ export class LevelRoomStore extends AbstractRoomStore {
     const put = (key: string, value: string): void => {
       ops.push(journal === undefined ? putOp(key, value) : putBytesOp(key, journal.put(key, value)));
     };
-    // Promoted outliers: their old stream entry goes in the same batch as the new one.
-    for (const old of batch.replaced) {
-      const key = p.roomStream + streamKey(old.roomId, old.stream);
-      journal?.del(key);
-      ops.push(delOp(key));
-    }
-    for (const e of batch.events) {
-      put(p.events + e.eventId, encodeEvent(e));
-      put(p.roomStream + streamKey(e.roomId, e.stream), e.eventId);
-    }
+    for (const e of batch.events) put(p.events + e.eventId, encodeEvent(e));
     for (const l of batch.layers) put(p.layers + hex(l.id, 8), encodeLayer(l));
     return ops;
+  }
+
+  /**
+   * The stream index entries of `batches`' events, as `[key, value]`: one per run of consecutive
+   * positions of a room, at most {@link LEVEL_STREAM_RUN_MAX} long — a run of one as schema 1's row
+   * (`room ‖ NUL ‖ hex12(position)` → event ID), a longer one as `room ‖ NUL ‖ hex12(last) ‖ -
+   * ‖ hex(count)` → the JSON array of its event IDs. One LevelDB op per block of commits instead
+   * of one per event.
+   */
+  #streamEntries(batches: readonly StoreWriteBatch[]): [string, string][] {
+    const p = this.#prefix.roomStream;
+    const out: [string, string][] = [];
+    // The open run of each room: its first position and IDs (most blocks hold one room).
+    const runs = new Map<RoomId, { first: number; ids: EventId[] }>();
+    const end = (roomId: RoomId, run: { first: number; ids: EventId[] }): void => {
+      const n = run.ids.length;
+      const last = run.first + n - 1;
+      out.push(n === 1 ? [p + streamKey(roomId, last), run.ids[0]!] : [p + streamKey(roomId, last) + runSuffix(n), JSON.stringify(run.ids)]);
+    };
+    for (const batch of batches) {
+      for (const e of batch.events) {
+        const run = runs.get(e.roomId);
+        if (run !== undefined && e.stream === run.first + run.ids.length && run.ids.length < LEVEL_STREAM_RUN_MAX) {
+          run.ids.push(e.eventId);
+          continue;
+        }
+        if (run !== undefined) end(e.roomId, run);
+        runs.set(e.roomId, { first: e.stream, ids: [e.eventId] });
+      }
+    }
+    for (const [roomId, run] of runs) end(roomId, run);
+    return out;
   }
 
   /** The room records and the counter after `batches` (only the last value of each is needed). */
@@ -323,7 +450,7 @@ export class LevelRoomStore extends AbstractRoomStore {
    * Journaling: appends the batch's record to the journal buffer, made durable by
    * {@link _journalSync} (see {@link LevelStoreOptions.journal}).
    */
-  protected override _journal(batch: StoreWriteBatch): boolean {
+  protected override _journal?(batch: StoreWriteBatch): boolean {
     if (this.#journalFd === undefined) return false;
     const journal = this.#journalBuffer;
     const mark = journal.mark();
@@ -346,7 +473,12 @@ export class LevelRoomStore extends AbstractRoomStore {
    * call, synchronously): their ops, then the room records and counter after the last of them —
    * all of them or, torn, none on replay, as nothing of them was acknowledged before this call.
    */
-  protected override _journalSync(): void {
+  protected override _journalSync?(): void {
+    this.#syncJournalFile();
+  }
+
+  /** See {@link _journalSync} (also called by the writer: see {@link _writeGroup}). */
+  #syncJournalFile(): void {
     const fd = this.#journalFd;
     if (fd === undefined) return;
     this.#recordUnrecorded();
@@ -362,6 +494,11 @@ export class LevelRoomStore extends AbstractRoomStore {
     if (batches.length === 0) return;
     this.#unrecorded = [];
     const journal = this.#journalBuffer;
+    // The record's stream index entries: LevelDB gets these very ops (with the last batch's, so
+    // always in the same write as the events they list; a write group is whole records), and a
+    // replay the same keys and values — one entry per position, never two overlapping runs.
+    const last = this.#opsOf.get(batches[batches.length - 1]!)!;
+    for (const [key, value] of this.#streamEntries(batches)) last.push(putBytesOp(key, journal.put(key, value)));
     for (const op of this.#tailOps(batches)) journal.put(op.key, op.value);
     journal.close();
   }
@@ -406,17 +543,21 @@ export class LevelRoomStore extends AbstractRoomStore {
 
   /** Group commit: the batches' operations, in order, in one LevelDB write batch (all or nothing). */
   protected override async _writeGroup(batches: readonly StoreWriteBatch[]): Promise<void> {
-    const ops: BatchOp[] = [];
     let journaled = 0;
-    for (const batch of batches) {
-      const body = this.#opsOf.get(batch);
-      if (body !== undefined) journaled++;
-      for (const op of body ?? this.#bodyOps(batch)) ops.push(op);
-    }
-    for (const op of this.#tailOps(batches)) ops.push(op);
+    for (const batch of batches) if (this.#opsOf.has(batch)) journaled++;
     // LevelDB never gets ahead of the journal file: a journal replayed on open must end with the
     // newest room records and counter LevelDB holds (the records replay in order, last one wins).
-    if (journaled > 0) this._journalSync();
+    // First, as closing the open record adds its stream index entries to its last batch's ops.
+    if (journaled > 0) this.#syncJournalFile();
+    const ops: BatchOp[] = [];
+    const unjournaled: StoreWriteBatch[] = [];
+    for (const batch of batches) {
+      const body = this.#opsOf.get(batch);
+      if (body === undefined) unjournaled.push(batch);
+      for (const op of body ?? this.#bodyOps(batch)) ops.push(op);
+    }
+    for (const [key, value] of this.#streamEntries(unjournaled)) ops.push(putOp(key, value));
+    for (const op of this.#tailOps(batches)) ops.push(op);
     await this.#batch(ops, this.#sync);
     if (journaled > 0) {
       this.#journalPending -= journaled;
@@ -466,17 +607,68 @@ export class LevelRoomStore extends AbstractRoomStore {
     return this.#t.rooms.keys().all();
   }
 
+  /**
+   * Events of a room by stream position, from the stream index: schema 1's rows (one position
+   * each) and schema 2's runs, in position order. An entry's position whose event's record names
+   * another position (an outlier promoted since, listed again at its new position) is skipped.
+   */
   protected override async _timeline(roomId: RoomId, range: TimelineRange): Promise<readonly StoredEvent[]> {
-    const lo = `${roomId}\x00`;
-    const at = streamKey(roomId, range.from);
-    const opts = range.reverse ? { gt: lo, lte: at, reverse: true, limit: range.limit } : { gte: at, lt: `${roomId}\x01`, limit: range.limit };
-    const ids = await this.#t.roomStream.values(opts).all();
-    const events = await this.getEvents(ids);
+    const { from, reverse, limit } = range;
+    const table = this.#t.roomStream;
+    const base = roomId.length + 1;
+    /** Positions read from the index and not yet looked up, in the order of the range. */
+    let pending: [number, EventId][] = [];
+    const take = (key: string, value: string): void => {
+      const last = Number.parseInt(key.slice(base, base + 12), 16);
+      // A row of one position (its key ends with the position) or a run (`-` and its length follow).
+      const isRun = key.length !== base + 12;
+      const n = !isRun ? 1 : key.charCodeAt(base + 12) === 45 /* - */ ? Number.parseInt(key.slice(base + 13), 16) : Number.NaN;
+      let ids: unknown = value;
+      if (isRun) {
+        try {
+          ids = JSON.parse(value);
+        } catch {
+          ids = undefined;
+        }
+      }
+      if (!Number.isInteger(last) || !Number.isInteger(n) || n < 1 || (!isRun ? typeof ids !== 'string' : !Array.isArray(ids) || ids.length !== n || !ids.every((id) => typeof id === 'string'))) {
+        throw new StoreError('STORE_CORRUPT', `stream index of ${roomId}: undecodable entry ${JSON.stringify(key)}`);
+      }
+      const list = !isRun ? [ids as EventId] : (ids as EventId[]);
+      const first = last - n + 1;
+      if (reverse) {
+        for (let i = n - 1; i >= 0; i--) if (first + i <= from) pending.push([first + i, list[i]!]);
+      } else {
+        for (let i = 0; i < n; i++) if (first + i >= from) pending.push([first + i, list[i]!]);
+      }
+    };
+    if (reverse) {
+      // The run holding `from` may end after it (its key sorts after `from`'s): the first entry past.
+      for (const [k, v] of await table.iterator({ gte: streamKey(roomId, from + 1), lt: `${roomId}\x01`, limit: 1 }).all()) take(k, v);
+    }
+    const it = table.iterator(reverse ? { gt: `${roomId}\x00`, lt: streamKey(roomId, from + 1), reverse: true } : { gte: streamKey(roomId, from), lt: `${roomId}\x01` });
     const out: StoredEvent[] = [];
-    for (const id of ids) {
-      const e = events.get(id);
-      if (e === undefined) throw new StoreError('STORE_CORRUPT', `timeline of ${roomId} refers to missing event ${id}`);
-      out.push(e);
+    try {
+      let done = false;
+      while (out.length < limit) {
+        const need = limit - out.length;
+        while (!done && pending.length < need) {
+          const entries = await it.nextv(need - pending.length);
+          if (entries.length === 0) done = true;
+          for (const [k, v] of entries) take(k, v);
+        }
+        if (pending.length === 0) break;
+        const now = pending.length > need ? pending.slice(0, need) : pending;
+        pending = pending.length > need ? pending.slice(need) : [];
+        const events = await this.getEvents(now.map((x) => x[1]));
+        for (const [at, id] of now) {
+          const e = events.get(id);
+          if (e === undefined) throw new StoreError('STORE_CORRUPT', `timeline of ${roomId} refers to missing event ${id}`);
+          if (e.stream === at) out.push(e);
+        }
+      }
+    } finally {
+      await it.close();
     }
     return out;
   }

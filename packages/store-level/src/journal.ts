@@ -2,15 +2,18 @@
  * The LevelDB store's journal records (`roomgraph.journal`, see the package README): how ops are
  * encoded into them, once, and how a journal file is read back.
  *
- * A record is `u32 length ‖ u32 FNV-1a(payload) ‖ payload`, the payload a sequence of ops `u8 kind
+ * A record is `u32 header ‖ u32 checksum(payload) ‖ payload`, the payload a sequence of ops `u8 kind
  * (0 put, 1 del) ‖ u32 key length ‖ key ‖ [u32 value length ‖ value]` (UTF-8, lengths little-endian;
- * keys are LevelDB's full keys, table prefix included).
+ * keys are LevelDB's full keys, table prefix included). The header is the payload's length, with
+ * bit 31 set when the checksum is CRC-32 (what this version writes); clear, it is FNV-1a (records
+ * written by earlier versions, still read: a journal left by one is replayed on open).
  *
  * A value is encoded to UTF-8 once, into the journal, and LevelDB is handed those very bytes (a
  * view of the journal's buffer) instead of the string, which its binding would encode again.
  *
  * @module
  */
+import zlib from 'node:zlib';
 
 /**
  * A root-level LevelDB op: the key carries its table's sublevel prefix (cheaper than sublevel ops).
@@ -41,13 +44,52 @@ export function delOp(key: string): BatchOp {
   return { type: 'del', key, keyEncoding: 'utf8' };
 }
 
+/** Bit 31 of a record's header: its checksum is CRC-32 (else FNV-1a, as earlier versions wrote). */
+export const CRC32_FLAG = 0x80000000;
+
+/** The longest record payload the header can state (31 bits). */
+const MAX_RECORD = 0x7fffffff;
+
+/** CRC-32 (zlib's) lookup table, for runtimes whose `zlib` lacks `crc32` (Node before 20.15). */
+let crcTable: Uint32Array | undefined;
+
+/** CRC-32 in JavaScript, byte by byte (the fallback; the same result as `zlib.crc32`). */
+export function crc32Js(b: Uint8Array, from: number, to: number): number {
+  let t = crcTable;
+  if (t === undefined) {
+    t = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      t[n] = c >>> 0;
+    }
+    crcTable = t;
+  }
+  let c = -1;
+  for (let i = from; i < to; i++) c = t[(c ^ b[i]!) & 255]! ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
+/** zlib's native CRC-32 where the runtime has it (Node ≥ 20.15). */
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
+/**
+ * CRC-32 (the polynomial of zlib and gzip) of `b[from, to)`: the journal records' checksum, which
+ * detects a torn record (not tampering). zlib's native implementation reads ~0.25 ns per byte here,
+ * ~7x faster than FNV-1a in JavaScript (the checksum of earlier versions) — per event in a trusted
+ * import, the checksum was the store's largest main-thread cost.
+ */
+export function crc32Bytes(b: Uint8Array, from: number, to: number): number {
+  return nativeCrc32 !== undefined ? nativeCrc32(b.subarray(from, to)) : crc32Js(b, from, to);
+}
+
 const FNV_PRIME = 0x01000193;
 /** The words below are read in the machine's byte order: little-endian, where it is not the bytes are read one at a time. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
- * FNV-1a (32 bits) over bytes: detects a torn journal record (not an integrity check against
- * tampering). Every byte is hashed in order, as `h = (h ^ byte) * prime`; the bytes are read a
+ * FNV-1a (32 bits) over bytes: the checksum of the journal records earlier versions wrote (read on
+ * replay; see {@link crc32Bytes} for what is written now). Every byte is hashed in order, as `h = (h ^ byte) * prime`; the bytes are read a
  * 32-bit word at a time where aligned (one typed-array load per four bytes: V8 checks the array
  * and the bounds per load, which cost more than the hashing itself).
  */
@@ -163,12 +205,14 @@ export class JournalBuffer {
     } else this.length = this.#record + mark;
   }
 
-  /** Closes the open record: fills in its length and checksum (no-op when none is open). */
+  /** Closes the open record: fills in its length (flagged CRC-32) and checksum (no-op when none is open). */
   close(): void {
     const start = this.#record;
     if (start < 0) return;
-    this.buf.writeUInt32LE(this.length - start - 8, start);
-    this.buf.writeUInt32LE(fnvBytes(this.buf, start + 8, this.length), start + 4);
+    const n = this.length - start - 8;
+    if (n > MAX_RECORD) throw new RangeError(`journal record of ${n} bytes: larger than a record can be`);
+    this.buf.writeUInt32LE((n | CRC32_FLAG) >>> 0, start);
+    this.buf.writeUInt32LE(crc32Bytes(this.buf, start + 8, this.length), start + 4);
     this.#record = -1;
   }
 
@@ -202,8 +246,11 @@ export function decodeJournal(buf: Buffer): BatchOp[] {
   const ops: BatchOp[] = [];
   let at = 0;
   while (at + 8 <= buf.length) {
-    const end = at + 8 + buf.readUInt32LE(at);
-    if (end > buf.length || fnvBytes(buf, at + 8, end) !== buf.readUInt32LE(at + 4)) break;
+    const header = buf.readUInt32LE(at);
+    const end = at + 8 + (header & MAX_RECORD);
+    if (end > buf.length) break;
+    const sum = (header & CRC32_FLAG) !== 0 ? crc32Bytes(buf, at + 8, end) : fnvBytes(buf, at + 8, end);
+    if (sum !== buf.readUInt32LE(at + 4)) break;
     const record: BatchOp[] = [];
     let p = at + 8;
     /** The next `u32 length ‖ bytes` field's bytes, or `undefined` past the record's end. */

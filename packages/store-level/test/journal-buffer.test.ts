@@ -12,7 +12,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fakeEvent } from '@roomgraph/store/conformance';
 import { LEVEL_JOURNAL_FILE, LevelRoomStore } from '@roomgraph/store-level';
-import { JournalBuffer, decodeJournal, fnvBytes, type BatchOp } from '../src/journal.js';
+import zlib from 'node:zlib';
+import { CRC32_FLAG, JournalBuffer, crc32Bytes, crc32Js, decodeJournal, fnvBytes, type BatchOp } from '../src/journal.js';
 import { ROOM, createRoom, heldJournalStore, journaledRoom, tempRoot } from './helpers.js';
 
 /** An event as the store takes it (what `fakeEvent` makes). */
@@ -101,6 +102,40 @@ describe('journal records (src/journal.ts)', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('records are written with a CRC-32 checksum (header bit 31 set); the JavaScript CRC-32 is zlib\'s', () => {
+    expect(crc32Js(Buffer.from('123456789'), 0, 9)).toBe(0xcbf43926); // the published CRC-32 check value
+    expect(crc32Bytes(Buffer.from('123456789'), 0, 9)).toBe(0xcbf43926);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.nat(), (bytes, a, c) => {
+        const from = bytes.length === 0 ? 0 : a % bytes.length;
+        const to = from + (c % (bytes.length - from + 1));
+        const want = zlib.crc32(bytes.subarray(from, to));
+        expect(crc32Js(bytes, from, to)).toBe(want);
+        expect(crc32Bytes(bytes, from, to)).toBe(want);
+      }),
+      { numRuns: 500 },
+    );
+    const j = new JournalBuffer();
+    j.put('key', 'value é');
+    j.del('gone');
+    j.close();
+    const record = j.unwritten();
+    const header = record.readUInt32LE(0);
+    expect(header & CRC32_FLAG).not.toBe(0);
+    expect(8 + (header & ~CRC32_FLAG)).toBe(record.length);
+    expect(record.readUInt32LE(4)).toBe(zlib.crc32(record.subarray(8)));
+    // The same payload under an FNV-1a header (as earlier versions wrote it) reads the same.
+    const old = Buffer.from(record);
+    old.writeUInt32LE(record.length - 8, 0);
+    old.writeUInt32LE(fnvBytes(record, 8, record.length), 4);
+    expect(decodeJournal(old).map(view)).toEqual([['put', 'key', 'value é'], ['del', 'gone']]);
+    expect(decodeJournal(Buffer.from(record)).map(view)).toEqual([['put', 'key', 'value é'], ['del', 'gone']]);
+    // A CRC-32 record under the FNV-1a header's flag, or the reverse, is damaged.
+    const flipped = Buffer.from(record);
+    flipped.writeUInt32LE(record.length - 8, 0);
+    expect(decodeJournal(flipped)).toEqual([]);
   });
 
   it('a rewind to before the first op drops the open record; a damaged record ends the journal', () => {
