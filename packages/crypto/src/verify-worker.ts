@@ -4,21 +4,30 @@
  *
  * node:crypto's asynchronous `verify` runs one libuv job per signature, and submitting a job plus
  * receiving its completion costs the calling thread some 30 µs — a third of the verification it
- * moves away. Here the signatures handed over in one burst travel to one worker thread in a single
- * transferred buffer (a flush every {@link BATCH} jobs, and at the next turn of the event loop for
- * the rest), are verified there synchronously, and come back every {@link PART} signatures (so the
- * first answers of a batch arrive after a few verifications, not after all of them, and the
- * calling thread works on them while the worker does the rest): a few µs per signature on the
- * calling thread. The worker is started on first use, holds the process open only while
- * jobs are pending, and caches public KeyObjects. If it cannot start or fails, the pending jobs and
- * every later one are verified by the fallback given (the libuv path): same answers.
+ * moves away. Here the signatures handed over travel to one worker thread in transferred buffers,
+ * are verified there synchronously, and come back every {@link PART} signatures (so the first
+ * answers of a batch arrive after a few verifications, not after all of them, and the calling
+ * thread works on them while the worker does the rest): a few µs per signature on the calling
+ * thread. When to send: at once while the worker has fewer than {@link LOW_WATER} jobs left
+ * (it would soon wait for work — it counts the jobs it has done in a shared counter, read here
+ * without waiting for its answers), else once {@link BATCH} jobs are queued, or at the next turn of
+ * the event loop for the rest. The worker is started on first use, holds the process open only
+ * while jobs are pending, and caches public KeyObjects. If it cannot start or fails, the pending
+ * jobs and every later one are verified by the fallback given (the libuv path): same answers.
  *
  * @module
  */
 import { Worker } from 'node:worker_threads';
 
-/** Jobs per message to the worker: a burst of look-ahead checks goes out in blocks of this size. */
+/** Jobs per message to the worker once it has work: a burst of look-ahead checks goes out in blocks of this size. */
 export const BATCH = 16;
+
+/**
+ * Jobs are sent at once, not held for a batch, while the worker has fewer than this many left
+ * (about half a millisecond of work at ~70 µs a verification: a batch being filled here would
+ * otherwise leave it idle).
+ */
+export const LOW_WATER = 8;
 
 /** The worker answers every this many verifications of a batch (see the module documentation). */
 export const PART = 4;
@@ -29,7 +38,9 @@ export const PART = 4;
  */
 const WORKER_CODE = `
 const PART = ${PART};
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
+// Jobs done, for the sender's flushing decisions (see LOW_WATER): read there without a message.
+const done = new Int32Array(workerData.done);
 const crypto = require('node:crypto');
 const SPKI = Buffer.from('302a300506032b6570032100', 'hex');
 const keys = new Map();
@@ -57,6 +68,7 @@ parentPort.on('message', (m) => {
     } catch {
       ok = false;
     }
+    Atomics.add(done, 0, 1);
     out[i - from] = ok ? 1 : 0;
     if (i - from + 1 === out.length) {
       parentPort.postMessage({ id: m.id, from, out }, [out.buffer]);
@@ -85,6 +97,9 @@ export class VerifyWorker {
   #broken = false;
   #queue: Job[] = [];
   #scheduled = false;
+  /** Jobs sent to the worker (all time) and, shared with it, jobs it has done: the difference is its backlog. */
+  #sent = 0;
+  readonly #done = new Int32Array(new SharedArrayBuffer(4));
   /** Batches sent, by message ID: their jobs and how many of them are answered (in order). */
   readonly #pending = new Map<number, { readonly jobs: readonly Job[]; done: number }>();
   #nextId = 0;
@@ -98,7 +113,7 @@ export class VerifyWorker {
     if (this.#broken) return this.#fallback(publicKey, message, signature);
     return new Promise<boolean>((resolve) => {
       this.#queue.push({ publicKey, message, signature, resolve });
-      if (this.#queue.length >= BATCH) this.#flush();
+      if (this.#queue.length >= BATCH || this.#backlog() < LOW_WATER) this.#flush();
       else if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.#flush());
@@ -106,10 +121,15 @@ export class VerifyWorker {
     });
   }
 
+  /** Jobs sent that the worker has not done yet. (Both counters wrap at 2^32: their difference modulo 2^32.) */
+  #backlog(): number {
+    return (this.#sent - Atomics.load(this.#done, 0)) | 0;
+  }
+
   #start(): Worker | undefined {
     if (this.#worker !== undefined || this.#broken) return this.#worker;
     try {
-      const w = new Worker(WORKER_CODE, { eval: true });
+      const w = new Worker(WORKER_CODE, { eval: true, workerData: { done: this.#done.buffer } });
       w.on('message', (m: { id: number; from: number; out: Uint8Array }) => this.#settle(m.id, m.from, m.out));
       w.on('error', () => this.#fail());
       w.on('exit', () => this.#fail());
@@ -146,6 +166,7 @@ export class VerifyWorker {
     const id = this.#nextId++;
     this.#pending.set(id, { jobs, done: 0 });
     if (this.#pending.size === 1) w.ref();
+    this.#sent = (this.#sent + jobs.length) | 0;
     try {
       w.postMessage({ id, n: jobs.length, buf: buf.buffer }, [buf.buffer]);
     } catch {
@@ -165,6 +186,8 @@ export class VerifyWorker {
       if (this.#pending.size === 0) this.#worker?.unref();
     }
     for (let i = from; i < end; i++) (jobs[i] as Job).resolve(out[i - from] === 1);
+    // Jobs held for a batch while the worker was busy: sent now if it is running out of work.
+    if (this.#queue.length > 0 && this.#backlog() < LOW_WATER) this.#flush();
   }
 
   /** The worker failed or exited: its pending jobs, and all later ones, go to the fallback. */

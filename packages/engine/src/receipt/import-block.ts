@@ -50,6 +50,12 @@ export interface ImportedBlock {
   readonly outcomes: readonly PduOutcome[];
   /** The next PDU identified (its room known, parsed), when the block stopped at a parsed PDU. */
   readonly next: Identified | undefined;
+  /**
+   * The block ended at its size limit, or before a PDU whose checks 1–3 had not finished
+   * ({@link CheckedPdus.endBefore}), having committed all it took: a new block can start at the
+   * next PDU (else that PDU needs the per-event pipeline).
+   */
+  readonly cut?: boolean;
 }
 
 /** A snapshot reference of the block: stored, created by an earlier commit of the block, or empty. */
@@ -160,6 +166,11 @@ export interface CheckedPdus {
   readonly pdu: (index: number, roomId: string, rules: RoomVersionRules) => Promise<Pdu | undefined>;
   /** At most this many PDUs per block (the look-ahead's reach). */
   readonly limit: number;
+  /**
+   * Whether a block holding `taken` PDUs already ends before the PDU at `index` rather than wait
+   * for its checks (optional: without it a block waits for each PDU, up to {@link CheckedPdus.limit}).
+   */
+  readonly endBefore?: (index: number, taken: number) => boolean;
 }
 
 /**
@@ -192,12 +203,22 @@ export async function importLocked(ctx: EngineContext, pdus: readonly unknown[],
   const ids = new Set<string>();
   let next: Identified | undefined;
   const max = Math.min(MAX_IMPORT_BLOCK, checked?.limit ?? MAX_IMPORT_BLOCK);
-  for (let j = start; j < pdus.length && parsed.length < max; j++) {
+  // Ended by its size or before a PDU not checked yet (not at a PDU it cannot take).
+  let cut = false;
+  for (let j = start; j < pdus.length; j++) {
+    if (parsed.length >= max) {
+      cut = true;
+      break;
+    }
     const json = pdus[j];
     if (!isJsonObject(json) || json['room_id'] !== roomId) break;
     if (json['type'] === 'm.room.create' && json['state_key'] === '') break;
     let pdu: Pdu;
     if (checked !== undefined) {
+      if (checked.endBefore?.(j, parsed.length) === true) {
+        cut = true;
+        break;
+      }
       const p = await checked.pdu(j, roomId, rules);
       if (p === undefined) break;
       pdu = p;
@@ -216,6 +237,7 @@ export async function importLocked(ctx: EngineContext, pdus: readonly unknown[],
   const already = await store.getEvents(parsed.map((p) => p.eventId));
   if (already.size > 0) {
     const at = parsed.findIndex((p) => already.has(p.eventId));
+    cut = false;
     next = { pdu: parsed[at] as Pdu, rules, roomId };
     parsed.length = at;
     if (at === 0) return { outcomes: [], next };
@@ -230,7 +252,7 @@ export async function importLocked(ctx: EngineContext, pdus: readonly unknown[],
   cited.add(room0.createEventId);
   const citedIds = [...cited];
   const stored = storedMap(citedIds, await store.getEvents(citedIds));
-  return walkBlock(ctx, rules, roomId, room0, stored, parsed, next);
+  return walkBlock(ctx, rules, roomId, room0, stored, parsed, next, cut);
 }
 
 /**
@@ -279,9 +301,12 @@ function storedMap(ids: readonly string[], got: ReadonlyMap<string, StoredEvent>
   return stored;
 }
 
-/** The walk and the commit of a block: `parsed`, checked, in `stored` the stored events it cites. */
+/**
+ * The walk and the commit of a block: `parsed`, checked, in `stored` the stored events it cites
+ * (`cut`: the block was cut short before the next PDU, see {@link ImportedBlock.cut}).
+ */
 async function walkBlock(
-  ctx: EngineContext, rules: RoomVersionRules, roomId: string, room0: RoomInfo, stored: Map<string, StoredEvent>, parsed: readonly Pdu[], next: Identified | undefined,
+  ctx: EngineContext, rules: RoomVersionRules, roomId: string, room0: RoomInfo, stored: Map<string, StoredEvent>, parsed: readonly Pdu[], next: Identified | undefined, cut = false,
 ): Promise<ImportedBlock> {
   const { store } = ctx;
   if (store.commitMany === undefined) return { outcomes: [], next };
@@ -304,7 +329,8 @@ async function walkBlock(
     if (isStoreError(e, 'STORE_INVALID_COMMIT') || isStoreError(e, 'STORE_UNKNOWN_SNAPSHOT')) return { outcomes: [], next: undefined };
     throw e;
   }
-  return { outcomes: await b.finish(results), next };
+  // (A walk that stopped early stopped at a PDU the block cannot take: not cut.)
+  return { outcomes: await b.finish(results), next, cut: cut && n === parsed.length };
 }
 
 /** The walk over a block's events: their checks and commits, in order. */

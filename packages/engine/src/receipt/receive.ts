@@ -15,48 +15,28 @@ import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { type EngineContext, NESTING_FETCHED, NESTING_TOP } from '../context.js';
 import { isJsonObject } from '@roomgraph/canonical-json';
 import type { PduOutcome, ReceiveOptions } from '../types.js';
-import { type Identified, identify, lockKeyOf } from './identify.js';
+import { identify, lockKeyOf } from './identify.js';
 import { type CheckedPdus, importBlock, importLocked, importOne } from './import-block.js';
 import { retryParked } from './parked.js';
+import { type Prepared, LookAhead, storedAlready } from './lookahead.js';
 import { checkSignatures, startSignatureCheck } from './signatures.js';
 
 /** Default number of PDUs prepared ahead by {@link receivePdus}. */
 export const DEFAULT_LOOKAHEAD = 32;
 
-/** The look-ahead starts at most this many PDUs at once (the crypto worker's batch size). */
-const LOOKAHEAD_BLOCK = 16;
-
 /**
- * A look-ahead result: dropped already, or identified — with its signature check under way, or
- * without one (already stored: its outcome is the stored one).
+ * A block of received PDUs waits for the checks of its first this many PDUs; past them it ends
+ * before a PDU whose signature check has not finished (and the next block starts there), rather
+ * than wait for it: then this thread commits what is verified while the verification thread does
+ * the rest, and at the end of a call little is left to commit after the last verification.
  */
-type Prepared = PduOutcome | Identified | (Identified & { readonly sig: Promise<SignatureCheckResult> });
+export const MIN_BLOCK = 8;
 
 /** Runs the receipt checks on each PDU in order, as if each arrived from `origin`. */
 export async function receivePdus(ctx: EngineContext, origin: string, pdus: readonly unknown[], options?: ReceiveOptions): Promise<PduOutcome[]> {
   await ctx.outbox.ready();
   const trusted = options?.trusted === true;
   const window = trusted ? 0 : Math.max(0, options?.lookahead ?? DEFAULT_LOOKAHEAD);
-  const prepared: (Promise<Prepared> | undefined)[] = new Array<Promise<Prepared> | undefined>(pdus.length);
-  const prepare = (i: number): Promise<Prepared> => {
-    let p = prepared[i];
-    if (p === undefined) {
-      p = identify(ctx, pdus[i]).then(async (id) => {
-        if ('status' in id) return id;
-        // A PDU already stored (a re-delivery, a resumed import): no signature check is started.
-        if (await storedAlready(ctx, id)) return id;
-        // Warm the store's cache with the events this PDU cites, so that a disk read (an auth
-        // event not read for a while, in a big room) overlaps the processing of earlier PDUs.
-        // (A store without persistence holds everything in memory: nothing to warm.)
-        if (ctx.store.supports.persistent) ctx.store.getEvents([...id.pdu.authEvents, ...id.pdu.prevEvents]).catch(() => undefined);
-        return { ...id, sig: startSignatureCheck(ctx, id.pdu, id.rules) };
-      });
-      // A failed look-ahead must not surface as an unhandled rejection; it is retried in order.
-      p.catch(() => undefined);
-      prepared[i] = p;
-    }
-    return p;
-  };
   const out: PduOutcome[] = [];
   if (ctx.store.commitMany !== undefined && (trusted || window > 0)) {
     // By blocks: a block takes a run of plain PDUs, checks them in memory and commits them at once
@@ -64,48 +44,45 @@ export async function receivePdus(ctx: EngineContext, origin: string, pdus: read
     // block starts after it. Trusted, a block parses the PDUs itself and hands the pipeline the PDU
     // it stopped at, identified. Received, the look-ahead runs checks 1–3 (format; signatures, on
     // the verification thread; content hash), a block takes the run of PDUs that passed them, up
-    // to the look-ahead's reach, and the pipeline gets the look-ahead's result.
-    const checked: CheckedPdus | undefined = trusted ? undefined : {
+    // to the look-ahead's reach, and the pipeline gets the look-ahead's result. The look-ahead
+    // holds at most two windows of PDUs past the first one not committed: a block's (at most one
+    // window) and the next window's, whose verifications are queued meanwhile.
+    const ahead = trusted ? undefined : new LookAhead(ctx, pdus, 2 * window);
+    const checked: CheckedPdus | undefined = ahead === undefined ? undefined : {
       limit: window,
       pdu: async (j, roomId, rules) => {
-        let pre = await prepare(j).catch(() => undefined);
+        let pre = await ahead.get(j).catch(() => undefined);
         // Identified before its room existed (the room's create event came earlier in this call):
         // identified again now.
-        if (pre !== undefined && 'status' in pre && pre.rule === 'unknown_room') {
-          prepared[j] = undefined;
-          pre = await prepare(j).catch(() => undefined);
-        }
+        if (pre !== undefined && 'status' in pre && pre.rule === 'unknown_room') pre = await ahead.again(j).catch(() => undefined);
         if (pre === undefined || 'status' in pre || !('sig' in pre) || pre.roomId !== roomId || pre.rules !== rules) return undefined;
         const sig = await (pre as { readonly sig: Promise<SignatureCheckResult> }).sig.catch(() => undefined);
         if (sig?.status !== 'ok' || !checkContentHash(pre.pdu.json, rules)) return undefined;
         return pre.pdu;
       },
+      endBefore: (j, taken) => taken >= MIN_BLOCK && !ahead.ready(j),
     };
     for (let i = 0; i < pdus.length;) {
-      // Keep the verification thread a window ahead of the block being checked here (trusted: no
-      // look-ahead, the window is 0).
-      for (let j = i; j < Math.min(pdus.length, i + 2 * window); j++) void prepare(j);
+      ahead?.consume(i);
       const b = await importBlock(ctx, pdus, i, checked);
       for (const o of b.outcomes) out.push(o);
-      for (let j = i; j < i + b.outcomes.length; j++) prepared[j] = undefined;
       i += b.outcomes.length;
       if (i >= pdus.length) break;
-      const ahead: Prepared | undefined = checked === undefined ? b.next : await prepare(i).catch(() => undefined);
-      out.push(await receiveLocked(ctx, origin, pdus[i], trusted, ahead));
-      prepared[i] = undefined;
+      // Ended by its size, or before a PDU not verified yet: the next block starts there.
+      if (b.cut) continue;
+      ahead?.consume(i);
+      const pre: Prepared | undefined = ahead === undefined ? b.next : await ahead.get(i).catch(() => undefined);
+      out.push(await receiveLocked(ctx, origin, pdus[i], trusted, pre));
       i++;
     }
     return out;
   }
-  // The look-ahead starts in blocks, half a window at a time: the signature checks of a block go
-  // to the verification thread together (one message: see @roomgraph/crypto's verify-worker),
-  // while the block before it is processed here.
-  const block = Math.max(1, Math.min(LOOKAHEAD_BLOCK, window >> 1));
+  // One PDU at a time, the look-ahead a window ahead of it.
+  const ahead = window > 0 ? new LookAhead(ctx, pdus, window) : undefined;
   for (let i = 0; i < pdus.length; i++) {
-    if (i % block === 0) for (let j = i; j < Math.min(pdus.length, i + window); j++) void prepare(j);
-    const ahead: Prepared | undefined = window > 0 ? await prepare(i).catch(() => undefined) : undefined;
-    out.push(await receiveLocked(ctx, origin, pdus[i], trusted, ahead));
-    prepared[i] = undefined;
+    ahead?.consume(i);
+    const pre: Prepared | undefined = ahead === undefined ? undefined : await ahead.get(i).catch(() => undefined);
+    out.push(await receiveLocked(ctx, origin, pdus[i], trusted, pre));
   }
   return out;
 }
@@ -147,16 +124,6 @@ async function receivedOneInLock(ctx: EngineContext, origin: string, pdu: unknow
     if (only !== undefined) return only;
   }
   return receiveInLock(ctx, origin, pdu, false, { ...id, sig: Promise.resolve(sig) });
-}
-
-/**
- * Whether the PDU `id` is stored already, and not as an outlier: its outcome is then the stored
- * one (the pipeline's), and it gets no signature check. (A stored outlier may be promoted: it is
- * checked.)
- */
-async function storedAlready(ctx: EngineContext, id: Identified): Promise<boolean> {
-  const known = await ctx.store.getEvent(id.pdu.eventId);
-  return known !== undefined && known.status !== 'outlier';
 }
 
 /** `p`, marked handled: a check a duplicate never awaits must not surface as an unhandled rejection (awaiting it still throws). */

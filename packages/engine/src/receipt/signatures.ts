@@ -114,6 +114,26 @@ export async function startSignatureCheck(ctx: EngineContext, pdu: Pdu, rules: R
   return verifyEventSignaturesAsync(pdu.json, rules, keys);
 }
 
+/**
+ * {@link startSignatureCheck} in two steps: resolves once the keys are looked up and the ed25519
+ * checks are handed to the verification thread, to the check's result still to come (in an
+ * object: a promise resolving to a promise would wait for it). A key lookup that throws makes a
+ * result that rejects with its error, as {@link startSignatureCheck}'s would. The result is marked
+ * handled (awaiting it still throws): a look-ahead whose PDU is never reached leaves no unhandled rejection.
+ */
+export async function handOffSignatureCheck(ctx: EngineContext, pdu: Pdu, rules: RoomVersionRules): Promise<{ readonly sig: Promise<SignatureCheckResult> }> {
+  let sig: Promise<SignatureCheckResult>;
+  try {
+    const keys = await keyLookup(ctx, pdu.json, requiredSigningServers(pdu.json, rules), rules);
+    // (Queues its ed25519 checks at the verification thread before it returns.)
+    sig = verifyEventSignaturesAsync(pdu.json, rules, keys);
+  } catch (e) {
+    sig = Promise.reject(e);
+  }
+  sig.catch(() => undefined);
+  return { sig };
+}
+
 /** Check 2: the PDU's signatures (`started`: a check the look-ahead already began). */
 export async function checkSignatures(ctx: EngineContext, pdu: Pdu, rules: RoomVersionRules, started?: Promise<SignatureCheckResult>): Promise<SignatureCheckResult> {
   if (started !== undefined) return started;
