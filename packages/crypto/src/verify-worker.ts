@@ -121,6 +121,25 @@ export class VerifyWorker {
     });
   }
 
+  /** Jobs held here for a batch, not sent to the worker yet. */
+  get held(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * Stops the worker thread: the jobs it has not answered, and every later one, are verified by
+   * the fallback (as after a failure of the worker).
+   */
+  async terminate(): Promise<void> {
+    const w = this.#worker;
+    if (w === undefined) {
+      this.#broken = true;
+      return;
+    }
+    await w.terminate().catch(() => undefined);
+    this.#fail();
+  }
+
   /** Jobs sent that the worker has not done yet. (Both counters wrap at 2^32: their difference modulo 2^32.) */
   #backlog(): number {
     return (this.#sent - Atomics.load(this.#done, 0)) | 0;
@@ -186,8 +205,6 @@ export class VerifyWorker {
       if (this.#pending.size === 0) this.#worker?.unref();
     }
     for (let i = from; i < end; i++) (jobs[i] as Job).resolve(out[i - from] === 1);
-    // Jobs held for a batch while the worker was busy: sent now if it is running out of work.
-    if (this.#queue.length > 0 && this.#backlog() < LOW_WATER) this.#flush();
   }
 
   /** The worker failed or exited: its pending jobs, and all later ones, go to the fallback. */

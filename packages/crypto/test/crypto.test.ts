@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { BATCH, VerifyWorker } from '../src/verify-worker.js';
 import { encodeCanonicalJson, parseCanonicalJson } from '@roomgraph/canonical-json';
 import {
   Base64Error,
@@ -418,6 +419,45 @@ describe('backends agree and tampering breaks verification', () => {
     // Malformed lengths and types resolve to false without reaching the worker.
     expect(await nodeBackend.verifyAsync!(key.publicKey.slice(1), utf8('x'), new Uint8Array(64))).toBe(false);
     expect(await nodeBackend.verifyAsync!(key.publicKey, 'x' as unknown as Uint8Array, new Uint8Array(64))).toBe(false);
+  });
+
+  it('VerifyWorker sends a job at once while the worker has little to do, else batches; a terminated worker leaves its jobs to the fallback', async () => {
+    const key = signingKeyFromSeed(new Uint8Array(32).fill(5), 'w');
+    const jobs: [Uint8Array, Uint8Array, Uint8Array][] = [];
+    for (let i = 0; i < 61; i++) {
+      const msg = utf8(`job ${i}`);
+      const sig = nodeBackend.sign(key.seed, msg);
+      if (i % 3 === 2) sig[1]! ^= 1;
+      jobs.push([key.publicKey, msg, sig]);
+    }
+    const expected = jobs.map(([p, m, s]) => nodeBackend.verify(p, m, s));
+    let fallbacks = 0;
+    const vw = new VerifyWorker(async (p, m, s) => {
+      fallbacks++;
+      return nodeBackend.verify(p, m, s);
+    });
+    // An idle worker: the job goes at once, not at the next turn of the event loop.
+    const one = vw.verify(...jobs[0]!);
+    expect(vw.held).toBe(0);
+    expect(await one).toBe(expected[0]);
+    // A burst: the first jobs at once, then batches; fewer than a batch held at the end of it.
+    const burst = jobs.map((j) => vw.verify(...j));
+    expect(vw.held).toBeLessThan(BATCH);
+    expect(await Promise.all(burst)).toEqual(expected);
+    // The worker has done them all (its shared count of jobs done says so): the next goes at once.
+    const again = vw.verify(...jobs[1]!);
+    expect(vw.held).toBe(0);
+    expect(await again).toBe(expected[1]);
+    expect(fallbacks).toBe(0);
+    // Terminated with jobs pending: the same answers, the unanswered ones from the fallback, and
+    // every later one.
+    const pending = jobs.map((j) => vw.verify(...j));
+    await vw.terminate();
+    expect(await Promise.all(pending)).toEqual(expected);
+    expect(fallbacks).toBeGreaterThan(0);
+    const before = fallbacks;
+    expect(await vw.verify(...jobs[2]!)).toBe(expected[2]);
+    expect(fallbacks).toBe(before + 1);
   });
 
   it('verifyUtf8 answers as verify does on the UTF-8 encoding of the text, for texts of any size (its reused buffer grows)', () => {
