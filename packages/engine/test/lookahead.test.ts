@@ -135,13 +135,7 @@ describe('LookAhead', () => {
     await store.open();
     let identifying = 0;
     let mostIdentifying = 0;
-    // Each PDU is identified by reading its room (getRoom), then handed over after its key lookup.
-    const keys: KeySource = {
-      async getKey(server: string, keyId: string): Promise<ServerKey | undefined> {
-        identifying--;
-        return staticKeys.getKey(server, keyId);
-      },
-    };
+    // Each PDU is identified from reading its room (getRoom) to asking whether it is stored (getEvent).
     const watched = new Proxy(store, {
       get(target, p) {
         const v: unknown = Reflect.get(target, p, target);
@@ -152,13 +146,21 @@ describe('LookAhead', () => {
             return target.getRoom(id);
           };
         }
+        if (p === 'getEvent') {
+          return (id: string) => {
+            identifying--;
+            return target.getEvent(id);
+          };
+        }
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
-    const ctx = createEngineContext({ serverName: 'b.example', store: watched, keys }, () => Promise.reject(new Error('not used')));
+    const ctx = createEngineContext({ serverName: 'b.example', store: watched, keys: staticKeys }, () => Promise.reject(new Error('not used')));
     const list = pdus.slice(0, 30);
     const la = new LookAhead(ctx, list, 12);
     la.consume(0);
+    // One PDU alone until the first is handed over (its verification starts after one PDU's work).
+    expect(identifying).toBe(1);
     const settled = async (i: number): Promise<void> => {
       const t0 = Date.now();
       while (!la.ready(i) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 2));
@@ -174,7 +176,7 @@ describe('LookAhead', () => {
     // the others found before their room existed are identified again too, without being asked.
     const engine = await RoomEngine.open({ serverName: 'b.example', store, keys: staticKeys });
     expect((await engine.receivePdus('a.example', [list[0]]))[0]).toMatchObject({ status: 'accepted' });
-    // (From here on every PDU identified is handed over: counted from its room read to its key lookup.)
+    // (From here on every PDU is of a known room: counted from its room read to its stored-event read.)
     identifying = 0;
     mostIdentifying = 0;
     la.consume(1);
@@ -189,6 +191,33 @@ describe('LookAhead', () => {
     for (let i = 20; i < 30; i++) expect(await la.get(i)).toHaveProperty('sig');
     expect(la.maxHeld).toBe(12);
     expect(mostIdentifying).toBe(PACE);
+    await engine.close();
+  });
+
+  it('key lookups are not paced: PDUs whose keys are slow to come do not hold back the identification of later ones', async () => {
+    const { pdus } = await fixture;
+    const store = createMemoryStore();
+    const engine = await RoomEngine.open({ serverName: 'b.example', store, keys: staticKeys });
+    expect((await engine.receivePdus('a.example', [pdus[0]]))[0]).toMatchObject({ status: 'accepted' });
+    let asked = 0;
+    let open: (() => void) | undefined;
+    const gate = new Promise<void>((resolve) => { open = resolve; });
+    const keys: KeySource = {
+      async getKey(server: string, keyId: string): Promise<ServerKey | undefined> {
+        asked++;
+        await gate;
+        return staticKeys.getKey(server, keyId);
+      },
+    };
+    const ctx = createEngineContext({ serverName: 'b.example', store, keys }, () => Promise.reject(new Error('not used')));
+    const la = new LookAhead(ctx, pdus.slice(1, 40), 12);
+    la.consume(0);
+    const t0 = Date.now();
+    while (asked < 12 && Date.now() - t0 < 5_000) await new Promise((r) => setTimeout(r, 2));
+    // Every PDU of the window is identified and waits for its key; none past the window.
+    expect(asked).toBe(12);
+    open!();
+    for (let i = 0; i < 12; i++) expect(await la.get(i)).toHaveProperty('sig');
     await engine.close();
   });
 });

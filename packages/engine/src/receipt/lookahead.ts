@@ -6,11 +6,12 @@
  *
  * Bounded: at most `reach` PDUs past the first one not yet consumed are started (parsed, their
  * signing bytes made, their verification queued); the results of consumed PDUs are dropped.
- * Paced: at most {@link PACE} PDUs are being identified at once, so the first verifications of a
- * call reach the verification thread after a few PDUs' work here, not after the whole window's
- * (promises interleave: {@link PACE} PDUs started together are each parsed before any of them is
- * handed over). Each PDU handed over starts the next one, so the window refills as the
- * verification thread answers and as blocks commit, not only between blocks.
+ * Paced: at most {@link PACE} PDUs are being identified at once — one until the first is handed
+ * over — so the first verification of a call reaches the verification thread after about one
+ * PDU's work here, not after the whole window's (promises interleave: PDUs started together are
+ * each parsed before any of them is handed over). Each PDU identified starts the next one, so the
+ * window refills as the verification thread answers and as blocks commit, not only between
+ * blocks. (Key lookups are not paced: a key fetched from afar holds back only its own PDUs.)
  *
  * @module
  */
@@ -39,12 +40,21 @@ export async function storedAlready(ctx: EngineContext, id: Identified): Promise
   return known !== undefined && known.status !== 'outlier';
 }
 
-/** Checks 1 and 2 of one PDU ahead: resolves once its signature check is handed over (or none is needed). */
-async function prepareOne(ctx: EngineContext, json: unknown): Promise<Prepared> {
-  const id = await identify(ctx, json);
-  if ('status' in id) return id;
-  // A PDU already stored (a re-delivery, a resumed import): no signature check is started.
-  if (await storedAlready(ctx, id)) return id;
+/**
+ * Checks 1 and 2 of one PDU ahead: resolves once its signature check is handed over (or none is
+ * needed). `identified` is called once the PDU is identified (or failed to be), before its keys
+ * are looked up: a key fetched from afar does not hold back the identification of later PDUs.
+ */
+async function prepareOne(ctx: EngineContext, json: unknown, identified: () => void): Promise<Prepared> {
+  let id: PduOutcome | Identified;
+  try {
+    id = await identify(ctx, json);
+    if ('status' in id) return id;
+    // A PDU already stored (a re-delivery, a resumed import): no signature check is started.
+    if (await storedAlready(ctx, id)) return id;
+  } finally {
+    identified();
+  }
   // Warm the store's cache with the events this PDU cites, so that a disk read (an auth
   // event not read for a while, in a big room) overlaps the processing of earlier PDUs.
   // (A store without persistence holds everything in memory: nothing to warm.)
@@ -73,8 +83,10 @@ export class LookAhead {
   #base = 0;
   /** Next PDU the window starts. */
   #next = 0;
-  /** PDUs started and not yet handed over. */
+  /** PDUs started and not yet identified. */
   #identifying = 0;
+  /** How many PDUs may be identified at once: 1 until the first is handed over, then {@link PACE}. */
+  #pace = 1;
   /** PDUs to start again (identified before their room existed), before {@link #next}. */
   readonly #redo: number[] = [];
   /** Most PDUs started and not consumed at any time (for tests of the bound). */
@@ -147,7 +159,10 @@ export class LookAhead {
 
   #start(i: number): Promise<Prepared> {
     this.#identifying++;
-    const p = prepareOne(this.#ctx, this.#pdus[i]);
+    const p = prepareOne(this.#ctx, this.#pdus[i], () => {
+      this.#identifying--;
+      this.#pump();
+    });
     this.#results[i] = p;
     const held = this.#next - this.#base;
     if (held > this.#held) this.#held = held;
@@ -156,23 +171,28 @@ export class LookAhead {
       if (this.#results[i] === p) this.#done[i] = 1;
     };
     p.then((r) => {
-      this.#identifying--;
       if (this.#results[i] === p) this.#settled[i] = r;
       if ('sig' in r) (r as { readonly sig: Promise<SignatureCheckResult> }).sig.then(mark, mark);
       else mark();
-      this.#pump();
+      this.#warm();
     }, () => {
       // A failed look-ahead is retried in order by the caller (no unhandled rejection here).
-      this.#identifying--;
       mark();
-      this.#pump();
+      this.#warm();
     });
     return p;
   }
 
-  /** Starts PDUs while fewer than {@link PACE} are being identified and the window has room. */
+  /** A first PDU is handed over (or settled otherwise): from now on {@link PACE} at once. */
+  #warm(): void {
+    if (this.#pace === PACE) return;
+    this.#pace = PACE;
+    this.#pump();
+  }
+
+  /** Starts PDUs while fewer than {@link PACE} (at first 1) are being identified and the window has room. */
   #pump(): void {
-    while (this.#identifying < PACE) {
+    while (this.#identifying < this.#pace) {
       const redo = this.#redo.shift();
       if (redo !== undefined) {
         this.#startIfNot(redo);

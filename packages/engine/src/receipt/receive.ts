@@ -28,7 +28,9 @@ export const DEFAULT_LOOKAHEAD = 32;
  * A block of received PDUs waits for the checks of its first this many PDUs; past them it ends
  * before a PDU whose signature check has not finished (and the next block starts there), rather
  * than wait for it: then this thread commits what is verified while the verification thread does
- * the rest, and at the end of a call little is left to commit after the last verification.
+ * the rest. Within this many PDUs of the end of a call, a block ends there as soon as it holds
+ * one: little is left to commit after the last verification (while the verification thread waits
+ * for the next call).
  */
 export const MIN_BLOCK = 8;
 
@@ -60,7 +62,7 @@ export async function receivePdus(ctx: EngineContext, origin: string, pdus: read
         if (sig?.status !== 'ok' || !checkContentHash(pre.pdu.json, rules)) return undefined;
         return pre.pdu;
       },
-      endBefore: (j, taken) => taken >= MIN_BLOCK && !ahead.ready(j),
+      endBefore: (j, taken) => taken >= (j + MIN_BLOCK < pdus.length ? MIN_BLOCK : 1) && !ahead.ready(j),
     };
     for (let i = 0; i < pdus.length;) {
       ahead?.consume(i);
