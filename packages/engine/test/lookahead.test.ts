@@ -220,4 +220,51 @@ describe('LookAhead', () => {
     for (let i = 0; i < 12; i++) expect(await la.get(i)).toHaveProperty('sig');
     await engine.close();
   });
+
+  it('PDUs of a room that still does not exist are not identified again with the one asked for (each once, not once per PDU before it)', async () => {
+    const { pdus } = await fixture;
+    const store = createMemoryStore();
+    await store.open();
+    let roomReads = 0;
+    const watched = new Proxy(store, {
+      get(target, p) {
+        const v: unknown = Reflect.get(target, p, target);
+        if (p === 'getRoom') {
+          return (id: string) => {
+            roomReads++;
+            return target.getRoom(id);
+          };
+        }
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const ctx = createEngineContext({ serverName: 'b.example', store: watched, keys: staticKeys }, () => Promise.reject(new Error('not used')));
+    // No create event: every PDU is of a room this server does not know.
+    const la = new LookAhead(ctx, pdus.slice(1, 11), 20);
+    la.consume(0);
+    for (let i = 0; i < 10; i++) expect(await la.get(i)).toMatchObject({ status: 'dropped', rule: 'unknown_room' });
+    expect(roomReads).toBe(10);
+    expect(await la.again(0)).toMatchObject({ status: 'dropped', rule: 'unknown_room' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(roomReads).toBe(11);
+    for (let i = 1; i < 10; i++) expect(la.ready(i)).toBe(true);
+    // Once the room exists, its PDUs are identified again with the first, those of another unknown room not.
+    const other = (await room(2, 3)).pdus;
+    const mixed = [...pdus.slice(1, 6), ...other.slice(1, 6)];
+    const la2 = new LookAhead(ctx, mixed, 20);
+    la2.consume(0);
+    for (let i = 0; i < 10; i++) expect(await la2.get(i)).toMatchObject({ status: 'dropped', rule: 'unknown_room' });
+    const engine = await RoomEngine.open({ serverName: 'b.example', store, keys: staticKeys });
+    expect((await engine.receivePdus('a.example', [pdus[0]]))[0]).toMatchObject({ status: 'accepted' });
+    roomReads = 0;
+    expect(await la2.again(0)).toHaveProperty('sig');
+    const t0 = Date.now();
+    while (!la2.ready(4) && Date.now() - t0 < 5_000) await new Promise((r) => setTimeout(r, 2));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(roomReads).toBe(5);
+    for (let i = 1; i < 5; i++) expect(await la2.get(i)).toHaveProperty('sig');
+    for (let i = 5; i < 10; i++) expect(await la2.get(i)).toMatchObject({ status: 'dropped', rule: 'unknown_room' });
+    await engine.close();
+    await store.close();
+  });
 });

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { isJsonObject } from '@roomgraph/canonical-json';
 import type { SignatureCheckResult } from '@roomgraph/events';
 import type { EngineContext } from '../context.js';
 import type { PduOutcome } from '../types.js';
@@ -118,19 +119,24 @@ export class LookAhead {
 
   /**
    * PDU `i` identified again (its result was a drop for an unknown room, and the room may exist
-   * now), and with it every later started PDU whose result was the same (they are usually of the
-   * same room: a room created earlier in the call).
+   * now). If its room does exist now, so are the later started PDUs of that room found before it
+   * existed (a room created earlier in the call). Only then: PDUs of a room that still does not
+   * exist are each identified again once, not once per PDU before them.
    */
   again(i: number): Promise<Prepared> {
-    for (let k = i + 1; k < this.#next; k++) {
-      if (this.#done[k] === 1 && unknownRoom(this.#settled[k])) {
-        this.#forget(k);
-        this.#redo.push(k);
-      }
-    }
     this.#forget(i);
     const p = this.#start(i);
-    this.#pump();
+    p.then((r) => {
+      if ('status' in r || this.#results[i] !== p) return;
+      for (let k = i + 1; k < this.#next; k++) {
+        const json = this.#pdus[k];
+        if (this.#done[k] === 1 && unknownRoom(this.#settled[k]) && isJsonObject(json) && json['room_id'] === r.roomId) {
+          this.#forget(k);
+          this.#redo.push(k);
+        }
+      }
+      this.#pump();
+    }, () => undefined);
     return p;
   }
 
