@@ -4,24 +4,10 @@
 //   node benchmarks/scripts/raw-verify.mjs [REPS]
 // Run profile-ingest.mjs once first: it builds and caches the room. For instruction counts, run it
 // under callgrind with REPS 1 and 2, like profile-ingest.mjs (the difference = one warm pass).
-import { createPublicKey, verify } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { signingKeyFromSeed } from '@roomgraph/crypto';
-import { redactedSigningBytes } from '@roomgraph/events';
-import { getRoomVersion } from '@roomgraph/room-versions';
+import { verify } from 'node:crypto';
+import { profileSignatures } from '../lib/profile-signatures.mjs';
 
-const F = join(tmpdir(), 'roomgraph-profile-room.json');
-if (!existsSync(F)) {
-  console.error(`${F} is missing: run benchmarks/scripts/profile-ingest.mjs first (it builds the room)`);
-  process.exit(2);
-}
-// The key profile-ingest.mjs signs the room with.
-const key = signingKeyFromSeed(new Uint8Array(32).fill(7), 'bench');
-const rules = getRoomVersion('10');
-const pk = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(key.publicKey)]), format: 'der', type: 'spki' });
-const items = JSON.parse(readFileSync(F, 'utf8')).map((p) => [redactedSigningBytes(p, rules), Buffer.from(p.signatures['a.example'][key.keyId], 'base64')]);
+const { pk, items } = profileSignatures();
 const reps = Number(process.argv[2] ?? 1);
 for (let r = 0; r < reps; r++) {
   const t0 = performance.now();

@@ -4,23 +4,11 @@
 // thread, alternating, REPS rounds:
 //   node benchmarks/scripts/worker-ceiling.mjs [REPS [BURST]]
 // Run profile-ingest.mjs once first: it builds and caches the room.
-import { createPublicKey, verify } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { nodeBackend, signingKeyFromSeed } from '@roomgraph/crypto';
-import { redactedSigningBytes } from '@roomgraph/events';
-import { getRoomVersion } from '@roomgraph/room-versions';
+import { verify } from 'node:crypto';
+import { nodeBackend } from '@roomgraph/crypto';
+import { profileSignatures } from '../lib/profile-signatures.mjs';
 
-const F = join(tmpdir(), 'roomgraph-profile-room.json');
-if (!existsSync(F)) {
-  console.error(`${F} is missing: run benchmarks/scripts/profile-ingest.mjs first (it builds the room)`);
-  process.exit(2);
-}
-const key = signingKeyFromSeed(new Uint8Array(32).fill(7), 'bench');
-const rules = getRoomVersion('10');
-const pk = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(key.publicKey)]), format: 'der', type: 'spki' });
-const items = JSON.parse(readFileSync(F, 'utf8')).map((p) => [redactedSigningBytes(p, rules), new Uint8Array(Buffer.from(p.signatures['a.example'][key.keyId], 'base64'))]);
+const { key, pk, items } = profileSignatures();
 const reps = Number(process.argv[2] ?? 3);
 const burst = Number(process.argv[3] ?? 100);
 for (let r = 0; r < reps; r++) {
