@@ -187,42 +187,32 @@ function decodeEvent(id: EventId, text: string): StoredEvent {
     throw new StoreError('STORE_CORRUPT', `event ${id}: undecodable record`, { cause: e });
   }
   if (typeof o !== 'object' || o === null || typeof o.j !== 'object' || o.j === null) throw new StoreError('STORE_CORRUPT', `event ${id}: undecodable record`);
-  if ('t' in o) {
-    return Object.freeze({
-      eventId: id,
-      roomId: o.r,
-      json: o.j,
-      type: o.t,
-      stateKey: o.k,
-      depth: o.d,
-      prevEvents: Object.freeze(o.p as string[]),
-      authEvents: Object.freeze(o.a as string[]),
-      status: o.s,
-      ...(o.x !== undefined ? { rejection: Object.freeze(o.x) } : {}),
-      stream: o.n,
-      stateBefore: o.b,
-    });
-  }
+  if ('t' in o) return recordOf(id, o.r, o.j, o.t, o.k, o.d, o.p, o.a, o);
   const j = o.j as { readonly room_id?: unknown; readonly type?: unknown; readonly state_key?: unknown; readonly depth?: unknown; readonly prev_events?: unknown; readonly auth_events?: unknown };
   const roomId = o.r ?? j.room_id;
   if (typeof roomId !== 'string' || typeof j.type !== 'string' || (j.state_key !== undefined && typeof j.state_key !== 'string') || typeof j.depth !== 'number' || !Array.isArray(j.prev_events) || !Array.isArray(j.auth_events)) {
     throw new StoreError('STORE_CORRUPT', `event ${id}: compact record whose PDU JSON lacks a field`);
   }
-  return Object.freeze({
-    eventId: id,
-    roomId,
-    json: o.j,
-    type: j.type,
-    stateKey: j.state_key as string | undefined,
-    depth: j.depth,
-    // The PDU JSON's own arrays (as an event parsed from it has them), frozen like schema 1's.
-    prevEvents: Object.freeze(j.prev_events as string[]),
-    authEvents: Object.freeze(j.auth_events as string[]),
-    status: o.s,
-    ...(o.x !== undefined ? { rejection: Object.freeze(o.x) } : {}),
-    stream: o.n,
-    stateBefore: o.b,
-  });
+  // The PDU JSON's own arrays (as an event parsed from it has them), frozen like schema 1's.
+  return recordOf(id, roomId, o.j, j.type, j.state_key as string | undefined, j.depth, j.prev_events as readonly string[], j.auth_events as readonly string[], o);
+}
+
+/**
+ * The stored record of a decoded event record, either form (`o` gives what both forms store
+ * alike: status, rejection, stream position, state before). Two literals rather than a spread
+ * `rejection`: a field after a spread goes to a separate property array, one more object per
+ * record read.
+ */
+function recordOf(
+  id: EventId, roomId: string, json: PduJson, type: string, stateKey: string | undefined, depth: number,
+  prevEvents: readonly string[], authEvents: readonly string[], o: FullEventRecord | CompactEventRecord,
+): StoredEvent {
+  return Object.freeze(o.x === undefined
+    ? { eventId: id, roomId, json, type, stateKey, depth, prevEvents: Object.freeze(prevEvents), authEvents: Object.freeze(authEvents), status: o.s, stream: o.n, stateBefore: o.b }
+    : {
+      eventId: id, roomId, json, type, stateKey, depth, prevEvents: Object.freeze(prevEvents), authEvents: Object.freeze(authEvents), status: o.s,
+      rejection: Object.freeze(o.x), stream: o.n, stateBefore: o.b,
+    });
 }
 
 interface EncodedLayer {
