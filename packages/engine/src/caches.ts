@@ -12,6 +12,7 @@
  * | `serverCounts` | room ID → joined members per server at a snapshot | `serverCountsRooms` (default 1,000) rooms |
  * | `noParked` | room IDs known to have no parked events | `noParkedRooms` (default 100,000) rooms |
  * | `invites` | room and user → an invite received for a local user | `invites` (default 10,000) |
+ * | `roomRules` | room ID → its version's rules (`receipt/identify.ts`) | `roomVersions` (default 10,000) |
  *
  * **A store shared by several processes** (PostgreSQL: `RoomStore.lockRoom`). Another process may
  * change a room whenever this one does not hold its lock; the engine holds it around every write
@@ -27,6 +28,7 @@
  *   each time (the store caches no room record another process can change). Kept.
  * - `noParked`: "nothing parked" — another process may have parked an event since. Forgotten.
  * - `invites`: not a cache of the store but this process's own record (not shared).
+ * - `roomRules`: a room's version never changes, and only rooms the store knows are remembered. Kept.
  *
  * The room record (forward extremities, current state) is not cached by the engine: it is read
  * from the store, which reads it from the database unless this process holds the room's lock.
@@ -50,6 +52,7 @@ export const DEFAULT_ENGINE_CACHE_SIZES: Readonly<Required<EngineCacheSizes>> = 
   serverCountsRooms: 1_000,
   noParkedRooms: 100_000,
   invites: 10_000,
+  roomVersions: 10_000,
 });
 
 /**
@@ -125,6 +128,11 @@ export class EngineCaches {
   readonly serverCounts: LruCache<string, ServerCounts>;
   /** Rooms with no parked events (so the store need not be scanned after every event). */
   readonly noParked: LruCache<string, true>;
+  /**
+   * room ID → its version's rules, for rooms the store knows (a room's version never changes):
+   * identifying a received PDU then reads nothing from the store (`receipt/identify.ts`).
+   */
+  readonly roomRules: LruCache<string, RoomVersionRules>;
   /** Invites received for local users of rooms this server may not be in (`join/invite.ts`), by `roomId\0userId`; the newest `invites`. */
   readonly invites = new Map<string, ReceivedInvite>();
 
@@ -144,6 +152,7 @@ export class EngineCaches {
     this.resolution = new LruCache(this.sizes.resolutionRooms);
     this.serverCounts = new LruCache(this.sizes.serverCountsRooms);
     this.noParked = new LruCache(this.sizes.noParkedRooms);
+    this.roomRules = new LruCache(this.sizes.roomVersions);
   }
 
   /** The parsed view of a stored event. */

@@ -103,6 +103,8 @@ export interface EngineCacheSizes {
   readonly noParkedRooms?: number;
   /** Invites received for local users that are remembered (default 10,000). */
   readonly invites?: number;
+  /** Rooms whose version is remembered, so that identifying a received PDU needs no store read (default 10,000). */
+  readonly roomVersions?: number;
 }
 
 /** Everything a {@link RoomEngine} needs. It depends on these interfaces only. */

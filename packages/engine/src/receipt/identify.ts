@@ -46,16 +46,27 @@ export function lockKeyOf(pdu: unknown): string {
   }
 }
 
-/** Finds the room, its version, and parses the PDU; or the outcome of dropping it. */
-export async function identify(ctx: EngineContext, json: unknown): Promise<PduOutcome | Identified> {
+/**
+ * Finds the room, its version, and parses the PDU; or the outcome of dropping it. At once (no
+ * promise) when the room's version is remembered (`caches.roomRules`: a room's version never
+ * changes), else after reading the room from the store.
+ */
+export function identify(ctx: EngineContext, json: unknown): PduOutcome | Identified | Promise<PduOutcome | Identified> {
   if (!isJsonObject(json)) return dropped('format', 'the PDU is not a JSON object');
+  const roomId: string | undefined = typeof json['room_id'] === 'string' ? json['room_id'] : undefined;
+  const remembered = roomId !== undefined ? ctx.caches.roomRules.get(roomId) : undefined;
+  if (remembered !== undefined) return parsed(json, remembered, roomId);
+  return identifyByStore(ctx, json, roomId);
+}
+
+/** {@link identify} of a PDU whose room's version is not remembered: the room is read from the store. */
+async function identifyByStore(ctx: EngineContext, json: JsonObject, roomId: string | undefined): Promise<PduOutcome | Identified> {
   let rules: RoomVersionRules;
-  let roomId: string | undefined = typeof json['room_id'] === 'string' ? json['room_id'] : undefined;
-  const isCreate = json['type'] === 'm.room.create' && json['state_key'] === '';
   const known = roomId !== undefined ? await ctx.store.getRoom(roomId) : undefined;
   if (known !== undefined) {
     rules = ctx.versions.get(known.roomVersion);
-  } else if (isCreate) {
+    ctx.caches.roomRules.set(known.roomId, rules);
+  } else if (json['type'] === 'm.room.create' && json['state_key'] === '') {
     const content = json['content'];
     const v = isJsonObject(content) ? (content['room_version'] ?? '1') : '1';
     if (typeof v !== 'string' || !ctx.versions.has(v)) return dropped('room_version', `unsupported room version ${JSON.stringify(v)}`);
@@ -63,6 +74,11 @@ export async function identify(ctx: EngineContext, json: unknown): Promise<PduOu
   } else {
     return dropped('unknown_room', `room ${JSON.stringify(roomId)} is not known to this server`);
   }
+  return parsed(json, rules, roomId);
+}
+
+/** The PDU parsed against `rules`, with its room (a v12 create event's computed); or the outcome of dropping it. */
+function parsed(json: JsonObject, rules: RoomVersionRules, roomId: string | undefined): PduOutcome | Identified {
   let pdu: Pdu;
   try {
     pdu = parsePdu(json, rules);
@@ -72,6 +88,7 @@ export async function identify(ctx: EngineContext, json: unknown): Promise<PduOu
     return dropped('format', String(e), id);
   }
   if (roomId === undefined) {
+    const isCreate = json['type'] === 'm.room.create' && json['state_key'] === '';
     if (!isCreate || rules.eventFormat.createEventHasRoomId) return dropped('format', 'no room_id', pdu.eventId);
     roomId = roomIdFromCreateEvent(pdu.json, rules);
   }

@@ -49,7 +49,9 @@ export async function storedAlready(ctx: EngineContext, id: Identified): Promise
 async function prepareOne(ctx: EngineContext, json: unknown, identified: () => void): Promise<Prepared> {
   let id: PduOutcome | Identified;
   try {
-    id = await identify(ctx, json);
+    // (At once when the room's version is remembered: no promise to wait for.)
+    const now = identify(ctx, json);
+    id = now instanceof Promise ? await now : now;
     if ('status' in id) return id;
     // A PDU already stored (a re-delivery, a resumed import): no signature check is started.
     if (await storedAlready(ctx, id)) return id;
@@ -92,6 +94,8 @@ export class LookAhead {
   readonly #redo: number[] = [];
   /** Most PDUs started and not consumed at any time (for tests of the bound). */
   #held = 0;
+  /** Most PDUs being identified at once at any time (for tests of the pace). */
+  #mostIdentifying = 0;
 
   /** A look-ahead over `pdus` holding at most `reach` PDUs (0: none started ahead; {@link LookAhead.get} still works). */
   constructor(ctx: EngineContext, pdus: readonly unknown[], reach: number) {
@@ -153,6 +157,16 @@ export class LookAhead {
     return this.#held;
   }
 
+  /** PDUs being identified now (started, not yet identified). */
+  get identifying(): number {
+    return this.#identifying;
+  }
+
+  /** The most PDUs being identified at once at any time so far. */
+  get mostIdentifying(): number {
+    return this.#mostIdentifying;
+  }
+
   #forget(k: number): void {
     this.#results[k] = undefined;
     this.#settled[k] = undefined;
@@ -164,7 +178,7 @@ export class LookAhead {
   }
 
   #start(i: number): Promise<Prepared> {
-    this.#identifying++;
+    if (++this.#identifying > this.#mostIdentifying) this.#mostIdentifying = this.#identifying;
     const p = prepareOne(this.#ctx, this.#pdus[i], () => {
       this.#identifying--;
       this.#pump();
