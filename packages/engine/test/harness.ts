@@ -226,3 +226,22 @@ export async function fromM(r: Room, t: { type: string; stateKey?: string; conte
   });
 }
 
+
+/**
+ * `store`, with `before[m](...args)` called before each call of its method `m` (the call then goes
+ * to the store as it is): for tests that count or watch what the engine asks a store.
+ */
+export function watchedStore(store: RoomStore, before: { readonly [M in keyof RoomStore]?: (...args: unknown[]) => void }): RoomStore {
+  return new Proxy(store, {
+    get(target, p) {
+      const v: unknown = Reflect.get(target, p, target);
+      if (typeof v !== 'function') return v;
+      const hook = (before as Record<string | symbol, ((...args: unknown[]) => void) | undefined>)[p];
+      const method = (v as (...a: unknown[]) => unknown).bind(target);
+      return hook === undefined ? method : (...a: unknown[]) => {
+        hook(...a);
+        return method(...a);
+      };
+    },
+  });
+}

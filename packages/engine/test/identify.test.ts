@@ -5,12 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '@roomgraph/canonical-json';
 import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
-import type { RoomStore } from '@roomgraph/store';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { StaticKeySource } from '@roomgraph/transport';
 import { RoomEngine } from '../src/index.js';
 import { createEngineContext } from '../src/context.js';
 import { identify } from '../src/receipt/identify.js';
+import { watchedStore } from './harness.js';
 
 const key = signingKeyFromSeed(new Uint8Array(32).fill(5), 'id');
 const keys = new StaticKeySource({ 'a.example': { [key.keyId]: encodeBase64(key.publicKey) } });
@@ -26,28 +26,12 @@ async function room(v: string): Promise<{ roomId: string; pdus: JsonObject[] }> 
   return { roomId, pdus };
 }
 
-/** The store, counting `getRoom` calls. */
-function counting(store: RoomStore, counter: { getRoom: number }): RoomStore {
-  return new Proxy(store, {
-    get(target, p) {
-      const v: unknown = Reflect.get(target, p, target);
-      if (p === 'getRoom') {
-        return (...a: Parameters<RoomStore['getRoom']>) => {
-          counter.getRoom++;
-          return target.getRoom(...a);
-        };
-      }
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
-
 describe('identify', () => {
   for (const v of ['10', '12']) {
     it(`room version ${v}: reads the room from the store until it is known, then identifies its PDUs at once`, async () => {
       const { roomId, pdus } = await room(v);
       const counter = { getRoom: 0 };
-      const store = counting(createMemoryStore(), counter);
+      const store = watchedStore(createMemoryStore(), { getRoom: () => { counter.getRoom++; } });
       const engine = await RoomEngine.open({ serverName: 'b.example', store, keys });
       const ctx = createEngineContext({ serverName: 'b.example', store, keys }, () => Promise.reject(new Error('not used')));
       await store.open();

@@ -14,6 +14,7 @@ import { RoomEngine } from '../src/index.js';
 import { createEngineContext } from '../src/context.js';
 import { LookAhead, PACE } from '../src/receipt/lookahead.js';
 import { MIN_BLOCK } from '../src/receipt/receive.js';
+import { watchedStore } from './harness.js';
 
 const key = signingKeyFromSeed(new Uint8Array(32).fill(9), 'la');
 const staticKeys = new StaticKeySource({ 'a.example': { [key.keyId]: encodeBase64(key.publicKey) } });
@@ -37,23 +38,9 @@ const fixture = room(6, 140);
 
 /** The store, counting the events committed (by blocks and one at a time) in `counter`. */
 function counting(store: RoomStore, counter: { blocks: number; single: number }): RoomStore {
-  return new Proxy(store, {
-    get(target, p) {
-      const v: unknown = Reflect.get(target, p, target);
-      if (p === 'commitMany') {
-        return (commits: Parameters<NonNullable<RoomStore['commitMany']>>[0], options?: Parameters<NonNullable<RoomStore['commitMany']>>[1]) => {
-          counter.blocks += commits.length;
-          return target.commitMany!(commits, options);
-        };
-      }
-      if (p === 'commit') {
-        return (...a: Parameters<RoomStore['commit']>) => {
-          counter.single++;
-          return target.commit(...a);
-        };
-      }
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
+  return watchedStore(store, {
+    commitMany: (commits) => { counter.blocks += (commits as readonly unknown[]).length; },
+    commit: () => { counter.single++; },
   });
 }
 
@@ -203,18 +190,7 @@ describe('LookAhead', () => {
     const store = createMemoryStore();
     await store.open();
     let roomReads = 0;
-    const watched = new Proxy(store, {
-      get(target, p) {
-        const v: unknown = Reflect.get(target, p, target);
-        if (p === 'getRoom') {
-          return (id: string) => {
-            roomReads++;
-            return target.getRoom(id);
-          };
-        }
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
-    });
+    const watched = watchedStore(store, { getRoom: () => { roomReads++; } });
     const ctx = createEngineContext({ serverName: 'b.example', store: watched, keys: staticKeys }, () => Promise.reject(new Error('not used')));
     // No create event: every PDU is of a room this server does not know.
     const la = new LookAhead(ctx, pdus.slice(1, 11), 20);
