@@ -20,7 +20,7 @@ import type { SignatureCheckResult } from '@roomgraph/events';
 import type { EngineContext } from '../context.js';
 import type { PduOutcome } from '../types.js';
 import { type Identified, identify } from './identify.js';
-import { type KeyMemo, handOffSignatureCheck, newKeyMemo } from './signatures.js';
+import { handOffSignatureCheck } from './signatures.js';
 
 /**
  * PDUs being identified at once (before their signatures are handed to the verification thread).
@@ -46,7 +46,7 @@ export async function storedAlready(ctx: EngineContext, id: Identified): Promise
  * needed). `identified` is called once the PDU is identified (or failed to be), before its keys
  * are looked up: a key fetched from afar does not hold back the identification of later PDUs.
  */
-async function prepareOne(ctx: EngineContext, json: unknown, identified: () => void, keys: KeyMemo): Promise<Prepared> {
+async function prepareOne(ctx: EngineContext, json: unknown, identified: () => void): Promise<Prepared> {
   let id: PduOutcome | Identified;
   try {
     // (At once when the room's version is remembered: no promise to wait for.)
@@ -62,9 +62,7 @@ async function prepareOne(ctx: EngineContext, json: unknown, identified: () => v
   // event not read for a while, in a big room) overlaps the processing of earlier PDUs.
   // (A store without persistence holds everything in memory: nothing to warm.)
   if (ctx.store.supports.persistent) ctx.store.getEvents([...id.pdu.authEvents, ...id.pdu.prevEvents]).catch(() => undefined);
-  // (At once when the PDU is signed with the key the last lookup found: see KeyMemo.)
-  const handed = handOffSignatureCheck(ctx, id.pdu, id.rules, keys);
-  const { sig } = handed instanceof Promise ? await handed : handed;
+  const { sig } = await handOffSignatureCheck(ctx, id.pdu, id.rules);
   return { ...id, sig };
 }
 
@@ -98,8 +96,6 @@ export class LookAhead {
   #held = 0;
   /** Most PDUs being identified at once at any time (for tests of the pace). */
   #mostIdentifying = 0;
-  /** The key lookup of the last PDU handed over, for the next ones signed with the same key. */
-  readonly #keys: KeyMemo = newKeyMemo();
 
   /** A look-ahead over `pdus` holding at most `reach` PDUs (0: none started ahead; {@link LookAhead.get} still works). */
   constructor(ctx: EngineContext, pdus: readonly unknown[], reach: number) {
@@ -186,7 +182,7 @@ export class LookAhead {
     const p = prepareOne(this.#ctx, this.#pdus[i], () => {
       this.#identifying--;
       this.#pump();
-    }, this.#keys);
+    });
     this.#results[i] = p;
     const held = this.#next - this.#base;
     if (held > this.#held) this.#held = held;

@@ -115,88 +115,23 @@ export async function startSignatureCheck(ctx: EngineContext, pdu: Pdu, rules: R
 }
 
 /**
- * The key lookup a look-ahead made last, for the next PDUs signed with the same one key of the
- * same server (consecutive PDUs of one origin usually are): they reuse it instead of asking the
- * key source again — within the key's validity, `validUntilTs`, at their `origin_server_ts`, so a
- * PDU past it asks the source (which may have a newer answer). Only a key found is remembered.
- */
-export interface KeyMemo {
-  server: string | undefined;
-  keyId: string | undefined;
-  lookup: RawKeyLookup | undefined;
-  until: number | undefined;
-}
-
-/** An empty {@link KeyMemo} (one per look-ahead). */
-export function newKeyMemo(): KeyMemo {
-  return { server: undefined, keyId: undefined, lookup: undefined, until: undefined };
-}
-
-/** The one key `server` signed `json` with, when it is one ed25519 key and no other; else `undefined`. */
-function onlyKeyOf(json: JsonObject, server: string): string | undefined {
-  const sigs = json['signatures'];
-  const mine = isJsonObject(sigs) ? sigs[server] : undefined;
-  if (!isJsonObject(mine)) return undefined;
-  let only: string | undefined;
-  for (const k in mine) {
-    if (!Object.hasOwn(mine, k)) continue;
-    if (only !== undefined) return undefined;
-    only = k;
-  }
-  return only !== undefined && only.startsWith('ed25519:') ? only : undefined;
-}
-
-/** The check started on the verification thread, its result marked handled (see {@link handOffSignatureCheck}). */
-function handedOff(sig: Promise<SignatureCheckResult>): { readonly sig: Promise<SignatureCheckResult> } {
-  sig.catch(() => undefined);
-  return { sig };
-}
-
-/**
  * {@link startSignatureCheck} in two steps: resolves once the keys are looked up and the ed25519
  * checks are handed to the verification thread, to the check's result still to come (in an
  * object: a promise resolving to a promise would wait for it). A key lookup that throws makes a
  * result that rejects with its error, as {@link startSignatureCheck}'s would. The result is marked
- * handled (awaiting it still throws): a look-ahead whose PDU is never reached leaves no unhandled
- * rejection. With `memo`, a PDU signed with the key the last lookup found (see {@link KeyMemo})
- * is handed over at once, without a promise.
+ * handled (awaiting it still throws): a look-ahead whose PDU is never reached leaves no unhandled rejection.
  */
-export function handOffSignatureCheck(ctx: EngineContext, pdu: Pdu, rules: RoomVersionRules, memo?: KeyMemo): { readonly sig: Promise<SignatureCheckResult> } | Promise<{ readonly sig: Promise<SignatureCheckResult> }> {
-  const json = pdu.json;
-  const servers = requiredSigningServers(json, rules);
-  // The one key of the one server that must sign, not this server's own (no lookup for that).
-  const server = memo !== undefined && servers.length === 1 && servers[0] !== ctx.serverName ? servers[0] as string : undefined;
-  const keyId = server !== undefined ? onlyKeyOf(json, server) : undefined;
-  if (memo?.lookup !== undefined && keyId !== undefined && memo.server === server && memo.keyId === keyId) {
-    const ts = json['origin_server_ts'];
-    if (memo.until === undefined || (typeof ts === 'number' && ts <= memo.until)) return handedOff(verifyEventSignaturesAsync(json, rules, memo.lookup));
-  }
-  return handOffLookedUp(ctx, pdu, rules, servers, keyId !== undefined ? memo : undefined, server, keyId);
-}
-
-/** {@link handOffSignatureCheck} after asking the key source (and remembering a key found in `memo`). */
-async function handOffLookedUp(
-  ctx: EngineContext, pdu: Pdu, rules: RoomVersionRules, servers: readonly string[],
-  memo: KeyMemo | undefined, server: string | undefined, keyId: string | undefined,
-): Promise<{ readonly sig: Promise<SignatureCheckResult> }> {
+export async function handOffSignatureCheck(ctx: EngineContext, pdu: Pdu, rules: RoomVersionRules): Promise<{ readonly sig: Promise<SignatureCheckResult> }> {
   let sig: Promise<SignatureCheckResult>;
   try {
-    const keys = await keyLookup(ctx, pdu.json, servers, rules);
-    if (memo !== undefined && server !== undefined && keyId !== undefined) {
-      const key = keys(server, keyId);
-      if (key !== undefined) {
-        memo.server = server;
-        memo.keyId = keyId;
-        memo.lookup = keys;
-        memo.until = key.validUntilTs;
-      }
-    }
+    const keys = await keyLookup(ctx, pdu.json, requiredSigningServers(pdu.json, rules), rules);
     // (Queues its ed25519 checks at the verification thread before it returns.)
     sig = verifyEventSignaturesAsync(pdu.json, rules, keys);
   } catch (e) {
     sig = Promise.reject(e);
   }
-  return handedOff(sig);
+  sig.catch(() => undefined);
+  return { sig };
 }
 
 /** Check 2: the PDU's signatures (`started`: a check the look-ahead already began). */
