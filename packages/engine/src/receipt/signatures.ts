@@ -108,10 +108,9 @@ export async function keyLookup(ctx: EngineContext, json: JsonObject, servers: r
   return fn;
 }
 
-/** Looks up the keys an event names and starts verifying its signatures off the main thread. */
+/** Looks up the keys an event names and starts verifying its signatures off the main thread ({@link handOffSignatureCheck} in one step). */
 export async function startSignatureCheck(ctx: EngineContext, pdu: Pdu, rules: RoomVersionRules): Promise<SignatureCheckResult> {
-  const keys = await keyLookup(ctx, pdu.json, requiredSigningServers(pdu.json, rules), rules);
-  return verifyEventSignaturesAsync(pdu.json, rules, keys);
+  return (await handOffSignatureCheck(ctx, pdu, rules)).sig;
 }
 
 /**
