@@ -38,8 +38,10 @@ export function contentHash(event: JsonObject, rules?: RoomVersionRules): string
   // A received PDU's digest was taken by `parsePdu` (see {@link canonicalSize}); any other frozen
   // event's is remembered (the digest, not the bytes: a digest is all a later check compares).
   const cached = cacheOf(event, rules);
-  if (cached === undefined) return encodeBase64(sha256(canonicalBytes(event, rules, contentOmit(rules))));
-  return (cached.contentDigest ??= cached.contentText !== undefined ? sha256Utf8Base64(cached.contentText) : encodeBase64(sha256(canonicalBytes(event, rules, contentOmit(rules)))));
+  if (cached?.contentDigest !== undefined) return cached.contentDigest;
+  const digest = cached?.contentText !== undefined ? sha256Utf8Base64(cached.contentText) : encodeBase64(sha256(canonicalBytes(event, rules, contentOmit(rules))));
+  if (cached !== undefined) cached.contentDigest = digest;
+  return digest;
 }
 
 /**
@@ -237,13 +239,19 @@ function cacheOf(event: JsonObject, rules: RoomVersionRules): CachedBytes | unde
   return entry;
 }
 
+/** The entry the cache holds for `event` under `rules`, without making one (unlike {@link cacheOf}). */
+function entryOf(event: JsonObject, rules: RoomVersionRules): CachedBytes | undefined {
+  const e = event === lastEvent && lastEntry !== undefined && lastEntry.rules === rules ? lastEntry : (young.get(event) ?? old.get(event));
+  return e !== undefined && e.rules === rules ? e : undefined;
+}
+
 /**
  * What the cache holds for `event` under `rules` (internal, for tests): whether its content-hash
  * text or bytes, its signing text or bytes, and its content digest are kept.
  */
 export function retainedTexts(event: JsonObject, rules: RoomVersionRules): { readonly content: boolean; readonly signing: boolean; readonly digest: boolean } | undefined {
-  const e = event === lastEvent && lastEntry !== undefined ? lastEntry : (young.get(event) ?? old.get(event));
-  if (e === undefined || e.rules !== rules) return undefined;
+  const e = entryOf(event, rules);
+  if (e === undefined) return undefined;
   return { content: e.contentText !== undefined || e.content !== undefined, signing: e.signingText !== undefined || e.signing !== undefined, digest: e.contentDigest !== undefined };
 }
 
@@ -308,8 +316,8 @@ export function redactedSigningBytes(event: JsonObject, rules: RoomVersionRules)
  * promoted, to die in the old generation. A later call encodes again.
  */
 export function releaseSigningText(event: JsonObject, rules: RoomVersionRules): void {
-  const cached = event === lastEvent && lastEntry !== undefined && lastEntry.rules === rules ? lastEntry : (young.get(event) ?? old.get(event));
-  if (cached === undefined || cached.rules !== rules) return;
+  const cached = entryOf(event, rules);
+  if (cached === undefined) return;
   cached.signingText = undefined;
   cached.signing = undefined;
 }
