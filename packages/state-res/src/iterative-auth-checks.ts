@@ -6,6 +6,7 @@
  * @module
  */
 import { type RoomEvent, type StateLookup, authEventTypes, stateKeyOf } from '@roomgraph/events';
+import type { AuthPair } from './independent-checks.js';
 import { type ResolutionRun, type ResolutionStep, defaultAuthChecker, sharedKeyOf } from './run.js';
 /** Slots of {@link AuthSlots}: the three auth-relevant events with an empty state key, and the rest. */
 const CREATE = 0;
@@ -99,15 +100,32 @@ export function* authCheckPass(
   run: ResolutionRun,
   sorted: readonly string[],
   sortedEvents?: readonly (RoomEvent | undefined)[],
+  pre?: PrecomputedKeys,
 ): Generator<ResolutionStep, void, void> {
   for (let n = 0; n < sorted.length; n++) {
     if (run.due()) yield null;
-    checkOne(sorted, sortedEvents, n);
+    checkOne(sorted, sortedEvents, n, pre);
   }
 }
 
+/**
+ * What the check of event `n` would compute from the event alone, computed beforehand (by
+ * `splitIndependent`), aligned with `sorted`: its own key, its auth events selection and the key
+ * of each pair — the same strings the check builds without them.
+ */
+export interface PrecomputedKeys {
+  readonly ownKeys: readonly string[];
+  readonly pairs: readonly (readonly AuthPair[])[];
+  readonly pairKeys: readonly (readonly string[])[];
+}
+
 /** Checks event `n` of `sorted` (see {@link authCheckerOver}). */
-export type AuthCheckStep = (sorted: readonly string[], sortedEvents: readonly (RoomEvent | undefined)[] | undefined, n: number) => void;
+export type AuthCheckStep = (
+  sorted: readonly string[],
+  sortedEvents: readonly (RoomEvent | undefined)[] | undefined,
+  n: number,
+  pre: PrecomputedKeys | undefined,
+) => void;
 
 /**
  * The per-event step of the iterative auth checks over the partial state `get` / `set`: one
@@ -148,7 +166,7 @@ export function authCheckerOver(
   // One event's check: a plain function called per event rather than the generator's own loop
   // body (a generator's long loop is slow to get optimised code; this function gets it as any
   // function called thousands of times does).
-  return (sorted: readonly string[], sortedEvents: readonly (RoomEvent | undefined)[] | undefined, n: number): void => {
+  return (sorted: readonly string[], sortedEvents: readonly (RoomEvent | undefined)[] | undefined, n: number, pre: PrecomputedKeys | undefined): void => {
     const id = sorted[n] as string;
     const event = sortedEvents !== undefined ? sortedEvents[n] : events.get(id);
     if (event === undefined || event.stateKey === undefined) return;
@@ -189,16 +207,28 @@ export function authCheckerOver(
     // Keys are built here, once per event and not memoised: each event is checked once per
     // resolution. The event's own key (a member event's sender or target) is one string for both
     // uses; the shared keys (create, PL, JR) are the same few strings for every event.
-    const ownKey = event.stateKey === '' ? sharedKeyOf(event.type) : stateKeyOf(event.type, event.stateKey);
-    const types = authEventTypes(event, rules);
+    // (`pre`: these keys made beforehand, the same strings.)
+    let ownKey: string;
+    let types: readonly AuthPair[];
+    let keys: readonly string[] | undefined;
+    if (pre !== undefined) {
+      ownKey = pre.ownKeys[n] as string;
+      types = pre.pairs[n] as readonly AuthPair[];
+      keys = pre.pairKeys[n] as readonly string[];
+    } else {
+      ownKey = event.stateKey === '' ? sharedKeyOf(event.type) : stateKeyOf(event.type, event.stateKey);
+      types = authEventTypes(event, rules);
+      keys = undefined;
+    }
     for (let i = 0; i < types.length; i++) {
-      const pair = types[i] as readonly [string, string];
+      const pair = types[i] as AuthPair;
       const type = pair[0];
       const sk = pair[1];
       let st: RoomEvent | null | undefined;
       let slot = OTHER;
       if (sk !== '') {
-        st = stateEventOf(type === event.type && sk === event.stateKey ? ownKey : stateKeyOf(type, sk), type, sk);
+        const key = keys !== undefined ? (keys[i] as string) : type === event.type && sk === event.stateKey ? ownKey : stateKeyOf(type, sk);
+        st = stateEventOf(key, type, sk);
       } else if (type === 'm.room.create') {
         slot = CREATE;
         st = createSt;

@@ -8,11 +8,19 @@
 import { type RoomEvent, stateKeyOf } from '@roomgraph/events';
 import { authDifferenceGen } from './auth-difference.js';
 import { conflictedStateSubgraphOf } from './conflicted-subgraph.js';
+import { splitIndependent } from './independent-checks.js';
 import { authCheckPass, authCheckerOver } from './iterative-auth-checks.js';
 import { mainlineSortGen, powerSort } from './ordering.js';
 import { ResolutionRun, type ResolutionInput, type ResolutionStep, type StateDelta, authKeysOf } from './run.js';
 import { splitStateSets } from './split.js';
 // State resolution v2 / v2.1
+
+/**
+ * Whether step 4 checks the independent remaining events without the mainline ordering
+ * (independent-checks.ts). Internal, not exported by the package: tests turn it off to compare
+ * with the fully ordered pass.
+ */
+export const restSplitting = { enabled: true };
 
 /** State resolution v2 (rooms 2–11) and v2.1 (room 12): frag:v2-state-res, R12 › Algorithm. */
 export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep, StateDelta, void> {
@@ -108,11 +116,24 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   full.forEach((id) => {
     if (!inPower.has(id)) leftover.push(id);
   });
-  const restEvents: RoomEvent[] = [];
-  const sortedRest = yield* mainlineSortGen(run, leftover, get(stateKeyOf('m.room.power_levels', '')), restEvents);
-
-  // Step 4: iterative auth checks on the partial state.
-  yield* authCheckPass(checkOne, run, sortedRest, restEvents);
+  // Step 4: iterative auth checks on the partial state. The events whose check reads no key
+  // another remaining event writes, and whose key no other remaining event reads or writes, give
+  // the same outcome at any place in the order and leave the same state (independent-checks.ts
+  // proves it): they are checked first, in their given order, and only the others are
+  // mainline-sorted.
+  if (restSplitting.enabled) {
+    const split = splitIndependent(run, leftover);
+    yield* authCheckPass(checkOne, run, split.independentIds, split.independent, split);
+    if (split.dependent.length > 0) {
+      const restEvents: RoomEvent[] = [];
+      const sortedRest = yield* mainlineSortGen(run, split.dependent, get(stateKeyOf('m.room.power_levels', '')), restEvents);
+      yield* authCheckPass(checkOne, run, sortedRest, restEvents);
+    }
+  } else {
+    const restEvents: RoomEvent[] = [];
+    const sortedRest = yield* mainlineSortGen(run, leftover, get(stateKeyOf('m.room.power_levels', '')), restEvents);
+    yield* authCheckPass(checkOne, run, sortedRest, restEvents);
+  }
 
   // Step 5: the unconflicted map wins; express the result relative to stateSets[0].
   const changes = new Map<string, string | undefined>();
