@@ -43,20 +43,20 @@ import { type ResolutionRun, sharedKeyOf } from './run.js';
 /** A (type, state_key) pair of the auth events selection. */
 export type AuthPair = readonly [type: string, stateKey: string];
 
-/** The remaining events of step 3, split as the module comment describes. */
+/**
+ * The remaining events of step 3, split as the module comment describes: arrays aligned with the
+ * input IDs (the shape `authCheckPass` takes, so that the independent events are checked by a
+ * pass over the input as it is).
+ */
 export interface RestSplit {
-  /** IDs of the dependent events, in the input order (to be mainline-sorted). */
-  readonly dependent: string[];
-  /** IDs of the independent events, in the input order. */
-  readonly independentIds: string[];
-  /** The event of each ID of `independentIds`. */
-  readonly independent: RoomEvent[];
+  /** The event of each independent input ID; `undefined` for the others. */
+  readonly independent: (RoomEvent | undefined)[];
   /** own(e) of each independent event (the key its check writes when it passes). */
   readonly ownKeys: string[];
-  /** The auth events selection of each independent event ... */
+  /** The auth events selection of each independent event. */
   readonly pairs: AuthPair[][];
-  /** ... and the key of each of its pairs. */
-  readonly pairKeys: string[][];
+  /** IDs of the dependent events, in the input order (to be mainline-sorted). */
+  readonly dependent: string[];
 }
 
 /**
@@ -68,76 +68,77 @@ export function splitIndependent(run: ResolutionRun, ids: readonly string[]): Re
   const { rules, isRejected } = run.input;
   const events = run.events;
   const n = ids.length;
-  const evs: (RoomEvent | undefined)[] = [];
-  const own: string[] = [];
-  const dep: boolean[] = [];
+  // (Arrays of length n written by index, and no copies into other lists: the first resolution
+  // of a process runs this in V8's interpreter, where each call and push counts.)
+  const evs: (RoomEvent | undefined)[] = new Array<RoomEvent | undefined>(n);
+  const own: string[] = new Array<string>(n);
+  const pairs: AuthPair[][] = new Array<AuthPair[]>(n);
+  const dep = new Uint8Array(n);
+  let anyDependent = false;
   // own key → the index of its only writer so far, or -1 once it has several (all dependent).
   const writer = new Map<string, number>();
+  // The same for the keys with an empty state key, by type (usually empty: create, power levels
+  // and join rules events are power events, checked in step 2).
+  const sharedWriter = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const id = ids[i] as string;
     const e = events.get(id);
-    dep.push(false);
-    if (e === undefined || e.stateKey === undefined || isRejected(id)) {
-      evs.push(undefined);
-      own.push('');
-      continue;
-    }
-    evs.push(e);
-    const k = e.stateKey === '' ? sharedKeyOf(e.type) : stateKeyOf(e.type, e.stateKey);
-    own.push(k);
+    if (e === undefined || e.stateKey === undefined || isRejected(id)) continue; // evs[i] stays undefined
+    evs[i] = e;
+    let k: string;
+    if (e.stateKey === '') {
+      k = sharedKeyOf(e.type);
+      const w = sharedWriter.get(e.type);
+      if (w === undefined) sharedWriter.set(e.type, i);
+      else if (w >= 0) sharedWriter.set(e.type, -1);
+    } else k = stateKeyOf(e.type, e.stateKey);
+    own[i] = k;
     const w = writer.get(k);
     if (w === undefined) writer.set(k, i);
     else {
-      dep[i] = true;
+      dep[i] = 1;
+      anyDependent = true;
       if (w >= 0) {
-        dep[w] = true;
+        dep[w] = 1;
         writer.set(k, -1);
       }
     }
   }
-  const pairs: AuthPair[][] = [];
-  const pairKeys: string[][] = [];
   for (let i = 0; i < n; i++) {
     const e = evs[i];
-    if (e === undefined) {
-      pairs.push([]);
-      pairKeys.push([]);
-      continue;
-    }
-    const ownKey = own[i] as string;
+    if (e === undefined) continue;
     const ps = authEventTypes(e, rules);
-    const ks: string[] = [];
+    pairs[i] = ps;
     for (let j = 0; j < ps.length; j++) {
       const p = ps[j] as AuthPair;
       const type = p[0];
       const sk = p[1];
-      // The same strings the ordered check builds (iterative-auth-checks.ts), so that a key
-      // given to it is the key it would have made.
-      const k = sk === '' ? sharedKeyOf(type) : type === e.type && sk === e.stateKey ? ownKey : stateKeyOf(type, sk);
-      ks.push(k);
-      if (k === ownKey) continue; // e reads its own key: a second writer already made it dependent
-      const w = writer.get(k);
-      if (w !== undefined) {
+      // The check of e (iterative-auth-checks.ts) reads the key of each pair. Its own key needs
+      // no look-up (w === i): a second writer already made it dependent.
+      let w: number | undefined;
+      if (sk === '') {
+        if (sharedWriter.size === 0) continue; // no remaining event writes a key with an empty state key
+        w = sharedWriter.get(type);
+      } else {
+        if (type === e.type && sk === e.stateKey) continue;
+        w = writer.get(stateKeyOf(type, sk));
+      }
+      if (w !== undefined && w !== i) {
         // e reads a key another event writes: both are dependent (w < 0: its writers already are).
-        dep[i] = true;
-        if (w >= 0) dep[w] = true;
+        dep[i] = 1;
+        anyDependent = true;
+        if (w >= 0) dep[w] = 1;
       }
     }
-    pairs.push(ps);
-    pairKeys.push(ks);
   }
-  const out: RestSplit = { dependent: [], independentIds: [], independent: [], ownKeys: [], pairs: [], pairKeys: [] };
-  for (let i = 0; i < n; i++) {
-    const e = evs[i];
-    if (e === undefined) continue;
-    if (dep[i] === true) out.dependent.push(ids[i] as string);
-    else {
-      out.independentIds.push(ids[i] as string);
-      out.independent.push(e);
-      out.ownKeys.push(own[i] as string);
-      out.pairs.push(pairs[i] as AuthPair[]);
-      out.pairKeys.push(pairKeys[i] as string[]);
+  const dependent: string[] = [];
+  if (anyDependent) {
+    for (let i = 0; i < n; i++) {
+      if (dep[i] === 1) {
+        dependent.push(ids[i] as string);
+        evs[i] = undefined; // not checked by the pass over the independent events
+      }
     }
   }
-  return out;
+  return { independent: evs, ownKeys: own, pairs, dependent };
 }

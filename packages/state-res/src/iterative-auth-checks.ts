@@ -110,13 +110,11 @@ export function* authCheckPass(
 
 /**
  * What the check of event `n` would compute from the event alone, computed beforehand (by
- * `splitIndependent`), aligned with `sorted`: its own key, its auth events selection and the key
- * of each pair — the same strings the check builds without them.
+ * `splitIndependent`), aligned with `sorted`: its own key and its auth events selection.
  */
 export interface PrecomputedKeys {
   readonly ownKeys: readonly string[];
   readonly pairs: readonly (readonly AuthPair[])[];
-  readonly pairKeys: readonly (readonly string[])[];
 }
 
 /** Checks event `n` of `sorted` (see {@link authCheckerOver}). */
@@ -210,15 +208,12 @@ export function authCheckerOver(
     // (`pre`: these keys made beforehand, the same strings.)
     let ownKey: string;
     let types: readonly AuthPair[];
-    let keys: readonly string[] | undefined;
     if (pre !== undefined) {
       ownKey = pre.ownKeys[n] as string;
       types = pre.pairs[n] as readonly AuthPair[];
-      keys = pre.pairKeys[n] as readonly string[];
     } else {
       ownKey = event.stateKey === '' ? sharedKeyOf(event.type) : stateKeyOf(event.type, event.stateKey);
       types = authEventTypes(event, rules);
-      keys = undefined;
     }
     for (let i = 0; i < types.length; i++) {
       const pair = types[i] as AuthPair;
@@ -227,8 +222,7 @@ export function authCheckerOver(
       let st: RoomEvent | null | undefined;
       let slot = OTHER;
       if (sk !== '') {
-        const key = keys !== undefined ? (keys[i] as string) : type === event.type && sk === event.stateKey ? ownKey : stateKeyOf(type, sk);
-        st = stateEventOf(key, type, sk);
+        st = stateEventOf(type === event.type && sk === event.stateKey ? ownKey : stateKeyOf(type, sk), type, sk);
       } else if (type === 'm.room.create') {
         slot = CREATE;
         st = createSt;

@@ -123,7 +123,7 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   // mainline-sorted.
   if (restSplitting.enabled) {
     const split = splitIndependent(run, leftover);
-    yield* authCheckPass(checkOne, run, split.independentIds, split.independent, split);
+    yield* authCheckPass(checkOne, run, leftover, split.independent, split);
     if (split.dependent.length > 0) {
       const restEvents: RoomEvent[] = [];
       const sortedRest = yield* mainlineSortGen(run, split.dependent, get(stateKeyOf('m.room.power_levels', '')), restEvents);
