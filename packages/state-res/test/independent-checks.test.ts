@@ -197,6 +197,7 @@ describe('splitIndependent', () => {
     ev('$j5', 'm.room.member', '@u5:x', '@u5:x', { membership: 'join' }),
     ev('$topic', 'm.room.topic', '', '@u6:x', { topic: 't' }), // reads @u6's key, written by nobody
     ev('$msg', 'm.room.message', '', '@u0:x', {}),
+    ev('$pl', 'm.room.power_levels', '', '@u7:x', { users: { '@u7:x': 100 } }), // reads its own key
   ].map((j) => (j['type'] === 'm.room.message' ? (({ state_key: _s, ...rest }) => rest)(j) : j)), v10);
 
   /** The IDs the split marks independent (its arrays are aligned with the input). */
@@ -229,6 +230,12 @@ describe('splitIndependent', () => {
     expect(independentIds(['$inv', '$j2', '$j0'])).toEqual(['$j0']);
     expect(splitIndependent(runOver(events), ['$j2', '$j0', '$inv']).dependent).toEqual(['$j2', '$inv']);
     expect(splitIndependent(runOver(events), ['$j5', '$via']).dependent).toEqual(['$j5', '$via']);
+  });
+  // (Within a resolution the create, power levels and join rules events are power events, checked
+  // in step 2, so step 4 never has one; the split itself must still see them.)
+  it('an event reading its own key with an empty state key is independent; its readers are not', () => {
+    expect(independentIds(['$pl', '$msg'])).toEqual(['$pl']);
+    expect(splitIndependent(runOver(events), ['$j0', '$pl', '$j1']).dependent).toEqual(['$j0', '$pl', '$j1']);
   });
   it('events the check skips are in neither list', () => {
     const s = splitIndependent(runOver(events, new Set(['$j1'])), ['$msg', '$missing', '$j1', '$j1b']);
