@@ -18,7 +18,12 @@ export interface Split {
   readonly extraUnconflicted: Map<string, string>;
 }
 
-function splitKeys(stateSets: readonly ReadonlyMap<string, string>[], keyList: Iterable<string>, missingIsConflict: boolean): Split {
+/**
+ * `perSet` (two sets only; internal): receives, for each set, its values at the conflicted keys in
+ * the order of `conflicted` — what state resolution v2 would otherwise look up again per key and
+ * set. The keys of `keyList` must then be distinct.
+ */
+function splitKeys(stateSets: readonly ReadonlyMap<string, string>[], keyList: Iterable<string>, missingIsConflict: boolean, perSet?: [string[], string[]]): Split {
   const conflicted = new Map<string, string[]>();
   const extra = new Map<string, string>();
   const first = stateSets[0] as ReadonlyMap<string, string>;
@@ -32,10 +37,16 @@ function splitKeys(stateSets: readonly ReadonlyMap<string, string>[], keyList: I
       const b = second.get(key);
       if (a === b) continue;
       if (a === undefined || b === undefined) {
-        if (missingIsConflict) conflicted.set(key, [(a ?? b) as string]);
-        else if (a === undefined) extra.set(key, b as string);
+        if (missingIsConflict) {
+          conflicted.set(key, [(a ?? b) as string]);
+          if (perSet !== undefined) (a === undefined ? perSet[1] : perSet[0]).push((a ?? b) as string);
+        } else if (a === undefined) extra.set(key, b as string);
       } else {
         conflicted.set(key, compareCodePoints(a, b) < 0 ? [a, b] : [b, a]);
+        if (perSet !== undefined) {
+          perSet[0].push(a);
+          perSet[1].push(b);
+        }
       }
     }
     return { conflicted, extraUnconflicted: extra };
@@ -76,6 +87,19 @@ export function splitStateSets(
   stateSets: readonly ReadonlyMap<string, string>[],
   options: { readonly conflictedKeys?: Iterable<string> | undefined; readonly missingIsConflict?: boolean } = {},
 ): Split {
+  return splitWithPerSet(stateSets, options, undefined);
+}
+
+/**
+ * {@link splitStateSets}; with two sets and no `conflictedKeys` it also fills `perSet` (when
+ * given) with each set's values at the conflicted keys, in the order of `conflicted` (a set's
+ * missing values left out); otherwise it leaves `perSet` as it is (internal: state resolution v2).
+ */
+export function splitWithPerSet(
+  stateSets: readonly ReadonlyMap<string, string>[],
+  options: { readonly conflictedKeys?: Iterable<string> | undefined; readonly missingIsConflict?: boolean },
+  perSet: [string[], string[]] | undefined,
+): Split {
   if (stateSets.length === 0) return { conflicted: new Map(), extraUnconflicted: new Map() };
   const missingIsConflict = options.missingIsConflict ?? true;
   if (options.conflictedKeys !== undefined) return splitKeys(stateSets, options.conflictedKeys, missingIsConflict);
@@ -113,7 +137,7 @@ export function splitStateSets(
       const k = kb[j] as string;
       if (!first.has(k)) candidates.push(k);
     }
-    return splitKeys(stateSets, candidates, missingIsConflict);
+    return splitKeys(stateSets, candidates, missingIsConflict, perSet);
   }
   for (const [k, v] of first) {
     let same = true;

@@ -12,7 +12,7 @@ import { splitIndependent } from './independent-checks.js';
 import { authCheckPass, authCheckerOver } from './iterative-auth-checks.js';
 import { mainlineSortGen, powerSort } from './ordering.js';
 import { ResolutionRun, type ResolutionInput, type ResolutionStep, type StateDelta, authKeysOf } from './run.js';
-import { splitStateSets } from './split.js';
+import { splitWithPerSet } from './split.js';
 // State resolution v2 / v2.1
 
 /**
@@ -27,7 +27,9 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   const { rules, stateSets } = input;
   const run = new ResolutionRun(input);
   const first = stateSets[0] as ReadonlyMap<string, string>;
-  const split = splitStateSets(stateSets, { conflictedKeys: input.conflictedKeys, missingIsConflict: true });
+  // (With two sets and no hint the split also gives each set's conflicted events.)
+  const perSetOfSplit: [string[], string[]] = [[], []];
+  const split = splitWithPerSet(stateSets, { conflictedKeys: input.conflictedKeys, missingIsConflict: true }, perSetOfSplit);
   const conflictedKeys = split.conflicted;
   // The unconflicted state map's value of a key (`undefined`: conflicted or absent).
   const unconflictedValue = (key: string): string | undefined => (conflictedKeys.has(key) ? undefined : first.get(key));
@@ -43,7 +45,8 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   conflictedKeys.forEach((ids) => {
     for (let i = 0; i < ids.length; i++) conflictedIds.add(ids[i] as string);
   });
-  const perSet = stateSets.map((s) => {
+  const perSetFilled = stateSets.length === 2 && input.conflictedKeys === undefined;
+  const perSet = perSetFilled ? perSetOfSplit : stateSets.map((s) => {
     const out: string[] = [];
     conflictedKeys.forEach((_ids, k) => {
       const v = s.get(k);

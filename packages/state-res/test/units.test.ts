@@ -22,6 +22,7 @@ import {
   StateResolutionError,
 } from '@roomgraph/state-res';
 import { eventsOf, readJsonl, stateOf } from './helpers.js';
+import { splitWithPerSet } from '../src/split.js';
 
 const v10 = getRoomVersion('10');
 const ev = (id: string, auth: string[], extra: JsonObject = {}): RoomEvent =>
@@ -102,6 +103,16 @@ describe('splitStateSets', () => {
             expect([...got.conflicted].sort()).toEqual(want.conflicted);
             expect([...got.extraUnconflicted].sort()).toEqual(want.extra);
           }
+          // State resolution v2's internal variant: the same split, and with two sets and no hint
+          // each set's values at the conflicted keys, in the order of `conflicted`.
+          const perSet: [string[], string[]] = [[], []];
+          const got = splitWithPerSet(sets, { missingIsConflict }, perSet);
+          expect([...got.conflicted].sort()).toEqual(want.conflicted);
+          expect([...got.extraUnconflicted].sort()).toEqual(want.extra);
+          if (sets.length === 2) {
+            const keys = [...got.conflicted.keys()];
+            expect(perSet).toEqual(sets.map((m) => keys.map((k) => m.get(k)).filter((v) => v !== undefined)));
+          } else if (sets.length !== 2) expect(perSet).toEqual([[], []]);
         }
       }),
       { numRuns: 500 },
