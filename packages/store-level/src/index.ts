@@ -8,7 +8,7 @@ import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync
 import { join } from 'node:path';
 import { Level } from 'level';
 import { BloomFilter } from './bloom.js';
-import { JournalBuffer, decodeJournal, putBytesOp, putOp, type BatchOp, type TextPutOp } from './journal.js';
+import { JournalBuffer, decodeJournal, putBytesOp, putOp, type BatchOp, type OpList } from './journal.js';
 import { AbstractRoomStore, StoreError, type AbstractStoreOptions, type StoreWriteBatch, type TimelineRange, type SnapshotLayer } from '@roomgraph/store';
 import type { EventId, EventStatus, ParkedEvent, PduJson, RoomId, RoomInfo, ServerKeyRecord, SnapshotId, StoreStats, StoredEvent } from '@roomgraph/store';
 
@@ -76,11 +76,19 @@ interface PrivateBatchApi {
  * it on the thread pool). `close()` is public: it detaches the batch from the database.
  */
 interface PrivateChainedBatch {
-  _put(key: string, value: string | Buffer, options: BatchOp): void;
+  _put(key: string, value: string | Buffer, options: PutEncodings): void;
   _del(key: string, options: BatchOp): void;
   _write(options: { sync: boolean }): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A put's encodings, as abstract-level's private `_put` takes them (classic-level's reads neither). */
+interface PutEncodings {
+  readonly keyEncoding: 'utf8';
+  readonly valueEncoding: 'utf8' | 'view';
+}
+const TEXT_PUT: PutEncodings = Object.freeze({ keyEncoding: 'utf8', valueEncoding: 'utf8' });
+const BYTES_PUT: PutEncodings = Object.freeze({ keyEncoding: 'utf8', valueEncoding: 'view' });
 
 /** Sublevel names (the on-disk layout; see README). */
 export const LEVEL_TABLES = Object.freeze({
@@ -146,6 +154,8 @@ interface CompactEventRecord {
 
 /** Whether `ids` has exactly the strings of `a`, in order. */
 function sameIds(a: readonly string[], ids: unknown): boolean {
+  // The same array (as an event view made from its PDU usually hands over): nothing to compare.
+  if (a === ids) return true;
   if (!Array.isArray(ids) || ids.length !== a.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== ids[i]) return false;
   return true;
@@ -157,6 +167,11 @@ function followsFromJson(e: StoredEvent): boolean {
   return j.type === e.type && j.state_key === e.stateKey && j.depth === e.depth && sameIds(e.prevEvents, j.prev_events) && sameIds(e.authEvents, j.auth_events);
 }
 
+/** The start of a compact record's text up to its stream position, by status (see {@link encodeEvent}). */
+const COMPACT_HEAD: ReadonlyMap<string, string> = new Map(
+  (['accepted', 'rejected', 'soft-failed', 'outlier'] as const).map((s) => [s, `{"s":${JSON.stringify(s)},"n":`]),
+);
+
 /**
  * The event record's text. The compact form (schema 2) for an event whose fields follow from its
  * PDU JSON — what an event parsed from its PDU always is, in room versions whose `prev_events` are
@@ -165,11 +180,14 @@ function followsFromJson(e: StoredEvent): boolean {
  */
 function encodeEvent(e: StoredEvent): string {
   if (followsFromJson(e)) {
-    const o: CompactEventRecord = { s: e.status, n: e.stream, j: e.json };
-    if (e.stateBefore !== undefined) o.b = e.stateBefore;
-    if (e.rejection !== undefined) o.x = { ...e.rejection };
-    if (e.roomId !== (e.json as { readonly room_id?: unknown }).room_id) o.r = e.roomId;
-    return JSON.stringify(o);
+    // The text of `{ s, n, j, b?, x?, r? }` put together from its parts (the same text as
+    // `JSON.stringify` of that object, without the object; the stream position and snapshot ID are
+    // integers the store assigned).
+    let text = (COMPACT_HEAD.get(e.status) ?? `{"s":${JSON.stringify(e.status)},"n":`) + e.stream + ',"j":' + JSON.stringify(e.json);
+    if (e.stateBefore !== undefined) text += ',"b":' + e.stateBefore;
+    if (e.rejection !== undefined) text += ',"x":' + JSON.stringify({ ...e.rejection });
+    if (e.roomId !== (e.json as { readonly room_id?: unknown }).room_id) text += ',"r":' + JSON.stringify(e.roomId);
+    return text + '}';
   }
   const o: FullEventRecord = { r: e.roomId, j: e.json, t: e.type, d: e.depth, p: e.prevEvents, a: e.authEvents, s: e.status, n: e.stream };
   if (e.stateKey !== undefined) o.k = e.stateKey;
@@ -266,12 +284,18 @@ export class LevelRoomStore extends AbstractRoomStore {
   readonly #journalBuffer = new JournalBuffer();
   /** Journaled batches whose record is not in {@link #journalBuffer} yet: the next sync appends them as one record. */
   #unrecorded: StoreWriteBatch[] = [];
-  /** Journaled batches not yet written to LevelDB (the journal is emptied when none are left). */
-  #journalPending = 0;
+  /**
+   * The LevelDB puts of the journaled batches not yet written to LevelDB, in the order they were
+   * journaled: computed once for the journal and the write (the values are views of the journal's
+   * bytes).
+   */
+  readonly #pending: OpList = { keys: [], values: [] };
+  /** Journaled batches not yet written to LevelDB, oldest first (the journal is emptied when none are left). */
+  readonly #pendingBatches: StoreWriteBatch[] = [];
+  /** Where each of {@link #pendingBatches}' puts end in {@link #pending}. */
+  readonly #pendingEnds: number[] = [];
   /** Each table's key prefix in the root database (the sublevels' own). */
   readonly #prefix: { readonly [K in keyof typeof LEVEL_TABLES]: string };
-  /** The LevelDB ops of journaled batches, computed once for the journal and the write. */
-  readonly #opsOf = new WeakMap<StoreWriteBatch, BatchOp[]>();
 
   /**
    * @param location - directory of the LevelDB database (created if missing).
@@ -351,7 +375,7 @@ export class LevelRoomStore extends AbstractRoomStore {
       // Everything journaled has been written by now (the store drains its writer before closing).
       const fd = this.#journalFd;
       this.#journalFd = undefined;
-      if (this.#journalPending === 0) ftruncateSync(fd, 0);
+      if (this.#pendingBatches.length === 0) ftruncateSync(fd, 0);
       else {
         this.#recordUnrecorded();
         this.#flushJournalBuffer(fd);
@@ -378,7 +402,10 @@ export class LevelRoomStore extends AbstractRoomStore {
     const fd = openSync(path, 'a');
     ftruncateSync(fd, 0);
     fsyncSync(fd);
-    this.#journalPending = 0;
+    this.#pending.keys.length = 0;
+    this.#pending.values.length = 0;
+    this.#pendingBatches.length = 0;
+    this.#pendingEnds.length = 0;
     this.#journalBuffer.reset();
     this.#unrecorded = [];
     if (this.#journaling) this.#journalFd = fd;
@@ -386,24 +413,34 @@ export class LevelRoomStore extends AbstractRoomStore {
   }
 
   /**
-   * The LevelDB ops of one batch's event records and snapshot layers (its stream index entries,
-   * room records and counter are written per group or journal record: see {@link #streamOps} and
-   * {@link #tailOps}). With `journal`, each op is appended to its open record too, and a put's
-   * value is handed to LevelDB as the bytes written there (encoded once).
+   * Appends one batch's event records and snapshot layers to `to` (its stream index entries, room
+   * records and counter are written per group or journal record: see {@link #streamEntries} and
+   * {@link #tailOps}). With `journal`, each put is appended to its open record too, and its value
+   * is handed to LevelDB as the bytes written there (encoded once).
    *
    * A promoted outlier's old stream position (`batch.replaced`) is not deleted: the index entry
    * that lists it may list other events too, and the event's record names its new position — a
    * timeline read skips an entry whose event's record is at another position (see {@link _timeline}).
    */
-  #bodyOps(batch: StoreWriteBatch, journal?: JournalBuffer): BatchOp[] {
+  #bodyInto(batch: StoreWriteBatch, to: OpList, journal?: JournalBuffer): void {
     const p = this.#prefix;
-    const ops: BatchOp[] = [];
-    const put = (key: string, value: string): void => {
-      ops.push(journal === undefined ? putOp(key, value) : putBytesOp(key, journal.put(key, value)));
-    };
-    for (const e of batch.events) put(p.events + e.eventId, encodeEvent(e));
-    for (const l of batch.layers) put(p.layers + hex(l.id, 8), encodeLayer(l));
-    return ops;
+    // (Indexed loops, no closure: this runs once per committed event.)
+    const events = batch.events;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      const key = p.events + e.eventId;
+      const value = encodeEvent(e);
+      to.keys.push(key);
+      to.values.push(journal === undefined ? value : journal.put(key, value));
+    }
+    const layers = batch.layers;
+    for (let i = 0; i < layers.length; i++) {
+      const l = layers[i]!;
+      const key = p.layers + hex(l.id, 8);
+      const value = encodeLayer(l);
+      to.keys.push(key);
+      to.values.push(journal === undefined ? value : journal.put(key, value));
+    }
   }
 
   /**
@@ -439,35 +476,43 @@ export class LevelRoomStore extends AbstractRoomStore {
   }
 
   /** The room records and the counter after `batches` (only the last value of each is needed). */
-  #tailOps(batches: readonly StoreWriteBatch[]): TextPutOp[] {
+  #tailOps(batches: readonly StoreWriteBatch[]): OpList {
     const p = this.#prefix;
     const rooms = new Map<RoomId, RoomInfo>();
     for (const batch of batches) for (const r of batch.rooms) rooms.set(r.roomId, r);
-    const ops: TextPutOp[] = [];
-    for (const r of rooms.values()) ops.push(putOp(p.rooms + r.roomId, JSON.stringify(r)));
-    ops.push(putOp(`${p.meta}next_snapshot`, String(batches[batches.length - 1]!.nextSnapshotId)));
+    const ops: OpList = { keys: [], values: [] };
+    for (const r of rooms.values()) {
+      ops.keys.push(p.rooms + r.roomId);
+      ops.values.push(JSON.stringify(r));
+    }
+    ops.keys.push(`${p.meta}next_snapshot`);
+    ops.values.push(String(batches[batches.length - 1]!.nextSnapshotId));
     return ops;
   }
 
   /**
-   * Journaling: appends the batch's record to the journal buffer, made durable by
-   * {@link _journalSync} (see {@link LevelStoreOptions.journal}).
+   * Journaling: appends the batch's ops to the journal's open record, made durable by
+   * {@link _journalSync} (see {@link LevelStoreOptions.journal}), and to {@link #pending}, for the
+   * LevelDB write.
    */
   protected override _journal?(batch: StoreWriteBatch): boolean {
     if (this.#journalFd === undefined) return false;
     const journal = this.#journalBuffer;
+    const pending = this.#pending;
     const mark = journal.mark();
-    let ops: BatchOp[];
+    const n = pending.keys.length;
     try {
-      ops = this.#bodyOps(batch, journal);
+      this.#bodyInto(batch, pending, journal);
     } catch (e) {
-      // Nothing of a batch that failed to encode stays in the open record.
+      // Nothing of a batch that failed to encode stays in the open record or in the pending ops.
       journal.rewind(mark);
+      pending.keys.length = n;
+      pending.values.length = n;
       throw e;
     }
-    this.#opsOf.set(batch, ops);
+    this.#pendingBatches.push(batch);
+    this.#pendingEnds.push(pending.keys.length);
     this.#unrecorded.push(batch);
-    this.#journalPending++;
     return true;
   }
 
@@ -497,12 +542,18 @@ export class LevelRoomStore extends AbstractRoomStore {
     if (batches.length === 0) return;
     this.#unrecorded = [];
     const journal = this.#journalBuffer;
-    // The record's stream index entries: LevelDB gets these very ops (with the last batch's, so
-    // always in the same write as the events they list; a write group is whole records), and a
-    // replay the same keys and values — one entry per position, never two overlapping runs.
-    const last = this.#opsOf.get(batches[batches.length - 1]!)!;
-    for (const [key, value] of this.#streamEntries(batches)) last.push(putBytesOp(key, journal.put(key, value)));
-    for (const op of this.#tailOps(batches)) journal.put(op.key, op.value);
+    const pending = this.#pending;
+    // The record's stream index entries: LevelDB gets these very ops, as the last of the record's
+    // last batch — the newest journaled one —, so always in the same write as the events they list
+    // (a write group is whole records), and a replay the same keys and values — one entry per
+    // position, never two overlapping runs.
+    for (const [key, value] of this.#streamEntries(batches)) {
+      pending.keys.push(key);
+      pending.values.push(journal.put(key, value));
+    }
+    this.#pendingEnds[this.#pendingEnds.length - 1] = pending.keys.length;
+    const tail = this.#tailOps(batches);
+    for (let i = 0; i < tail.keys.length; i++) journal.put(tail.keys[i]!, tail.values[i] as string);
     journal.close();
   }
 
@@ -540,6 +591,41 @@ export class LevelRoomStore extends AbstractRoomStore {
     }
   }
 
+  /**
+   * One atomic LevelDB write of the first `end` puts of `body`, then every put of `tail` (see
+   * {@link #batch}: the same write, without an op object per put — through the private chained
+   * batch the lists go to LevelDB as they are). The puts are read before this returns: `body` may
+   * grow meanwhile.
+   */
+  #writeLists(body: OpList, end: number, tail: OpList, sync: boolean): Promise<void> {
+    const db = this.#db as unknown as PrivateBatchApi;
+    if (db.status === 'open' && db.hooks.prewrite.noop && typeof db._chainedBatch === 'function') {
+      return this.#chainedWriteLists(db._chainedBatch(), body, end, tail, sync);
+    }
+    const ops: BatchOp[] = [];
+    const add = (key: string, value: string | Buffer): void => {
+      ops.push(typeof value === 'string' ? putOp(key, value) : putBytesOp(key, value));
+    };
+    for (let i = 0; i < end; i++) add(body.keys[i]!, body.values[i]!);
+    for (let i = 0; i < tail.keys.length; i++) add(tail.keys[i]!, tail.values[i]!);
+    return this.#batch(ops, sync);
+  }
+
+  /** See {@link #writeLists} and {@link #chainedWrite}. */
+  async #chainedWriteLists(b: PrivateChainedBatch, body: OpList, end: number, tail: OpList, sync: boolean): Promise<void> {
+    try {
+      const { keys, values } = body;
+      for (let i = 0; i < end; i++) {
+        const value = values[i]!;
+        b._put(keys[i]!, value, typeof value === 'string' ? TEXT_PUT : BYTES_PUT);
+      }
+      for (let i = 0; i < tail.keys.length; i++) b._put(tail.keys[i]!, tail.values[i]!, TEXT_PUT);
+      await b._write({ sync });
+    } finally {
+      await b.close();
+    }
+  }
+
   #flushJournalBuffer(fd: number): void {
     const j = this.#journalBuffer;
     const bytes = j.unwritten();
@@ -567,30 +653,68 @@ export class LevelRoomStore extends AbstractRoomStore {
 
   /** Group commit: the batches' operations, in order, in one LevelDB write batch (all or nothing). */
   protected override async _writeGroup(batches: readonly StoreWriteBatch[]): Promise<void> {
+    // The journaled batches of the group: the oldest pending ones (the writer takes batches in the
+    // order they were committed, and journals them in that order).
+    const pendingBatches = this.#pendingBatches;
     let journaled = 0;
-    for (const batch of batches) if (this.#opsOf.has(batch)) journaled++;
+    for (let i = 0; i < batches.length; i++) if (journaled < pendingBatches.length && batches[i] === pendingBatches[journaled]) journaled++;
     // LevelDB never gets ahead of the journal file: a journal replayed on open must end with the
     // newest room records and counter LevelDB holds (the records replay in order, last one wins).
     // First, as closing the open record adds its stream index entries to its last batch's ops.
     if (journaled > 0) this.#syncJournalFile();
-    const ops: BatchOp[] = [];
-    const unjournaled: StoreWriteBatch[] = [];
-    for (const batch of batches) {
-      const body = this.#opsOf.get(batch);
-      if (body === undefined) unjournaled.push(batch);
-      for (const op of body ?? this.#bodyOps(batch)) ops.push(op);
+    const pending = this.#pending;
+    const ends = this.#pendingEnds;
+    let body: OpList;
+    let end: number;
+    if (journaled === batches.length) {
+      // Every batch journaled (the usual case): their ops are the first ones pending.
+      body = pending;
+      end = ends[journaled - 1]!;
+    } else {
+      // Each batch's ops in order: a journaled one's as computed for the journal, the others' now.
+      body = { keys: [], values: [] };
+      const unjournaled: StoreWriteBatch[] = [];
+      let k = 0;
+      for (const batch of batches) {
+        if (k < journaled && batch === pendingBatches[k]) {
+          for (let i = k === 0 ? 0 : ends[k - 1]!; i < ends[k]!; i++) {
+            body.keys.push(pending.keys[i]!);
+            body.values.push(pending.values[i]!);
+          }
+          k++;
+        } else {
+          unjournaled.push(batch);
+          this.#bodyInto(batch, body);
+        }
+      }
+      for (const [key, value] of this.#streamEntries(unjournaled)) {
+        body.keys.push(key);
+        body.values.push(value);
+      }
+      end = body.keys.length;
     }
-    for (const [key, value] of this.#streamEntries(unjournaled)) ops.push(putOp(key, value));
-    for (const op of this.#tailOps(batches)) ops.push(op);
-    await this.#batch(ops, this.#sync);
+    await this.#writeLists(body, end, this.#tailOps(batches), this.#sync);
     if (journaled > 0) {
-      this.#journalPending -= journaled;
-      // Everything journaled is in LevelDB now: the journal starts again, empty (records still
-      // in the buffer describe batches LevelDB has too, and no view of them is still to be written).
-      const fd = this.#journalFd;
-      if (this.#journalPending === 0 && fd !== undefined) {
-        this.#journalBuffer.reset();
-        ftruncateSync(fd, 0);
+      if (pendingBatches.length === journaled) {
+        // Everything journaled is in LevelDB now: the journal starts again, empty (records still
+        // in the buffer describe batches LevelDB has too, and no view of them is still to be written).
+        pending.keys.length = 0;
+        pending.values.length = 0;
+        pendingBatches.length = 0;
+        ends.length = 0;
+        const fd = this.#journalFd;
+        if (fd !== undefined) {
+          this.#journalBuffer.reset();
+          ftruncateSync(fd, 0);
+        }
+      } else {
+        // Batches journaled during the write stay pending.
+        const written = ends[journaled - 1]!;
+        pending.keys.splice(0, written);
+        pending.values.splice(0, written);
+        pendingBatches.splice(0, journaled);
+        ends.splice(0, journaled);
+        for (let i = 0; i < ends.length; i++) ends[i]! -= written;
       }
     }
     const ids = this.#ids;

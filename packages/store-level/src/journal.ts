@@ -26,6 +26,15 @@ export type BatchOp =
   | { readonly type: 'put'; readonly key: string; readonly value: Buffer; readonly keyEncoding: 'utf8'; readonly valueEncoding: 'view' }
   | { readonly type: 'del'; readonly key: string; readonly keyEncoding: 'utf8' };
 
+/**
+ * Puts as two parallel lists, without an object per op: root-level keys (as in {@link BatchOp})
+ * and their values, UTF-8 text or its UTF-8 bytes.
+ */
+export interface OpList {
+  readonly keys: string[];
+  readonly values: (string | Buffer)[];
+}
+
 /** A put whose value is UTF-8 text (not yet encoded). */
 export type TextPutOp = Extract<BatchOp, { readonly valueEncoding: 'utf8' }>;
 

@@ -219,6 +219,39 @@ describe('store-level event records', () => {
   });
 });
 
+describe('store-level compact record text', () => {
+  for (const journal of [false, true]) {
+    it(`is the text of \`{ s, n, j, b?, x?, r? }\` in that order, as schema 2 wrote it with JSON.stringify (${journal ? 'journal' : 'no journal'})`, async () => {
+      const dir = join(root, `text-${journal ? 'journal' : 'plain'}`);
+      const store = new LevelRoomStore(dir, { journal });
+      await store.open();
+      const s = await createRoom(store);
+      // Strings that need escaping, in the JSON and in the rejection.
+      const plain = fakeEvent('$t1', { prev: ['$create'], auth: ['$create'], depth: 2, content: { body: 'quote " backslash \\ nl \n é \u2028 😀' } });
+      const rej = fakeEvent('$t2', { prev: ['$t1'], auth: ['$create'], depth: 3 });
+      const out = fakeEvent('$t3', { prev: ['$t2'], auth: ['$create'], depth: 4 });
+      const other = fakeEvent('$t4', { prev: ['$t2'], auth: ['$create'], depth: 5 });
+      const noRoom = Object.freeze({ ...other, json: Object.fromEntries(Object.entries(other.json).filter(([k]) => k !== 'room_id')) });
+      await store.commit({ roomId: ROOM, event: { event: plain, status: 'accepted', stateBefore: s } });
+      await store.commit({ roomId: ROOM, event: { event: rej, status: 'rejected', rejection: { rule: 'r"1', reason: 'why \\ not' }, stateBefore: s } });
+      await store.commit({ roomId: ROOM, event: { event: out, status: 'outlier' } });
+      await store.commit({ roomId: ROOM, event: { event: noRoom, status: 'soft-failed', rejection: { rule: 'q' }, stateBefore: s } });
+      await store.close();
+      const again = new LevelRoomStore(dir);
+      await again.open();
+      const text = async (id: string): Promise<string | undefined> => again.db.get(`${EVENT}${id}`);
+      const got = await again.getEvents(['$t1', '$t2', '$t3', '$t4']);
+      const n = (id: string): number => got.get(id)!.stream;
+      expect(await text('$t1')).toBe(JSON.stringify({ s: 'accepted', n: n('$t1'), j: plain.json, b: s }));
+      expect(await text('$t2')).toBe(JSON.stringify({ s: 'rejected', n: n('$t2'), j: rej.json, b: s, x: { rule: 'r"1', reason: 'why \\ not' } }));
+      expect(await text('$t3')).toBe(JSON.stringify({ s: 'outlier', n: n('$t3'), j: out.json }));
+      expect(await text('$t4')).toBe(JSON.stringify({ s: 'soft-failed', n: n('$t4'), j: noRoom.json, b: s, x: { rule: 'q' }, r: ROOM }));
+      expect(got.get('$t1')!.json).toEqual(plain.json);
+      await again.close();
+    });
+  }
+});
+
 describe('store-level damaged data', () => {
   const code = async (p: Promise<unknown>): Promise<string | undefined> => {
     try {
