@@ -175,8 +175,8 @@ const COMPACT_HEAD: ReadonlyMap<string, string> = new Map(
 /**
  * The event record's text. The compact form (schema 2) for an event whose fields follow from its
  * PDU JSON — what an event parsed from its PDU always is, in room versions whose `prev_events` are
- * IDs — else the full form. (The fields are added to one object literal in a fixed order: the
- * text's key order, and V8's shape for it, are the same for every event.)
+ * IDs — else the full form. (The full form's fields are added to one object literal in a fixed
+ * order: the text's key order, and V8's shape for it, are the same for every event.)
  */
 function encodeEvent(e: StoredEvent): string {
   if (followsFromJson(e)) {
