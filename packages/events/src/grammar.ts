@@ -13,8 +13,10 @@ const SERVER_NAME = /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9.-]{1,255})(?::[0-9]{
 const STRICT_LOCALPART = /^[a-z0-9._=\-/+]+$/;
 // Anything containing NUL or an unpaired surrogate (not a "legal non-surrogate code point").
 const BAD_OPAQUE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const HASH_ID_STANDARD = /^[A-Za-z0-9+/]{43}$/;
-const HASH_ID_URL_SAFE = /^[A-Za-z0-9_-]{43}$/;
+// A sigil and 43 characters of unpadded base64 (tested on the whole ID: no substring made per test).
+const HASH_EVENT_ID_STANDARD = /^\$[A-Za-z0-9+/]{43}$/;
+const HASH_EVENT_ID_URL_SAFE = /^\$[A-Za-z0-9_-]{43}$/;
+const HASH_ROOM_ID_URL_SAFE = /^![A-Za-z0-9_-]{43}$/;
 
 /**
  * Whether `name` matches the server name grammar (APP › Server Name; D8). Case-sensitive; the
@@ -64,14 +66,19 @@ export function isValidUserId(id: string, options?: UserIdOptions): boolean {
  * hash) for v12.
  */
 export function isValidRoomId(id: string, rules: RoomVersionRules): boolean {
-  if (rules.eventFormat.roomIdFormat === 'create-event-hash') {
-    return id.length === 44 && id[0] === '!' && HASH_ID_URL_SAFE.test(id.slice(1));
-  }
+  if (rules.eventFormat.roomIdFormat === 'create-event-hash') return id.length === 44 && HASH_ROOM_ID_URL_SAFE.test(id);
+  // Every PDU of a room names the same room: the last room ID found valid in the server-assigned
+  // form is not checked again (the answer depends on nothing but the string and that form).
+  if (id === lastValidRoomId) return true;
   if (utf8ByteLength(id) > MAX_FIELD_BYTES) return false;
   const parts = splitId(id, '!');
-  if (parts === undefined) return false;
-  return !BAD_OPAQUE.test(parts[0]) && isValidServerName(parts[1]);
+  if (parts === undefined || BAD_OPAQUE.test(parts[0]) || !isValidServerName(parts[1])) return false;
+  lastValidRoomId = id;
+  return true;
 }
+
+/** The last room ID {@link isValidRoomId} found valid in the server-assigned form (v1–v11). */
+let lastValidRoomId: string | undefined;
 
 /**
  * Whether `id` is an event ID of the room version's form, at most 255 bytes (APP › Event IDs; D1–D3,
@@ -81,9 +88,9 @@ export function isValidRoomId(id: string, rules: RoomVersionRules): boolean {
 export function isValidEventId(id: string, rules: RoomVersionRules): boolean {
   switch (rules.eventFormat.eventIdFormat) {
     case 'hash-base64':
-      return id.length === 44 && id[0] === '$' && HASH_ID_STANDARD.test(id.slice(1));
+      return id.length === 44 && HASH_EVENT_ID_STANDARD.test(id);
     case 'hash-url-safe-base64':
-      return id.length === 44 && id[0] === '$' && HASH_ID_URL_SAFE.test(id.slice(1));
+      return id.length === 44 && HASH_EVENT_ID_URL_SAFE.test(id);
     default: {
       if (utf8ByteLength(id) > MAX_FIELD_BYTES) return false;
       const parts = splitId(id, '$');

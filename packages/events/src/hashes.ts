@@ -76,8 +76,13 @@ const SIGNING_STRIP_V3 = ['signatures', 'unsigned', 'event_id'];
  * JSON: an object's text is its members' `"key":value` texts in code point order of the keys,
  * joined by commas, so any subset of the members, or the redacted event whose members are mostly
  * the same values, is assembled from the same texts).
+ *
+ * With `within` and not `retain`ed (a trusted PDU: no content hash will be checked), an event whose
+ * member texts are so short that even at 3 UTF-8 bytes per UTF-16 code unit it cannot exceed
+ * `within` bytes is not measured exactly: the answer is that upper bound (≤ `within`), and its
+ * content-hash text is not built — nothing would read it.
  */
-export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signing: boolean, retain = true): number | undefined {
+export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signing: boolean, retain = true, within?: number): number | undefined {
   // Texts, not bytes: the hashes are taken of the texts (`sha256Utf8`), and bytes are made only
   // where something needs them (a signature check), once. Not `retain`ed, they serve only the
   // calls that follow at once (`parsePdu`'s event ID): see {@link transientEntry}.
@@ -92,37 +97,43 @@ export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signin
   } catch {
     return undefined;
   }
-  const member = (k: string, v: JsonValue): string | undefined => {
-    try {
-      // One level below the top: the whole event's nesting limit applies to its members.
-      return encodeCanonicalJson(k) + ':' + encodeCanonicalJson(v, { strict, maxDepth: DEFAULT_MAX_DEPTH - 1 });
-    } catch {
-      return undefined;
-    }
-  };
+  // Not retained (trusted: no content hash check) and certainly `within` the limit, the content
+  // text is not needed: it is not built, and an upper bound of the size is the answer (see above).
+  let bound = -1;
+  if (!retain && within !== undefined && cached.contentText === undefined) {
+    // A UTF-16 code unit is at most 3 bytes of UTF-8; a comma per member but the first, the braces.
+    let units = keys.length + 1;
+    for (let i = 0; i < texts.length; i++) units += (texts[i] as string).length;
+    if (units * 3 <= within) bound = units * 3;
+  }
   // The whole event's size is the content-hash text's plus the members it leaves out, each with
   // its comma (measured apart: the whole text is never built).
-  const content: string[] = [];
+  let contentText: string | undefined;
   let rest = 0;
   let restCount = 0;
-  const contentSkip = contentOmit(rules);
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i] as string;
-    const t = texts[i] as string;
-    if (!contentSkip.includes(k)) content.push(t);
-    else {
-      rest += textLength(t);
-      restCount++;
+  let contentCount = 0;
+  if (bound < 0) {
+    const content: string[] = [];
+    const contentSkip = contentOmit(rules);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string;
+      const t = texts[i] as string;
+      if (!contentSkip.includes(k)) content.push(t);
+      else {
+        rest += textLength(t);
+        restCount++;
+      }
     }
+    contentCount = content.length;
+    contentText = cached.contentText ?? braced(content);
+    // Retained (a received PDU): its content hash is taken now, while the text is at hand, and only
+    // the digest is kept for the content hash check (check 3), which may come many PDUs later (a
+    // block checks a run the look-ahead prepared). Keeping the text (~1 KB, and its rope of
+    // members) until then kept it past two scavenges: promoted to the old generation, to die there.
+    // Not retained (trusted: no content hash check), the text serves only the calls that follow.
+    if (retain) cached.contentDigest ??= sha256Utf8Base64(contentText);
+    else cached.contentText = contentText;
   }
-  const contentText = cached.contentText ?? braced(content);
-  // Retained (a received PDU): its content hash is taken now, while the text is at hand, and only
-  // the digest is kept for the content hash check (check 3), which may come many PDUs later (a
-  // block checks a run the look-ahead prepared). Keeping the text (~1 KB, and its rope of
-  // members) until then kept it past two scavenges: promoted to the old generation, to die there.
-  // Not retained (trusted: no content hash check), the text serves only the calls that follow.
-  if (retain) cached.contentDigest ??= sha256Utf8Base64(contentText);
-  else cached.contentText = contentText;
   if (signing && cached.signing === undefined) {
     // The redacted event (`redact`) has the members the redaction keeps — their texts are the
     // event's own (a kept value is the same value: the event is frozen, and a copy of a value
@@ -134,7 +145,7 @@ export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signin
       const k = keys[i] as string;
       if (omit.includes(k)) continue;
       let t: string | undefined;
-      if (k === 'content') t = member(k, redactContent(event['type'], event['content'], r));
+      if (k === 'content') t = contentMember(redactContent(event['type'], event['content'], r), strict);
       else if (keepsTopLevel(k, r)) t = texts[i];
       else continue;
       if (t === undefined) return undefined;
@@ -142,7 +153,18 @@ export function canonicalSize(event: JsonObject, rules: RoomVersionRules, signin
     }
     cached.signingText = braced(text);
   }
-  return textLength(contentText) + rest + (content.length === 0 ? Math.max(0, restCount - 1) : restCount);
+  if (contentText === undefined) return bound;
+  return textLength(contentText) + rest + (contentCount === 0 ? Math.max(0, restCount - 1) : restCount);
+}
+
+/** The `"content":value` member text of a (redacted) content, or `undefined` when it cannot be encoded. */
+function contentMember(v: JsonValue, strict: boolean): string | undefined {
+  try {
+    // One level below the top: the whole event's nesting limit applies to its members.
+    return '"content":' + encodeCanonicalJson(v, { strict, maxDepth: DEFAULT_MAX_DEPTH - 1 });
+  } catch {
+    return undefined;
+  }
 }
 
 /**

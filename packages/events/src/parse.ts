@@ -448,7 +448,6 @@ function validateInto(input: unknown, rules: RoomVersionRules, options: ParsePdu
   }
   const dropEventId = rules.eventFormat.eventIdFormat !== 'server-assigned';
   const strict = rules.canonicalJson.strict;
-  const onPath = new Set<object>([input]);
   const proto: unknown = Object.getPrototypeOf(input);
   if (proto !== objectProto && proto !== null) {
     p.add('$', 'NOT_AN_OBJECT', 'a PDU must be a plain JSON object');
@@ -472,6 +471,7 @@ function validateInto(input: unknown, rules: RoomVersionRules, options: ParsePdu
   if (!clean) {
     // Something is wrong: copy again carefully, reporting every problem with its path.
     json = {};
+    const onPath = new Set<object>([input]);
     for (const k of Object.keys(input)) {
       if (dropEventId && k === 'event_id') continue;
       const cp = child('$', k);
@@ -490,7 +490,7 @@ function validateInto(input: unknown, rules: RoomVersionRules, options: ParsePdu
   if (p.list.length === 0) {
     // A valid event: its size from the member encodings that its content hash and reference hash
     // reuse (each member of the PDU is encoded once per receipt).
-    const size = canonicalSize(json, rules, rules.eventFormat.eventIdFormat !== 'server-assigned' && options?.eventId === undefined, options?.trusted !== true);
+    const size = canonicalSize(json, rules, rules.eventFormat.eventIdFormat !== 'server-assigned' && options?.eventId === undefined, options?.trusted !== true, MAX_PDU_BYTES);
     if (size === undefined) measureSize(json, p);
     else if (size > MAX_PDU_BYTES) p.add('$', 'EVENT_TOO_LARGE', `the PDU is ${size} bytes of canonical JSON, more than ${MAX_PDU_BYTES}`);
   } else if (!p.list.some((x) => UNENCODABLE.has(x.code))) {

@@ -58,8 +58,12 @@ function problems(input: unknown, v: string, opts?: { skipReferenceLimits?: bool
   const r = validatePdu(input, getRoomVersion(v), opts);
   return r.ok ? [] : [...r.problems];
 }
+/** The problems' codes — the same for a trusted parse, which skips no check of the format (nor the size). */
 function codes(input: unknown, v: string): PduProblemCode[] {
-  return problems(input, v).map((p) => p.code);
+  const found = problems(input, v).map((p) => p.code);
+  const trusted = validatePdu(input, getRoomVersion(v), { trusted: true });
+  expect(trusted.ok ? [] : trusted.problems.map((p) => p.code)).toEqual(found);
+  return found;
 }
 
 describe('valid PDUs', () => {
@@ -245,6 +249,15 @@ describe('size and field limits at and just past each boundary', () => {
     });
   }
 
+  it('characters of 3 UTF-8 bytes count 3 each: 25,000 of them are too large, trusted or not', () => {
+    // (A trusted PDU short enough in UTF-16 units to fit even at 3 bytes each is not measured
+    // exactly: this one is not, it must be.)
+    for (const v of ['3', '10']) {
+      expect(codes(base(v, { content: { body: '€'.repeat(21_500) } }), v)).toEqual([]);
+      expect(codes(base(v, { content: { body: '€'.repeat(25_000) } }), v)).toEqual(['EVENT_TOO_LARGE']);
+    }
+  });
+
   it('the size counts signatures and unsigned but not a v3+ convenience event_id', () => {
     const e = padTo('10', MAX_PDU_BYTES);
     expect(codes({ ...e, event_id: '$' + 'x'.repeat(100) }, '10')).toEqual([]);
@@ -405,5 +418,25 @@ describe('identifier grammars', () => {
     expect(isValidEventId('$acR1l0raoZnm60CBwAVgqbZqoO/mYU81xysh1u7XcJk', getRoomVersion('4'))).toBe(false);
     expect(isValidEventId('$Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg', getRoomVersion('4'))).toBe(true);
     expect(isValidEventId('$Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg', getRoomVersion('3'))).toBe(false);
+    // The sigil is part of the form (one expression tests the whole ID).
+    expect(isValidEventId('#Rqnc-F-dvnEYJTyHq_iKxU2bZ1CI92-kuZq3a5lr5Zg', getRoomVersion('4'))).toBe(false);
+    expect(isValidEventId('#acR1l0raoZnm60CBwAVgqbZqoO/mYU81xysh1u7XcJk', getRoomVersion('3'))).toBe(false);
+    expect(isValidRoomId('$Nhcu5BS-UMnFX7hBVfVSoXiD7OgH6iRT-xyIuqDnpYQ', r12)).toBe(false);
+  });
+
+  it('a room ID found valid before is valid again in its own form only; others are still checked', () => {
+    const r1 = getRoomVersion('1');
+    const r11 = getRoomVersion('11');
+    const r12 = getRoomVersion('12');
+    const id = '!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ:x';
+    expect(id.length).toBe(46);
+    for (let i = 0; i < 2; i++) {
+      expect(isValidRoomId(id, r11)).toBe(true);
+      expect(isValidRoomId(id, r12)).toBe(false);
+      expect(isValidRoomId('!abc:exa mple.org', r11)).toBe(false);
+      expect(isValidRoomId('!abc', r1)).toBe(false);
+      expect(isValidRoomId('!a\u0000b:example.org', r11)).toBe(false);
+      expect(isValidRoomId('!abc:example.org', r1)).toBe(true);
+    }
   });
 });
