@@ -383,3 +383,52 @@ describe('check 5 on the block path (auth events other than the ones the state b
     }
   }
 });
+
+describe('check 6 on the block path (soft failure against a current state the block changed)', () => {
+  /**
+   * `@bob` joins; then, in one block, Alice bans him and Bob sends a message on his join (a fork:
+   * its prev event is not the forward extremity). Checks 4 and 5 allow the message (Bob is joined
+   * in the state before it); check 6 — against the current state, where the ban of this same block
+   * has banned him — soft-fails it, without a read of the store (the current state is the block's
+   * own snapshot). Then Alice's message on the ban is accepted.
+   */
+  function roomWithFork(): { readonly roomId: string; readonly pdus: readonly JsonObject[] } {
+    const roomId = '!fork:z.example';
+    const alice = '@alice:z.example';
+    const bob = '@bob:z.example';
+    let ts = 1_800_000_000_000;
+    const events: RoomEvent[] = [];
+    const make = (type: string, stateKey: string | undefined, sender: string, content: JsonObject, auth: readonly RoomEvent[], prev: RoomEvent | undefined): RoomEvent => {
+      const e = buildEvent({
+        roomVersion: '10', type, ...(stateKey !== undefined ? { stateKey } : {}), sender, content,
+        prevEvents: prev === undefined ? [] : [prev], authEvents: auth, depth: (prev?.depth ?? 0) + 1, originServerTs: ts++, roomId,
+      }, signer);
+      events.push(e);
+      return e;
+    };
+    const create = make('m.room.create', '', alice, { creator: alice, room_version: '10' }, [], undefined);
+    const aliceJoin = make('m.room.member', alice, alice, { membership: 'join' }, [create], create);
+    const pl = make('m.room.power_levels', '', alice, { users: { [alice]: 100 }, ban: 50, events_default: 0 }, [create, aliceJoin], aliceJoin);
+    const rules = make('m.room.join_rules', '', alice, { join_rule: 'public' }, [create, aliceJoin, pl], pl);
+    const bobJoin = make('m.room.member', bob, bob, { membership: 'join' }, [create, pl, rules], rules);
+    const ban = make('m.room.member', bob, alice, { membership: 'ban' }, [create, aliceJoin, pl, bobJoin], bobJoin);
+    make('m.room.message', undefined, bob, { body: 'on my join' }, [create, pl, bobJoin], bobJoin);
+    make('m.room.message', undefined, alice, { body: 'after the ban' }, [create, aliceJoin, pl], ban);
+    return { roomId, pdus: events.map((e) => e.json) };
+  }
+
+  for (const kind of ['memory', 'level'] as const) {
+    it(`${kind} store, the fork in one block: soft-failed by the block, as by the per-event path`, async () => {
+      const { roomId, pdus } = roomWithFork();
+      await withStores(kind, async (a, b) => {
+        const counter = { n: 0 };
+        const fast = await importAll(counting(a, counter), roomId, pdus, pdus.length);
+        const slow = await importAll(withoutCommitMany(b), roomId, pdus, 1);
+        expect(fast).toEqual(slow);
+        expect((fast.outcomes as { status: string }[]).map((o) => o.status)).toEqual([...Array<string>(6).fill('accepted'), 'soft-failed', 'accepted']);
+        // Everything after the create event went by the block (the soft failure too).
+        expect(counter.n).toBe(pdus.length - 1);
+      });
+    });
+  }
+});

@@ -139,8 +139,10 @@ export function distinctIds(ids: readonly string[]): readonly string[] {
     const set = new Set(ids);
     return set.size === ids.length ? ids : [...set];
   }
+  // Pairs compared in place (no builtin call per entry: `lastIndexOf` is not inlined).
   for (let i = 1; i < ids.length; i++) {
-    if (ids.lastIndexOf(ids[i] as string, i - 1) >= 0) return ids.filter((x, j) => ids.indexOf(x) === j);
+    const id = ids[i] as string;
+    for (let j = 0; j < i; j++) if (ids[j] === id) return ids.filter((x, k) => ids.indexOf(x) === k);
   }
   return ids;
 }

@@ -126,6 +126,8 @@ const NO_STATE: BState = { base: null, overlay: EMPTY };
 /** Auth events selection for checking an event against a state: the create event in every version. */
 const WITH_CREATE = { includeCreate: true } as const;
 const NONE_REJECTED = (): boolean => false;
+/** checkAuth's options for checks 5 and 6 (none: one shared object). */
+const NO_OPTIONS = {} as const;
 
 /** Parsing a trusted PDU: no hashes or signatures will be checked (nothing kept for them). */
 const TRUSTED = { trusted: true } as const;
@@ -313,7 +315,9 @@ async function walkBlock(
   const b = new Walk(ctx, rules, room0, stored);
   let n = 0;
   for (; n < parsed.length; n++) {
-    const ok = await b.step(parsed[n] as Pdu);
+    // Synchronously where all it needs is at hand (no promise or microtask turn per event).
+    let ok = b.stepNow(parsed[n] as Pdu);
+    if (ok === MISS) ok = await b.step(parsed[n] as Pdu);
     if (!ok) {
       next = { pdu: parsed[n] as Pdu, rules, roomId };
       break;
@@ -521,30 +525,112 @@ class Walk {
 
   /**
    * Checks one event and plans its commit, as the per-event pipeline would; `false` (nothing
-   * planned) when the event needs that pipeline.
+   * planned) when the event needs that pipeline. (Reads the store where {@link stepNow} found
+   * something not at hand.)
    */
   async step(event: Pdu): Promise<boolean> {
-    const rules = this.#rules;
-    const id = event.eventId;
-    // A restricted join naming an authorising server needs its keys (signatures.ts).
-    if (event.type === 'm.room.member' && rules.authorization.restrictedJoinRule && typeof event.content['join_authorised_via_users_server'] === 'string') return false;
-    // Prev events: earlier in the block, or stored with state (else: fetching / promotion), all
-    // with one state, the state before the event (else: resolution).
+    const before = this.#beforeOf(event);
+    if (before === undefined) return false;
+    // Check 4: auth against the auth events, all of which must be known (else: fetch / park).
+    const authViews = this.#authViews(event);
+    if (authViews === undefined) return false;
+    const createId = this.#room0.createEventId;
+    if (this.#rules.authorization.roomIdFromCreateEvent && !event.authEvents.includes(createId)) {
+      const c = this.#viewNow(createId) ?? await this.#view(createId);
+      if (c !== undefined) authViews.push(c);
+    }
+    const rejection = this.#check4(event, authViews);
+
+    // Check 5: against the state before.
+    let r5: Verdict | undefined;
+    if (rejection === undefined) {
+      const now = this.#authStateNow(before, event);
+      r5 = this.#check5(event, now !== MISS ? now : await this.#authState(before, event));
+    }
+
+    // Check 6: soft failure against the current state.
+    let softFail: Verdict | undefined;
+    const cur = rejection === undefined && r5 === undefined ? this.#softFailState(event) : undefined;
+    if (cur !== undefined) {
+      const now = this.#authStateNow(cur, event);
+      softFail = this.#check6(event, now !== MISS ? now : await this.#authState(cur, event));
+    }
+    const verdict = rejection ?? r5;
+
+    // The commit (commit.ts): extremities and current state only move for an accepted event.
+    let extremities: string[] | undefined;
+    if (verdict === undefined && softFail === undefined) {
+      const now = extremitiesAfterNow(this.#extremities, event, this.#linkNow);
+      extremities = now !== NOT_AT_HAND ? now : await extremitiesAfter(this.#extremities, event, this.#links);
+    }
+    return this.#plan(event, before, verdict, softFail, extremities);
+  }
+
+  /**
+   * {@link step} without reading the store: the same answer where everything it needs is at hand
+   * (the usual case: a block's own events, the stored events and snapshot entries it has read),
+   * else {@link MISS}, having planned nothing — and {@link step} then reads what is missing. One
+   * call, no promise and no turn of the microtask queue per event.
+   */
+  stepNow(event: Pdu): boolean | typeof MISS {
+    const before = this.#beforeOf(event);
+    if (before === undefined) return false;
+    const authViews = this.#authViews(event);
+    if (authViews === undefined) return false;
+    const createId = this.#room0.createEventId;
+    if (this.#rules.authorization.roomIdFromCreateEvent && !event.authEvents.includes(createId)) {
+      const c = this.#viewNow(createId);
+      if (c === undefined) return MISS;
+      authViews.push(c);
+    }
+    const rejection = this.#check4(event, authViews);
+    let r5: Verdict | undefined;
+    if (rejection === undefined) {
+      const now = this.#authStateNow(before, event);
+      if (now === MISS) return MISS;
+      r5 = this.#check5(event, now);
+    }
+    let softFail: Verdict | undefined;
+    const cur = rejection === undefined && r5 === undefined ? this.#softFailState(event) : undefined;
+    if (cur !== undefined) {
+      const now = this.#authStateNow(cur, event);
+      if (now === MISS) return MISS;
+      softFail = this.#check6(event, now);
+    }
+    const verdict = rejection ?? r5;
+    let extremities: string[] | undefined;
+    if (verdict === undefined && softFail === undefined) {
+      const now = extremitiesAfterNow(this.#extremities, event, this.#linkNow);
+      if (now === NOT_AT_HAND) return MISS;
+      extremities = now;
+    }
+    return this.#plan(event, before, verdict, softFail, extremities);
+  }
+
+  /**
+   * The state before `event`: its prev events are earlier in the block or stored with state (else:
+   * fetching / promotion), all with one state (else: resolution) — `undefined` where the block
+   * cannot take the event (also a restricted join naming an authorising server: it needs that
+   * server's keys, signatures.ts).
+   */
+  #beforeOf(event: Pdu): BState | undefined {
+    if (event.type === 'm.room.member' && this.#rules.authorization.restrictedJoinRule && typeof event.content['join_authorised_via_users_server'] === 'string') return undefined;
     let before: BState | undefined;
     const prevs = event.prevEvents;
     for (let i = 0; i < prevs.length; i++) {
       const s = this.#after(prevs[i] as string);
-      if (s === undefined) return false;
+      if (s === undefined) return undefined;
       if (before === undefined) before = s;
-      else if (!sameState(before, s)) return false;
+      else if (!sameState(before, s)) return undefined;
     }
-    before ??= NO_STATE;
-    // Check 4: auth against the auth events, all of which must be known (else: fetch / park).
-    const authIds = event.authEvents;
+    return before ?? NO_STATE;
+  }
+
+  /** The views of `event`'s auth events (repeats once), all of the block or stored; `undefined` when one is not known (fetch / park). Rejected ones in {@link #rejectedAuth}. */
+  #authViews(event: Pdu): RoomEvent[] | undefined {
+    const distinct = distinctIds(event.authEvents);
     const authViews: RoomEvent[] = [];
     let rejectedIds: string[] | undefined;
-    // Repeated IDs count once.
-    const distinct = distinctIds(authIds);
     for (let i = 0; i < distinct.length; i++) {
       const a = distinct[i] as string;
       const be = this.#block.get(a);
@@ -554,51 +640,54 @@ class Walk {
         rejected = be.status === 'rejected';
       } else {
         const e = this.#stored.get(a);
-        if (e === undefined) return false;
-        authViews.push(this.#ctx.caches.view(e, rules));
+        if (e === undefined) return undefined;
+        authViews.push(this.#ctx.caches.view(e, this.#rules));
         rejected = isRejectedStatus(e);
       }
       if (rejected) (rejectedIds ??= []).push(a);
     }
-    const createId = this.#room0.createEventId;
-    if (rules.authorization.roomIdFromCreateEvent && !authIds.includes(createId)) {
-      const c = this.#viewNow(createId) ?? await this.#view(createId);
-      if (c !== undefined) authViews.push(c);
-    }
-    const rejectedList = rejectedIds;
+    this.#rejectedAuth = rejectedIds;
+    return authViews;
+  }
+
+  /** The rejected auth events {@link #authViews} found last (`undefined`: none). */
+  #rejectedAuth: string[] | undefined;
+
+  /** Check 4: auth against the auth events (`authViews`, from {@link #authViews}, with the create event where the version wants it). */
+  #check4(event: Pdu, authViews: RoomEvent[]): Verdict | undefined {
+    const rejectedList = this.#rejectedAuth;
     const isRejected = rejectedList === undefined ? NONE_REJECTED : (x: string): boolean => rejectedList.includes(x);
-    const r4 = checkAuth(event, stateEntriesOf(authViews), rules, { authEvents: authViews, isRejected });
-    let rejection: Verdict | undefined = r4.allowed ? undefined : { rule: r4.rule, reason: r4.reason };
+    const r4 = checkAuth(event, stateEntriesOf(authViews), this.#rules, { authEvents: authViews, isRejected });
+    return r4.allowed ? undefined : { rule: r4.rule, reason: r4.reason };
+  }
 
-    // Check 5: against the state before.
-    if (rejection === undefined) {
-      const now = this.#authStateNow(before, event);
-      const stateAuth = now !== MISS ? now : await this.#authState(before, event);
-      if (!listsEachOnceIn(event.authEvents, stateAuth.entries)) {
-        const r5 = checkAuth(event, stateAuth, rules, {});
-        if (!r5.allowed) rejection = { rule: r5.rule, reason: r5.reason };
-      }
-    }
+  /** Check 5: against the auth state of the state before — skipped when the auth events are the ones that state selects. */
+  #check5(event: Pdu, stateAuth: StateEntries<RoomEvent>): Verdict | undefined {
+    if (listsEachOnceIn(event.authEvents, stateAuth.entries)) return undefined;
+    const r5 = checkAuth(event, stateAuth, this.#rules, NO_OPTIONS);
+    return r5.allowed ? undefined : { rule: r5.rule, reason: r5.reason };
+  }
 
-    // Check 6: soft failure against the current state.
-    let softFail: Verdict | undefined;
-    if (rejection === undefined && this.#current !== undefined) {
-      if (!sameIdSet(this.#extremities, event.prevEvents)) {
-        const cur: BState = { base: this.#current, overlay: EMPTY };
-        const now = this.#authStateNow(cur, event);
-        const curAuth = now !== MISS ? now : await this.#authState(cur, event);
-        const r6 = checkAuth(event, curAuth, rules, {});
-        if (!r6.allowed) softFail = { rule: r6.rule, reason: r6.reason };
-      }
-    }
-    const status: EventStatus = rejection !== undefined ? 'rejected' : softFail !== undefined ? 'soft-failed' : 'accepted';
+  /** The current state to soft-fail `event` against (check 6), or `undefined` when the check is skipped (its prev events are the extremities, or no current state). */
+  #softFailState(event: Pdu): BState | undefined {
+    if (this.#current === undefined || sameIdSet(this.#extremities, event.prevEvents)) return undefined;
+    return { base: this.#current, overlay: EMPTY };
+  }
 
-    // The commit (commit.ts): extremities and current state only move for an accepted event.
-    let extremities: string[] | undefined;
-    if (status === 'accepted') {
-      const now = extremitiesAfterNow(this.#extremities, event, this.#linkNow);
-      extremities = now !== NOT_AT_HAND ? now : await extremitiesAfter(this.#extremities, event, this.#links);
-    }
+  /** Check 6: soft failure against the current state's auth state. */
+  #check6(event: Pdu, curAuth: StateEntries<RoomEvent>): Verdict | undefined {
+    const r6 = checkAuth(event, curAuth, this.#rules, NO_OPTIONS);
+    return r6.allowed ? undefined : { rule: r6.rule, reason: r6.reason };
+  }
+
+  /**
+   * The commit of a checked event (commit.ts): `verdict` its rejection, `softFail` its soft
+   * failure, `extremities` (accepted events only) the forward extremities after it. `false`
+   * (nothing planned) when other extremities remain: the current state needs resolution.
+   */
+  #plan(event: Pdu, before: BState, verdict: Verdict | undefined, softFail: Verdict | undefined, extremities: string[] | undefined): boolean {
+    const id = event.eventId;
+    const status: EventStatus = verdict !== undefined ? 'rejected' : softFail !== undefined ? 'soft-failed' : 'accepted';
     if (extremities !== undefined && extremities.some((x) => x !== id)) return false; // the current state needs resolution
     const isState = event.stateKey !== undefined;
     const key = isState ? stateKeyOf(event.type, event.stateKey as string) : '';
@@ -618,9 +707,9 @@ class Walk {
         currentRef = beforeRef;
       }
     }
-    const verdict = rejection ?? softFail;
+    const recorded = verdict ?? softFail;
     // (Literals, not spreads of optional members: no object copied per member.)
-    const ne: RoomCommit['event'] = verdict !== undefined ? { event, status, rejection: verdict, stateBefore: beforeRef } : { event, status, stateBefore: beforeRef };
+    const ne: RoomCommit['event'] = recorded !== undefined ? { event, status, rejection: recorded, stateBefore: beforeRef } : { event, status, stateBefore: beforeRef };
     const roomId = this.#room0.roomId;
     this.commits.push(extremities !== undefined && currentRef !== undefined
       ? { roomId, event: ne, snapshots, forwardExtremities: extremities, currentState: currentRef }
@@ -628,7 +717,7 @@ class Walk {
         ? { roomId, event: ne, snapshots, forwardExtremities: extremities }
         : currentRef !== undefined ? { roomId, event: ne, snapshots, currentState: currentRef } : { roomId, event: ne, snapshots });
     this.#afterRefs.push(afterRef);
-    this.#verdicts.push(verdict);
+    this.#verdicts.push(recorded);
     this.#block.set(id, { pdu: event, status, after, prevEvents: event.prevEvents, depth: event.depth });
     if (extremities !== undefined) this.#extremities = extremities;
     if (currentRef !== undefined) this.#current = currentRef;
