@@ -78,6 +78,9 @@ describe('memory store: synchronous reads', () => {
     const many = await store.getEvents([...ids, '$absent']);
     expect([...many.keys()]).toEqual(ids);
     expect(await store.getEvent('$absent')).toBeUndefined();
+    // peekEvent: every answer at once — the record, or null for an ID not stored.
+    for (const id of ids) expect(store.peekEvent(id)).toBe(await store.getEvent(id));
+    expect(store.peekEvent('$absent')).toBeNull();
     const last = snapshots[snapshots.length - 1]!;
     const state = await store.loadState(last);
     expect(state.size).toBe(41);

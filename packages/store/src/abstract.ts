@@ -841,6 +841,13 @@ export abstract class AbstractRoomStore implements RoomStore {
     return this.#absent.peek(id) !== undefined ? undefined : MISS;
   }
 
+  /** See {@link RoomStore.peekEvent}. */
+  peekEvent(id: EventId): StoredEvent | null | undefined {
+    if (this.#status !== 'open' || this.#failed !== undefined || typeof id !== 'string') return undefined;
+    const now = this.#eventNow(id);
+    return now === MISS ? undefined : (now ?? null);
+  }
+
   /** See {@link RoomStore.getEvent}. */
   async getEvent(id: EventId): Promise<StoredEvent | undefined> {
     this.#assertOpen();

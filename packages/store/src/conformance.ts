@@ -333,6 +333,27 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       await rejectsWith(store.commit({ roomId: ROOM, event: { event: fakeEvent('$a'), status: 'outlier' } }), 'STORE_NOT_OPEN');
     });
 
+    it('peekEvent (optional) answers as getEvent where it answers at all; nothing before open or after close', async () => {
+      const store = await factory();
+      if (store.peekEvent === undefined) return;
+      assert.equal(store.peekEvent('$m'), undefined);
+      await store.open();
+      try {
+        const s1 = await createRoom(store);
+        await store.commit({ roomId: ROOM, event: { event: fakeEvent('$m', { prev: [CREATE] }), status: 'accepted', stateBefore: s1 }, forwardExtremities: ['$m'] });
+        await store.commit({ roomId: ROOM, event: { event: fakeEvent('$o', { auth: [CREATE] }), status: 'outlier' } });
+        for (const id of ['$m', '$o', CREATE, '$never', '']) {
+          const got = await store.getEvent(id);
+          const peeked = store.peekEvent(id);
+          // Either not at hand, or the same answer (null: known not stored).
+          if (peeked !== undefined) assert.deepEqual(peeked ?? undefined, got, `peekEvent(${JSON.stringify(id)})`);
+        }
+      } finally {
+        await store.close();
+      }
+      assert.equal(store.peekEvent('$m'), undefined);
+    });
+
     it('stores events with status, rejection, depth, stream and stateBefore', async () => {
       await withStore(async (store) => {
         const s1 = await createRoom(store);

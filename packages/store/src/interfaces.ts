@@ -308,6 +308,13 @@ export interface RoomStore {
 
   /** One event, or `undefined`. */
   getEvent(id: EventId): Promise<StoredEvent | undefined>;
+  /**
+   * Optional: {@link RoomStore.getEvent}'s answer where the store has it at hand without a read —
+   * the record, or `null` for an ID it knows is not stored — else `undefined` (ask `getEvent`).
+   * A memory store always has it; a persistent one for the records it holds in memory. Never
+   * throws: a store that is not open answers `undefined` (and `getEvent` then says why).
+   */
+  peekEvent?(id: EventId): StoredEvent | null | undefined;
   /** Batched lookup; unknown IDs are absent from the map. */
   getEvents(ids: readonly EventId[]): Promise<ReadonlyMap<EventId, StoredEvent>>;
   /** The subset of `ids` that is stored. */

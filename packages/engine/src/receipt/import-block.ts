@@ -272,7 +272,8 @@ export async function importOne(ctx: EngineContext, pdu: Pdu, pduRules: RoomVers
   if (json['room_id'] !== roomId || (json['type'] === 'm.room.create' && json['state_key'] === '') || rules !== pduRules) return undefined;
   // Stored already: its outcome is the stored one, or a promotion.
   const id = pdu.eventId;
-  if ((await store.getEvent(id)) !== undefined) return undefined;
+  const peeked = store.peekEvent?.(id);
+  if (peeked !== undefined ? peeked !== null : (await store.getEvent(id)) !== undefined) return undefined;
   // What it cites that is stored, read once (in the order, without repeats, the block reads them).
   const cited: string[] = [];
   const cite = (ids: readonly string[]): void => {

@@ -17,6 +17,7 @@
  */
 import { isJsonObject } from '@roomgraph/canonical-json';
 import type { SignatureCheckResult } from '@roomgraph/events';
+import type { StoredEvent } from '@roomgraph/store';
 import type { EngineContext } from '../context.js';
 import type { PduOutcome } from '../types.js';
 import { type Identified, identify } from './identify.js';
@@ -35,9 +36,18 @@ export const PACE = 4;
  */
 export type Prepared = PduOutcome | Identified | (Identified & { readonly sig: Promise<SignatureCheckResult> });
 
-/** Whether the stored event `id` makes a PDU's outcome the stored one (stored, and not as an outlier). */
-export async function storedAlready(ctx: EngineContext, id: Identified): Promise<boolean> {
-  const known = await ctx.store.getEvent(id.pdu.eventId);
+/**
+ * Whether the stored event `id` makes a PDU's outcome the stored one (stored, and not as an
+ * outlier): at once where the store has the answer at hand (`peekEvent`), else a promise.
+ */
+export function storedAlready(ctx: EngineContext, id: Identified): boolean | Promise<boolean> {
+  const peeked = ctx.store.peekEvent?.(id.pdu.eventId);
+  if (peeked !== undefined) return peeked !== null && peeked.status !== 'outlier';
+  return ctx.store.getEvent(id.pdu.eventId).then(isStoredForGood);
+}
+
+/** Whether a stored record (or none) makes a PDU's outcome the stored one. */
+function isStoredForGood(known: StoredEvent | undefined): boolean {
   return known !== undefined && known.status !== 'outlier';
 }
 
@@ -54,7 +64,8 @@ async function prepareOne(ctx: EngineContext, json: unknown, identified: () => v
     id = now instanceof Promise ? await now : now;
     if ('status' in id) return id;
     // A PDU already stored (a re-delivery, a resumed import): no signature check is started.
-    if (await storedAlready(ctx, id)) return id;
+    const stored = storedAlready(ctx, id);
+    if (typeof stored === 'boolean' ? stored : await stored) return id;
   } finally {
     identified();
   }

@@ -115,10 +115,13 @@ async function trustedOneInLock(ctx: EngineContext, origin: string, pdu: unknown
 /** {@link receiveOne} of a received PDU, inside the room's lock (`lockKey`): checks 1–3 here, then a block of one. */
 async function receivedOneInLock(ctx: EngineContext, origin: string, pdu: unknown, lockKey: string): Promise<PduOutcome> {
   const inBlock = isJsonObject(pdu) && pdu['room_id'] === lockKey;
-  const id = await identify(ctx, pdu);
+  // (Each answered at once where it can be: no microtask turn for an answer at hand.)
+  const now = identify(ctx, pdu);
+  const id = now instanceof Promise ? await now : now;
   if ('status' in id) return receiveInLock(ctx, origin, pdu, false, id);
   // Stored already: its stored outcome (or a promotion), from the pipeline, without a signature check.
-  if (await storedAlready(ctx, id)) return receiveInLock(ctx, origin, pdu, false, id);
+  const stored = storedAlready(ctx, id);
+  if (typeof stored === 'boolean' ? stored : await stored) return receiveInLock(ctx, origin, pdu, false, id);
   // Check 2 on this thread.
   const sig = await checkSignatures(ctx, id.pdu, id.rules);
   if (inBlock && sig.status === 'ok' && checkContentHash(id.pdu.json, id.rules)) {
