@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { Buffer } from 'node:buffer';
 import { Worker } from 'node:worker_threads';
 
 /** Jobs per message to the worker once it has work: a burst of look-ahead checks goes out in blocks of this size. */
@@ -81,9 +82,17 @@ parentPort.on('message', (m) => {
 });
 `;
 
+/** The bytes of a job's message: a text's UTF-8 encoding (lone surrogates as U+FFFD). */
+function bytesOf(message: Uint8Array | string): Uint8Array {
+  if (typeof message !== 'string') return message;
+  const b = Buffer.from(message, 'utf8');
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
 interface Job {
   readonly publicKey: Uint8Array;
-  readonly message: Uint8Array;
+  /** The signed bytes, or a text whose UTF-8 encoding they are (encoded into the batch's buffer). */
+  readonly message: Uint8Array | string;
   readonly signature: Uint8Array;
   readonly resolve: (ok: boolean) => void;
 }
@@ -110,9 +119,12 @@ export class VerifyWorker {
     this.#fallback = fallback;
   }
 
-  /** Verifies one signature (lengths already checked by the caller); never rejects. */
-  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
-    if (this.#broken) return this.#fallback(publicKey, message, signature);
+  /**
+   * Verifies one signature (lengths already checked by the caller) of `message`, or of the UTF-8
+   * encoding of a `message` string (lone surrogates as U+FFFD); never rejects.
+   */
+  verify(publicKey: Uint8Array, message: Uint8Array | string, signature: Uint8Array): Promise<boolean> {
+    if (this.#broken) return this.#fallback(publicKey, bytesOf(message), signature);
     return new Promise<boolean>((resolve) => {
       this.#queue.push({ publicKey, message, signature, resolve });
       if (this.#queue.length >= BATCH || this.#backlog() < LOW_WATER) this.#flush();
@@ -172,24 +184,34 @@ export class VerifyWorker {
       this.#toFallback(jobs);
       return;
     }
+    // Each job's message length (a text's in UTF-8 bytes), then the packed jobs.
+    const lengths = new Array<number>(jobs.length);
     let size = 0;
-    for (const j of jobs) size += 100 + j.message.length;
-    const buf = new Uint8Array(size);
-    const view = new DataView(buf.buffer);
+    for (let i = 0; i < jobs.length; i++) {
+      const m = (jobs[i] as Job).message;
+      const n = typeof m === 'string' ? Buffer.byteLength(m, 'utf8') : m.length;
+      lengths[i] = n;
+      size += 100 + n;
+    }
+    // (Not from Buffer's shared pool: its memory is transferred to the worker.)
+    const buf = Buffer.allocUnsafeSlow(size);
     let o = 0;
-    for (const j of jobs) {
+    for (let i = 0; i < jobs.length; i++) {
+      const j = jobs[i] as Job;
+      const n = lengths[i] as number;
       buf.set(j.publicKey, o);
       buf.set(j.signature, o + 32);
-      view.setUint32(o + 96, j.message.length, true);
-      buf.set(j.message, o + 100);
-      o += 100 + j.message.length;
+      buf.writeUInt32LE(n, o + 96);
+      if (typeof j.message === 'string') buf.write(j.message, o + 100, n, 'utf8');
+      else buf.set(j.message, o + 100);
+      o += 100 + n;
     }
     const id = this.#nextId++;
     this.#pending.set(id, { jobs, done: 0 });
     if (this.#pending.size === 1) w.ref();
     this.#sent = (this.#sent + jobs.length) | 0;
     try {
-      w.postMessage({ id, n: jobs.length, buf: buf.buffer }, [buf.buffer]);
+      w.postMessage({ id, n: jobs.length, buf: buf.buffer }, [buf.buffer as ArrayBuffer]);
     } catch {
       this.#fail();
     }
@@ -222,6 +244,8 @@ export class VerifyWorker {
   }
 
   #toFallback(jobs: readonly Job[]): void {
-    for (const j of jobs) void this.#fallback(j.publicKey, j.message, j.signature).then(j.resolve, () => j.resolve(false));
+    for (const j of jobs) {
+      void this.#fallback(j.publicKey, bytesOf(j.message), j.signature).then(j.resolve, () => j.resolve(false));
+    }
   }
 }

@@ -251,12 +251,14 @@ export async function verifyEventSignaturesAsync(
   keyLookup: KeyLookup,
   options?: { readonly servers?: readonly string[] },
 ): Promise<SignatureCheckResult> {
-  const plan = planSignatureCheck(event, rules, keyLookup, options, false);
-  if ('status' in plan) return plan;
   const be = defaultBackend;
-  const bytes = plan.message as Uint8Array;
+  // The cached signing text itself where the backend takes text (no bytes made here for it).
+  const plan = planSignatureCheck(event, rules, keyLookup, options, be.verifyUtf8Async !== undefined);
+  if ('status' in plan) return plan;
+  const message = plan.message;
   const one = (j: SignatureJob): boolean | Promise<boolean> =>
-    be.verifyAsync !== undefined ? be.verifyAsync(j.publicKey, bytes, j.signature) : be.verify(j.publicKey, bytes, j.signature);
+    typeof message === 'string' ? (be.verifyUtf8Async as NonNullable<CryptoBackend['verifyUtf8Async']>)(j.publicKey, message, j.signature)
+    : be.verifyAsync !== undefined ? be.verifyAsync(j.publicKey, message, j.signature) : be.verify(j.publicKey, message, j.signature);
   // Usually one signature: awaited alone (no list of promises).
   const ok = plan.jobs.length === 1 ? [await one(plan.jobs[0] as SignatureJob)] : await Promise.all(plan.jobs.map(one));
   return settle(plan.jobs, ok, plan.servers);
