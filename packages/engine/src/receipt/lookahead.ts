@@ -64,8 +64,10 @@ async function prepareOne(ctx: EngineContext, json: unknown, identified: () => v
     id = now instanceof Promise ? await now : now;
     if ('status' in id) return id;
     // A PDU already stored (a re-delivery, a resumed import): no signature check is started.
-    const stored = storedAlready(ctx, id);
-    if (typeof stored === 'boolean' ? stored : await stored) return id;
+    // (Awaited even when answered at once: one microtask turn, no store promise. Finished
+    // synchronously, an identification would start the next PDU from inside this one, and the
+    // whole window would be parsed before the first verification is handed over — see PACE.)
+    if (await storedAlready(ctx, id)) return id;
   } finally {
     identified();
   }
