@@ -40,14 +40,6 @@ export interface Ed25519Backend {
    * throws — for malformed input. Optional: callers encode the text and call `verify` without it.
    */
   verifyUtf8?(publicKey: Uint8Array, text: string, signature: Uint8Array): boolean;
-  /**
-   * {@link Ed25519Backend.verifyAsync} of the UTF-8 encoding of `text` (lone surrogates as U+FFFD),
-   * where the backend can take a string without first making its bytes here (node:crypto: the
-   * text is encoded straight into the buffer that carries the batch to the worker thread).
-   * Resolves to `false` — never rejects — for malformed input. Optional: callers encode the text
-   * and call `verifyAsync` without it.
-   */
-  verifyUtf8Async?(publicKey: Uint8Array, text: string, signature: Uint8Array): Promise<boolean>;
 }
 
 /** An {@link Ed25519Backend} that also provides SHA-256. */
@@ -254,10 +246,6 @@ export const nodeBackend: CryptoBackend = {
     // Batched on a worker thread (see verify-worker.ts): a few µs of this thread per signature,
     // against ~30 µs for a libuv job's submission and completion.
     return (verifyWorker ??= new VerifyWorker(verifyOnThreadPool)).verify(publicKey, message, signature);
-  },
-  verifyUtf8Async(publicKey, text, signature) {
-    if (!lengthsOk(publicKey, signature) || typeof text !== 'string') return Promise.resolve(false);
-    return (verifyWorker ??= new VerifyWorker(verifyOnThreadPool)).verify(publicKey, text, signature);
   },
   sha256(data) {
     return nodeSha256(data);

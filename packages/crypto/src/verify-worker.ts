@@ -17,7 +17,6 @@
  *
  * @module
  */
-import { Buffer } from 'node:buffer';
 import { Worker } from 'node:worker_threads';
 
 /** Jobs per message to the worker once it has work: a burst of look-ahead checks goes out in blocks of this size. */
@@ -82,17 +81,9 @@ parentPort.on('message', (m) => {
 });
 `;
 
-/** The bytes of a job's message: a text's UTF-8 encoding (lone surrogates as U+FFFD). */
-function bytesOf(message: Uint8Array | string): Uint8Array {
-  if (typeof message !== 'string') return message;
-  const b = Buffer.from(message, 'utf8');
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
 interface Job {
   readonly publicKey: Uint8Array;
-  /** The signed bytes, or a text whose UTF-8 encoding they are (encoded into the batch's buffer). */
-  readonly message: Uint8Array | string;
+  readonly message: Uint8Array;
   readonly signature: Uint8Array;
   readonly resolve: (ok: boolean) => void;
 }
@@ -119,12 +110,9 @@ export class VerifyWorker {
     this.#fallback = fallback;
   }
 
-  /**
-   * Verifies one signature (lengths already checked by the caller) of `message`, or of the UTF-8
-   * encoding of a `message` string (lone surrogates as U+FFFD); never rejects.
-   */
-  verify(publicKey: Uint8Array, message: Uint8Array | string, signature: Uint8Array): Promise<boolean> {
-    if (this.#broken) return this.#fallback(publicKey, bytesOf(message), signature);
+  /** Verifies one signature (lengths already checked by the caller); never rejects. */
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    if (this.#broken) return this.#fallback(publicKey, message, signature);
     return new Promise<boolean>((resolve) => {
       this.#queue.push({ publicKey, message, signature, resolve });
       if (this.#queue.length >= BATCH || this.#backlog() < LOW_WATER) this.#flush();
@@ -184,34 +172,24 @@ export class VerifyWorker {
       this.#toFallback(jobs);
       return;
     }
-    // Each job's message length (a text's in UTF-8 bytes), then the packed jobs.
-    const lengths = new Array<number>(jobs.length);
     let size = 0;
-    for (let i = 0; i < jobs.length; i++) {
-      const m = (jobs[i] as Job).message;
-      const n = typeof m === 'string' ? Buffer.byteLength(m, 'utf8') : m.length;
-      lengths[i] = n;
-      size += 100 + n;
-    }
-    // (Not from Buffer's shared pool: its memory is transferred to the worker.)
-    const buf = Buffer.allocUnsafeSlow(size);
+    for (const j of jobs) size += 100 + j.message.length;
+    const buf = new Uint8Array(size);
+    const view = new DataView(buf.buffer);
     let o = 0;
-    for (let i = 0; i < jobs.length; i++) {
-      const j = jobs[i] as Job;
-      const n = lengths[i] as number;
+    for (const j of jobs) {
       buf.set(j.publicKey, o);
       buf.set(j.signature, o + 32);
-      buf.writeUInt32LE(n, o + 96);
-      if (typeof j.message === 'string') buf.write(j.message, o + 100, n, 'utf8');
-      else buf.set(j.message, o + 100);
-      o += 100 + n;
+      view.setUint32(o + 96, j.message.length, true);
+      buf.set(j.message, o + 100);
+      o += 100 + j.message.length;
     }
     const id = this.#nextId++;
     this.#pending.set(id, { jobs, done: 0 });
     if (this.#pending.size === 1) w.ref();
     this.#sent = (this.#sent + jobs.length) | 0;
     try {
-      w.postMessage({ id, n: jobs.length, buf: buf.buffer }, [buf.buffer as ArrayBuffer]);
+      w.postMessage({ id, n: jobs.length, buf: buf.buffer }, [buf.buffer]);
     } catch {
       this.#fail();
     }
@@ -244,8 +222,6 @@ export class VerifyWorker {
   }
 
   #toFallback(jobs: readonly Job[]): void {
-    for (const j of jobs) {
-      void this.#fallback(j.publicKey, bytesOf(j.message), j.signature).then(j.resolve, () => j.resolve(false));
-    }
+    for (const j of jobs) void this.#fallback(j.publicKey, j.message, j.signature).then(j.resolve, () => j.resolve(false));
   }
 }

@@ -421,40 +421,6 @@ describe('backends agree and tampering breaks verification', () => {
     expect(await nodeBackend.verifyAsync!(key.publicKey, 'x' as unknown as Uint8Array, new Uint8Array(64))).toBe(false);
   });
 
-  it('verifyUtf8Async answers as verify does on the UTF-8 encoding of the text, mixed with byte jobs in one batch, and through the fallback', async () => {
-    const key = signingKeyFromSeed(new Uint8Array(32).fill(5), 't');
-    const other = signingKeyFromSeed(new Uint8Array(32).fill(6), 't');
-    // Texts of every kind of code unit (lone surrogates encode as U+FFFD), one long one.
-    const texts = ['', 'plain', 'é€😀', 'lone \ud800 high', 'lone \udc00 low', '\ude00\ud83d reversed', 'x'.repeat(70_000), '€'.repeat(30_000)];
-    const jobs: { text: string; sig: Uint8Array; pk: Uint8Array }[] = [];
-    for (let i = 0; i < texts.length * 4; i++) {
-      const text = texts[i % texts.length] as string;
-      const sig = nodeBackend.sign(key.seed, utf8(text));
-      const kind = Math.floor(i / texts.length);
-      if (kind === 1) sig[3]! ^= 1; // a bad signature
-      jobs.push({ text, sig, pk: kind === 2 ? other.publicKey : key.publicKey });
-    }
-    const expected = jobs.map((j) => nodeBackend.verify(j.pk, utf8(j.text), j.sig));
-    expect(expected.filter((x) => x).length).toBe(2 * texts.length);
-    // Texts and bytes interleaved in the same bursts: each answers as verify of its bytes.
-    const mixed = await Promise.all(jobs.flatMap((j) => [nodeBackend.verifyUtf8Async!(j.pk, j.text, j.sig), nodeBackend.verifyAsync!(j.pk, utf8(j.text), j.sig)]));
-    expect(mixed).toEqual(expected.flatMap((x) => [x, x]));
-    // Malformed input resolves to false without reaching the worker.
-    expect(await nodeBackend.verifyUtf8Async!(key.publicKey.slice(1), 'x', new Uint8Array(64))).toBe(false);
-    expect(await nodeBackend.verifyUtf8Async!(key.publicKey, 7 as unknown as string, new Uint8Array(64))).toBe(false);
-    // The fallback (a worker terminated) gets the text's UTF-8 bytes.
-    const seen: string[] = [];
-    const vw = new VerifyWorker(async (p, m, s) => {
-      seen.push(Buffer.from(m).toString('hex'));
-      return nodeBackend.verify(p, m, s);
-    });
-    const pending = jobs.map((j) => vw.verify(j.pk, j.text, j.sig));
-    await vw.terminate();
-    expect(await Promise.all(pending)).toEqual(expected);
-    expect(await vw.verify(jobs[3]!.pk, jobs[3]!.text, jobs[3]!.sig)).toBe(expected[3]);
-    expect(seen[seen.length - 1]).toBe(Buffer.from(utf8(jobs[3]!.text)).toString('hex'));
-  });
-
   it('VerifyWorker sends a job at once while the worker has little to do, else batches; a terminated worker leaves its jobs to the fallback', async () => {
     const key = signingKeyFromSeed(new Uint8Array(32).fill(5), 'w');
     const jobs: [Uint8Array, Uint8Array, Uint8Array][] = [];

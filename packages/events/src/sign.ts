@@ -251,14 +251,12 @@ export async function verifyEventSignaturesAsync(
   keyLookup: KeyLookup,
   options?: { readonly servers?: readonly string[] },
 ): Promise<SignatureCheckResult> {
-  const be = defaultBackend;
-  // The cached signing text itself where the backend takes text (no bytes made here for it).
-  const plan = planSignatureCheck(event, rules, keyLookup, options, be.verifyUtf8Async !== undefined);
+  const plan = planSignatureCheck(event, rules, keyLookup, options, false);
   if ('status' in plan) return plan;
-  const message = plan.message;
+  const be = defaultBackend;
+  const bytes = plan.message as Uint8Array;
   const one = (j: SignatureJob): boolean | Promise<boolean> =>
-    typeof message === 'string' ? (be.verifyUtf8Async as NonNullable<CryptoBackend['verifyUtf8Async']>)(j.publicKey, message, j.signature)
-    : be.verifyAsync !== undefined ? be.verifyAsync(j.publicKey, message, j.signature) : be.verify(j.publicKey, message, j.signature);
+    be.verifyAsync !== undefined ? be.verifyAsync(j.publicKey, bytes, j.signature) : be.verify(j.publicKey, bytes, j.signature);
   // Usually one signature: awaited alone (no list of promises).
   const ok = plan.jobs.length === 1 ? [await one(plan.jobs[0] as SignatureJob)] : await Promise.all(plan.jobs.map(one));
   return settle(plan.jobs, ok, plan.servers);
