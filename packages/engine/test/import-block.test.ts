@@ -322,6 +322,21 @@ describe('received PDUs by blocks (receivePdus, or receivePdu as a block of one)
   }
 });
 
+/** Builds a room's v10 events in order (`make`: type, state key, sender, content, auth events, prev event), signed by z.example; `events` holds them. */
+function eventMaker(roomId: string): { readonly events: RoomEvent[]; readonly make: (type: string, stateKey: string | undefined, sender: string, content: JsonObject, auth: readonly RoomEvent[], prev: RoomEvent | undefined) => RoomEvent } {
+  let ts = 1_800_000_000_000;
+  const events: RoomEvent[] = [];
+  const make = (type: string, stateKey: string | undefined, sender: string, content: JsonObject, auth: readonly RoomEvent[], prev: RoomEvent | undefined): RoomEvent => {
+    const e = buildEvent({
+      roomVersion: '10', type, ...(stateKey !== undefined ? { stateKey } : {}), sender, content,
+      prevEvents: prev === undefined ? [] : [prev], authEvents: auth, depth: (prev?.depth ?? 0) + 1, originServerTs: ts++, roomId,
+    }, signer);
+    events.push(e);
+    return e;
+  };
+  return { events, make };
+}
+
 describe('check 5 on the block path (auth events other than the ones the state before selects)', () => {
   /**
    * A room of z.example users in which `@bob` joins and is then banned, `@carol` joins and then
@@ -338,16 +353,7 @@ describe('check 5 on the block path (auth events other than the ones the state b
     const alice = '@alice:z.example';
     const bob = '@bob:z.example';
     const carol = '@carol:z.example';
-    let ts = 1_800_000_000_000;
-    const events: RoomEvent[] = [];
-    const make = (type: string, stateKey: string | undefined, sender: string, content: JsonObject, auth: readonly RoomEvent[], prev: RoomEvent | undefined): RoomEvent => {
-      const e = buildEvent({
-        roomVersion: '10', type, ...(stateKey !== undefined ? { stateKey } : {}), sender, content,
-        prevEvents: prev === undefined ? [] : [prev], authEvents: auth, depth: (prev?.depth ?? 0) + 1, originServerTs: ts++, roomId,
-      }, signer);
-      events.push(e);
-      return e;
-    };
+    const { events, make } = eventMaker(roomId);
     const create = make('m.room.create', '', alice, { creator: alice, room_version: '10' }, [], undefined);
     const aliceJoin = make('m.room.member', alice, alice, { membership: 'join' }, [create], create);
     const pl = make('m.room.power_levels', '', alice, { users: { [alice]: 100 }, ban: 50, state_default: 50, events_default: 0 }, [create, aliceJoin], aliceJoin);
@@ -396,16 +402,7 @@ describe('check 6 on the block path (soft failure against a current state the bl
     const roomId = '!fork:z.example';
     const alice = '@alice:z.example';
     const bob = '@bob:z.example';
-    let ts = 1_800_000_000_000;
-    const events: RoomEvent[] = [];
-    const make = (type: string, stateKey: string | undefined, sender: string, content: JsonObject, auth: readonly RoomEvent[], prev: RoomEvent | undefined): RoomEvent => {
-      const e = buildEvent({
-        roomVersion: '10', type, ...(stateKey !== undefined ? { stateKey } : {}), sender, content,
-        prevEvents: prev === undefined ? [] : [prev], authEvents: auth, depth: (prev?.depth ?? 0) + 1, originServerTs: ts++, roomId,
-      }, signer);
-      events.push(e);
-      return e;
-    };
+    const { events, make } = eventMaker(roomId);
     const create = make('m.room.create', '', alice, { creator: alice, room_version: '10' }, [], undefined);
     const aliceJoin = make('m.room.member', alice, alice, { membership: 'join' }, [create], create);
     const pl = make('m.room.power_levels', '', alice, { users: { [alice]: 100 }, ban: 50, events_default: 0 }, [create, aliceJoin], aliceJoin);

@@ -530,13 +530,12 @@ class Walk {
    * something not at hand.)
    */
   async step(event: Pdu): Promise<boolean> {
-    const before = this.#beforeOf(event);
-    if (before === undefined) return false;
     // Check 4: auth against the auth events, all of which must be known (else: fetch / park).
-    const authViews = this.#authViews(event);
-    if (authViews === undefined) return false;
-    const createId = this.#room0.createEventId;
-    if (this.#rules.authorization.roomIdFromCreateEvent && !event.authEvents.includes(createId)) {
+    const before = this.#prepare(event);
+    if (before === undefined) return false;
+    const authViews = this.#views;
+    const createId = this.#withCreate(event);
+    if (createId !== undefined) {
       const c = this.#viewNow(createId) ?? await this.#view(createId);
       if (c !== undefined) authViews.push(c);
     }
@@ -574,12 +573,11 @@ class Walk {
    * call, no promise and no turn of the microtask queue per event.
    */
   stepNow(event: Pdu): boolean | typeof MISS {
-    const before = this.#beforeOf(event);
+    const before = this.#prepare(event);
     if (before === undefined) return false;
-    const authViews = this.#authViews(event);
-    if (authViews === undefined) return false;
-    const createId = this.#room0.createEventId;
-    if (this.#rules.authorization.roomIdFromCreateEvent && !event.authEvents.includes(createId)) {
+    const authViews = this.#views;
+    const createId = this.#withCreate(event);
+    if (createId !== undefined) {
       const c = this.#viewNow(createId);
       if (c === undefined) return MISS;
       authViews.push(c);
@@ -606,6 +604,28 @@ class Walk {
       extremities = now;
     }
     return this.#plan(event, before, verdict, softFail, extremities);
+  }
+
+  /**
+   * The state before `event`, with its auth events' views in {@link #views} (and the rejected ones
+   * in {@link #rejectedAuth}); `undefined` where the block cannot take the event.
+   */
+  #prepare(event: Pdu): BState | undefined {
+    const before = this.#beforeOf(event);
+    if (before === undefined) return undefined;
+    const views = this.#authViews(event);
+    if (views === undefined) return undefined;
+    this.#views = views;
+    return before;
+  }
+
+  /** The auth events' views {@link #prepare} found last (check 4's input; the step adds the create event where the version wants it). */
+  #views: RoomEvent[] = [];
+
+  /** The create event's ID where check 4 needs it besides `event`'s auth events (v12: not among them), else `undefined`. */
+  #withCreate(event: Pdu): string | undefined {
+    const createId = this.#room0.createEventId;
+    return this.#rules.authorization.roomIdFromCreateEvent && !event.authEvents.includes(createId) ? createId : undefined;
   }
 
   /**
