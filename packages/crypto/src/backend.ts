@@ -209,8 +209,27 @@ function verifyOnThreadPool(publicKey: Uint8Array, message: Uint8Array, signatur
   });
 }
 
+/** One ed25519 verification on this thread (the worker's help with its surplus). */
+function verifyHere(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return nodeCrypto.verify(null, message, publicKeyObject(publicKey), signature);
+  } catch {
+    return false;
+  }
+}
+
 /** The node backend's verification worker, started on the first `verifyAsync`. */
 let verifyWorker: VerifyWorker | undefined;
+
+/**
+ * How many of {@link nodeBackend}'s `verifyAsync` calls (all time, this thread) were verified on
+ * the calling thread because the verification worker had `HELP_BEYOND` (24) jobs queued already —
+ * the rest went to the worker thread. For profiling: a share near half means the calling thread
+ * had as much time to spare for verification as the worker.
+ */
+export function nodeVerifyHelped(): number {
+  return verifyWorker?.helped ?? 0;
+}
 
 /**
  * node:crypto (OpenSSL) backend — the default on Node. Raw keys are wrapped in PKCS#8/SPKI DER;
@@ -245,7 +264,7 @@ export const nodeBackend: CryptoBackend = {
     if (!lengthsOk(publicKey, signature) || !(message instanceof Uint8Array)) return Promise.resolve(false);
     // Batched on a worker thread (see verify-worker.ts): a few µs of this thread per signature,
     // against ~30 µs for a libuv job's submission and completion.
-    return (verifyWorker ??= new VerifyWorker(verifyOnThreadPool)).verify(publicKey, message, signature);
+    return (verifyWorker ??= new VerifyWorker(verifyOnThreadPool, verifyHere)).verify(publicKey, message, signature);
   },
   sha256(data) {
     return nodeSha256(data);

@@ -5,7 +5,7 @@
  */
 export { randomId } from './random.js';
 export { encodeBase64, encodeBase64Url, decodeBase64, decodeBase64Url, decodeBase64Any } from './base64.js';
-export { nodeBackend, nobleBackend, defaultBackend, sha256, sha256Utf8, sha256Utf8Base64, type Ed25519Backend, type CryptoBackend } from './backend.js';
+export { nodeBackend, nobleBackend, defaultBackend, nodeVerifyHelped, sha256, sha256Utf8, sha256Utf8Base64, type Ed25519Backend, type CryptoBackend } from './backend.js';
 export {
   signingKeyFromSeed,
   generateSigningKey,

@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { BATCH, VerifyWorker } from '../src/verify-worker.js';
+import { BATCH, HELP_BEYOND, VerifyWorker } from '../src/verify-worker.js';
 import { encodeCanonicalJson, parseCanonicalJson } from '@roomgraph/canonical-json';
 import {
   Base64Error,
   KeyError,
   SignatureError,
   assertVerified,
+  nodeVerifyHelped,
   checkContentHash,
   computeContentHash,
   computeContentHashBase64,
@@ -413,8 +414,11 @@ describe('backends agree and tampering breaks verification', () => {
     }
     const expected = jobs.map(([p, m, s]) => nodeBackend.verify(p, m, s));
     expect(expected.filter((x) => x).length).toBe(11);
-    // All at once (several batches), then one at a time (a batch of one each).
+    // All at once (several batches, and this thread taking the jobs beyond HELP_BEYOND queued),
+    // then one at a time (a batch of one each).
+    const helped = nodeVerifyHelped();
     expect(await Promise.all(jobs.map(([p, m, s]) => nodeBackend.verifyAsync!(p, m, s)))).toEqual(expected);
+    expect(nodeVerifyHelped()).toBeGreaterThan(helped);
     for (let i = 0; i < 6; i++) expect(await nodeBackend.verifyAsync!(...jobs[i]!)).toBe(expected[i]);
     // Malformed lengths and types resolve to false without reaching the worker.
     expect(await nodeBackend.verifyAsync!(key.publicKey.slice(1), utf8('x'), new Uint8Array(64))).toBe(false);
@@ -458,6 +462,42 @@ describe('backends agree and tampering breaks verification', () => {
     const before = fallbacks;
     expect(await vw.verify(...jobs[2]!)).toBe(expected[2]);
     expect(fallbacks).toBe(before + 1);
+  });
+
+  it('VerifyWorker with a verifier here takes the jobs beyond HELP_BEYOND queued for the worker on this thread, with the same answers', async () => {
+    const key = signingKeyFromSeed(new Uint8Array(32).fill(7), 'h');
+    const jobs: [Uint8Array, Uint8Array, Uint8Array][] = [];
+    for (let i = 0; i < 3 * HELP_BEYOND; i++) {
+      const msg = utf8(`help ${i}`);
+      const sig = nodeBackend.sign(key.seed, msg);
+      if (i % 4 === 1) sig[2]! ^= 4;
+      jobs.push([key.publicKey, msg, sig]);
+    }
+    const expected = jobs.map(([p, m, s]) => nodeBackend.verify(p, m, s));
+    const here: number[] = [];
+    const vw = new VerifyWorker(
+      async () => {
+        throw new Error('no fallback expected');
+      },
+      (p, m, s) => {
+        here.push(jobs.findIndex((j) => j[1] === m));
+        return nodeBackend.verify(p, m, s);
+      },
+    );
+    // One job for an idle worker: not here.
+    expect(await vw.verify(...jobs[0]!)).toBe(expected[0]);
+    expect(vw.helped).toBe(0);
+    // A burst handed over synchronously: the first HELP_BEYOND jobs go to the worker (at most
+    // that many were queued before each); later ones go here whenever the worker is that far
+    // behind — which it is while this thread, verifying as fast as it does, keeps handing over.
+    const burst = jobs.map((j) => vw.verify(...j));
+    expect(here.length).toBeGreaterThan(0);
+    expect(Math.min(...here)).toBeGreaterThanOrEqual(HELP_BEYOND);
+    expect(new Set(here).size).toBe(here.length);
+    expect(vw.helped).toBe(here.length);
+    expect(await Promise.all(burst)).toEqual(expected);
+    expect(expected.filter((x) => !x).length).toBe(jobs.length / 4);
+    await vw.terminate();
   });
 
   it('verifyUtf8 answers as verify does on the UTF-8 encoding of the text, for texts of any size (its reused buffer grows)', () => {
