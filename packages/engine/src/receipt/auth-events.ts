@@ -13,7 +13,7 @@ import type { EngineContext, ProcessRequest } from '../context.js';
 import { ensureAuthEvents } from '../missing/auth-events.js';
 import { isRejectedStatus } from '../stored.js';
 import type { PduOutcome } from '../types.js';
-import type { Verdict } from './outcome.js';
+import { type Verdict, verdictOf } from './outcome.js';
 import { park } from './parked.js';
 import { authorisingKeys } from './signatures.js';
 
@@ -50,5 +50,5 @@ export async function checkAuthEvents(ctx: EngineContext, req: ProcessRequest, e
     return { parked: await park(ctx, req, `auth events not available: ${missingAuth.join(', ')}`, 'auth_events.missing') };
   }
   const r = checkAuth(event, stateEntriesOf(authViews), rules, { authEvents: authViews, isRejected: (x) => rejectedIds.has(x), serverKeys });
-  return { rejection: r.allowed ? undefined : { rule: r.rule, reason: r.reason }, serverKeys };
+  return { rejection: verdictOf(r), serverKeys };
 }

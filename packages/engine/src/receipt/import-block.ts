@@ -39,7 +39,7 @@ import type { Identified } from './identify.js';
 import { notifyCommitted } from './commit.js';
 import { type EventLinks, type LinkNow, type LinksLookup, NOT_AT_HAND, extremitiesAfter, extremitiesAfterNow } from './extremities.js';
 import { listsEachOnceIn, sameIdSet } from './id-sets.js';
-import { type Verdict, outcomeOf } from './outcome.js';
+import { type Verdict, outcomeOf, verdictOf } from './outcome.js';
 
 /** At most this many events per block (one `commitMany`): bounds the in-memory state overlays. */
 export const MAX_IMPORT_BLOCK = 256;
@@ -56,6 +56,16 @@ export interface ImportedBlock {
    * next PDU (else that PDU needs the per-event pipeline).
    */
   readonly cut?: boolean;
+}
+
+/** What check 4 reads of an event, with the state before it: see `Walk.#prepare`. */
+interface Prepared {
+  /** The state before the event. */
+  readonly before: BState;
+  /** Its auth events' views (the step adds the create event where the version wants it). */
+  readonly authViews: RoomEvent[];
+  /** The rejected ones among them (`undefined`: none). */
+  readonly rejectedIds: readonly string[] | undefined;
 }
 
 /** A snapshot reference of the block: stored, created by an earlier commit of the block, or empty. */
@@ -531,15 +541,15 @@ class Walk {
    */
   async step(event: Pdu): Promise<boolean> {
     // Check 4: auth against the auth events, all of which must be known (else: fetch / park).
-    const before = this.#prepare(event);
-    if (before === undefined) return false;
-    const authViews = this.#views;
+    const prepared = this.#prepare(event);
+    if (prepared === undefined) return false;
+    const { before, authViews } = prepared;
     const createId = this.#withCreate(event);
     if (createId !== undefined) {
       const c = this.#viewNow(createId) ?? await this.#view(createId);
       if (c !== undefined) authViews.push(c);
     }
-    const rejection = this.#check4(event, authViews);
+    const rejection = this.#check4(event, prepared);
 
     // Check 5: against the state before.
     let r5: Verdict | undefined;
@@ -573,16 +583,16 @@ class Walk {
    * call, no promise and no turn of the microtask queue per event.
    */
   stepNow(event: Pdu): boolean | typeof MISS {
-    const before = this.#prepare(event);
-    if (before === undefined) return false;
-    const authViews = this.#views;
+    const prepared = this.#prepare(event);
+    if (prepared === undefined) return false;
+    const { before, authViews } = prepared;
     const createId = this.#withCreate(event);
     if (createId !== undefined) {
       const c = this.#viewNow(createId);
       if (c === undefined) return MISS;
       authViews.push(c);
     }
-    const rejection = this.#check4(event, authViews);
+    const rejection = this.#check4(event, prepared);
     let r5: Verdict | undefined;
     if (rejection === undefined) {
       const now = this.#authStateNow(before, event);
@@ -605,22 +615,6 @@ class Walk {
     }
     return this.#plan(event, before, verdict, softFail, extremities);
   }
-
-  /**
-   * The state before `event`, with its auth events' views in {@link #views} (and the rejected ones
-   * in {@link #rejectedAuth}); `undefined` where the block cannot take the event.
-   */
-  #prepare(event: Pdu): BState | undefined {
-    const before = this.#beforeOf(event);
-    if (before === undefined) return undefined;
-    const views = this.#authViews(event);
-    if (views === undefined) return undefined;
-    this.#views = views;
-    return before;
-  }
-
-  /** The auth events' views {@link #prepare} found last (check 4's input; the step adds the create event where the version wants it). */
-  #views: RoomEvent[] = [];
 
   /** The create event's ID where check 4 needs it besides `event`'s auth events (v12: not among them), else `undefined`. */
   #withCreate(event: Pdu): string | undefined {
@@ -647,8 +641,14 @@ class Walk {
     return before ?? NO_STATE;
   }
 
-  /** The views of `event`'s auth events (repeats once), all of the block or stored; `undefined` when one is not known (fetch / park). Rejected ones in {@link #rejectedAuth}. */
-  #authViews(event: Pdu): RoomEvent[] | undefined {
+  /**
+   * The state before `event` ({@link #beforeOf}) and the views of its auth events (repeats once)
+   * with the rejected ones among them, all of the block or stored; `undefined` where the block
+   * cannot take the event (an auth event not known: fetch / park).
+   */
+  #prepare(event: Pdu): Prepared | undefined {
+    const before = this.#beforeOf(event);
+    if (before === undefined) return undefined;
     const distinct = distinctIds(event.authEvents);
     const authViews: RoomEvent[] = [];
     let rejectedIds: string[] | undefined;
@@ -667,26 +667,21 @@ class Walk {
       }
       if (rejected) (rejectedIds ??= []).push(a);
     }
-    this.#rejectedAuth = rejectedIds;
-    return authViews;
+    return { before, authViews, rejectedIds };
   }
 
-  /** The rejected auth events {@link #authViews} found last (`undefined`: none). */
-  #rejectedAuth: string[] | undefined;
-
-  /** Check 4: auth against the auth events (`authViews`, from {@link #authViews}, with the create event where the version wants it). */
-  #check4(event: Pdu, authViews: RoomEvent[]): Verdict | undefined {
-    const rejectedList = this.#rejectedAuth;
+  /** Check 4: auth against the auth events (their views, with the create event where the version wants it). */
+  #check4(event: Pdu, { authViews, rejectedIds: rejectedList }: Prepared): Verdict | undefined {
     const isRejected = rejectedList === undefined ? NONE_REJECTED : (x: string): boolean => rejectedList.includes(x);
     const r4 = checkAuth(event, stateEntriesOf(authViews), this.#rules, { authEvents: authViews, isRejected });
-    return r4.allowed ? undefined : { rule: r4.rule, reason: r4.reason };
+    return verdictOf(r4);
   }
 
   /** Check 5: against the auth state of the state before — skipped when the auth events are the ones that state selects. */
   #check5(event: Pdu, stateAuth: StateEntries<RoomEvent>): Verdict | undefined {
     if (listsEachOnceIn(event.authEvents, stateAuth.entries)) return undefined;
     const r5 = checkAuth(event, stateAuth, this.#rules, NO_OPTIONS);
-    return r5.allowed ? undefined : { rule: r5.rule, reason: r5.reason };
+    return verdictOf(r5);
   }
 
   /** The current state to soft-fail `event` against (check 6), or `undefined` when the check is skipped (its prev events are the extremities, or no current state). */
@@ -698,7 +693,7 @@ class Walk {
   /** Check 6: soft failure against the current state's auth state. */
   #check6(event: Pdu, curAuth: StateEntries<RoomEvent>): Verdict | undefined {
     const r6 = checkAuth(event, curAuth, this.#rules, NO_OPTIONS);
-    return r6.allowed ? undefined : { rule: r6.rule, reason: r6.reason };
+    return verdictOf(r6);
   }
 
   /**

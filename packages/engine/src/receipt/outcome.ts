@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { AuthResult } from '@roomgraph/auth';
 import type { StoredEvent } from '@roomgraph/store';
 import type { EngineOutcomeCode, OutcomeRule } from '../outcome-codes.js';
 import type { PduOutcome } from '../types.js';
@@ -15,6 +16,11 @@ export interface Verdict {
   readonly rule: OutcomeRule;
   /** Human-readable reason. */
   readonly reason: string;
+}
+
+/** The verdict of an authorization check: `undefined` where it allows the event, else the rule that failed and why. */
+export function verdictOf(r: AuthResult): Verdict | undefined {
+  return r.allowed ? undefined : { rule: r.rule, reason: r.reason };
 }
 
 /** A dropped PDU's outcome (nothing stored). */

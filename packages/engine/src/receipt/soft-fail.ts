@@ -17,7 +17,7 @@ import { resolveStates } from '../state/resolve.js';
 import { type VState, stored } from '../state/vstate.js';
 import type { ServerKeys } from './auth-events.js';
 import { sameIdSet } from './id-sets.js';
-import type { Verdict } from './outcome.js';
+import { type Verdict, verdictOf } from './outcome.js';
 
 /**
  * Check 6: auth against the room's current state. Where prev events were missing (the event
@@ -37,5 +37,5 @@ export async function checkSoftFail(
   }
   const curAuth = await loadAuthState(ctx, rules, current, event);
   const r = checkAuth(event, curAuth, rules, { serverKeys });
-  return r.allowed ? undefined : { rule: r.rule, reason: r.reason };
+  return verdictOf(r);
 }

@@ -21,7 +21,7 @@ import { type VState, stored } from '../state/vstate.js';
 import type { PduOutcome } from '../types.js';
 import type { ServerKeys } from './auth-events.js';
 import { listsEachOnce } from './id-sets.js';
-import type { Verdict } from './outcome.js';
+import { type Verdict, verdictOf } from './outcome.js';
 import { park } from './parked.js';
 
 /** The state before `event`, or the outcome of parking it (its state cannot be had). */
@@ -51,5 +51,5 @@ export async function checkStateBefore(ctx: EngineContext, rules: RoomVersionRul
   const stateAuth = await loadAuthState(ctx, rules, before, event);
   if (listsEachOnce(event.authEvents, stateAuth.entries.map((e) => e.eventId))) return undefined;
   const r = checkAuth(event, stateAuth, rules, { serverKeys });
-  return r.allowed ? undefined : { rule: r.rule, reason: r.reason };
+  return verdictOf(r);
 }
