@@ -164,9 +164,10 @@ export class PostgresRoomStore extends AbstractRoomStore {
       promoteEvent: `UPDATE ${s}.events SET stream = $2, status = $3, record = $4 WHERE event_id = $1 AND status = 'outlier'`,
       insertLayers: `INSERT INTO ${s}.snapshot_layers (id, parent, depth, entries, body) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::integer[], $4::integer[], $5::text[])`,
       reserve: `UPDATE ${s}.counters SET value = value + $1 WHERE name = 'next_snapshot' RETURNING value - $1 AS first`,
-      putKey: `INSERT INTO ${s}.server_keys (server, key_id, record) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (server, key_id) DO UPDATE SET record = excluded.record`,
-      getKey: `SELECT record FROM ${s}.server_keys WHERE server = $1 AND key_id = $2`,
-      getKeys: `SELECT record FROM ${s}.server_keys WHERE server = $1 ORDER BY key_id COLLATE "C"`,
+      // (Keyed by digests, schema version 3; the names compared as well.)
+      putKey: `INSERT INTO ${s}.server_keys (server, key_id, record, server_hash, key_hash) SELECT k.s, k.k, k.r, sha256(convert_to(k.s, 'UTF8')), sha256(convert_to(k.k, 'UTF8')) FROM unnest($1::text[], $2::text[], $3::text[]) AS k (s, k, r) ON CONFLICT (server_hash, key_hash) DO UPDATE SET server = excluded.server, key_id = excluded.key_id, record = excluded.record`,
+      getKey: `SELECT record FROM ${s}.server_keys WHERE server_hash = sha256(convert_to($1::text, 'UTF8')) AND key_hash = sha256(convert_to($2::text, 'UTF8')) AND server = $1 AND key_id = $2`,
+      getKeys: `SELECT record FROM ${s}.server_keys WHERE server_hash = sha256(convert_to($1::text, 'UTF8')) AND server = $1 ORDER BY key_id COLLATE "C"`,
       park: `INSERT INTO ${s}.parked_events (room_id, event_id, record) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (room_id, event_id) DO UPDATE SET record = excluded.record`,
       listParked: `SELECT record FROM ${s}.parked_events WHERE room_id = $1`,
       unpark: `DELETE FROM ${s}.parked_events WHERE room_id = $1 AND event_id = ANY($2::text[])`,

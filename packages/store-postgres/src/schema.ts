@@ -32,6 +32,10 @@ export interface Migration {
  * - `counters`: `next_snapshot` — snapshot IDs are handed out to processes in blocks.
  * - `server_keys`, `parked_events`: the key cache and parked events.
  *
+ * Version 3 keys `server_keys` by `(server_hash, key_hash)`, the SHA-256 digests of the (escaped)
+ * server name and key ID, so that a key ID longer than a B-tree entry (~2.7 kB; the spec sets no
+ * limit) is cached like any other.
+ *
  * Version 2 changes no table: from it on, the raw text columns (`rooms.room_id`, `room_version`,
  * `create_event_id`, `events.event_id`, `server_keys.server`, `key_id`, `parked_events.room_id`,
  * `event_id`) hold their strings escaped by `toText` (`src/codec.ts`: U+0000 → U+0001 U+0001,
@@ -115,6 +119,22 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
         END
       $migrate$;`;
     },
+  },
+  {
+    version: 3,
+    description: 'server keys keyed by the SHA-256 of server name and key ID (a key ID of any length is cached)',
+    // A B-tree entry holds at most ~2.7 kB, and the spec sets no length for a key ID (a remote
+    // server chooses it): the key is the two digests, the names stay in their columns (each
+    // lookup compares them as well, so a digest never stands alone for a name).
+    sql: (s: string) => `
+      ALTER TABLE ${s}.server_keys ADD COLUMN server_hash bytea, ADD COLUMN key_hash bytea;
+      UPDATE ${s}.server_keys SET server_hash = sha256(convert_to(server, 'UTF8')), key_hash = sha256(convert_to(key_id, 'UTF8'));
+      ALTER TABLE ${s}.server_keys
+        ALTER COLUMN server_hash SET NOT NULL,
+        ALTER COLUMN key_hash SET NOT NULL,
+        DROP CONSTRAINT server_keys_pkey,
+        ADD PRIMARY KEY (server_hash, key_hash);
+    `,
   },
 ]);
 

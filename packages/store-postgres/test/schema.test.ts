@@ -1,6 +1,7 @@
 // Versioned migrations: a fresh schema is created at SCHEMA_VERSION; a schema written by newer
 // code is refused with STORE_SCHEMA_TOO_NEW and left untouched; an older one is upgraded (version
-// 1 → 2: ID columns escape U+0000 and the escape U+0001, so version 1's raw U+0001 is escaped).
+// 1 → 2: ID columns escape U+0000 and the escape U+0001, so version 1's raw U+0001 is escaped;
+// 2 → 3: server keys keyed by the digests of their names).
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { isStoreError, type RoomStore } from '@roomgraph/store';
@@ -80,6 +81,8 @@ describe('schema migrations', () => {
           unescape('events', ['event_id']),
           unescape('server_keys', ['server', 'key_id']),
           unescape('parked_events', ['room_id', 'event_id']),
+          // Version 1's key table: keyed by the names (version 3 keys it by their digests).
+          `ALTER TABLE ${q('server_keys')} DROP COLUMN server_hash, DROP COLUMN key_hash, ADD PRIMARY KEY (server, key_id)`,
           `DELETE FROM ${q('schema_version')} WHERE version > 1`,
         ].join(';'),
       );
@@ -92,7 +95,7 @@ describe('schema migrations', () => {
         expect(await readDataset(a)).toEqual(before);
         expect(await readDataset(b)).toEqual(before);
         const versions = await sql.unsafe<{ version: number }[]>(`SELECT version FROM ${q('schema_version')} ORDER BY version`);
-        expect(versions.map((r) => r.version)).toEqual([1, 2]);
+        expect(versions.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
         const escaped = await sql.unsafe<{ event_id: string }[]>(`SELECT event_id FROM ${q('events')} ORDER BY event_id COLLATE "C"`);
         expect(escaped.map((r) => r.event_id)).toEqual(['$c\u0001\u0002', '$e\u0001\u0002', '$e\u0001\u0002\u0002', '$e\u0001\u0002\u0002\u0002', '$plain', '$x\u{1F600}'].sort());
         // Writing goes on where version 1 left off, U+0000 included.
@@ -107,6 +110,46 @@ describe('schema migrations', () => {
         expect(await b.getEvent('$n\u0001')).toBeUndefined();
       } finally {
         await Promise.all([a.close(), b.close()]);
+      }
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it('upgrades a version-2 key table: keys read back the same by their names, then a key ID longer than a B-tree entry is cached too', async () => {
+    const { db, sql } = await fresh();
+    try {
+      const store = new PostgresRoomStore(db.url);
+      await store.open();
+      await writeDataset(store);
+      const before = await readDataset(store);
+      await store.close();
+      const q = (t: string): string => `"${db.schema}".${t}`;
+      await sql.unsafe(
+        [
+          `ALTER TABLE ${q('server_keys')} DROP COLUMN server_hash, DROP COLUMN key_hash, ADD PRIMARY KEY (server, key_id)`,
+          `DELETE FROM ${q('schema_version')} WHERE version > 2`,
+        ].join(';'),
+      );
+      const again = new PostgresRoomStore(db.url);
+      await again.open();
+      try {
+        expect(await readDataset(again)).toEqual(before);
+        const versions = await sql.unsafe<{ version: number }[]>(`SELECT version FROM ${q('schema_version')} ORDER BY version`);
+        expect(versions.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+        const pk = await sql.unsafe<{ def: string }[]>(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = '${q('server_keys')}'::regclass AND contype = 'p'`);
+        expect(pk.map((r) => r.def)).toEqual(['PRIMARY KEY (server_hash, key_hash)']);
+        // Each key of the dataset replaced by a put under its own names, not added beside it.
+        const server = 's\u0001';
+        const keys = await again.getServerKeys(server);
+        expect(keys.map((k) => k.publicKey)).toEqual(['K', 'N']);
+        await again.putServerKeys(keys.map((k) => ({ ...k, publicKey: `${k.publicKey}2` })));
+        expect((await again.getServerKeys(server)).map((k) => k.publicKey)).toEqual(keys.map((k) => `${k.publicKey}2`));
+        const longId = `ed25519:${'k'.repeat(5000)}`;
+        await again.putServerKeys([{ server, keyId: longId, publicKey: 'L' }]);
+        expect(await again.getServerKey(server, longId)).toEqual({ server, keyId: longId, publicKey: 'L' });
+      } finally {
+        await again.close();
       }
     } finally {
       await sql.end();
