@@ -25,6 +25,27 @@ async function fresh(): Promise<{ db: TestDatabase; sql: { unsafe<R>(text: strin
   return { db, sql: { unsafe: async <R>(text: string) => (await c.query(text)).rows as R, end: () => c.end() } };
 }
 
+/** A fresh schema holding {@link writeDataset}'s data: what it reads back as, and the schema's table names. */
+async function withDataset(): Promise<{ db: TestDatabase; sql: Awaited<ReturnType<typeof fresh>>['sql']; before: unknown; q: (table: string) => string }> {
+  const { db, sql } = await fresh();
+  try {
+    const store = new PostgresRoomStore(db.url);
+    await store.open();
+    await writeDataset(store);
+    const before = await readDataset(store);
+    await store.close();
+    return { db, sql, before, q: (t) => `"${db.schema}".${t}` };
+  } catch (e) {
+    await sql.end();
+    throw e;
+  }
+}
+
+/** The statement turning the key table back into versions 1–2's: keyed by the names (version 3 keys it by their digests). */
+function keysByNames(q: (table: string) => string): string {
+  return `ALTER TABLE ${q('server_keys')} DROP COLUMN server_hash, DROP COLUMN key_hash, ADD PRIMARY KEY (server, key_id)`;
+}
+
 describe('schema migrations', () => {
   it('creates the schema at the current version, once (reopening applies nothing)', async () => {
     const { db, sql } = await fresh();
@@ -62,17 +83,11 @@ describe('schema migrations', () => {
   });
 
   it('upgrades a version-1 database holding data: IDs holding U+0001 are escaped once, everything reads back the same, writing goes on', async () => {
-    const { db, sql } = await fresh();
+    // Data written by the store (no U+0000: version 1 could not store one) ...
+    const { db, sql, before, q } = await withDataset();
     try {
-      // Data written by the store (no U+0000: version 1 could not store one) ...
-      const store = new PostgresRoomStore(db.url);
-      await store.open();
-      await writeDataset(store);
-      const before = await readDataset(store);
-      await store.close();
       // ... turned into what version 1 wrote: the same rows with the strings as they are (for
       // strings without U+0000 or a lone surrogate, toText's inverse is U+0001 U+0002 → U+0001).
-      const q = (t: string): string => `"${db.schema}".${t}`;
       const unescape = (table: string, cols: string[]): string =>
         `UPDATE ${q(table)} SET ${cols.map((c) => `${c} = replace(${c}, chr(1) || chr(2), chr(1))`).join(', ')}`;
       await sql.unsafe(
@@ -81,8 +96,7 @@ describe('schema migrations', () => {
           unescape('events', ['event_id']),
           unescape('server_keys', ['server', 'key_id']),
           unescape('parked_events', ['room_id', 'event_id']),
-          // Version 1's key table: keyed by the names (version 3 keys it by their digests).
-          `ALTER TABLE ${q('server_keys')} DROP COLUMN server_hash, DROP COLUMN key_hash, ADD PRIMARY KEY (server, key_id)`,
+          keysByNames(q),
           `DELETE FROM ${q('schema_version')} WHERE version > 1`,
         ].join(';'),
       );
@@ -117,20 +131,9 @@ describe('schema migrations', () => {
   });
 
   it('upgrades a version-2 key table: keys read back the same by their names, then a key ID longer than a B-tree entry is cached too', async () => {
-    const { db, sql } = await fresh();
+    const { db, sql, before, q } = await withDataset();
     try {
-      const store = new PostgresRoomStore(db.url);
-      await store.open();
-      await writeDataset(store);
-      const before = await readDataset(store);
-      await store.close();
-      const q = (t: string): string => `"${db.schema}".${t}`;
-      await sql.unsafe(
-        [
-          `ALTER TABLE ${q('server_keys')} DROP COLUMN server_hash, DROP COLUMN key_hash, ADD PRIMARY KEY (server, key_id)`,
-          `DELETE FROM ${q('schema_version')} WHERE version > 2`,
-        ].join(';'),
-      );
+      await sql.unsafe([keysByNames(q), `DELETE FROM ${q('schema_version')} WHERE version > 2`].join(';'));
       const again = new PostgresRoomStore(db.url);
       await again.open();
       try {
