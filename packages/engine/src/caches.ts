@@ -36,7 +36,7 @@
  * @module
  */
 import { type RoomEvent, toRoomEvent } from '@roomgraph/events';
-import type { JsonObject } from '@roomgraph/canonical-json';
+import { type JsonObject, isJsonObject } from '@roomgraph/canonical-json';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { ResolutionCache } from '@roomgraph/state-res';
 import { LruCache, type SnapshotId } from '@roomgraph/store';
@@ -142,6 +142,24 @@ export class EngineCaches {
     this.invites.delete(key);
     this.invites.set(key, invite);
     if (this.invites.size > this.sizes.invites) this.invites.delete(this.invites.keys().next().value!);
+  }
+
+  /**
+   * Forgets the invite of a user to `roomId` once an accepted membership event of theirs other
+   * than an invite, and deeper than the invite, is stored (they joined, left, knocked or were
+   * banned after it): it is not pending any more. An older one (a leave delivered after a new
+   * invite) leaves it. Called for every accepted event (the receipt and local paths); nothing to
+   * do in the usual case of no invite held.
+   */
+  membershipStored(roomId: string, json: JsonObject): void {
+    if (this.invites.size === 0 || json['type'] !== 'm.room.member') return;
+    const key = `${roomId}\u0000${String(json['state_key'])}`;
+    const invite = this.invites.get(key);
+    if (invite === undefined) return;
+    const content = json['content'];
+    const depth = json['depth'];
+    const invitedAt = invite.event['depth'];
+    if (isJsonObject(content) && content['membership'] !== 'invite' && typeof depth === 'number' && typeof invitedAt === 'number' && depth > invitedAt) this.invites.delete(key);
   }
 
   /** @param limits - the engine's limits (`caches`, `eventCacheSize`). */

@@ -232,7 +232,12 @@ export class RoomEngine implements FederationHandler {
     return { eventId: pdu.eventId, knockRoomState: answer.knockRoomState };
   }
 
-  /** Invites received for local users (of rooms this server may not be in), newest last; for one user when given. */
+  /**
+   * Invites received for local users (of rooms this server may not be in), newest last; for one
+   * user when given. An invite stays pending until the user joins or leaves through this engine,
+   * or a later membership event of theirs (joined, left, kicked, banned — deeper than the invite)
+   * is stored; held in memory, the newest `limits.caches.invites`.
+   */
   pendingInvites(userId?: string): ReceivedInvite[] {
     return [...this.#ctx.caches.invites.values()].filter((i) => userId === undefined || i.userId === userId);
   }

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '@roomgraph/canonical-json';
 import { RoomEngine } from '@roomgraph/engine';
 import { type Transport, TransportError, FederationRefusal } from '@roomgraph/transport';
-import { STORE_KINDS, withFed } from './harness.js';
+import { STORE_KINDS, send, withFed } from './harness.js';
 
 // A handler refuses with a FederationRefusal; through a transport the requester sees a TransportError.
 const errcode = (e: unknown): string | undefined => (e instanceof TransportError || e instanceof FederationRefusal ? e.errcode : (e as { rule?: string })?.rule);
@@ -28,13 +28,26 @@ describe.each(STORE_KINDS)('membership handshakes (%s store)', (kind) => {
       const joined = await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test');
       expect(joined.status).toBe('accepted');
       expect(await a.engine.membership(roomId, '@bob:b.test')).toBe('join');
+      // Joined: the invite is not pending any more.
+      expect(b.engine.pendingInvites()).toEqual([]);
 
       // A second user rejects an invite: make_leave / send_leave through the inviting server.
       await a.engine.inviteUser(roomId, '@alice:a.test', '@carol:b.test');
+      expect(b.engine.pendingInvites().map((i) => i.userId)).toEqual(['@carol:b.test']);
       // b is resident now; reject through the handshake explicitly (`via`).
       const left = await b.engine.leaveRoom(roomId, '@carol:b.test', { via: 'a.test' });
       expect((await a.engine.getEvent(left.eventId))?.status).toBe('accepted');
       expect(await a.engine.membership(roomId, '@carol:b.test')).toBe('leave');
+      expect(b.engine.pendingInvites()).toEqual([]);
+      // Invited again: pending again — also once carol's earlier leave reaches b (older than the
+      // invite) —, until the room kicks her (a leave by alice, newer than the invite).
+      await a.engine.inviteUser(roomId, '@alice:a.test', '@carol:b.test');
+      await b.engine.receivePdu('a.test', (await a.engine.getEvent(left.eventId))!.json);
+      expect((await b.engine.getEvent(left.eventId))?.status).toBe('accepted');
+      expect(b.engine.pendingInvites().map((i) => i.userId)).toEqual(['@carol:b.test']);
+      await send(a, [b], roomId, { type: 'm.room.member', stateKey: '@carol:b.test', sender: '@alice:a.test', content: { membership: 'leave' } });
+      expect(await b.engine.membership(roomId, '@carol:b.test')).toBe('leave');
+      expect(b.engine.pendingInvites()).toEqual([]);
     });
   });
 

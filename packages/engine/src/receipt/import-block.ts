@@ -758,6 +758,7 @@ class Walk {
       out.push(outcome);
       if (res.duplicate) continue;
       const commit = this.commits[i] as RoomCommit;
+      if (outcome.status === 'accepted') ctx.caches.membershipStored(roomId, commit.event.event.json);
       // Nobody listening: nothing to queue (`notifyCommitted` would return at once), no await per event.
       if (ctx.outbox.listening) await notifyCommitted(ctx, roomId, commit.event.event.json, outcome, commit.forwardExtremities !== undefined, res.room, oldCurrent);
       oldCurrent = res.room.currentState;
