@@ -7,6 +7,7 @@ import {
   AbstractRoomStore,
   layerSize,
   type EventId,
+  type InviteKey,
   type ParkedEvent,
   type RoomId,
   type RoomInfo,
@@ -16,6 +17,7 @@ import {
   type StoreStats,
   type StoreWriteBatch,
   type StoredEvent,
+  type StoredInvite,
   type TimelineRange,
 } from '@roomgraph/store';
 
@@ -24,7 +26,9 @@ type Record =
   | { readonly kind: 'batch'; readonly events: StoredEvent[]; readonly replaced: StoredEvent[]; readonly layers: LayerJson[]; readonly rooms: RoomInfo[]; readonly next: number }
   | { readonly kind: 'keys'; readonly keys: ServerKeyRecord[] }
   | { readonly kind: 'park'; readonly events: ParkedEvent[] }
-  | { readonly kind: 'unpark'; readonly roomId: RoomId; readonly ids: EventId[] };
+  | { readonly kind: 'unpark'; readonly roomId: RoomId; readonly ids: EventId[] }
+  | { readonly kind: 'invite'; readonly invites: StoredInvite[] }
+  | { readonly kind: 'uninvite'; readonly keys: InviteKey[] };
 type LayerJson = { id: number; parent: number | null; depth: number; set: [string, string][]; removed: string[] };
 
 export class LogRoomStore extends AbstractRoomStore {
@@ -34,6 +38,7 @@ export class LogRoomStore extends AbstractRoomStore {
   readonly #streams = new Map<RoomId, (EventId | undefined)[]>();
   readonly #keys = new Map<string, Map<string, ServerKeyRecord>>();
   readonly #parked = new Map<RoomId, Map<EventId, ParkedEvent>>();
+  readonly #invites = new Map<string, StoredInvite>();
   #next = 1;
   #entries = 0;
 
@@ -93,8 +98,12 @@ export class LogRoomStore extends AbstractRoomStore {
       for (const k of r.keys) (this.#keys.get(k.server) ?? this.#keys.set(k.server, new Map()).get(k.server)!).set(k.keyId, k);
     } else if (r.kind === 'park') {
       for (const e of r.events) (this.#parked.get(e.roomId) ?? this.#parked.set(e.roomId, new Map()).get(e.roomId)!).set(e.eventId, e);
-    } else {
+    } else if (r.kind === 'unpark') {
       for (const id of r.ids) this.#parked.get(r.roomId)?.delete(id);
+    } else if (r.kind === 'invite') {
+      for (const i of r.invites) this.#invites.set(`${i.roomId}\u0000${i.userId}`, i);
+    } else {
+      for (const k of r.keys) this.#invites.delete(`${k.roomId}\u0000${k.userId}`);
     }
   }
 
@@ -148,6 +157,15 @@ export class LogRoomStore extends AbstractRoomStore {
   }
   protected override async _deleteParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<void> {
     this.#append({ kind: 'unpark', roomId, ids: [...eventIds] });
+  }
+  protected override async _putInvites(invites: readonly StoredInvite[]): Promise<void> {
+    this.#append({ kind: 'invite', invites: [...invites] });
+  }
+  protected override async _listInvites(): Promise<readonly StoredInvite[]> {
+    return [...this.#invites.values()];
+  }
+  protected override async _deleteInvites(keys: readonly InviteKey[]): Promise<void> {
+    this.#append({ kind: 'uninvite', keys: [...keys] });
   }
   protected override async _stats(): Promise<StoreStats> {
     return { events: this.#events.size, snapshots: this.#layers.size, snapshotEntries: this.#entries };

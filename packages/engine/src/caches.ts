@@ -27,7 +27,9 @@
  * - `serverCounts`: keyed by the current-state snapshot it describes, which is read from the store
  *   each time (the store caches no room record another process can change). Kept.
  * - `noParked`: "nothing parked" — another process may have parked an event since. Forgotten.
- * - `invites`: not a cache of the store but this process's own record (not shared).
+ * - `invites`: the store's invites (`RoomStore.listInvites`), loaded once on first use
+ *   (`join/pending-invites.ts`) and written through; an invite another process receives later is
+ *   not seen here until this one restarts.
  * - `roomRules`: a room's version never changes, and only rooms the store knows are remembered. Kept.
  *
  * The room record (forward extremities, current state) is not cached by the engine: it is read
@@ -136,30 +138,41 @@ export class EngineCaches {
   /** Invites received for local users of rooms this server may not be in (`join/invite.ts`), by `roomId\0userId`; the newest `invites`. */
   readonly invites = new Map<string, ReceivedInvite>();
 
-  /** Remembers an invite (the oldest is forgotten past the `invites` bound; it can still be rejected with an explicit `via`). */
-  rememberInvite(invite: ReceivedInvite): void {
+  /** Whether {@link invites} holds the store's invites (`join/pending-invites.ts` loads them on first use). */
+  invitesLoaded = false;
+  /** The load of the store's invites under way, if any. */
+  invitesLoading: Promise<void> | undefined;
+
+  /**
+   * Remembers an invite; past the `invites` bound the oldest is forgotten and returned (it can
+   * still be rejected with an explicit `via`).
+   */
+  rememberInvite(invite: ReceivedInvite): ReceivedInvite | undefined {
     const key = `${invite.roomId}\u0000${invite.userId}`;
     this.invites.delete(key);
     this.invites.set(key, invite);
-    if (this.invites.size > this.sizes.invites) this.invites.delete(this.invites.keys().next().value!);
+    if (this.invites.size <= this.sizes.invites) return undefined;
+    const [oldestKey, oldest] = this.invites.entries().next().value!;
+    this.invites.delete(oldestKey);
+    return oldest;
   }
 
   /**
    * Forgets the invite of a user to `roomId` once an accepted membership event of theirs other
    * than an invite, and deeper than the invite, is stored (they joined, left, knocked or were
-   * banned after it): it is not pending any more. An older one (a leave delivered after a new
-   * invite) leaves it. Called for every accepted event (the receipt and local paths); nothing to
-   * do in the usual case of no invite held.
+   * banned after it): it is not pending any more; `true` when it forgot one. An older one (a leave
+   * delivered after a new invite) leaves it. (`join/pending-invites.ts` calls it for the accepted
+   * membership events of local users.)
    */
-  membershipStored(roomId: string, json: JsonObject): void {
-    if (this.invites.size === 0 || json['type'] !== 'm.room.member') return;
+  membershipStored(roomId: string, json: JsonObject): boolean {
+    if (this.invites.size === 0 || json['type'] !== 'm.room.member') return false;
     const key = `${roomId}\u0000${String(json['state_key'])}`;
     const invite = this.invites.get(key);
-    if (invite === undefined) return;
+    if (invite === undefined) return false;
     const content = json['content'];
     const depth = json['depth'];
     const invitedAt = invite.event['depth'];
-    if (isJsonObject(content) && content['membership'] !== 'invite' && typeof depth === 'number' && typeof invitedAt === 'number' && depth > invitedAt) this.invites.delete(key);
+    return isJsonObject(content) && content['membership'] !== 'invite' && typeof depth === 'number' && typeof invitedAt === 'number' && depth > invitedAt && this.invites.delete(key);
   }
 
   /** @param limits - the engine's limits (`caches`, `eventCacheSize`). */

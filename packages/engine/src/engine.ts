@@ -34,6 +34,7 @@ import { inviteUser, onInvite } from './join/invite.js';
 import { onMakeJoin } from './join/make-join.js';
 import { onMakeMembership, onSendMembership, remoteMembership, strippedState } from './join/membership.js';
 import { joinRemoteRoom } from './join/perform.js';
+import { dropInvite, pendingInvite, pendingInvites } from './join/pending-invites.js';
 import { onSendJoin } from './join/send-join.js';
 import { createLocalEvent } from './local/create-event.js';
 import { createRoom } from './local/create-room.js';
@@ -201,11 +202,11 @@ export class RoomEngine implements FederationHandler {
       const pdu = await this.createLocalEvent(roomId, { type: 'm.room.member', stateKey: userId, sender: userId, content: { ...(options?.content ?? {}), membership: 'leave' } });
       return { eventId: pdu.eventId };
     }
-    const invite = ctx.caches.invites.get(`${roomId}\u0000${userId}`);
+    const invite = await pendingInvite(ctx, roomId, userId);
     const via = options?.via ?? (invite !== undefined ? domainOf(invite.sender) : undefined) ?? roomId.split(':').slice(1).join(':');
     if (via === '' || via === undefined) throw new EngineError('ENGINE_INVALID_ARGUMENT', `no server to leave ${roomId} through: give via`);
     const { pdu } = await remoteMembership(ctx, roomId, via, userId, 'leave', options?.content, (p) => ctx.transport!.sendLeave!(via, roomId, p.eventId, p.json));
-    ctx.caches.invites.delete(`${roomId}\u0000${userId}`);
+    await dropInvite(ctx, roomId, userId);
     return { eventId: pdu.eventId };
   }
 
@@ -236,10 +237,11 @@ export class RoomEngine implements FederationHandler {
    * Invites received for local users (of rooms this server may not be in), newest last; for one
    * user when given. An invite stays pending until the user joins or leaves through this engine,
    * or a later membership event of theirs (joined, left, kicked, banned — deeper than the invite)
-   * is stored; held in memory, the newest `limits.caches.invites`.
+   * is stored. Kept in the store (they outlive a restart), the newest `limits.caches.invites`.
    */
-  pendingInvites(userId?: string): ReceivedInvite[] {
-    return [...this.#ctx.caches.invites.values()].filter((i) => userId === undefined || i.userId === userId);
+  async pendingInvites(userId?: string): Promise<ReceivedInvite[]> {
+    await this.#ctx.outbox.ready();
+    return pendingInvites(this.#ctx, userId);
   }
 
   /**

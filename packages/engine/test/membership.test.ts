@@ -6,6 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '@roomgraph/canonical-json';
 import { RoomEngine } from '@roomgraph/engine';
+import type { RoomStore } from '@roomgraph/store';
+import { LevelRoomStore } from '@roomgraph/store-level';
+import { PostgresRoomStore } from '@roomgraph/store-postgres';
 import { type Transport, TransportError, FederationRefusal } from '@roomgraph/transport';
 import { STORE_KINDS, send, withFed } from './harness.js';
 
@@ -23,31 +26,31 @@ describe.each(STORE_KINDS)('membership handshakes (%s store)', (kind) => {
       const invite = await a.engine.inviteUser(roomId, '@alice:a.test', '@bob:b.test');
       expect(Object.keys(invite.json['signatures'] as JsonObject).sort()).toEqual(['a.test', 'b.test']);
       expect(await a.engine.membership(roomId, '@bob:b.test')).toBe('invite');
-      expect(b.engine.pendingInvites('@bob:b.test').map((i) => i.eventId)).toEqual([invite.eventId]);
-      expect(b.engine.pendingInvites('@bob:b.test')[0]!.inviteRoomState.map((e) => e['type'])).toEqual(expect.arrayContaining(['m.room.create', 'm.room.join_rules', 'm.room.member']));
+      expect((await b.engine.pendingInvites('@bob:b.test')).map((i) => i.eventId)).toEqual([invite.eventId]);
+      expect((await b.engine.pendingInvites('@bob:b.test'))[0]!.inviteRoomState.map((e) => e['type'])).toEqual(expect.arrayContaining(['m.room.create', 'm.room.join_rules', 'm.room.member']));
       const joined = await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test');
       expect(joined.status).toBe('accepted');
       expect(await a.engine.membership(roomId, '@bob:b.test')).toBe('join');
       // Joined: the invite is not pending any more.
-      expect(b.engine.pendingInvites()).toEqual([]);
+      expect((await b.engine.pendingInvites())).toEqual([]);
 
       // A second user rejects an invite: make_leave / send_leave through the inviting server.
       await a.engine.inviteUser(roomId, '@alice:a.test', '@carol:b.test');
-      expect(b.engine.pendingInvites().map((i) => i.userId)).toEqual(['@carol:b.test']);
+      expect((await b.engine.pendingInvites()).map((i) => i.userId)).toEqual(['@carol:b.test']);
       // b is resident now; reject through the handshake explicitly (`via`).
       const left = await b.engine.leaveRoom(roomId, '@carol:b.test', { via: 'a.test' });
       expect((await a.engine.getEvent(left.eventId))?.status).toBe('accepted');
       expect(await a.engine.membership(roomId, '@carol:b.test')).toBe('leave');
-      expect(b.engine.pendingInvites()).toEqual([]);
+      expect((await b.engine.pendingInvites())).toEqual([]);
       // Invited again: pending again — also once carol's earlier leave reaches b (older than the
       // invite) —, until the room kicks her (a leave by alice, newer than the invite).
       await a.engine.inviteUser(roomId, '@alice:a.test', '@carol:b.test');
       await b.engine.receivePdu('a.test', (await a.engine.getEvent(left.eventId))!.json);
       expect((await b.engine.getEvent(left.eventId))?.status).toBe('accepted');
-      expect(b.engine.pendingInvites().map((i) => i.userId)).toEqual(['@carol:b.test']);
+      expect((await b.engine.pendingInvites()).map((i) => i.userId)).toEqual(['@carol:b.test']);
       await send(a, [b], roomId, { type: 'm.room.member', stateKey: '@carol:b.test', sender: '@alice:a.test', content: { membership: 'leave' } });
       expect(await b.engine.membership(roomId, '@carol:b.test')).toBe('leave');
-      expect(b.engine.pendingInvites()).toEqual([]);
+      expect((await b.engine.pendingInvites())).toEqual([]);
     });
   });
 
@@ -59,8 +62,51 @@ describe.each(STORE_KINDS)('membership handshakes (%s store)', (kind) => {
       await a.engine.inviteUser(roomId, '@alice:a.test', '@bob:b.test');
       const r = await b.engine.leaveRoom(roomId, '@bob:b.test');
       expect(await a.engine.membership(roomId, '@bob:b.test')).toBe('leave');
-      expect(b.engine.pendingInvites()).toEqual([]);
+      expect((await b.engine.pendingInvites())).toEqual([]);
       expect((await a.engine.getEvent(r.eventId))?.stateKey).toBe('@bob:b.test');
+    });
+  });
+
+  it('pending invites outlive a restart of the invitee\'s server (kept in its store, the newest limits.caches.invites); rejecting one after the restart reaches the inviter', async () => {
+    await withFed(kind, async (fed) => {
+      const a = fed.add('a.test');
+      const b = fed.add('b.test', { limits: { caches: { invites: 2 } } });
+      const rooms: string[] = [];
+      for (let i = 0; i < 3; i++) rooms.push(await a.engine.createRoom({ roomVersion: '11', creator: '@alice:a.test', preset: 'private_chat' }));
+      const invites = [];
+      for (const r of rooms) invites.push(await a.engine.inviteUser(r, '@alice:a.test', '@bob:b.test'));
+      // The bound: the oldest is forgotten, in memory and in the store.
+      expect((await b.engine.pendingInvites()).map((i) => i.roomId)).toEqual([rooms[1], rooms[2]]);
+      expect((await b.store.listInvites()).map((i) => i.roomId).sort()).toEqual([rooms[1], rooms[2]].sort());
+      // The same data in a new store instance (a LevelDB or PostgreSQL store is reopened as a new one).
+      const sameData = (): RoomStore => (b.store instanceof LevelRoomStore ? new LevelRoomStore(b.store.location) : b.store instanceof PostgresRoomStore ? new PostgresRoomStore(b.store.url, { schema: b.store.schema }) : b.store);
+      const reopen = async (): Promise<RoomEngine> => {
+        const e = await RoomEngine.open({ ownsStore: true, serverName: 'b.test', signingKey: b.key, store: sameData(), transport: fed.net.transportFor('b.test'), keys: fed.keys, now: fed.now, limits: { caches: { invites: 2 } } });
+        fed.net.register('b.test', e);
+        return e;
+      };
+      await b.engine.close();
+      const b2 = await reopen();
+      try {
+        expect((await b2.pendingInvites('@bob:b.test')).map((i) => i.eventId)).toEqual([invites[1]!.eventId, invites[2]!.eventId]);
+        expect((await b2.pendingInvites('@bob:b.test'))[0]!.event['signatures']).toHaveProperty('b.test');
+        // Rejected after the restart through the remembered inviter (no via).
+        await b2.leaveRoom(rooms[1]!, '@bob:b.test');
+        expect(await a.engine.membership(rooms[1]!, '@bob:b.test')).toBe('leave');
+        expect((await b2.pendingInvites()).map((i) => i.roomId)).toEqual([rooms[2]]);
+      } finally {
+        await b2.close();
+      }
+      const b3 = await reopen();
+      try {
+        expect((await b3.pendingInvites()).map((i) => i.roomId)).toEqual([rooms[2]]);
+        // Accepted after another restart: joined, not pending.
+        expect((await b3.joinRemoteRoom(rooms[2]!, 'a.test', '@bob:b.test')).status).toBe('accepted');
+        expect(await b3.pendingInvites()).toEqual([]);
+        expect(await b3.store.listInvites()).toEqual([]);
+      } finally {
+        await b3.close();
+      }
     });
   });
 

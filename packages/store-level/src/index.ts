@@ -10,7 +10,7 @@ import { Level } from 'level';
 import { BloomFilter } from './bloom.js';
 import { JournalBuffer, decodeJournal, putBytesOp, putOp, type BatchOp, type OpList } from './journal.js';
 import { AbstractRoomStore, StoreError, type AbstractStoreOptions, type StoreWriteBatch, type TimelineRange, type SnapshotLayer } from '@roomgraph/store';
-import type { EventId, EventStatus, ParkedEvent, PduJson, RoomId, RoomInfo, ServerKeyRecord, SnapshotId, StoreStats, StoredEvent } from '@roomgraph/store';
+import type { EventId, EventStatus, InviteKey, ParkedEvent, PduJson, RoomId, RoomInfo, ServerKeyRecord, SnapshotId, StoreStats, StoredEvent, StoredInvite } from '@roomgraph/store';
 
 /** Options of {@link LevelRoomStore}. */
 export interface LevelStoreOptions extends AbstractStoreOptions {
@@ -99,6 +99,7 @@ export const LEVEL_TABLES = Object.freeze({
   layers: 'snap_layer',
   serverKeys: 'server_key',
   parked: 'room_parked',
+  invites: 'invite',
 } as const);
 
 /** Fixed-width big-endian hex of a non-negative integer (sorts numerically as a string). */
@@ -323,11 +324,12 @@ export class LevelRoomStore extends AbstractRoomStore {
       layers: sub(LEVEL_TABLES.layers),
       serverKeys: sub(LEVEL_TABLES.serverKeys),
       parked: sub(LEVEL_TABLES.parked),
+      invites: sub(LEVEL_TABLES.invites),
     };
     const t = this.#t;
     this.#prefix = {
       meta: t.meta.prefix, events: t.events.prefix, rooms: t.rooms.prefix, roomStream: t.roomStream.prefix,
-      layers: t.layers.prefix, serverKeys: t.serverKeys.prefix, parked: t.parked.prefix,
+      layers: t.layers.prefix, serverKeys: t.serverKeys.prefix, parked: t.parked.prefix, invites: t.invites.prefix,
     };
   }
 
@@ -853,6 +855,27 @@ export class LevelRoomStore extends AbstractRoomStore {
   protected override async _deleteParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<void> {
     await this.#db.batch(
       eventIds.map((id) => ({ type: 'del' as const, sublevel: this.#t.parked, key: `${roomId}\x00${id}` })),
+      { sync: this.#sync },
+    );
+  }
+
+  protected override async _putInvites(invites: readonly StoredInvite[]): Promise<void> {
+    if (invites.length === 0) return;
+    await this.#db.batch(
+      invites.map((i) => ({ type: 'put' as const, sublevel: this.#t.invites, key: `${i.roomId}\x00${i.userId}`, value: JSON.stringify(i) })),
+      { sync: this.#sync },
+    );
+  }
+
+  protected override async _listInvites(): Promise<readonly StoredInvite[]> {
+    const values = await this.#t.invites.values().all();
+    return values.map((v) => Object.freeze(JSON.parse(v)) as StoredInvite);
+  }
+
+  protected override async _deleteInvites(keys: readonly InviteKey[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.#db.batch(
+      keys.map((k) => ({ type: 'del' as const, sublevel: this.#t.invites, key: `${k.roomId}\x00${k.userId}` })),
       { sync: this.#sync },
     );
   }

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { AbstractRoomStore, type AbstractStoreOptions, type StoreWriteBatch, type TimelineRange, type SnapshotLayer, layerSize } from '@roomgraph/store';
-import type { EventId, ParkedEvent, RoomId, RoomInfo, ServerKeyRecord, SnapshotId, StoreStats, StoredEvent } from '@roomgraph/store';
+import type { EventId, InviteKey, ParkedEvent, RoomId, RoomInfo, ServerKeyRecord, SnapshotId, StoreStats, StoredEvent, StoredInvite } from '@roomgraph/store';
 
 /** Options of {@link MemoryRoomStore}. */
 export type MemoryStoreOptions = AbstractStoreOptions;
@@ -22,6 +22,8 @@ export class MemoryRoomStore extends AbstractRoomStore {
   readonly #streams = new Map<RoomId, (EventId | undefined)[]>();
   readonly #keys = new Map<string, Map<string, ServerKeyRecord>>();
   readonly #parked = new Map<RoomId, Map<EventId, ParkedEvent>>();
+  /** Invites by `roomId\0userId`. */
+  readonly #invites = new Map<string, StoredInvite>();
   #nextSnapshotId = 1;
   #layerEntries = 0;
 
@@ -143,6 +145,18 @@ export class MemoryRoomStore extends AbstractRoomStore {
     const m = this.#parked.get(roomId);
     if (m === undefined) return;
     for (const id of eventIds) m.delete(id);
+  }
+
+  protected override async _putInvites(invites: readonly StoredInvite[]): Promise<void> {
+    for (const i of invites) this.#invites.set(`${i.roomId}\u0000${i.userId}`, i);
+  }
+
+  protected override async _listInvites(): Promise<readonly StoredInvite[]> {
+    return [...this.#invites.values()];
+  }
+
+  protected override async _deleteInvites(keys: readonly InviteKey[]): Promise<void> {
+    for (const k of keys) this.#invites.delete(`${k.roomId}\u0000${k.userId}`);
   }
 
   protected override async _stats(): Promise<StoreStats> {

@@ -17,7 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AbstractRoomStore, StoreError, type AbstractStoreOptions, type StoreWriteBatch, type TimelineRange, type SnapshotLayer } from '@roomgraph/store';
-import type { EventId, ParkedEvent, RoomId, RoomInfo, RoomLockHandle, ServerKeyRecord, SnapshotId, StoreStats, StoredEvent } from '@roomgraph/store';
+import type { EventId, InviteKey, ParkedEvent, RoomId, RoomInfo, RoomLockHandle, ServerKeyRecord, SnapshotId, StoreStats, StoredEvent, StoredInvite } from '@roomgraph/store';
 import { decodeEvent, decodeLayer, decodeRoom, encodeEvent, encodeLayer, fromText, toText, toTexts, type RoomRow } from './codec.js';
 import { MIGRATIONS, SCHEMA_VERSION, quoteIdent, versionTableSql } from './schema.js';
 import { roomLockKey, MIGRATION_LOCK_KEY } from './locks.js';
@@ -171,6 +171,9 @@ export class PostgresRoomStore extends AbstractRoomStore {
       park: `INSERT INTO ${s}.parked_events (room_id, event_id, record) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (room_id, event_id) DO UPDATE SET record = excluded.record`,
       listParked: `SELECT record FROM ${s}.parked_events WHERE room_id = $1`,
       unpark: `DELETE FROM ${s}.parked_events WHERE room_id = $1 AND event_id = ANY($2::text[])`,
+      putInvites: `INSERT INTO ${s}.invites (room_id, user_id, record) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (room_id, user_id) DO UPDATE SET record = excluded.record`,
+      listInvites: `SELECT record FROM ${s}.invites`,
+      deleteInvites: `DELETE FROM ${s}.invites i USING unnest($1::text[], $2::text[]) AS k (room_id, user_id) WHERE i.room_id = k.room_id AND i.user_id = k.user_id`,
       stats: `SELECT (SELECT count(*) FROM ${s}.events) AS events, (SELECT count(*) FROM ${s}.snapshot_layers) AS snapshots, (SELECT coalesce(sum(entries), 0) FROM ${s}.snapshot_layers) AS entries`,
     });
   }
@@ -534,6 +537,25 @@ export class PostgresRoomStore extends AbstractRoomStore {
   protected override async _deleteParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<void> {
     if (eventIds.length === 0) return;
     await this.#run('deleting parked events', this.#q['unpark']!, [toText(roomId), toTexts(eventIds)]);
+  }
+
+  protected override async _putInvites(invites: readonly StoredInvite[]): Promise<void> {
+    if (invites.length === 0) return;
+    // One row per room and user: the last of duplicates wins, as in a sequence of puts.
+    const last = new Map<string, StoredInvite>();
+    for (const i of invites) last.set(`${i.roomId}\x00${i.userId}`, i);
+    const is = [...last.values()];
+    await this.#run('writing invites', this.#q['putInvites']!, [is.map((i) => toText(i.roomId)), is.map((i) => toText(i.userId)), is.map((i) => JSON.stringify(i))]);
+  }
+
+  protected override async _listInvites(): Promise<readonly StoredInvite[]> {
+    const rows = await this.#run<{ record: string }[]>('listing invites', this.#q['listInvites']!, []);
+    return rows.map((r) => Object.freeze(JSON.parse(r.record)) as StoredInvite);
+  }
+
+  protected override async _deleteInvites(keys: readonly InviteKey[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.#run('deleting invites', this.#q['deleteInvites']!, [keys.map((k) => toText(k.roomId)), keys.map((k) => toText(k.userId))]);
   }
 
   protected override async _stats(): Promise<StoreStats> {

@@ -32,6 +32,9 @@ export interface Migration {
  * - `counters`: `next_snapshot` — snapshot IDs are handed out to processes in blocks.
  * - `server_keys`, `parked_events`: the key cache and parked events.
  *
+ * Version 4 adds `invites`: one row per invite received for a local user (room and user IDs as
+ * escaped text; `record` the `StoredInvite` as JSON text).
+ *
  * Version 3 keys `server_keys` by `(server_hash, key_hash)`, the SHA-256 digests of the (escaped)
  * server name and key ID, so that a key ID longer than a B-tree entry (~2.7 kB; the spec sets no
  * limit) is cached like any other.
@@ -134,6 +137,18 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
         ALTER COLUMN key_hash SET NOT NULL,
         DROP CONSTRAINT server_keys_pkey,
         ADD PRIMARY KEY (server_hash, key_hash);
+    `,
+  },
+  {
+    version: 4,
+    description: 'invites received for local users (the engine\'s pending invites)',
+    sql: (s: string) => `
+      CREATE TABLE ${s}.invites (
+        room_id text NOT NULL,
+        user_id text NOT NULL,
+        record text NOT NULL,
+        PRIMARY KEY (room_id, user_id)
+      );
     `,
   },
 ]);

@@ -41,9 +41,12 @@ async function withDataset(): Promise<{ db: TestDatabase; sql: Awaited<ReturnTyp
   }
 }
 
-/** The statement turning the key table back into versions 1–2's: keyed by the names (version 3 keys it by their digests). */
+/**
+ * The statements turning the tables back into versions 1–2's: no invite table (version 4), the key
+ * table keyed by the names (version 3 keys it by their digests).
+ */
 function keysByNames(q: (table: string) => string): string {
-  return `ALTER TABLE ${q('server_keys')} DROP COLUMN server_hash, DROP COLUMN key_hash, ADD PRIMARY KEY (server, key_id)`;
+  return `DROP TABLE ${q('invites')}; ALTER TABLE ${q('server_keys')} DROP COLUMN server_hash, DROP COLUMN key_hash, ADD PRIMARY KEY (server, key_id)`;
 }
 
 describe('schema migrations', () => {

@@ -13,6 +13,7 @@ import type {
   CommitResult,
   EventId,
   EventStatus,
+  InviteKey,
   NewSnapshot,
   ParkedEvent,
   RoomCommit,
@@ -28,6 +29,7 @@ import type {
   StoreStats,
   StoreSupports,
   StoredEvent,
+  StoredInvite,
   TimelineOptions,
 } from './interfaces.js';
 import {
@@ -128,6 +130,11 @@ class IdCounter {
 
 function invalid(message: string): StoreError {
   return new StoreError('STORE_INVALID_COMMIT', message);
+}
+
+/** A stable order of two IDs (UTF-16 code units; for listings only). */
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function isNonEmptyString(v: unknown): v is string {
@@ -277,6 +284,12 @@ export abstract class AbstractRoomStore implements RoomStore {
   protected abstract _listParkedEvents(roomId: RoomId): Promise<readonly ParkedEvent[]>;
   /** Deletes parked events. */
   protected abstract _deleteParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<void>;
+  /** Puts invites (one per room and user, replacing). */
+  protected abstract _putInvites(invites: readonly StoredInvite[]): Promise<void>;
+  /** Lists every invite (any order). */
+  protected abstract _listInvites(): Promise<readonly StoredInvite[]>;
+  /** Deletes invites (unknown ones ignored). */
+  protected abstract _deleteInvites(keys: readonly InviteKey[]): Promise<void>;
   /** Statistics. */
   protected abstract _stats(): Promise<StoreStats>;
 
@@ -1171,6 +1184,39 @@ export abstract class AbstractRoomStore implements RoomStore {
     this.#assertOpen();
     await this.#written();
     await this._deleteParkedEvents(roomId, eventIds);
+  }
+
+  /** See {@link RoomStore.putInvites}. */
+  async putInvites(invites: readonly StoredInvite[]): Promise<void> {
+    this.#assertOpen();
+    if (!Array.isArray(invites)) throw invalid('invites must be an array');
+    const list: StoredInvite[] = [];
+    for (const i of invites as readonly unknown[]) {
+      const v = i as Partial<StoredInvite> | null;
+      if (v === null || typeof v !== 'object' || !isNonEmptyString(v.roomId) || !isNonEmptyString(v.userId) || typeof v.receivedTs !== 'number' || v.record === null || typeof v.record !== 'object' || Array.isArray(v.record)) {
+        throw invalid('invite needs roomId, userId, record and receivedTs');
+      }
+      list.push(Object.freeze({ roomId: v.roomId, userId: v.userId, record: v.record, receivedTs: v.receivedTs }));
+    }
+    await this._putInvites(list);
+  }
+
+  /** See {@link RoomStore.listInvites}. */
+  async listInvites(): Promise<readonly StoredInvite[]> {
+    this.#assertOpen();
+    const list = [...(await this._listInvites())];
+    return list.sort((x, y) => x.receivedTs - y.receivedTs || compareIds(x.roomId, y.roomId) || compareIds(x.userId, y.userId));
+  }
+
+  /** See {@link RoomStore.deleteInvites}. */
+  async deleteInvites(keys: readonly InviteKey[]): Promise<void> {
+    this.#assertOpen();
+    if (!Array.isArray(keys)) throw invalid('invite keys must be an array');
+    for (const k of keys as readonly unknown[]) {
+      const v = k as Partial<InviteKey> | null;
+      if (v === null || typeof v !== 'object' || !isNonEmptyString(v.roomId) || !isNonEmptyString(v.userId)) throw invalid('invite key needs roomId and userId');
+    }
+    await this._deleteInvites(keys);
   }
 
   /** See {@link RoomStore.stats}. */

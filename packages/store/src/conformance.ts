@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import type { RoomEvent } from '@roomgraph/events';
 import { isStoreError, type StoreErrorCode } from './errors.js';
-import type { EventId, EventStatus, RoomCommit, RoomInfo, RoomStore, SnapshotId, StateKey, StoredEvent } from './interfaces.js';
+import type { EventId, EventStatus, InviteKey, PduJson, RoomCommit, RoomInfo, RoomStore, SnapshotId, StateKey, StoredEvent } from './interfaces.js';
 
 /** Minimal `describe` signature (vitest / node:test compatible). */
 export type DescribeFn = (name: string, fn: () => void) => unknown;
@@ -242,6 +242,10 @@ async function writeAwkward(store: RoomStore): Promise<AwkwardWritten[]> {
       { eventId: s, roomId: s, json: content, receivedTs: i, origin: s },
       { eventId: `$p${s}`, roomId: s, json: {}, receivedTs: i + 0.5 },
     ]);
+    await store.putInvites([
+      { roomId: s, userId: s, record: { content }, receivedTs: i },
+      { roomId: s, userId: `@u${s}`, record: {}, receivedTs: i + 0.5 },
+    ]);
     out.push({
       s,
       room: c4.room,
@@ -299,6 +303,9 @@ async function checkAwkward(store: RoomStore, written: readonly AwkwardWritten[]
     assert.deepEqual(parked.map((p) => p.eventId), [s, `$p${s}`]);
     assert.deepEqual(parked[0], { eventId: s, roomId: s, json: w.content, receivedTs: AWKWARD.indexOf(s), origin: s });
     assert.deepEqual(await store.listParkedEvents(miss), []);
+    const invites = (await store.listInvites()).filter((x) => x.roomId === s);
+    assert.deepEqual(invites.map((x) => x.userId), [s, `@u${s}`]);
+    assert.deepEqual(invites[0], { roomId: s, userId: s, record: { content: w.content }, receivedTs: AWKWARD.indexOf(s) });
   }
 }
 
@@ -853,6 +860,44 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       });
     });
 
+    it('invites: put (replacing the same room and user), listed oldest first, deleted by room and user; malformed ones refused; kept across a reopen', async () => {
+      let store = await factory();
+      await store.open();
+      try {
+        assert.deepEqual(await store.listInvites(), []);
+        await store.putInvites([
+          { roomId: '!b:x', userId: '@u:y', record: { n: 1 }, receivedTs: 20 },
+          { roomId: '!a:x', userId: '@u:y', record: { n: 2 }, receivedTs: 10 },
+          { roomId: '!a:x', userId: '@v:y', record: { n: 3 }, receivedTs: 10 },
+        ]);
+        await store.putInvites([{ roomId: '!b:x', userId: '@u:y', record: { n: 4, deep: { list: [1, 'x'] } }, receivedTs: 5 }]);
+        const expected = [
+          { roomId: '!b:x', userId: '@u:y', record: { n: 4, deep: { list: [1, 'x'] } }, receivedTs: 5 },
+          { roomId: '!a:x', userId: '@u:y', record: { n: 2 }, receivedTs: 10 },
+          { roomId: '!a:x', userId: '@v:y', record: { n: 3 }, receivedTs: 10 },
+        ];
+        assert.deepEqual(await store.listInvites(), expected);
+        await rejectsWith(store.putInvites([{ roomId: '', userId: '@u:y', record: {}, receivedTs: 1 }]), 'STORE_INVALID_COMMIT');
+        await rejectsWith(store.putInvites([{ roomId: '!c:x', userId: '@u:y', record: [] as unknown as PduJson, receivedTs: 1 }]), 'STORE_INVALID_COMMIT');
+        await rejectsWith(store.deleteInvites([{ roomId: '!a:x' } as InviteKey]), 'STORE_INVALID_COMMIT');
+        assert.deepEqual(await store.listInvites(), expected);
+        if (reopen !== undefined) {
+          await store.close();
+          store = await reopen(store);
+          await store.open();
+          assert.deepEqual(await store.listInvites(), expected);
+        }
+        await store.deleteInvites([{ roomId: '!a:x', userId: '@u:y' }, { roomId: '!z:x', userId: '@u:y' }, { roomId: '!b:x', userId: '@v:y' }]);
+        assert.deepEqual((await store.listInvites()).map((x) => x.record), [expected[0]!.record, expected[2]!.record]);
+        await store.deleteInvites([]);
+        await store.putInvites([]);
+        assert.equal((await store.listInvites()).length, 2);
+      } finally {
+        await store.close();
+      }
+      await rejectsWith(store.listInvites(), 'STORE_NOT_OPEN');
+    });
+
     it('awkward strings round-trip exactly: NUL, escape look-alikes, astral, RTL, __proto__, empty, long (IDs, versions, types, state keys, content, keys, parked events)', async () => {
       let store = await factory();
       await store.open();
@@ -871,6 +916,10 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           assert.equal((await store.listParkedEvents(s)).length, 2);
           await store.deleteParkedEvents(s, [s]);
           assert.deepEqual((await store.listParkedEvents(s)).map((p) => p.eventId), [`$p${s}`]);
+          await store.deleteInvites([{ roomId: s, userId: nearMiss(s) }, { roomId: nearMiss(s), userId: s }]);
+          assert.equal((await store.listInvites()).filter((x) => x.roomId === s).length, 2);
+          await store.deleteInvites([{ roomId: s, userId: s }]);
+          assert.deepEqual((await store.listInvites()).filter((x) => x.roomId === s).map((x) => x.userId), [`@u${s}`]);
         }
       } finally {
         await store.close();

@@ -26,6 +26,8 @@ export type {
   TimelineOptions,
   ServerKeyRecord,
   ParkedEvent,
+  StoredInvite,
+  InviteKey,
   StoreSupports,
   StoreStats,
   RoomStore,

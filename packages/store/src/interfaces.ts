@@ -236,6 +236,26 @@ export interface ParkedEvent {
   readonly receivedTs: number;
 }
 
+/** An invite received for a local user (the engine's pending invites), kept across restarts. */
+export interface StoredInvite {
+  /** The room invited to. */
+  readonly roomId: RoomId;
+  /** The invited user. */
+  readonly userId: string;
+  /** The engine's record of the invite (JSON: the countersigned invite event, the stripped state, …). */
+  readonly record: PduJson;
+  /** When it was received (ms since epoch): the list's order. */
+  readonly receivedTs: number;
+}
+
+/** Names a stored invite: its room and user. */
+export interface InviteKey {
+  /** The room invited to. */
+  readonly roomId: RoomId;
+  /** The invited user. */
+  readonly userId: string;
+}
+
 /** abstract-level-style capability manifest. */
 export interface StoreSupports {
   /** Data survives `close()` + reopen. */
@@ -368,6 +388,13 @@ export interface RoomStore {
   listParkedEvents(roomId: RoomId): Promise<readonly ParkedEvent[]>;
   /** Removes parked events (unknown IDs are ignored). */
   deleteParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<void>;
+
+  /** Persists invites received for local users (replacing one of the same room and user); its own small atomic batch. */
+  putInvites(invites: readonly StoredInvite[]): Promise<void>;
+  /** Every stored invite, oldest first (by `receivedTs`, then room and user). */
+  listInvites(): Promise<readonly StoredInvite[]>;
+  /** Removes the invites of these rooms and users (unknown ones are ignored). */
+  deleteInvites(keys: readonly InviteKey[]): Promise<void>;
 
   /** Counters for diagnostics. */
   stats(): Promise<StoreStats>;

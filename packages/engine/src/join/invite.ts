@@ -22,6 +22,7 @@ import { eventFrame } from '../local/frame.js';
 import { keyLookup } from '../receipt/signatures.js';
 import { isJsonObject } from '@roomgraph/canonical-json';
 import { strippedState } from './membership.js';
+import { keepInvite } from './pending-invites.js';
 
 /**
  * Invites `invitee` to `roomId` as `sender` (a local member). A local invitee gets an ordinary local
@@ -99,7 +100,7 @@ export async function onInvite(ctx: EngineContext, origin: string, roomId: strin
   // The signatures cover the redacted event only: the content must match its hash too.
   if (!checkContentHash(pdu.json, rules)) throw refuse(ctx, 'M_FORBIDDEN', 'the invite\'s content does not match its hash');
   const signed = addEventSignature(pdu.json, rules, signerOf(ctx));
-  ctx.caches.rememberInvite({
+  await keepInvite(ctx, {
     roomId, userId: pdu.stateKey, sender: pdu.sender, eventId, roomVersion: rules.id, event: signed,
     inviteRoomState: (request.inviteRoomState ?? []).filter(isJsonObject),
   });

@@ -18,6 +18,7 @@ import { type VState, SnapshotPlan, sameVState, withEntry } from '../state/vstat
 import type { PduOutcome, StateChange } from '../types.js';
 import { newExtremities } from './extremities.js';
 import { type Verdict, outcomeOf } from './outcome.js';
+import { settleInvite } from '../join/pending-invites.js';
 
 /** What {@link commitEvent} stores. */
 export interface CommitInput {
@@ -84,7 +85,7 @@ export async function commitEvent(ctx: EngineContext, input: CommitInput): Promi
   // A promoted outlier may be in the room's resolution cache, loaded while it was an outlier.
   if (res.promoted) ctx.caches.settled(roomId, event.eventId, res.event.status === 'rejected');
   const outcome: PduOutcome = { ...outcomeOf(res.event, res.duplicate, redactedOnReceipt), ...(res.promoted ? { promoted: true } : {}) };
-  if (!res.duplicate && outcome.status === 'accepted') ctx.caches.membershipStored(roomId, event.json);
+  if (!res.duplicate && outcome.status === 'accepted') await settleInvite(ctx, roomId, event.json);
   if (!res.duplicate) await notifyCommitted(ctx, roomId, event.json, outcome, extremities !== undefined, res.room, oldCurrent);
   return outcome;
 }

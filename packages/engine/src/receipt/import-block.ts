@@ -40,6 +40,7 @@ import { notifyCommitted } from './commit.js';
 import { type EventLinks, type LinkNow, type LinksLookup, NOT_AT_HAND, extremitiesAfter, extremitiesAfterNow } from './extremities.js';
 import { listsEachOnceIn, sameIdSet } from './id-sets.js';
 import { type Verdict, outcomeOf, verdictOf } from './outcome.js';
+import { settleInvite } from '../join/pending-invites.js';
 
 /** At most this many events per block (one `commitMany`): bounds the in-memory state overlays. */
 export const MAX_IMPORT_BLOCK = 256;
@@ -758,7 +759,7 @@ class Walk {
       out.push(outcome);
       if (res.duplicate) continue;
       const commit = this.commits[i] as RoomCommit;
-      if (outcome.status === 'accepted') ctx.caches.membershipStored(roomId, commit.event.event.json);
+      if (outcome.status === 'accepted') await settleInvite(ctx, roomId, commit.event.event.json);
       // Nobody listening: nothing to queue (`notifyCommitted` would return at once), no await per event.
       if (ctx.outbox.listening) await notifyCommitted(ctx, roomId, commit.event.event.json, outcome, commit.forwardExtremities !== undefined, res.room, oldCurrent);
       oldCurrent = res.room.currentState;
