@@ -100,6 +100,13 @@ function io(what: string, e: unknown): StoreError {
   return new StoreError('STORE_IO', `${what}: ${msg}`, { cause: e });
 }
 
+/** One item per key, the last of duplicates (as a sequence of puts would leave them): one row per key for an upsert. */
+function lastByKey<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const last = new Map<string, T>();
+  for (const x of items) last.set(key(x), x);
+  return [...last.values()];
+}
+
 /**
  * A store on PostgreSQL (or a database speaking its protocol). Persistent and crash-safe; shared
  * by any number of processes.
@@ -492,10 +499,7 @@ export class PostgresRoomStore extends AbstractRoomStore {
 
   protected override async _putServerKeys(keys: readonly ServerKeyRecord[]): Promise<void> {
     if (keys.length === 0) return;
-    // One row per key: the last of duplicates wins, as in a sequence of puts.
-    const last = new Map<string, ServerKeyRecord>();
-    for (const k of keys) last.set(`${k.server}\x00${k.keyId}`, k);
-    const ks = [...last.values()];
+    const ks = lastByKey(keys, (k) => `${k.server}\x00${k.keyId}`);
     await this.#run('writing server keys', this.#q['putKey']!, [ks.map((k) => toText(k.server)), ks.map((k) => toText(k.keyId)), ks.map((k) => JSON.stringify(k))]);
   }
 
@@ -511,9 +515,7 @@ export class PostgresRoomStore extends AbstractRoomStore {
 
   protected override async _parkEvents(events: readonly ParkedEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const last = new Map<string, ParkedEvent>();
-    for (const e of events) last.set(`${e.roomId}\x00${e.eventId}`, e);
-    const es = [...last.values()];
+    const es = lastByKey(events, (e) => `${e.roomId}\x00${e.eventId}`);
     await this.#run('parking events', this.#q['park']!, [es.map((e) => toText(e.roomId)), es.map((e) => toText(e.eventId)), es.map((e) => JSON.stringify(e))]);
   }
 
@@ -541,10 +543,7 @@ export class PostgresRoomStore extends AbstractRoomStore {
 
   protected override async _putInvites(invites: readonly StoredInvite[]): Promise<void> {
     if (invites.length === 0) return;
-    // One row per room and user: the last of duplicates wins, as in a sequence of puts.
-    const last = new Map<string, StoredInvite>();
-    for (const i of invites) last.set(`${i.roomId}\x00${i.userId}`, i);
-    const is = [...last.values()];
+    const is = lastByKey(invites, (i) => `${i.roomId}\x00${i.userId}`);
     await this.#run('writing invites', this.#q['putInvites']!, [is.map((i) => toText(i.roomId)), is.map((i) => toText(i.userId)), is.map((i) => JSON.stringify(i))]);
   }
 
