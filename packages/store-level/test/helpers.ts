@@ -29,11 +29,14 @@ export class ProbeStore extends LevelRoomStore {
   failing = false;
   hold: Promise<void> | undefined;
   readonly groups: number[] = [];
+  /** Groups whose write has finished. */
+  written = 0;
   protected override async _writeGroup(batches: readonly StoreWriteBatch[]): Promise<void> {
     this.groups.push(batches.length);
     if (this.hold !== undefined) await this.hold;
     if (this.failing) throw new Error('disk full');
-    return super._writeGroup(batches);
+    await super._writeGroup(batches);
+    this.written++;
   }
 }
 

@@ -157,6 +157,9 @@ describe('store-level stream index runs', () => {
       const block: RoomCommit[] = [];
       for (let i = 0; i < n; i++) block.push(msg(`$l${i}`, i === 0 ? '$create' : `$l${i - 1}`, i + 2, s));
       await store.commitMany(block);
+      // Durable once journaled; a read through the store waits for the LevelDB writes too, after
+      // which the raw rows below are all there.
+      await store.timeline(ROOM, { limit: 1 });
       const entries = await streamEntries(store);
       const counts = entries.map(([k]) => (k.includes('-') ? Number.parseInt(k.slice(k.lastIndexOf('-') + 1), 16) : 1));
       expect(counts.reduce((a, b) => a + b, 0)).toBe(n + 1);

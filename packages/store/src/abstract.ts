@@ -118,6 +118,8 @@ const MISS: unique symbol = Symbol('miss');
 const NO_LAYERS: readonly SnapshotLayer[] = Object.freeze([]);
 const NO_IDS: readonly SnapshotId[] = Object.freeze([]);
 const NO_EVENTS: readonly StoredEvent[] = Object.freeze([]);
+/** A `then` callback dropping its value (a `Promise<void>` of a `Promise.all`). */
+const NOTHING = (): void => undefined;
 
 /** Snapshot IDs handed out in order from `next` (`take` is bound: it is passed as a function). */
 class IdCounter {
@@ -183,6 +185,8 @@ export abstract class AbstractRoomStore implements RoomStore {
   #writeQueue: PendingWrite[] = [];
   /** The writer loop while it runs. */
   #writing: Promise<void> | undefined;
+  /** The backend write of the writer's current group, while it runs. */
+  #inFlight: Promise<void> | undefined;
   /** The durability promise of the most recently applied commit (resolved when there is none). */
   #newest: Promise<void> = Promise.resolve();
   /** Resolves once the most recently applied commit is written to the backend (journaled stores: may be later than durable). */
@@ -377,9 +381,16 @@ export abstract class AbstractRoomStore implements RoomStore {
           if (this.#writeQueue.length >= JOURNAL_GROUP_MAX) this.#startDrain();
           else this.#armDrainTimer();
         } else if (this.#writeQueue.length >= JOURNAL_BACKLOG_MAX) {
-          // Backpressure: durable once written (the writer writes the journal before LevelDB).
+          // Backpressure: durable once journaled and the backend write under way has finished —
+          // the writer then takes every batch queued, this one included, as its next group. (Not
+          // once this batch is written: a caller chaining commits through promises only would
+          // wait, idle, for that next group's write too, once per JOURNAL_GROUP_MAX commits.) The
+          // queue stays within about two groups.
           this.#urgent = true;
-          this.#newest = written;
+          const journal = this.#journalWait.promise;
+          const inFlight = this.#inFlight;
+          this.#newest = inFlight === undefined ? written : Promise.all([journal, inFlight]).then(NOTHING);
+          this.#newest.catch(() => undefined);
         }
         return this.#newest;
       }
@@ -474,11 +485,13 @@ export abstract class AbstractRoomStore implements RoomStore {
       while (this.#writeQueue.length > 0) {
         const group = this._writeGroup === undefined ? this.#writeQueue.splice(0, 1) : this.#writeQueue.splice(0);
         try {
-          if (group.length === 1 || this._writeGroup === undefined) await this._write(group[0]!.batch);
-          else await this._writeGroup(group.map((g) => g.batch));
+          this.#inFlight = group.length === 1 || this._writeGroup === undefined ? this._write(group[0]!.batch) : this._writeGroup(group.map((g) => g.batch));
+          await this.#inFlight;
         } catch (e) {
           this.#fail(e, group);
           return;
+        } finally {
+          this.#inFlight = undefined;
         }
         // (Indexed loops: this async function runs often before it is optimised, where each
         // `for…of` step allocates an iterator result.)
