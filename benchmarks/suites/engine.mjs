@@ -337,7 +337,7 @@ export default async function run(options = {}) {
   }
   console.log('  (targets: memory single >= 0.8x, memory batch >= 0.95x of raw verify; LevelDB >= 0.8x of memory; trusted >= 100k/s memory, >= 50k/s LevelDB.');
   console.log('   single: one PDU per call, verify on the main thread; batch: receivePdus with look-ahead verification');
-  console.log('   on a worker thread (a second core), the main thread taking the jobs beyond 24 queued there;');
+  console.log('   on a worker thread (a second core), the main thread taking the jobs beyond 8 queued there;');
   console.log('   trusted: import without signature/hash checks)');
   if (options.only !== undefined) return;
   console.log('\n## receiving a merge event: two forks of 50 joins + 50 topic changes each, in rooms of N members');

@@ -223,7 +223,7 @@ let verifyWorker: VerifyWorker | undefined;
 
 /**
  * How many of {@link nodeBackend}'s `verifyAsync` calls (all time, this thread) were verified on
- * the calling thread because the verification worker had `HELP_BEYOND` (24) jobs queued already —
+ * the calling thread because the verification worker had `HELP_BEYOND` (8) jobs queued already —
  * the rest went to the worker thread. For profiling: a share near half means the calling thread
  * had as much time to spare for verification as the worker.
  */

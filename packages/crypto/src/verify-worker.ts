@@ -34,10 +34,12 @@ export const PART = 4;
 
 /**
  * Once the worker has this many jobs queued (sent or held), a new job is verified on the calling
- * thread instead, at once: the worker has ~2 ms of work in hand, so the calling thread — which
- * would otherwise wait for its answers — takes the surplus, and both cores verify.
+ * thread instead, at once: the worker has ~0.7 ms of work in hand (as much as {@link LOW_WATER}
+ * keeps it fed with), so the calling thread — which would otherwise wait for its answers — takes
+ * the surplus, and both cores verify. (Measured against 12, 16, 24 and 48 in the engine's batch
+ * mode: benchmarks/README.md.)
  */
-export const HELP_BEYOND = 24;
+export const HELP_BEYOND = 8;
 
 /**
  * The worker's code (CommonJS, evaluated): for each job of a packed buffer — 32-byte public key,
