@@ -131,6 +131,18 @@ describe.each(STORE_KINDS)('membership handshakes (%s store)', (kind) => {
       expect(errcode(await ask('a.test', { roomVersion: '10', event: { nonsense: true } }))).toBe('M_BAD_JSON');
       const forged = { ...event, signatures: { 'a.test': { [Object.keys((event['signatures'] as Record<string, JsonObject>)['a.test']!)[0]!]: 'A'.repeat(86) } } };
       expect(errcode(await ask('a.test', { roomVersion: '10', event: forged }))).toBe('M_FORBIDDEN');
+      // A genuine invite with an oversized stripped state: accepted, the state kept bounded (in
+      // order, whole entries: 32 at most, ~64 KiB of JSON at most) — every invite is stored.
+      const stripped = (n: number, bytes: number): JsonObject[] => Array.from({ length: n }, (_, i) => ({ type: `t${i}`, state_key: '', sender: '@alice:a.test', content: { pad: 'x'.repeat(bytes) } }));
+      const keptOf = async (state: JsonObject[]): Promise<readonly JsonObject[]> => {
+        await b.engine.onInvite('a.test', roomId, eventId, { roomVersion: '10', event, inviteRoomState: state });
+        return (await b.engine.pendingInvites('@bob:b.test'))[0]!.inviteRoomState;
+      };
+      expect((await keptOf(stripped(100, 10))).map((e) => e['type'])).toEqual(stripped(32, 10).map((e) => e['type']));
+      const big = await keptOf(stripped(40, 3000));
+      expect(big.map((e) => e['type'])).toEqual(stripped(21, 3000).map((e) => e['type']));
+      expect(JSON.stringify(big).length).toBeLessThanOrEqual(65_536 + big.length + 1);
+      expect((await keptOf([7 as unknown as JsonObject, ...stripped(2, 1)])).map((e) => e['type'])).toEqual(['t0', 't1']);
     });
   });
 

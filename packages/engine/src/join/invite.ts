@@ -102,7 +102,38 @@ export async function onInvite(ctx: EngineContext, origin: string, roomId: strin
   const signed = addEventSignature(pdu.json, rules, signerOf(ctx));
   await keepInvite(ctx, {
     roomId, userId: pdu.stateKey, sender: pdu.sender, eventId, roomVersion: rules.id, event: signed,
-    inviteRoomState: (request.inviteRoomState ?? []).filter(isJsonObject),
+    inviteRoomState: boundedStrippedState(request.inviteRoomState ?? []),
   });
   return signed;
+}
+
+/** At most this many events of an invite's stripped state are kept (the reference homeserver sends fewer than ten). */
+export const MAX_INVITE_ROOM_STATE = 32;
+/** At most this many bytes of JSON of an invite's stripped state are kept (every invite is kept in the store: see `pending-invites.ts`). */
+export const MAX_INVITE_ROOM_STATE_BYTES = 65_536;
+
+/**
+ * The stripped state an inviting server sent (`invite_room_state`), bounded: its JSON objects in
+ * order, as long as there are at most {@link MAX_INVITE_ROOM_STATE} of them and their JSON text
+ * stays within {@link MAX_INVITE_ROOM_STATE_BYTES} (UTF-16 units, an upper bound of neither
+ * form's bytes: close enough for a bound); the rest is dropped. A hostile server could otherwise
+ * have the store keep megabytes per invite.
+ */
+function boundedStrippedState(list: readonly unknown[]): JsonObject[] {
+  const out: JsonObject[] = [];
+  let size = 0;
+  for (const e of list) {
+    if (out.length >= MAX_INVITE_ROOM_STATE) break;
+    if (!isJsonObject(e)) continue;
+    let text: string;
+    try {
+      text = JSON.stringify(e);
+    } catch {
+      continue;
+    }
+    if (size + text.length > MAX_INVITE_ROOM_STATE_BYTES) break;
+    size += text.length;
+    out.push(e);
+  }
+  return out;
 }
