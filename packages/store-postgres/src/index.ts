@@ -16,7 +16,7 @@
  * @packageDocumentation
  */
 import { randomBytes } from 'node:crypto';
-import { AbstractRoomStore, StoreError, type AbstractStoreOptions, type StoreWriteBatch, type TimelineRange, type SnapshotLayer } from '@roomgraph/store';
+import { AbstractRoomStore, StoreError, compareParkedEvents, type AbstractStoreOptions, type StoreWriteBatch, type TimelineRange, type SnapshotLayer } from '@roomgraph/store';
 import type { EventId, InviteKey, ParkedEvent, RoomId, RoomInfo, RoomLockHandle, ServerKeyRecord, SnapshotId, StoreStats, StoredEvent, StoredInvite } from '@roomgraph/store';
 import { decodeEvent, decodeLayer, decodeRoom, encodeEvent, encodeLayer, fromText, toText, toTexts, type RoomRow } from './codec.js';
 import { MIGRATIONS, SCHEMA_VERSION, quoteIdent, versionTableSql } from './schema.js';
@@ -528,7 +528,7 @@ export class PostgresRoomStore extends AbstractRoomStore {
   override async listParkedEvents(roomId: RoomId): Promise<readonly ParkedEvent[]> {
     if (this.status !== 'open') throw new StoreError('STORE_NOT_OPEN', `store is ${this.status}`);
     const list = [...(await this._listParkedEvents(roomId))];
-    return list.sort((x, y) => x.receivedTs - y.receivedTs || (x.eventId < y.eventId ? -1 : x.eventId > y.eventId ? 1 : 0));
+    return list.sort(compareParkedEvents);
   }
 
   protected override async _listParkedEvents(roomId: RoomId): Promise<readonly ParkedEvent[]> {

@@ -139,6 +139,14 @@ function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * The order `RoomStore.listParkedEvents` answers in: oldest first (`receivedTs`), then by event ID.
+ * For a store that overrides `listParkedEvents` (the PostgreSQL store reads without a flush).
+ */
+export function compareParkedEvents(x: ParkedEvent, y: ParkedEvent): number {
+  return x.receivedTs - y.receivedTs || compareIds(x.eventId, y.eventId);
+}
+
 function isNonEmptyString(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0;
 }
@@ -1189,7 +1197,7 @@ export abstract class AbstractRoomStore implements RoomStore {
     this.#assertOpen();
     await this.#written();
     const list = [...(await this._listParkedEvents(roomId))];
-    return list.sort((x, y) => x.receivedTs - y.receivedTs || (x.eventId < y.eventId ? -1 : x.eventId > y.eventId ? 1 : 0));
+    return list.sort(compareParkedEvents);
   }
 
   /** See {@link RoomStore.deleteParkedEvents}. */

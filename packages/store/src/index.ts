@@ -51,5 +51,6 @@ export {
   type AbstractStoreOptions,
   type StoreWriteBatch,
   type TimelineRange,
+  compareParkedEvents,
   compareTopological,
 } from './abstract.js';

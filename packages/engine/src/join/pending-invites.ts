@@ -10,7 +10,7 @@
  */
 import { type JsonObject, isJsonObject } from '@roomgraph/canonical-json';
 import { domainOf } from '@roomgraph/events';
-import type { PduJson } from '@roomgraph/store';
+import type { InviteKey, PduJson } from '@roomgraph/store';
 import type { ReceivedInvite } from '../caches.js';
 import type { EngineContext } from '../context.js';
 
@@ -63,18 +63,23 @@ export async function dropInvite(ctx: EngineContext, roomId: string, userId: str
 
 /**
  * After an accepted event of `roomId`: a membership event of a local user other than an invite,
- * newer than their pending invite, settles it (see `EngineCaches.membershipStored`). Reads
- * nothing for any other event.
+ * newer than their pending invite, settles it (see `EngineCaches.membershipStored`). For any other
+ * event `undefined` at once — no promise, nothing read (it runs for every accepted event).
  */
-export async function settleInvite(ctx: EngineContext, roomId: string, json: JsonObject): Promise<void> {
-  if (json['type'] !== 'm.room.member') return;
+export function settleInvite(ctx: EngineContext, roomId: string, json: JsonObject): Promise<void> | undefined {
+  if (json['type'] !== 'm.room.member') return undefined;
   const userId = json['state_key'];
-  if (typeof userId !== 'string' || domainOf(userId) !== ctx.serverName) return;
+  if (typeof userId !== 'string' || domainOf(userId) !== ctx.serverName) return undefined;
+  return settleLocal(ctx, roomId, userId, json);
+}
+
+/** {@link settleInvite} for a membership event of local user `userId`. */
+async function settleLocal(ctx: EngineContext, roomId: string, userId: string, json: JsonObject): Promise<void> {
   await loadInvites(ctx);
   if (ctx.caches.membershipStored(roomId, json)) await ctx.store.deleteInvites([{ roomId, userId }]);
 }
 
-function keyOf(i: ReceivedInvite): { readonly roomId: string; readonly userId: string } {
+function keyOf(i: ReceivedInvite): InviteKey {
   return { roomId: i.roomId, userId: i.userId };
 }
 

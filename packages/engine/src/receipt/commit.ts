@@ -85,7 +85,8 @@ export async function commitEvent(ctx: EngineContext, input: CommitInput): Promi
   // A promoted outlier may be in the room's resolution cache, loaded while it was an outlier.
   if (res.promoted) ctx.caches.settled(roomId, event.eventId, res.event.status === 'rejected');
   const outcome: PduOutcome = { ...outcomeOf(res.event, res.duplicate, redactedOnReceipt), ...(res.promoted ? { promoted: true } : {}) };
-  if (!res.duplicate && outcome.status === 'accepted') await settleInvite(ctx, roomId, event.json);
+  const settling = !res.duplicate && outcome.status === 'accepted' ? settleInvite(ctx, roomId, event.json) : undefined;
+  if (settling !== undefined) await settling;
   if (!res.duplicate) await notifyCommitted(ctx, roomId, event.json, outcome, extremities !== undefined, res.room, oldCurrent);
   return outcome;
 }

@@ -759,7 +759,9 @@ class Walk {
       out.push(outcome);
       if (res.duplicate) continue;
       const commit = this.commits[i] as RoomCommit;
-      if (outcome.status === 'accepted') await settleInvite(ctx, roomId, commit.event.event.json);
+      // (No promise for an event that is not a local user's membership: see settleInvite.)
+      const settling = outcome.status === 'accepted' ? settleInvite(ctx, roomId, commit.event.event.json) : undefined;
+      if (settling !== undefined) await settling;
       // Nobody listening: nothing to queue (`notifyCommitted` would return at once), no await per event.
       if (ctx.outbox.listening) await notifyCommitted(ctx, roomId, commit.event.event.json, outcome, commit.forwardExtremities !== undefined, res.room, oldCurrent);
       oldCurrent = res.room.currentState;
