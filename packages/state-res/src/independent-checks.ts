@@ -29,7 +29,19 @@
  *
  * So checking the independent events in any order against S₀, then the dependent ones in their
  * mainline order (or the other way round), leaves every check's outcome and the final state as
- * the full ordered pass does. In the common case of many concurrent joins by distinct users
+ * the full ordered pass does.
+ *
+ * **One pass first, in the given order.** Which events are independent is only known once every
+ * event's own key and auth events selection are — and the check of each event computes exactly
+ * those. So step 4 checks every remaining event once in the order it has (recording the keys),
+ * splits by the record, and then:
+ *
+ * 4. The independent events' outcomes of that pass stand: by (1), whatever was checked before an
+ *    independent e (dependent events included) wrote no key of A(e).
+ * 5. The state after the pass differs from "S₀, then the independent events" only at the own keys
+ *    of dependent events (no independent event writes one: that would make it dependent). Putting
+ *    S₀'s value back at those keys gives that state; the dependent events are then checked in
+ *    their mainline order against it, as (2) and (3) require. In the common case of many concurrent joins by distinct users
  * (each reads the shared create / power levels / join rules keys, which no remaining event
  * writes — they are power events, checked in step 2 — and its own membership key) every event is
  * independent and the mainline ordering is skipped. The test
@@ -37,42 +49,23 @@
  *
  * @module
  */
-import { type RoomEvent, authEventTypes, stateKeyOf } from '@roomgraph/events';
-import { type ResolutionRun, sharedKeyOf } from './run.js';
+import { stateKeyOf } from '@roomgraph/events';
+import type { CheckRecord } from './iterative-auth-checks.js';
 
 /** A (type, state_key) pair of the auth events selection. */
 export type AuthPair = readonly [type: string, stateKey: string];
 
 /**
- * The remaining events of step 3, split as the module comment describes: arrays aligned with the
- * input IDs (the shape `authCheckPass` takes, so that the independent events are checked by a
- * pass over the input as it is).
+ * The indices of the dependent events of a pass over the remaining events (step 3's input), by
+ * what the pass recorded (see the module comment), in input order. The events the check skipped
+ * (no record) are neither dependent nor independent: they change nothing wherever they are
+ * checked. Every other index is independent.
  */
-export interface RestSplit {
-  /** The event of each independent input ID; `undefined` for the others. */
-  readonly independent: (RoomEvent | undefined)[];
-  /** own(e) of each independent event (the key its check writes when it passes). */
-  readonly ownKeys: string[];
-  /** The auth events selection of each independent event. */
-  readonly pairs: AuthPair[][];
-  /** IDs of the dependent events, in the input order (to be mainline-sorted). */
-  readonly dependent: string[];
-}
-
-/**
- * Splits the remaining events `ids` (step 3's input) into dependent and independent events (see
- * the module comment). Events the check skips (missing, not state events, rejected) are in
- * neither list: they change nothing wherever they are checked.
- */
-export function splitIndependent(run: ResolutionRun, ids: readonly string[]): RestSplit {
-  const { rules, isRejected } = run.input;
-  const events = run.events;
-  const n = ids.length;
-  // (Arrays of length n written by index, and no copies into other lists: the first resolution
-  // of a process runs this in V8's interpreter, where each call and push counts.)
-  const evs: (RoomEvent | undefined)[] = new Array<RoomEvent | undefined>(n);
-  const own: string[] = new Array<string>(n);
-  const pairs: AuthPair[][] = new Array<AuthPair[]>(n);
+export function dependentIndices(record: CheckRecord): number[] {
+  const { events, ownKeys, pairs } = record;
+  const n = events.length;
+  // (Indexed loops and no copies: the first resolution of a process runs this in V8's
+  // interpreter, where each call and push counts.)
   const dep = new Uint8Array(n);
   let anyDependent = false;
   // own key → the index of its only writer so far, or -1 once it has several (all dependent).
@@ -81,18 +74,14 @@ export function splitIndependent(run: ResolutionRun, ids: readonly string[]): Re
   // and join rules events are power events, checked in step 2).
   const sharedWriter = new Map<string, number>();
   for (let i = 0; i < n; i++) {
-    const id = ids[i] as string;
-    const e = events.get(id);
-    if (e === undefined || e.stateKey === undefined || isRejected(id)) continue; // evs[i] stays undefined
-    evs[i] = e;
-    let k: string;
+    const e = events[i];
+    if (e === undefined) continue;
+    const k = ownKeys[i] as string;
     if (e.stateKey === '') {
-      k = sharedKeyOf(e.type);
       const w = sharedWriter.get(e.type);
       if (w === undefined) sharedWriter.set(e.type, i);
       else if (w >= 0) sharedWriter.set(e.type, -1);
-    } else k = stateKeyOf(e.type, e.stateKey);
-    own[i] = k;
+    }
     const w = writer.get(k);
     if (w === undefined) writer.set(k, i);
     else {
@@ -105,16 +94,15 @@ export function splitIndependent(run: ResolutionRun, ids: readonly string[]): Re
     }
   }
   for (let i = 0; i < n; i++) {
-    const e = evs[i];
+    const e = events[i];
     if (e === undefined) continue;
-    const ps = authEventTypes(e, rules);
-    pairs[i] = ps;
+    const ps = pairs[i] as readonly AuthPair[];
     for (let j = 0; j < ps.length; j++) {
       const p = ps[j] as AuthPair;
       const type = p[0];
       const sk = p[1];
-      // The check of e (iterative-auth-checks.ts) reads the key of each pair. Its own key needs
-      // no look-up (w === i): a second writer already made it dependent.
+      // The check of e reads the key of each pair. Its own key needs no look-up (w === i): a
+      // second writer already made it dependent.
       let w: number | undefined;
       if (sk === '') {
         if (sharedWriter.size === 0) continue; // no remaining event writes a key with an empty state key
@@ -131,14 +119,9 @@ export function splitIndependent(run: ResolutionRun, ids: readonly string[]): Re
       }
     }
   }
-  const dependent: string[] = [];
+  const dependent: number[] = [];
   if (anyDependent) {
-    for (let i = 0; i < n; i++) {
-      if (dep[i] === 1) {
-        dependent.push(ids[i] as string);
-        evs[i] = undefined; // not checked by the pass over the independent events
-      }
-    }
+    for (let i = 0; i < n; i++) if (dep[i] === 1) dependent.push(i);
   }
-  return { independent: evs, ownKeys: own, pairs, dependent };
+  return dependent;
 }

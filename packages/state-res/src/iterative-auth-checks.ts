@@ -93,37 +93,48 @@ export function* iterativeAuthChecksGen(
 
 /**
  * Runs one pass of iterative auth checks with `checkOne` (from {@link authCheckerOver}) over
- * `sorted` (`sortedEvents`: as for {@link iterativeAuthChecksGen}).
+ * `sorted` (`sortedEvents`: as for {@link iterativeAuthChecksGen}); with `record`, keeps what
+ * each check computed (see {@link CheckRecord}).
  */
 export function* authCheckPass(
   checkOne: AuthCheckStep,
   run: ResolutionRun,
   sorted: readonly string[],
   sortedEvents?: readonly (RoomEvent | undefined)[],
-  pre?: PrecomputedKeys,
+  record?: CheckRecord,
 ): Generator<ResolutionStep, void, void> {
   for (let n = 0; n < sorted.length; n++) {
     if (run.due()) yield null;
-    checkOne(sorted, sortedEvents, n, pre);
+    checkOne(sorted, sortedEvents, n, record);
   }
 }
 
 /**
- * What the check of event `n` would compute from the event alone, computed beforehand (by
- * `splitIndependent`), aligned with `sorted`: its own key and its auth events selection.
+ * What a pass kept of the event at each index of its input (arrays aligned with it): the event
+ * checked, its own key (the key its check writes when it passes) and its auth events selection
+ * (the keys its check reads). Entries stay `undefined` for the events the check skips (missing,
+ * not state events, rejected). `independent-checks.ts` splits a pass by these.
  */
-export interface PrecomputedKeys {
-  readonly ownKeys: readonly string[];
-  readonly pairs: readonly (readonly AuthPair[])[];
+export interface CheckRecord {
+  readonly events: (RoomEvent | undefined)[];
+  readonly ownKeys: (string | undefined)[];
+  readonly pairs: (readonly AuthPair[] | undefined)[];
 }
 
-/** Checks event `n` of `sorted` (see {@link authCheckerOver}). */
-export type AuthCheckStep = (
-  sorted: readonly string[],
-  sortedEvents: readonly (RoomEvent | undefined)[] | undefined,
-  n: number,
-  pre: PrecomputedKeys | undefined,
-) => void;
+/** An empty {@link CheckRecord} for a pass over `n` events. */
+export function checkRecordOf(n: number): CheckRecord {
+  return { events: new Array<RoomEvent | undefined>(n), ownKeys: new Array<string | undefined>(n), pairs: new Array<readonly AuthPair[] | undefined>(n) };
+}
+
+/**
+ * Checks event `n` of `sorted` (see {@link authCheckerOver}), keeping what it computed in
+ * `record` when given. `forget` drops the step's cached state events after the caller changed
+ * the state behind its back (the step itself keeps them valid through its own writes).
+ */
+export interface AuthCheckStep {
+  (sorted: readonly string[], sortedEvents: readonly (RoomEvent | undefined)[] | undefined, n: number, record: CheckRecord | undefined): void;
+  readonly forget: () => void;
+}
 
 /**
  * The per-event step of the iterative auth checks over the partial state `get` / `set`: one
@@ -164,7 +175,7 @@ export function authCheckerOver(
   // One event's check: a plain function called per event rather than the generator's own loop
   // body (a generator's long loop is slow to get optimised code; this function gets it as any
   // function called thousands of times does).
-  return (sorted: readonly string[], sortedEvents: readonly (RoomEvent | undefined)[] | undefined, n: number, pre: PrecomputedKeys | undefined): void => {
+  const step = (sorted: readonly string[], sortedEvents: readonly (RoomEvent | undefined)[] | undefined, n: number, record: CheckRecord | undefined): void => {
     const id = sorted[n] as string;
     const event = sortedEvents !== undefined ? sortedEvents[n] : events.get(id);
     if (event === undefined || event.stateKey === undefined) return;
@@ -205,15 +216,12 @@ export function authCheckerOver(
     // Keys are built here, once per event and not memoised: each event is checked once per
     // resolution. The event's own key (a member event's sender or target) is one string for both
     // uses; the shared keys (create, PL, JR) are the same few strings for every event.
-    // (`pre`: these keys made beforehand, the same strings.)
-    let ownKey: string;
-    let types: readonly AuthPair[];
-    if (pre !== undefined) {
-      ownKey = pre.ownKeys[n] as string;
-      types = pre.pairs[n] as readonly AuthPair[];
-    } else {
-      ownKey = event.stateKey === '' ? sharedKeyOf(event.type) : stateKeyOf(event.type, event.stateKey);
-      types = authEventTypes(event, rules);
+    const ownKey = event.stateKey === '' ? sharedKeyOf(event.type) : stateKeyOf(event.type, event.stateKey);
+    const types = authEventTypes(event, rules);
+    if (record !== undefined) {
+      record.events[n] = event;
+      record.ownKeys[n] = ownKey;
+      record.pairs[n] = types;
     }
     for (let i = 0; i < types.length; i++) {
       const pair = types[i] as AuthPair;
@@ -259,4 +267,11 @@ export function authCheckerOver(
       }
     }
   };
+  const forget = (): void => {
+    createSt = undefined;
+    powerLevelsSt = undefined;
+    joinRulesSt = undefined;
+    stateEvent.clear();
+  };
+  return Object.assign(step, { forget });
 }

@@ -8,8 +8,8 @@
 import { type RoomEvent, stateKeyOf } from '@roomgraph/events';
 import { authDifferenceGen } from './auth-difference.js';
 import { conflictedStateSubgraphOf } from './conflicted-subgraph.js';
-import { splitIndependent } from './independent-checks.js';
-import { authCheckPass, authCheckerOver } from './iterative-auth-checks.js';
+import { dependentIndices } from './independent-checks.js';
+import { authCheckPass, authCheckerOver, checkRecordOf } from './iterative-auth-checks.js';
 import { mainlineSortGen, powerSort } from './ordering.js';
 import { ResolutionRun, type ResolutionInput, type ResolutionStep, type StateDelta, authKeysOf } from './run.js';
 import { splitWithPerSet } from './split.js';
@@ -122,14 +122,28 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   // Step 4: iterative auth checks on the partial state. The events whose check reads no key
   // another remaining event writes, and whose key no other remaining event reads or writes, give
   // the same outcome at any place in the order and leave the same state (independent-checks.ts
-  // proves it): they are checked first, in their given order, and only the others are
-  // mainline-sorted.
+  // proves it). So every remaining event is checked once in the order it has, recording the keys
+  // each check reads and writes; the outcomes of the independent events stand, the keys the
+  // others wrote get the pass's starting state back, and only those others are mainline-sorted
+  // and checked again.
   if (restSplitting.enabled) {
-    const split = splitIndependent(run, leftover);
-    yield* authCheckPass(checkOne, run, leftover, split.independent, split);
-    if (split.dependent.length > 0) {
+    const start = new Map(overlay); // the pass's starting state, where it differs from the fallback
+    const record = checkRecordOf(leftover.length);
+    yield* authCheckPass(checkOne, run, leftover, undefined, record);
+    const dependentAt = dependentIndices(record);
+    if (dependentAt.length > 0) {
+      const dependent: string[] = new Array<string>(dependentAt.length);
+      for (let j = 0; j < dependentAt.length; j++) {
+        const i = dependentAt[j] as number;
+        dependent[j] = leftover[i] as string;
+        const k = record.ownKeys[i] as string;
+        const v = start.get(k);
+        if (v !== undefined) overlay.set(k, v);
+        else overlay.delete(k);
+      }
+      checkOne.forget(); // the step's cached create / PL / JR events: the state changed behind it
       const restEvents: RoomEvent[] = [];
-      const sortedRest = yield* mainlineSortGen(run, split.dependent, get(stateKeyOf('m.room.power_levels', '')), restEvents);
+      const sortedRest = yield* mainlineSortGen(run, dependent, get(stateKeyOf('m.room.power_levels', '')), restEvents);
       yield* authCheckPass(checkOne, run, sortedRest, restEvents);
     }
   } else {

@@ -11,7 +11,8 @@ import type { JsonObject } from '@roomgraph/canonical-json';
 import { type RoomEvent, stateKeyOf } from '@roomgraph/events';
 import { type RoomVersionRules, getRoomVersion } from '@roomgraph/room-versions';
 import { defaultAuthChecker, resolveStateSync } from '@roomgraph/state-res';
-import { splitIndependent } from '../src/independent-checks.js';
+import { dependentIndices } from '../src/independent-checks.js';
+import { authCheckPass, authCheckerOver, checkRecordOf } from '../src/iterative-auth-checks.js';
 import { ResolutionCache, ResolutionRun } from '../src/run.js';
 import { restSplitting } from '../src/v2.js';
 import { eventsOf } from './helpers.js';
@@ -167,7 +168,7 @@ describe('step 4: independent events checked without the mainline ordering', () 
   }
 });
 
-/** A run over `events` (direct), for calling `splitIndependent`. */
+/** A run over `events` (direct), for a recording pass. */
 function runOver(events: Map<string, RoomEvent>, rejected: ReadonlySet<string> = new Set()): ResolutionRun {
   return new ResolutionRun({
     rules: getRoomVersion('10'),
@@ -182,7 +183,24 @@ function runOver(events: Map<string, RoomEvent>, rejected: ReadonlySet<string> =
   });
 }
 
-describe('splitIndependent', () => {
+/**
+ * One recording pass over `ids` from an empty state, split by `dependentIndices`: the dependent
+ * IDs, the event of each independent input (aligned with `ids`), the recorded own keys.
+ */
+function splitIndependent(run: ResolutionRun, ids: readonly string[]): { dependent: string[]; independent: (RoomEvent | undefined)[]; ownKeys: (string | undefined)[] } {
+  const state = new Map<string, string>();
+  const checkOne = authCheckerOver(run, (k) => state.get(k), (k, v) => void state.set(k, v));
+  const record = checkRecordOf(ids.length);
+  for (const _ of authCheckPass(checkOne, run, ids, undefined, record)) void _;
+  const at = new Set(dependentIndices(record));
+  return {
+    dependent: ids.filter((_id, i) => at.has(i)),
+    independent: record.events.map((e, i) => (at.has(i) ? undefined : e)),
+    ownKeys: record.ownKeys,
+  };
+}
+
+describe('splitting a recorded pass (dependentIndices)', () => {
   const v10 = getRoomVersion('10');
   const ev = (id: string, type: string, sk: string, sender: string, content: JsonObject): JsonObject => ({
     event_id: id, room_id: '!r:x', type, state_key: sk, sender, content, auth_events: [], prev_events: [], depth: 1, origin_server_ts: 1,
