@@ -8,6 +8,7 @@
  */
 import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
+import { knownType } from './intern.js';
 
 /** Read-only view of a PDU: what auth, state resolution and the engine read. */
 export interface RoomEvent {
@@ -182,11 +183,15 @@ export function toRoomEvent(json: JsonObject, rules: RoomVersionRules, eventId?:
   const sender = json['sender'];
   const type = json['type'];
   const given = json['event_id'];
+  // Known event types become the library's literals (`knownType`): the rules compare `type` with
+  // them all the time, a pointer comparison then instead of the characters of a parsed slice.
+  // A state key equal to the sender is the sender's string, for the same reason (the membership
+  // rules compare the two, and the auth events selection and state keys are built from both).
   return Object.freeze({
     eventId: eventId ?? (typeof given === 'string' ? given : ''),
     roomId: typeof roomId === 'string' ? roomId : undefined,
-    type: typeof type === 'string' ? type : '',
-    stateKey: typeof sk === 'string' ? sk : undefined,
+    type: typeof type === 'string' ? knownType(type) : '',
+    stateKey: typeof sk === 'string' ? (sk === sender ? sender : sk) : undefined,
     sender: typeof sender === 'string' ? sender : '',
     originServerTs: typeof ts === 'number' ? ts : 0,
     depth: typeof depth === 'number' ? depth : 0,

@@ -44,23 +44,25 @@ export function resolveInputOf(input: JsonValue): ResolveInput {
     const e = toRoomEvent(j, rules);
     events.set(e.eventId, e);
   }
-  // One key string per event, shared by every set that names it: the sets then hold the same
-  // key objects (their hashes computed once; comparing two sets' keys is a pointer comparison).
-  const keyOf = new Map<string, string>();
+  // One key string per event, shared by every set that names it, and the event's own ID string as
+  // the value: the sets then hold the same key and ID objects as each other and as the views
+  // (hashes computed once; comparing two sets' entries, or an entry with an event's ID, is a
+  // pointer comparison).
+  const entryOf = new Map<string, { readonly key: string; readonly id: string }>();
   const sets = rawSets.map((set, i) => {
     if (!Array.isArray(set)) throw new CliError('BAD_INPUT', `state_sets[${i}] must be an array of event IDs`);
     const m = new Map<string, string>();
     for (const id of set) {
       if (typeof id !== 'string') throw new CliError('BAD_INPUT', `state_sets[${i}] must hold event ID strings`);
-      let key = keyOf.get(id);
-      if (key === undefined) {
+      let entry = entryOf.get(id);
+      if (entry === undefined) {
         const e = events.get(id);
         if (e === undefined) throw new CliError('UNKNOWN_EVENT', `state_sets[${i}] names ${id}, which is not in events`);
         if (e.stateKey === undefined) throw new CliError('BAD_INPUT', `state_sets[${i}] names ${id}, which is not a state event`);
-        key = stateKeyOf(e.type, e.stateKey);
-        keyOf.set(id, key);
+        entry = { key: stateKeyOf(e.type, e.stateKey), id: e.eventId };
+        entryOf.set(id, entry);
       }
-      m.set(key, id);
+      m.set(entry.key, entry.id);
     }
     return m;
   });
