@@ -103,7 +103,8 @@ export type LinkNow = (id: string) => EventLinks | undefined | typeof NOT_AT_HAN
  * answer (the walks visit the same events: only the order within a round of a walk differs, and
  * neither answer depends on it), without the maps and sets of the general walks in the usual case
  * (the event's prev events are accepted and no deeper than it): {@link NOT_AT_HAND} as soon as an
- * event it reads is not at hand, and the caller runs {@link extremitiesAfter} instead.
+ * event it reads is not at hand (the caller reads that event and asks again, or runs
+ * {@link extremitiesAfter}).
  */
 export function extremitiesAfterNow(extremities: readonly string[], event: RoomEvent, now: LinkNow): string[] | typeof NOT_AT_HAND {
   const child = hasAcceptedChildNow(extremities, event, now);

@@ -37,7 +37,7 @@ import { isRejectedStatus } from '../stored.js';
 import type { PduOutcome } from '../types.js';
 import type { Identified } from './identify.js';
 import { notifyCommitted } from './commit.js';
-import { type EventLinks, type LinkNow, type LinksLookup, NOT_AT_HAND, extremitiesAfter, extremitiesAfterNow } from './extremities.js';
+import { type EventLinks, type LinkNow, NOT_AT_HAND, extremitiesAfterNow } from './extremities.js';
 import { listsEachOnceIn, sameIdSet } from './id-sets.js';
 import { type Verdict, outcomeOf, verdictOf } from './outcome.js';
 import { settleInvite } from '../join/pending-invites.js';
@@ -145,6 +145,12 @@ const TRUSTED = { trusted: true } as const;
 
 /** "Not at hand without reading the store" (the synchronous fast paths' answer). */
 const MISS: unique symbol = Symbol('miss');
+
+/** What a {@link MISS} lacked: a stored event (or the knowledge that there is none), or a stored snapshot's entries. */
+type Want = { readonly event: string } | { readonly snapshot: SnapshotId };
+
+const sameWant = (a: Want, b: Want): boolean =>
+  'event' in a ? 'event' in b && a.event === b.event : 'snapshot' in b && a.snapshot === b.snapshot;
 
 const sameBase = (a: Base, b: Base): boolean =>
   a === b || (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && a.ref === b.ref);
@@ -375,69 +381,62 @@ class Walk {
     this.#current = room.currentState;
   }
 
+  /** IDs this walk read from the store and did not find there. */
+  readonly #absent = new Set<string>();
   /**
-   * The extremity walks' reading of events ({@link LinksLookup}): the block's own records and the
-   * stored events at hand, synchronously; a promise only when some must be read from the store.
+   * What the last {@link MISS} lacked — an event or a stored snapshot to read — set by the one
+   * place that answered it ({@link #viewNow}, {@link #linkNow}, {@link #lookupNow}) and read by
+   * {@link step}.
    */
-  readonly #links: LinksLookup = (ids) => {
-    const got = new Map<string, EventLinks>();
-    let missing: string[] | undefined;
-    for (const id of ids) {
-      const be = this.#block.get(id);
-      if (be !== undefined) {
-        got.set(id, be);
-        continue;
-      }
-      const e = this.#stored.get(id);
-      if (e !== undefined) got.set(id, e);
-      else (missing ??= []).push(id);
-    }
-    return missing === undefined ? got : this.#readLinks(got, missing);
+  #want: Want | undefined;
+
+  /**
+   * One event for the extremity walks ({@link LinkNow}): the block's record or the stored event,
+   * `undefined` when the store has none, else {@link NOT_AT_HAND} (and wanted).
+   */
+  readonly #linkNow: LinkNow = (id) => {
+    const e = this.#block.get(id) ?? this.#stored.get(id);
+    if (e !== undefined) return e;
+    if (this.#absent.has(id)) return undefined;
+    this.#want = { event: id };
+    return NOT_AT_HAND;
   };
 
-  /** One event of {@link #links} without reading the store ({@link LinkNow}). */
-  readonly #linkNow: LinkNow = (id) => this.#block.get(id) ?? this.#stored.get(id) ?? NOT_AT_HAND;
-
-  /** {@link #links}: the events `missing` read from the store (and kept), added to `got`. */
-  async #readLinks(got: Map<string, EventLinks>, missing: readonly string[]): Promise<ReadonlyMap<string, EventLinks>> {
-    for (const id of missing) {
-      const e = await this.#ctx.store.getEvent(id);
-      if (e === undefined) continue;
-      this.#stored.set(id, e);
-      got.set(id, e);
-    }
-    return got;
-  }
-
-  /** {@link #view} without reading the store (`undefined` when the event is not at hand). */
-  #viewNow(id: string): RoomEvent | undefined {
+  /**
+   * The view of an event the checks read: a block event's PDU or a stored event's cached view;
+   * `undefined` when the store has none, {@link MISS} when it has not been read yet (and wanted).
+   */
+  #viewNow(id: string): RoomEvent | undefined | typeof MISS {
     const be = this.#block.get(id);
     if (be !== undefined) return be.pdu;
     const e = this.#stored.get(id);
-    return e === undefined ? undefined : this.#ctx.caches.view(e, this.#rules);
+    if (e !== undefined) return this.#ctx.caches.view(e, this.#rules);
+    if (this.#absent.has(id)) return undefined;
+    this.#want = { event: id };
+    return MISS;
   }
 
-  /** The view of an event the checks read: a block event's PDU, or a stored event's cached view. */
-  async #view(id: string): Promise<RoomEvent | undefined> {
-    const now = this.#viewNow(id);
-    if (now !== undefined) return now;
-    const e = await this.#ctx.store.getEvent(id);
-    if (e === undefined) return undefined;
-    this.#stored.set(id, e);
-    return this.#ctx.caches.view(e, this.#rules);
-  }
-
-  async #reader(id: SnapshotId): Promise<ReadonlyMap<string, string>> {
-    let r = this.#readers.get(id);
-    if (r === undefined) {
-      const store = this.#ctx.store;
-      r = await (store.stateReader?.(id) ?? store.loadState(id));
-      this.#readers.set(id, r);
+  /**
+   * Reads what the last {@link MISS} lacked and keeps it for the rest of the walk (an event, or
+   * that it is absent; a snapshot's entries), and answers it; `undefined` when nothing was wanted
+   * or the same as `last` (the read before did not help: a mistake, never a loop).
+   */
+  async #readWanted(last: Want | undefined): Promise<Want | undefined> {
+    const want = this.#want;
+    this.#want = undefined;
+    if (want === undefined || (last !== undefined && sameWant(want, last))) return undefined;
+    const store = this.#ctx.store;
+    if ('event' in want) {
+      const e = await store.getEvent(want.event);
+      if (e === undefined) this.#absent.add(want.event);
+      else this.#stored.set(want.event, e);
+    } else {
+      this.#readers.set(want.snapshot, await (store.stateReader?.(want.snapshot) ?? store.loadState(want.snapshot)));
     }
-    return r;
+    return want;
   }
 
-  /** One entry of a state, or {@link MISS} when it is in a stored snapshot not read yet (see {@link #lookup}). */
+  /** One entry of a state, or {@link MISS} when it is in a stored snapshot not read yet (and wanted). */
   #lookupNow(s: BState, key: string): string | undefined | typeof MISS {
     const o = s.overlay.get(key);
     if (o !== undefined) return o ?? undefined;
@@ -454,21 +453,14 @@ class Walk {
     }
     if (root === null) return undefined;
     const r = this.#readers.get(root);
-    return r === undefined ? MISS : r.get(key);
-  }
-
-  /** One entry of a state. */
-  async #lookup(s: BState, key: string): Promise<string | undefined> {
-    const now = this.#lookupNow(s, key);
-    if (now !== MISS) return now;
-    const root = typeof s.base === 'number' ? s.base : (this.#flat.get((s.base as { ref: string }).ref) as Flat).root as SnapshotId;
-    await this.#reader(root);
-    return this.#lookupNow(s, key) as string | undefined;
+    if (r !== undefined) return r.get(key);
+    this.#want = { snapshot: root };
+    return MISS;
   }
 
   /**
-   * {@link #authState} without reading the store: {@link MISS} when an entry or an event it needs
-   * is not at hand (then {@link #authState} reads them).
+   * `loadAuthState`: the auth-relevant entries of `s` for `event`, as a lookup (the events found,
+   * each once, in key order); {@link MISS} when an entry or an event it needs is not at hand.
    */
   #authStateNow(s: BState, event: RoomEvent): StateEntries<RoomEvent> | typeof MISS {
     const keys = authStateKeys(event, this.#rules, WITH_CREATE);
@@ -477,33 +469,11 @@ class Walk {
       const id = this.#lookupNow(s, keys[i] as string);
       if (id === MISS) return MISS;
       if (id === undefined) continue;
-      // (Each distinct ID once, as #authState's `want` list holds it.)
       let repeat = false;
       for (let j = 0; j < views.length; j++) if ((views[j] as RoomEvent).eventId === id) repeat = true;
       if (repeat) continue;
       const v = this.#viewNow(id);
-      if (v === undefined) return MISS;
-      views.push(v);
-    }
-    return stateEntriesOf(views);
-  }
-
-  /** `loadAuthState`: the auth-relevant entries of `s` for `event`, as a lookup (the events found, in key order). */
-  async #authState(s: BState, event: RoomEvent): Promise<StateEntries<RoomEvent>> {
-    // Indexed loops: a `for…of` that awaits keeps its iterator and a result object per step alive
-    // across the suspension (allocated per entry, several per event).
-    const want: string[] = [];
-    const keys = authStateKeys(event, this.#rules, WITH_CREATE);
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i] as string;
-      const now = this.#lookupNow(s, key);
-      const id = now !== MISS ? now : await this.#lookup(s, key);
-      if (id !== undefined && !want.includes(id)) want.push(id);
-    }
-    const views: RoomEvent[] = [];
-    for (let i = 0; i < want.length; i++) {
-      const id = want[i] as string;
-      const v = this.#viewNow(id) ?? await this.#view(id);
+      if (v === MISS) return MISS;
       if (v !== undefined) views.push(v);
     }
     return stateEntriesOf(views);
@@ -537,17 +507,37 @@ class Walk {
 
   /**
    * Checks one event and plans its commit, as the per-event pipeline would; `false` (nothing
-   * planned) when the event needs that pipeline. (Reads the store where {@link stepNow} found
-   * something not at hand.)
+   * planned) when the event needs that pipeline. {@link stepNow}, reading from the store what it
+   * lacked each time it answered {@link MISS}, until it answers (each read is kept, so each
+   * retry gets further).
    */
   async step(event: Pdu): Promise<boolean> {
+    let read: Want | undefined;
+    for (;;) {
+      const done = this.stepNow(event);
+      if (done !== MISS) return done;
+      // (A MISS that wanted nothing, or what was just read, cannot happen; were it to, the
+      // per-event path decides.)
+      read = await this.#readWanted(read);
+      if (read === undefined) return false;
+    }
+  }
+
+  /**
+   * {@link step} without reading the store: the answer where everything it needs is at hand (the
+   * usual case: a block's own events, the stored events and snapshot entries it has read), else
+   * {@link MISS}, having planned nothing and noted what it lacked. One call, no promise and no
+   * turn of the microtask queue per event.
+   */
+  stepNow(event: Pdu): boolean | typeof MISS {
     // Check 4: auth against the auth events, all of which must be known (else: fetch / park).
     const prepared = this.#prepare(event);
     if (prepared === undefined) return false;
     const { before, authViews } = prepared;
     const createId = this.#withCreate(event);
     if (createId !== undefined) {
-      const c = this.#viewNow(createId) ?? await this.#view(createId);
+      const c = this.#viewNow(createId);
+      if (c === MISS) return MISS;
       if (c !== undefined) authViews.push(c);
     }
     const rejection = this.#check4(event, prepared);
@@ -556,50 +546,11 @@ class Walk {
     let r5: Verdict | undefined;
     if (rejection === undefined) {
       const now = this.#authStateNow(before, event);
-      r5 = this.#check5(event, now !== MISS ? now : await this.#authState(before, event));
-    }
-
-    // Check 6: soft failure against the current state.
-    let softFail: Verdict | undefined;
-    const cur = rejection === undefined && r5 === undefined ? this.#softFailState(event) : undefined;
-    if (cur !== undefined) {
-      const now = this.#authStateNow(cur, event);
-      softFail = this.#check6(event, now !== MISS ? now : await this.#authState(cur, event));
-    }
-    const verdict = rejection ?? r5;
-
-    // The commit (commit.ts): extremities and current state only move for an accepted event.
-    let extremities: string[] | undefined;
-    if (verdict === undefined && softFail === undefined) {
-      const now = extremitiesAfterNow(this.#extremities, event, this.#linkNow);
-      extremities = now !== NOT_AT_HAND ? now : await extremitiesAfter(this.#extremities, event, this.#links);
-    }
-    return this.#plan(event, before, verdict, softFail, extremities);
-  }
-
-  /**
-   * {@link step} without reading the store: the same answer where everything it needs is at hand
-   * (the usual case: a block's own events, the stored events and snapshot entries it has read),
-   * else {@link MISS}, having planned nothing — and {@link step} then reads what is missing. One
-   * call, no promise and no turn of the microtask queue per event.
-   */
-  stepNow(event: Pdu): boolean | typeof MISS {
-    const prepared = this.#prepare(event);
-    if (prepared === undefined) return false;
-    const { before, authViews } = prepared;
-    const createId = this.#withCreate(event);
-    if (createId !== undefined) {
-      const c = this.#viewNow(createId);
-      if (c === undefined) return MISS;
-      authViews.push(c);
-    }
-    const rejection = this.#check4(event, prepared);
-    let r5: Verdict | undefined;
-    if (rejection === undefined) {
-      const now = this.#authStateNow(before, event);
       if (now === MISS) return MISS;
       r5 = this.#check5(event, now);
     }
+
+    // Check 6: soft failure against the current state.
     let softFail: Verdict | undefined;
     const cur = rejection === undefined && r5 === undefined ? this.#softFailState(event) : undefined;
     if (cur !== undefined) {
@@ -608,6 +559,8 @@ class Walk {
       softFail = this.#check6(event, now);
     }
     const verdict = rejection ?? r5;
+
+    // The commit (commit.ts): extremities and current state only move for an accepted event.
     let extremities: string[] | undefined;
     if (verdict === undefined && softFail === undefined) {
       const now = extremitiesAfterNow(this.#extremities, event, this.#linkNow);
