@@ -43,7 +43,7 @@ export interface ResolveOptions {
   readonly cache?: ResolutionCache;
   /** Async only: yield to the event loop after this many units of work (default 2000). */
   readonly yieldEvery?: number;
-  /** Replaces the authorization check (tests, instrumentation). Defaults to `@roomgraph/auth`. */
+  /** Replaces the authorization check (tests, instrumentation; a pure function: see {@link AuthChecker}). Defaults to `@roomgraph/auth`. */
   readonly checkAuth?: AuthChecker;
   /** Async only: aborts between steps (rejects with `StateResolutionError` code `ABORTED`). */
   readonly signal?: AbortSignal;

@@ -18,7 +18,13 @@ import { senderPowerLevel } from './power.js';
 /** A step yielded by an algorithm: IDs to load, or `null` (a point to yield to the event loop). */
 export type ResolutionStep = readonly string[] | null;
 
-/** Decides whether `event` passes the authorization rules against `authState`. */
+/**
+ * Decides whether `event` passes the authorization rules against `authState`. Must be a pure
+ * function of its arguments: a resolution may call it in another order than the algorithm's
+ * sorted order, and more than once for an event (state resolution v2's step 4 checks the events
+ * that no other remaining event touches in their given order, then those that interact again, in
+ * the mainline order — the result is the ordered pass's).
+ */
 export type AuthChecker = (event: RoomEvent, authState: StateLookup<RoomEvent>, rules: RoomVersionRules) => boolean;
 
 /**
