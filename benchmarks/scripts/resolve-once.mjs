@@ -7,8 +7,8 @@
 //   node benchmarks/scripts/resolve-once.mjs ROOT FILE PASSES
 //
 // ROOT: a built checkout (its packages/*/dist are used); FILE: an input written by
-// `resolve-cli.mjs --keep DIR`. Under callgrind (see benchmarks/README.md, "`roomgraph resolve` in
-// a fresh process"), (count of PASSES 1) − (count of PASSES 0) is the instructions of the first
+// `resolve-cli.mjs --keep DIR`. Under callgrind (see benchmarks/issue-11.md, "Less work per conflicted event";
+// the command is there), (count of PASSES 1) − (count of PASSES 0) is the instructions of the first
 // resolution of a process.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

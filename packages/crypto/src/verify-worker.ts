@@ -37,7 +37,7 @@ export const PART = 4;
  * thread instead, at once: the worker has ~0.7 ms of work in hand (as much as {@link LOW_WATER}
  * keeps it fed with), so the calling thread — which would otherwise wait for its answers — takes
  * the surplus, and both cores verify. (Measured against 12, 16, 24 and 48 in the engine's batch
- * mode: benchmarks/README.md.)
+ * mode: benchmarks/issue-11.md.)
  */
 export const HELP_BEYOND = 8;
 
