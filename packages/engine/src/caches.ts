@@ -116,6 +116,11 @@ export interface ReceivedInvite {
   readonly inviteRoomState: readonly JsonObject[];
 }
 
+/** The key of {@link EngineCaches.invites} for `userId`'s invite to `roomId`. */
+export function inviteKey(roomId: string, userId: string): string {
+  return `${roomId}\u0000${userId}`;
+}
+
 /** The engine's caches (see the module comment for the list and bounds). */
 export class EngineCaches {
   /** The bounds in effect. */
@@ -135,7 +140,7 @@ export class EngineCaches {
    * identifying a received PDU then reads nothing from the store (`receipt/identify.ts`).
    */
   readonly roomRules: LruCache<string, RoomVersionRules>;
-  /** Invites received for local users of rooms this server may not be in (`join/invite.ts`), by `roomId\0userId`; the newest `invites`. */
+  /** Invites received for local users of rooms this server may not be in (`join/invite.ts`), by {@link inviteKey}; the newest `invites`. */
   readonly invites = new Map<string, ReceivedInvite>();
 
   /** Whether {@link invites} holds the store's invites (`join/pending-invites.ts` loads them on first use). */
@@ -148,7 +153,7 @@ export class EngineCaches {
    * still be rejected with an explicit `via`).
    */
   rememberInvite(invite: ReceivedInvite): ReceivedInvite | undefined {
-    const key = `${invite.roomId}\u0000${invite.userId}`;
+    const key = inviteKey(invite.roomId, invite.userId);
     this.invites.delete(key);
     this.invites.set(key, invite);
     if (this.invites.size <= this.sizes.invites) return undefined;
@@ -166,7 +171,7 @@ export class EngineCaches {
    */
   membershipStored(roomId: string, json: JsonObject): boolean {
     if (this.invites.size === 0 || json['type'] !== 'm.room.member') return false;
-    const key = `${roomId}\u0000${String(json['state_key'])}`;
+    const key = inviteKey(roomId, String(json['state_key']));
     const invite = this.invites.get(key);
     if (invite === undefined) return false;
     const content = json['content'];

@@ -11,7 +11,7 @@
 import { type JsonObject, isJsonObject } from '@roomgraph/canonical-json';
 import { domainOf } from '@roomgraph/events';
 import type { InviteKey, PduJson } from '@roomgraph/store';
-import type { ReceivedInvite } from '../caches.js';
+import { type ReceivedInvite, inviteKey } from '../caches.js';
 import type { EngineContext } from '../context.js';
 
 /** Loads the stored invites into memory once (the oldest beyond the bound are removed from the store too). */
@@ -45,7 +45,7 @@ export async function keepInvite(ctx: EngineContext, invite: ReceivedInvite): Pr
 /** The pending invite of `userId` to `roomId`, if any. */
 export async function pendingInvite(ctx: EngineContext, roomId: string, userId: string): Promise<ReceivedInvite | undefined> {
   await loadInvites(ctx);
-  return ctx.caches.invites.get(`${roomId}\u0000${userId}`);
+  return ctx.caches.invites.get(inviteKey(roomId, userId));
 }
 
 /** The pending invites (for one user when given), oldest first. */
@@ -57,7 +57,7 @@ export async function pendingInvites(ctx: EngineContext, userId?: string): Promi
 /** Forgets the invite of `userId` to `roomId` (the user left through this engine). */
 export async function dropInvite(ctx: EngineContext, roomId: string, userId: string): Promise<void> {
   await loadInvites(ctx);
-  ctx.caches.invites.delete(`${roomId}\u0000${userId}`);
+  ctx.caches.invites.delete(inviteKey(roomId, userId));
   await ctx.store.deleteInvites([{ roomId, userId }]);
 }
 

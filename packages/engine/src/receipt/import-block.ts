@@ -394,13 +394,17 @@ class Walk {
    * One event for the extremity walks ({@link LinkNow}): the block's record or the stored event,
    * `undefined` when the store has none, else {@link NOT_AT_HAND} (and wanted).
    */
-  readonly #linkNow: LinkNow = (id) => {
-    const e = this.#block.get(id) ?? this.#stored.get(id);
-    if (e !== undefined) return e;
+  readonly #linkNow: LinkNow = (id) => this.#block.get(id) ?? this.#stored.get(id) ?? (this.#unread(id) === MISS ? NOT_AT_HAND : undefined);
+
+  /**
+   * For an event neither the block nor the walk's stored events hold: `undefined` when the store
+   * has none (read before), else {@link MISS} — and the event is wanted.
+   */
+  #unread(id: string): undefined | typeof MISS {
     if (this.#absent.has(id)) return undefined;
     this.#want = { event: id };
-    return NOT_AT_HAND;
-  };
+    return MISS;
+  }
 
   /**
    * The view of an event the checks read: a block event's PDU or a stored event's cached view;
@@ -410,10 +414,7 @@ class Walk {
     const be = this.#block.get(id);
     if (be !== undefined) return be.pdu;
     const e = this.#stored.get(id);
-    if (e !== undefined) return this.#ctx.caches.view(e, this.#rules);
-    if (this.#absent.has(id)) return undefined;
-    this.#want = { event: id };
-    return MISS;
+    return e !== undefined ? this.#ctx.caches.view(e, this.#rules) : this.#unread(id);
   }
 
   /**
