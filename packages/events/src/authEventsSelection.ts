@@ -24,45 +24,48 @@ function obj(v: JsonValue | undefined): JsonObject | undefined {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject) : undefined;
 }
 
-/** How {@link authSelection} writes each (type, state_key) pair it lists. */
-interface PairWriter<T> {
-  readonly create: T;
-  readonly powerLevels: T;
-  readonly joinRules: T;
-  member(userId: string): T;
-  thirdPartyInvite(token: string): T;
+/** Where {@link authSelection} puts each (type, state_key) pair it lists, into `out`. */
+interface PairSink<O> {
+  pair(out: O, type: string, stateKey: string): void;
 }
 
-/** Auth events selection: the pairs of `event`, in the spec's order, as `w` writes them. */
-function authSelection<T>(event: AuthSelectionInput, rules: RoomVersionRules, includeCreate: boolean, w: PairWriter<T>): T[] {
-  if (event.type === 'm.room.create') return [];
-  const out: T[] = [];
-  if (rules.eventFormat.createEventInAuthEvents || includeCreate) out.push(w.create);
-  out.push(w.powerLevels, w.member(event.sender));
+/** Auth events selection: the pairs of `event`, in the spec's order, given to `sink` with `out`. */
+function authSelection<O>(event: AuthSelectionInput, rules: RoomVersionRules, includeCreate: boolean, sink: PairSink<O>, out: O): O {
+  if (event.type === 'm.room.create') return out;
+  if (rules.eventFormat.createEventInAuthEvents || includeCreate) sink.pair(out, 'm.room.create', '');
+  sink.pair(out, 'm.room.power_levels', '');
+  sink.pair(out, 'm.room.member', event.sender);
   if (event.type === 'm.room.member' && event.stateKey !== undefined) {
-    if (event.stateKey !== event.sender) out.push(w.member(event.stateKey));
+    if (event.stateKey !== event.sender) sink.pair(out, 'm.room.member', event.stateKey);
     const membership = event.content['membership'];
-    if (membership === 'join' || membership === 'invite' || membership === 'knock') out.push(w.joinRules);
+    if (membership === 'join' || membership === 'invite' || membership === 'knock') sink.pair(out, 'm.room.join_rules', '');
     if (membership === 'invite') {
       const tpi = obj(event.content['third_party_invite']);
       const token = obj(tpi?.['signed'])?.['token'];
-      if (typeof token === 'string') out.push(w.thirdPartyInvite(token));
+      if (typeof token === 'string') sink.pair(out, 'm.room.third_party_invite', token);
     }
     if (membership === 'join' && rules.authorization.restrictedJoinRule) {
       const via = event.content['join_authorised_via_users_server'];
-      if (typeof via === 'string' && via !== event.sender && via !== event.stateKey) out.push(w.member(via));
+      if (typeof via === 'string' && via !== event.sender && via !== event.stateKey) sink.pair(out, 'm.room.member', via);
     }
   }
   return out;
 }
 
 type Pair = readonly [type: string, stateKey: string];
-const PAIRS: PairWriter<Pair> = {
-  create: Object.freeze(['m.room.create', ''] as const),
-  powerLevels: Object.freeze(['m.room.power_levels', ''] as const),
-  joinRules: Object.freeze(['m.room.join_rules', ''] as const),
-  member: (userId) => ['m.room.member', userId],
-  thirdPartyInvite: (token) => ['m.room.third_party_invite', token],
+const CREATE_PAIR: Pair = Object.freeze(['m.room.create', ''] as const);
+const POWER_LEVELS_PAIR: Pair = Object.freeze(['m.room.power_levels', ''] as const);
+const JOIN_RULES_PAIR: Pair = Object.freeze(['m.room.join_rules', ''] as const);
+/** Pairs as arrays (the constant ones shared and frozen). */
+const PAIRS: PairSink<Pair[]> = {
+  pair(out, type, stateKey) {
+    if (stateKey === '') {
+      if (type === 'm.room.create') return void out.push(CREATE_PAIR);
+      if (type === 'm.room.power_levels') return void out.push(POWER_LEVELS_PAIR);
+      if (type === 'm.room.join_rules') return void out.push(JOIN_RULES_PAIR);
+    }
+    out.push([type, stateKey]);
+  },
 };
 
 /**
@@ -78,7 +81,7 @@ export function authEventTypes(
   rules: RoomVersionRules,
   options?: { readonly includeCreate?: boolean },
 ): Array<readonly [type: string, stateKey: string]> {
-  return authSelection(event, rules, options?.includeCreate === true, PAIRS);
+  return authSelection<Pair[]>(event, rules, options?.includeCreate === true, PAIRS, []);
 }
 
 /** Bound of the member key cache of {@link authStateKeys}: cleared when full (a 2,000-member room's senders fit). */
@@ -86,19 +89,24 @@ export const MEMBER_KEY_CACHE_SIZE = 4096;
 /** User ID → `stateKeyOf('m.room.member', userId)`: the same flat string for every event of a sender. */
 const memberKeys = new Map<string, string>();
 
-const KEYS: PairWriter<string> = {
-  create: stateKeyOf('m.room.create', ''),
-  powerLevels: stateKeyOf('m.room.power_levels', ''),
-  joinRules: stateKeyOf('m.room.join_rules', ''),
-  member(userId) {
-    let k = memberKeys.get(userId);
-    if (k === undefined) {
-      if (memberKeys.size >= MEMBER_KEY_CACHE_SIZE) memberKeys.clear();
-      memberKeys.set(userId, (k = stateKeyOf('m.room.member', userId)));
-    }
-    return k;
+const CREATE_KEY = stateKeyOf('m.room.create', '');
+const POWER_LEVELS_KEY = stateKeyOf('m.room.power_levels', '');
+const JOIN_RULES_KEY = stateKeyOf('m.room.join_rules', '');
+/** Pairs as state keys (the constant ones and members' made once). */
+const KEYS: PairSink<string[]> = {
+  pair(out, type, stateKey) {
+    if (type === 'm.room.member') {
+      let k = memberKeys.get(stateKey);
+      if (k === undefined) {
+        if (memberKeys.size >= MEMBER_KEY_CACHE_SIZE) memberKeys.clear();
+        memberKeys.set(stateKey, (k = stateKeyOf('m.room.member', stateKey)));
+      }
+      out.push(k);
+    } else if (stateKey === '' && type === 'm.room.create') out.push(CREATE_KEY);
+    else if (stateKey === '' && type === 'm.room.power_levels') out.push(POWER_LEVELS_KEY);
+    else if (stateKey === '' && type === 'm.room.join_rules') out.push(JOIN_RULES_KEY);
+    else out.push(stateKeyOf(type, stateKey));
   },
-  thirdPartyInvite: (token) => stateKeyOf('m.room.third_party_invite', token),
 };
 
 /**
@@ -111,7 +119,46 @@ export function authStateKeys(
   rules: RoomVersionRules,
   options?: { readonly includeCreate?: boolean },
 ): string[] {
-  return authSelection(event, rules, options?.includeCreate === true, KEYS);
+  return authSelection<string[]>(event, rules, options?.includeCreate === true, KEYS, []);
+}
+
+/**
+ * A reusable list of (type, state_key) pairs for {@link authPairsInto}: pair `i < length` is
+ * (`types[i]`, `stateKeys[i]`); entries at `length` and beyond are left over from earlier uses.
+ * One buffer serves any number of events without allocating once it has grown to the longest
+ * selection — for loops that check many events (state resolution's iterative auth checks).
+ */
+export class AuthPairBuffer {
+  /** The pairs' types. */
+  readonly types: string[] = [];
+  /** The pairs' state keys. */
+  readonly stateKeys: string[] = [];
+  /** How many pairs the last {@link authPairsInto} wrote. */
+  length = 0;
+}
+
+/** Pairs into an {@link AuthPairBuffer}, from index `length` on. */
+const BUFFER: PairSink<AuthPairBuffer> = {
+  pair(out, type, stateKey) {
+    const i = out.length;
+    out.types[i] = type;
+    out.stateKeys[i] = stateKey;
+    out.length = i + 1;
+  },
+};
+
+/**
+ * The pairs {@link authEventTypes} lists for `event` (with the same `options`), in the same order,
+ * written into `out` in place of what it held.
+ */
+export function authPairsInto(
+  event: AuthSelectionInput,
+  rules: RoomVersionRules,
+  out: AuthPairBuffer,
+  options?: { readonly includeCreate?: boolean },
+): void {
+  out.length = 0;
+  authSelection(event, rules, options?.includeCreate === true, BUFFER, out);
 }
 
 /**

@@ -17,7 +17,7 @@ export {
   toRoomEvent,
   domainOf,
 } from './view.js';
-export { type AuthSelectionInput, MEMBER_KEY_CACHE_SIZE, authEventTypes, authStateKeys, selectAuthEvents } from './authEventsSelection.js';
+export { AuthPairBuffer, type AuthSelectionInput, MEMBER_KEY_CACHE_SIZE, authEventTypes, authPairsInto, authStateKeys, selectAuthEvents } from './authEventsSelection.js';
 export { EventsError, type EventsErrorCode, PduFormatError, type PduProblem, type PduProblemCode } from './errors.js';
 export {
   MAX_PDU_BYTES,
