@@ -41,19 +41,24 @@
  * 5. The state after the pass differs from "S₀, then the independent events" only at the own keys
  *    of dependent events (no independent event writes one: that would make it dependent). Putting
  *    S₀'s value back at those keys gives that state; the dependent events are then checked in
- *    their mainline order against it, as (2) and (3) require. In the common case of many concurrent joins by distinct users
- * (each reads the shared create / power levels / join rules keys, which no remaining event
- * writes — they are power events, checked in step 2 — and its own membership key) every event is
- * independent and the mainline ordering is skipped. The test
- * `test/independent-checks.test.ts` compares this with the ordered pass on random rooms.
+ *    their mainline order against it, as (2) and (3) require.
+ *
+ * **What the record keeps of A(e).** Every selection holds the keys with an empty state key —
+ * create and power levels, and join rules for joins, invites and knocks — and otherwise only
+ * member and third party invite keys. The pass records, per event, its own key and the keys of
+ * A(e) with a non-empty state key other than own(e) (usually none: a join's sender is its
+ * target). The empty-state-key keys are written only by create, power levels and join rules
+ * events, which are power events (sorted in step 1, checked in step 2) and never in R; should one be in R all the
+ * same, every event counts as dependent (the fully ordered pass, always right).
+ *
+ * In the common case of many concurrent joins by distinct users (each reads the shared create /
+ * power levels / join rules keys and its own membership key) every event is independent and the
+ * mainline ordering is skipped. The test `test/independent-checks.test.ts` compares this with the
+ * ordered pass on random rooms.
  *
  * @module
  */
-import { stateKeyOf } from '@roomgraph/events';
 import type { CheckRecord } from './iterative-auth-checks.js';
-
-/** A (type, state_key) pair of the auth events selection. */
-export type AuthPair = readonly [type: string, stateKey: string];
 
 /**
  * The indices of the dependent events of a pass over the remaining events (step 3's input), by
@@ -62,26 +67,20 @@ export type AuthPair = readonly [type: string, stateKey: string];
  * checked. Every other index is independent.
  */
 export function dependentIndices(record: CheckRecord): number[] {
-  const { events, ownKeys, pairs } = record;
+  const { events, ownKeys, reads } = record;
   const n = events.length;
   // (Indexed loops and no copies: the first resolution of a process runs this in V8's
   // interpreter, where each call and push counts.)
   const dep = new Uint8Array(n);
   let anyDependent = false;
+  let sharedWritten = false;
   // own key → the index of its only writer so far, or -1 once it has several (all dependent).
   const writer = new Map<string, number>();
-  // The same for the keys with an empty state key, by type (usually empty: create, power levels
-  // and join rules events are power events, checked in step 2).
-  const sharedWriter = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const e = events[i];
     if (e === undefined) continue;
+    if (e.stateKey === '' && (e.type === 'm.room.create' || e.type === 'm.room.power_levels' || e.type === 'm.room.join_rules')) sharedWritten = true;
     const k = ownKeys[i] as string;
-    if (e.stateKey === '') {
-      const w = sharedWriter.get(e.type);
-      if (w === undefined) sharedWriter.set(e.type, i);
-      else if (w >= 0) sharedWriter.set(e.type, -1);
-    }
     const w = writer.get(k);
     if (w === undefined) writer.set(k, i);
     else {
@@ -93,33 +92,26 @@ export function dependentIndices(record: CheckRecord): number[] {
       }
     }
   }
+  const dependent: number[] = [];
+  if (sharedWritten) {
+    // Every check reads the create and power levels keys: all dependent (module comment).
+    for (let i = 0; i < n; i++) if (events[i] !== undefined) dependent.push(i);
+    return dependent;
+  }
   for (let i = 0; i < n; i++) {
-    const e = events[i];
-    if (e === undefined) continue;
-    const ps = pairs[i] as readonly AuthPair[];
-    for (let j = 0; j < ps.length; j++) {
-      const p = ps[j] as AuthPair;
-      const type = p[0];
-      const sk = p[1];
-      // The check of e reads the key of each pair. Its own key needs no look-up (w === i): a
-      // second writer already made it dependent.
-      let w: number | undefined;
-      if (sk === '') {
-        if (sharedWriter.size === 0) continue; // no remaining event writes a key with an empty state key
-        w = sharedWriter.get(type);
-      } else {
-        if (type === e.type && sk === e.stateKey) continue;
-        w = writer.get(stateKeyOf(type, sk));
-      }
+    const ks = reads[i];
+    if (ks === undefined || events[i] === undefined) continue;
+    for (let j = 0; j < ks.length; j++) {
+      // The check of e reads this key: when another event writes it, both are dependent (w < 0:
+      // its writers already are).
+      const w = writer.get(ks[j] as string);
       if (w !== undefined && w !== i) {
-        // e reads a key another event writes: both are dependent (w < 0: its writers already are).
         dep[i] = 1;
         anyDependent = true;
         if (w >= 0) dep[w] = 1;
       }
     }
   }
-  const dependent: number[] = [];
   if (anyDependent) {
     for (let i = 0; i < n; i++) if (dep[i] === 1) dependent.push(i);
   }

@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { type RoomEvent, type StateLookup, authEventTypes, stateKeyOf } from '@roomgraph/events';
-import type { AuthPair } from './independent-checks.js';
+import { AuthPairBuffer, type RoomEvent, type StateLookup, authPairsInto, stateKeyOf } from '@roomgraph/events';
 import { type ResolutionRun, type ResolutionStep, defaultAuthChecker, sharedKeyOf } from './run.js';
 /** Slots of {@link AuthSlots}: the three auth-relevant events with an empty state key, and the rest. */
 const CREATE = 0;
@@ -111,19 +110,21 @@ export function* authCheckPass(
 
 /**
  * What a pass kept of the event at each index of its input (arrays aligned with it): the event
- * checked, its own key (the key its check writes when it passes) and its auth events selection
- * (the keys its check reads). Entries stay `undefined` for the events the check skips (missing,
- * not state events, rejected). `independent-checks.ts` splits a pass by these.
+ * checked, its own key (the key its check writes when it passes) and the keys with a non-empty
+ * state key its check reads other than its own (`undefined`: none; the check also reads the
+ * create, power levels and join rules keys — see `independent-checks.ts`). Entries stay
+ * `undefined` for the events the check skips (missing, not state events, rejected).
+ * `independent-checks.ts` splits a pass by these.
  */
 export interface CheckRecord {
   readonly events: (RoomEvent | undefined)[];
   readonly ownKeys: (string | undefined)[];
-  readonly pairs: (readonly AuthPair[] | undefined)[];
+  readonly reads: (readonly string[] | undefined)[];
 }
 
 /** An empty {@link CheckRecord} for a pass over `n` events. */
 export function checkRecordOf(n: number): CheckRecord {
-  return { events: new Array<RoomEvent | undefined>(n), ownKeys: new Array<string | undefined>(n), pairs: new Array<readonly AuthPair[] | undefined>(n) };
+  return { events: new Array<RoomEvent | undefined>(n), ownKeys: new Array<string | undefined>(n), reads: new Array<readonly string[] | undefined>(n) };
 }
 
 /**
@@ -166,6 +167,7 @@ export function authCheckerOver(
   const stateEvent = new Map<string, RoomEvent | null>();
   // The default checker keeps no reference to the auth state: one object serves every event.
   const reuse = check === defaultAuthChecker ? new AuthSlots() : undefined;
+  const pairs = new AuthPairBuffer(); // each event's auth events selection in turn
   // (key = stateKeyOf(type, stateKey): an event has that key iff its type and state key match.)
   const stateEventOf = (key: string, type: string, stateKey: string): RoomEvent | null => {
     const sid = get(key);
@@ -217,20 +219,22 @@ export function authCheckerOver(
     // resolution. The event's own key (a member event's sender or target) is one string for both
     // uses; the shared keys (create, PL, JR) are the same few strings for every event.
     const ownKey = event.stateKey === '' ? sharedKeyOf(event.type) : stateKeyOf(event.type, event.stateKey);
-    const types = authEventTypes(event, rules);
-    if (record !== undefined) {
-      record.events[n] = event;
-      record.ownKeys[n] = ownKey;
-      record.pairs[n] = types;
-    }
-    for (let i = 0; i < types.length; i++) {
-      const pair = types[i] as AuthPair;
-      const type = pair[0];
-      const sk = pair[1];
+    authPairsInto(event, rules, pairs);
+    const types = pairs.types;
+    const stateKeys = pairs.stateKeys;
+    let reads: string[] | undefined; // (recorded) keys read with a state key, other than ownKey
+    for (let i = 0; i < pairs.length; i++) {
+      const type = types[i] as string;
+      const sk = stateKeys[i] as string;
       let st: RoomEvent | null | undefined;
       let slot = OTHER;
       if (sk !== '') {
-        st = stateEventOf(type === event.type && sk === event.stateKey ? ownKey : stateKeyOf(type, sk), type, sk);
+        let key = ownKey;
+        if (type !== event.type || sk !== event.stateKey) {
+          key = stateKeyOf(type, sk);
+          if (record !== undefined) (reads ??= []).push(key);
+        }
+        st = stateEventOf(key, type, sk);
       } else if (type === 'm.room.create') {
         slot = CREATE;
         st = createSt;
@@ -249,6 +253,11 @@ export function authCheckerOver(
         if (st === undefined) stateEvent.set(key, (st = stateEventOf(key, type, sk)));
       }
       if (st !== null) auth.put(st, slot);
+    }
+    if (record !== undefined) {
+      record.events[n] = event;
+      record.ownKeys[n] = ownKey;
+      record.reads[n] = reads;
     }
     let allowed = false;
     try {

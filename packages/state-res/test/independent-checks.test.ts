@@ -251,8 +251,11 @@ describe('splitting a recorded pass (dependentIndices)', () => {
   });
   // (Within a resolution the create, power levels and join rules events are power events, checked
   // in step 2, so step 4 never has one; the split itself must still see them.)
-  it('an event reading its own key with an empty state key is independent; its readers are not', () => {
-    expect(independentIds(['$pl', '$msg'])).toEqual(['$pl']);
+  it('an event writing the create, power levels or join rules key makes every checked event dependent', () => {
+    // (Never so in a resolution — those are power events, checked in step 2 — but the split stays
+    // right: every event dependent is the fully ordered pass.)
+    expect(independentIds(['$pl', '$msg'])).toEqual([]);
+    expect(independentIds(['$j0', '$j1'])).toEqual(['$j0', '$j1']);
     expect(splitIndependent(runOver(events), ['$j0', '$pl', '$j1']).dependent).toEqual(['$j0', '$pl', '$j1']);
   });
   it('events the check skips are in neither list', () => {
