@@ -154,9 +154,12 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
 
   // Step 5: the unconflicted map wins; express the result relative to stateSets[0].
   const changes = new Map<string, string | undefined>();
+  // (One look-up of the first set per entry: an entry equal to it changes nothing, whether its
+  // key is conflicted or not; an unequal one at a key the first set has counts only if conflicted.)
   overlay.forEach((id, k) => {
-    if (unconflictedValue(k) !== undefined) return;
-    if (first.get(k) !== id) changes.set(k, id);
+    const f = first.get(k);
+    if (f === id || (f !== undefined && !conflictedKeys.has(k))) return;
+    changes.set(k, id);
   });
   conflictedKeys.forEach((_ids, k) => {
     if (!overlay.has(k) && first.has(k)) changes.set(k, undefined);
