@@ -19,6 +19,32 @@ export interface Split {
 }
 
 /**
+ * Files a key whose values in two sets differ (`a` in the first, `b` in the second; `undefined`:
+ * absent) into `conflicted` or `extra`, and its values into `perSet` (see {@link splitKeys}).
+ */
+function twoSetSplit(
+  conflicted: Map<string, string[]>,
+  extra: Map<string, string>,
+  missingIsConflict: boolean,
+  perSet: [string[], string[]] | undefined,
+): (key: string, a: string | undefined, b: string | undefined) => void {
+  return (key, a, b) => {
+    if (a === undefined || b === undefined) {
+      if (missingIsConflict) {
+        conflicted.set(key, [(a ?? b) as string]);
+        if (perSet !== undefined) (a === undefined ? perSet[1] : perSet[0]).push((a ?? b) as string);
+      } else if (a === undefined) extra.set(key, b as string);
+    } else {
+      conflicted.set(key, compareCodePoints(a, b) < 0 ? [a, b] : [b, a]);
+      if (perSet !== undefined) {
+        perSet[0].push(a);
+        perSet[1].push(b);
+      }
+    }
+  };
+}
+
+/**
  * `perSet` (two sets only; internal): receives, for each set, its values at the conflicted keys in
  * the order of `conflicted` — what state resolution v2 would otherwise look up again per key and
  * set. The keys of `keyList` must then be distinct.
@@ -31,23 +57,12 @@ function splitKeys(stateSets: readonly ReadonlyMap<string, string>[], keyList: I
   if (stateSets.length === 2) {
     // Two sets (the common case): the same outcome with two lookups per key and no temporaries.
     const second = stateSets[1] as ReadonlyMap<string, string>;
+    const into = twoSetSplit(conflicted, extra, missingIsConflict, perSet);
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       const a = first.get(key);
       const b = second.get(key);
-      if (a === b) continue;
-      if (a === undefined || b === undefined) {
-        if (missingIsConflict) {
-          conflicted.set(key, [(a ?? b) as string]);
-          if (perSet !== undefined) (a === undefined ? perSet[1] : perSet[0]).push((a ?? b) as string);
-        } else if (a === undefined) extra.set(key, b as string);
-      } else {
-        conflicted.set(key, compareCodePoints(a, b) < 0 ? [a, b] : [b, a]);
-        if (perSet !== undefined) {
-          perSet[0].push(a);
-          perSet[1].push(b);
-        }
-      }
+      if (a !== b) into(key, a, b);
     }
     return { conflicted, extraUnconflicted: extra };
   }
@@ -108,13 +123,14 @@ export function splitWithPerSet(
   const first = stateSets[0] as ReadonlyMap<string, string>;
   const conflicted = new Map<string, string[]>();
   const extra = new Map<string, string>();
-  const candidates: string[] = [];
   if (stateSets.length === 2) {
     // Sets forked from one base share its insertion order: compare both in step and hash only
     // from the first place where they stop lining up. The keys and values are taken as arrays
     // (a builtin copy each) and walked by index: in V8's interpreter, where a first resolution
     // runs, each iterator step would allocate a result and an entry pair and cost several calls.
+    // Each differing key is filed as it is found (its values are at hand).
     const second = stateSets[1] as ReadonlyMap<string, string>;
+    const into = twoSetSplit(conflicted, extra, missingIsConflict, perSet);
     const ka = [...first.keys()];
     const va = [...first.values()];
     const kb = [...second.keys()];
@@ -125,20 +141,36 @@ export function splitWithPerSet(
     for (; i < na && i < nb; i++) {
       const k = ka[i] as string;
       if (k !== kb[i]) break;
-      if (va[i] !== vb[i]) candidates.push(k);
+      const a = va[i];
+      const b = vb[i];
+      if (a !== b) into(k, a, b);
     }
     // From the break on: `first`'s keys by lookup in `second`, and `second`'s keys not in `first`
     // (its entries before the break are keys of `first`).
+    // (The usual differences — a key in one set only — filed here rather than by a call each.)
     for (let j = i; j < na; j++) {
       const k = ka[j] as string;
-      if (second.get(k) !== va[j]) candidates.push(k);
+      const a = va[j] as string;
+      const b = second.get(k);
+      if (b === undefined) {
+        if (missingIsConflict) {
+          conflicted.set(k, [a]);
+          if (perSet !== undefined) perSet[0].push(a);
+        }
+      } else if (a !== b) into(k, a, b);
     }
     for (let j = i; j < nb; j++) {
       const k = kb[j] as string;
-      if (!first.has(k)) candidates.push(k);
+      if (first.has(k)) continue;
+      const b = vb[j] as string;
+      if (missingIsConflict) {
+        conflicted.set(k, [b]);
+        if (perSet !== undefined) perSet[1].push(b);
+      } else extra.set(k, b);
     }
-    return splitKeys(stateSets, candidates, missingIsConflict, perSet);
+    return { conflicted, extraUnconflicted: extra };
   }
+  const candidates: string[] = [];
   for (const [k, v] of first) {
     let same = true;
     for (let i = 1; i < stateSets.length; i++) {

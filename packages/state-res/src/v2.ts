@@ -42,10 +42,18 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   // (Callbacks and indexed loops here and below: the first resolution of a process runs in V8's
   // interpreter, where each `for…of` step and `[k, v]` destructuring costs several calls.)
   const conflictedIds = new Set<string>();
-  conflictedKeys.forEach((ids) => {
-    for (let i = 0; i < ids.length; i++) conflictedIds.add(ids[i] as string);
-  });
   const perSetFilled = stateSets.length === 2 && input.conflictedKeys === undefined;
+  if (perSetFilled) {
+    // Each set's values at the conflicted keys: every conflicted event, read from two arrays.
+    for (let s = 0; s < 2; s++) {
+      const ids = perSetOfSplit[s] as string[];
+      for (let i = 0; i < ids.length; i++) conflictedIds.add(ids[i] as string);
+    }
+  } else {
+    conflictedKeys.forEach((ids) => {
+      for (let i = 0; i < ids.length; i++) conflictedIds.add(ids[i] as string);
+    });
+  }
   const perSet = perSetFilled ? perSetOfSplit : stateSets.map((s) => {
     const out: string[] = [];
     conflictedKeys.forEach((_ids, k) => {
@@ -107,7 +115,11 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   // Step 2: iterative auth checks from the unconflicted map (v2) or an empty map (v2.1, G21).
   const emptyStart = rules.stateResolution.beginIterativeAuthChecksWithEmptyState;
   const overlay = new Map<string, string>();
-  const get = (k: string): string | undefined => overlay.get(k) ?? (emptyStart ? undefined : unconflictedValue(k));
+  const get = (k: string): string | undefined => {
+    const v = overlay.get(k);
+    if (v !== undefined || emptyStart) return v;
+    return conflictedKeys.has(k) ? undefined : first.get(k); // the unconflicted value
+  };
   const set = (k: string, id: string): void => void overlay.set(k, id);
   // One checker for steps 2 and 4 (both over this partial state).
   const checkOne = authCheckerOver(run, get, set);
