@@ -24,7 +24,7 @@ function slotOf(type: string, stateKey: string | undefined): number {
 
 /**
  * The auth state of one checked event (rebuilt per event): at most one event per (type, state
- * key), a later `put` replacing an earlier one. The authorization rules read the create, power
+ * key), the first one given staying. The authorization rules read the create, power
  * levels and join rules events on every check: those have their own fields, so a lookup compares
  * the (usually internalised) type once instead of scanning every entry; the rest (members, third
  * party invites) are a short list.
@@ -33,32 +33,40 @@ class AuthSlots implements StateLookup<RoomEvent> {
   create: RoomEvent | undefined = undefined;
   powerLevels: RoomEvent | undefined = undefined;
   joinRules: RoomEvent | undefined = undefined;
+  /** The rest: entries `0 … count − 1` (those beyond are left over from an earlier event). */
   readonly others: RoomEvent[] = [];
+  count = 0;
 
-  /** Adds `x` (whose slot is `slot`), replacing the entry with the same (type, state key). */
-  put(x: RoomEvent, slot: number): void {
-    if (slot === CREATE) this.create = x;
-    else if (slot === POWER_LEVELS) this.powerLevels = x;
-    else if (slot === JOIN_RULES) this.joinRules = x;
-    else {
+  /** Adds `x` (whose slot is `slot`) unless an entry with its (type, state key) is there already. */
+  fill(x: RoomEvent, slot: number): void {
+    if (slot === CREATE) {
+      if (this.create === undefined) this.create = x;
+    } else if (slot === POWER_LEVELS) {
+      if (this.powerLevels === undefined) this.powerLevels = x;
+    } else if (slot === JOIN_RULES) {
+      if (this.joinRules === undefined) this.joinRules = x;
+    } else {
       const others = this.others;
-      for (let i = 0; i < others.length; i++) {
+      const n = this.count;
+      for (let i = 0; i < n; i++) {
         const y = others[i] as RoomEvent;
-        if (y.stateKey === x.stateKey && y.type === x.type) {
-          others[i] = x;
-          return;
-        }
+        if (y.stateKey === x.stateKey && y.type === x.type) return;
       }
-      others.push(x);
+      others[n] = x;
+      this.count = n + 1;
     }
   }
 
-  /** Empties the state (for the next event, when the checker keeps no reference to it). */
+  /**
+   * Empties the state (for the next event, when the checker keeps no reference to it). The
+   * entries beyond the count stay referenced until overwritten: events of the resolution's own
+   * map, no longer than the checker lives.
+   */
   reset(): void {
     this.create = undefined;
     this.powerLevels = undefined;
     this.joinRules = undefined;
-    this.others.length = 0;
+    this.count = 0;
   }
 
   get(type: string, stateKey: string): RoomEvent | undefined {
@@ -68,7 +76,8 @@ class AuthSlots implements StateLookup<RoomEvent> {
       if (type === 'm.room.join_rules') return this.joinRules;
     }
     const others = this.others;
-    for (let i = 0; i < others.length; i++) {
+    const n = this.count;
+    for (let i = 0; i < n; i++) {
       const x = others[i] as RoomEvent;
       if (x.stateKey === stateKey && x.type === type) return x;
     }
@@ -155,7 +164,6 @@ export function authCheckerOver(
   // Usable auth events by ID (null: missing, rejected or not a state event). Events cite the same
   // few auth events (create, power levels, join rules), so this small map stays hot.
   const authById = new Map<string, RoomEvent | null>();
-  const authSlot = new Map<RoomEvent, number>(); // slotOf each usable auth event, computed once
   // The usable state event per auth-relevant key with an empty state key (null: none), valid
   // until `set` writes the key — `get` changes only through `set` while this step function is in
   // use (over every pass it runs): the create,
@@ -191,30 +199,11 @@ export function authCheckerOver(
     } else {
       auth = new AuthSlots();
     }
-    // The event's own non-rejected auth events; missing ones are skipped as Synapse does.
-    const authEvents = event.authEvents;
-    for (let j = 0; j < authEvents.length; j++) {
-      const aid = authEvents[j] as string;
-      let a = authById.get(aid);
-      if (a === undefined) {
-        const x = events.get(aid);
-        a = x !== undefined && x.stateKey !== undefined && !isRejected(aid) ? x : null;
-        authById.set(aid, a);
-      }
-      if (a !== null) {
-        let slot = authSlot.get(a);
-        if (slot === undefined) authSlot.set(a, (slot = slotOf(a.type, a.stateKey)));
-        auth.put(a, slot);
-      }
-    }
-    // v12: the create event is implied by the room ID (checklist G22).
-    if (roomIdCreate && event.roomId !== undefined && event.roomId.startsWith('!')) {
-      const cid = '$' + event.roomId.slice(1);
-      const c = events.get(cid);
-      if (c !== undefined && !isRejected(cid) && c.type === 'm.room.create' && c.stateKey === '') auth.put(c, CREATE);
-    }
-    // Overlay the partially resolved state for the auth-relevant keys (Synapse's behaviour: the
-    // state wins over the event's own auth events wherever it has an entry; G16 AMBIGUOUS).
+    // The auth state: the partially resolved state at the auth-relevant keys, and the event's own
+    // non-rejected auth events where the state has no entry (Synapse's behaviour: the state wins
+    // over the event's own auth events wherever it has one; G16 AMBIGUOUS). The state is filled
+    // in first and the auth events then only fill what it left empty, so an auth event the state
+    // replaces costs no write.
     // Keys are built here, once per event and not memoised: each event is checked once per
     // resolution. The event's own key (a member event's sender or target) is one string for both
     // uses; the shared keys (create, PL, JR) are the same few strings for every event.
@@ -227,7 +216,6 @@ export function authCheckerOver(
       const type = types[i] as string;
       const sk = stateKeys[i] as string;
       let st: RoomEvent | null | undefined;
-      let slot = OTHER;
       if (sk !== '') {
         let key = ownKey;
         if (type !== event.type || sk !== event.stateKey) {
@@ -235,24 +223,45 @@ export function authCheckerOver(
           if (record !== undefined) (reads ??= []).push(key);
         }
         st = stateEventOf(key, type, sk);
+        // (The selection's keys are distinct: nothing to replace.)
+        if (st !== null) auth.others[auth.count++] = st;
       } else if (type === 'm.room.create') {
-        slot = CREATE;
         st = createSt;
         if (st === undefined) createSt = st = stateEventOf(sharedKeyOf(type), type, sk);
+        if (st !== null) auth.create = st;
       } else if (type === 'm.room.power_levels') {
-        slot = POWER_LEVELS;
         st = powerLevelsSt;
         if (st === undefined) powerLevelsSt = st = stateEventOf(sharedKeyOf(type), type, sk);
+        if (st !== null) auth.powerLevels = st;
       } else if (type === 'm.room.join_rules') {
-        slot = JOIN_RULES;
         st = joinRulesSt;
         if (st === undefined) joinRulesSt = st = stateEventOf(sharedKeyOf(type), type, sk);
+        if (st !== null) auth.joinRules = st;
       } else {
         const key = sharedKeyOf(type);
         st = stateEvent.get(key);
         if (st === undefined) stateEvent.set(key, (st = stateEventOf(key, type, sk)));
+        if (st !== null) auth.fill(st, OTHER);
       }
-      if (st !== null) auth.put(st, slot);
+    }
+    // v12: the create event is implied by the room ID (checklist G22), unless the state has one.
+    if (roomIdCreate && auth.create === undefined && event.roomId !== undefined && event.roomId.startsWith('!')) {
+      const cid = '$' + event.roomId.slice(1);
+      const c = events.get(cid);
+      if (c !== undefined && !isRejected(cid) && c.type === 'm.room.create' && c.stateKey === '') auth.create = c;
+    }
+    // The auth events, last first (of two with one key the later counts); missing ones are
+    // skipped as Synapse does.
+    const authEvents = event.authEvents;
+    for (let j = authEvents.length - 1; j >= 0; j--) {
+      const aid = authEvents[j] as string;
+      let a = authById.get(aid);
+      if (a === undefined) {
+        const x = events.get(aid);
+        a = x !== undefined && x.stateKey !== undefined && !isRejected(aid) ? x : null;
+        authById.set(aid, a);
+      }
+      if (a !== null) auth.fill(a, slotOf(a.type, a.stateKey));
     }
     if (record !== undefined) {
       record.events[n] = event;
