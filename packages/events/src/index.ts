@@ -9,6 +9,7 @@ export {
   type StateMap,
   isStateEvent,
   stateKeyOf,
+  stateKeyOfEvent,
   splitStateKey,
   stateLookupOf,
   type StateEntries,

@@ -51,6 +51,26 @@ export function stateKeyOf(type: string, stateKey: string): string {
   return `${type.length}:${type}${stateKey}`;
 }
 
+/** The key of each event view asked for so far (dropped with the view). */
+const eventKeys = new WeakMap<RoomEvent, string>();
+
+/**
+ * The key ({@link stateKeyOf}) of a state event's own (type, state_key), made once per event view
+ * and then the same string object every time: maps keyed by it compare their keys by reference
+ * and hash each once, where keys built again per use are compared character by character (and,
+ * before V8 flattens them, piece by piece). Build state maps with it when the keys are later
+ * looked up by event (state resolution does). For an event without a state key, the key of
+ * (type, '').
+ */
+export function stateKeyOfEvent(event: RoomEvent): string {
+  let k = eventKeys.get(event);
+  if (k === undefined) {
+    k = stateKeyOf(event.type, event.stateKey ?? '');
+    eventKeys.set(event, k);
+  }
+  return k;
+}
+
 /** Splits a key made by {@link stateKeyOf} back into (type, state_key). */
 export function splitStateKey(key: string): readonly [type: string, stateKey: string] {
   const colon = key.indexOf(':');

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { AuthPairBuffer, type RoomEvent, type StateLookup, authPairsInto, stateKeyOf } from '@roomgraph/events';
+import { AuthPairBuffer, type RoomEvent, type StateLookup, authPairsInto, stateKeyOf, stateKeyOfEvent } from '@roomgraph/events';
 import { type ResolutionRun, type ResolutionStep, defaultAuthChecker, sharedKeyOf } from './run.js';
 /** Slots of {@link AuthSlots}: the three auth-relevant events with an empty state key, and the rest. */
 const CREATE = 0;
@@ -204,10 +204,11 @@ export function authCheckerOver(
     // over the event's own auth events wherever it has one; G16 AMBIGUOUS). The state is filled
     // in first and the auth events then only fill what it left empty, so an auth event the state
     // replaces costs no write.
-    // Keys are built here, once per event and not memoised: each event is checked once per
-    // resolution. The event's own key (a member event's sender or target) is one string for both
-    // uses; the shared keys (create, PL, JR) are the same few strings for every event.
-    const ownKey = event.stateKey === '' ? sharedKeyOf(event.type) : stateKeyOf(event.type, event.stateKey);
+    // The event's own key (a member event's sender or target) is its view's key string, the one
+    // the caller's state maps hold when built with `stateKeyOfEvent` (then each look-up of it
+    // compares by reference); the shared keys (create, PL, JR) are the same few strings for every
+    // event. Other keys are built here, once per use: most are looked up once.
+    const ownKey = event.stateKey === '' ? sharedKeyOf(event.type) : stateKeyOfEvent(event);
     authPairsInto(event, rules, pairs);
     const types = pairs.types;
     const stateKeys = pairs.stateKeys;

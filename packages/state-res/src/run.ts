@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { type RoomEvent, type StateLookup, authEventTypes, stateKeyOf } from '@roomgraph/events';
+import { type RoomEvent, type StateLookup, authEventTypes, stateKeyOf, stateKeyOfEvent } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { checkStateDependentAuth } from '@roomgraph/auth';
 import type { AuthChainProvider } from './chainCover.js';
@@ -144,17 +144,6 @@ export interface ResolutionInput {
 }
 
 
-/** Memoised `stateKeyOf` per event object (keys reused keep V8's cached string hash). */
-const keyMemo = new WeakMap<RoomEvent, string>();
-export function keyOfEvent(e: RoomEvent): string {
-  let k = keyMemo.get(e);
-  if (k === undefined) {
-    k = stateKeyOf(e.type, e.stateKey ?? '');
-    keyMemo.set(e, k);
-  }
-  return k;
-}
-
 /** Auth-relevant keys of an event; `shared[i]`: key i has an empty state key (create, PL, JR). */
 export interface AuthKeys {
   readonly keys: readonly string[];
@@ -184,9 +173,9 @@ export function authKeysFull(e: RoomEvent, rules: RoomVersionRules): AuthKeys {
   for (let i = 0; i < types.length; i++) {
     const [t, sk] = types[i] as readonly [string, string];
     // The shared keys (create, PL, JR) are the same few strings for every event; the event's own
-    // key (a member event's sender or target) is the one `keyOfEvent` gives, so that string is
+    // key (a member event's sender or target) is the one `stateKeyOfEvent` gives, so that string is
     // hashed once for both uses.
-    keys.push(sk === '' ? sharedKeyOf(t) : t === e.type && sk === e.stateKey ? keyOfEvent(e) : stateKeyOf(t, sk));
+    keys.push(sk === '' ? sharedKeyOf(t) : t === e.type && sk === e.stateKey ? stateKeyOfEvent(e) : stateKeyOf(t, sk));
     shared.push(sk === '');
   }
   const ks: AuthKeys = { keys, shared };

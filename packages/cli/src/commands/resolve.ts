@@ -3,7 +3,7 @@
  * @packageDocumentation
  */
 import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
-import { type RoomEvent, splitStateKey, stateKeyOf, toRoomEvent } from '@roomgraph/events';
+import { type RoomEvent, splitStateKey, stateKeyOf, stateKeyOfEvent, toRoomEvent } from '@roomgraph/events';
 import { getRoomVersion, type RoomVersionRules } from '@roomgraph/room-versions';
 import { resolveStateDeltaSync } from '@roomgraph/state-res';
 import { CliError, defineJsonCommand } from '../framework.js';
@@ -44,10 +44,11 @@ export function resolveInputOf(input: JsonValue): ResolveInput {
     const e = toRoomEvent(j, rules);
     events.set(e.eventId, e);
   }
-  // One key string per event, shared by every set that names it, and the event's own ID string as
-  // the value: the sets then hold the same key and ID objects as each other and as the views
-  // (hashes computed once; comparing two sets' entries, or an entry with an event's ID, is a
-  // pointer comparison).
+  // One key string per event (its view's `stateKeyOfEvent`, which state resolution uses too),
+  // shared by every set that names it, and the event's own ID string as the value: the sets then
+  // hold the same key and ID objects as each other, as the views and as the resolution's own
+  // look-ups (hashes computed once; comparing two sets' entries, or an entry with an event's ID or
+  // key, is a pointer comparison).
   const entryOf = new Map<string, { readonly key: string; readonly id: string }>();
   const sets = rawSets.map((set, i) => {
     if (!Array.isArray(set)) throw new CliError('BAD_INPUT', `state_sets[${i}] must be an array of event IDs`);
@@ -59,7 +60,7 @@ export function resolveInputOf(input: JsonValue): ResolveInput {
         const e = events.get(id);
         if (e === undefined) throw new CliError('UNKNOWN_EVENT', `state_sets[${i}] names ${id}, which is not in events`);
         if (e.stateKey === undefined) throw new CliError('BAD_INPUT', `state_sets[${i}] names ${id}, which is not a state event`);
-        entry = { key: stateKeyOf(e.type, e.stateKey), id: e.eventId };
+        entry = { key: stateKeyOfEvent(e), id: e.eventId };
         entryOf.set(id, entry);
       }
       m.set(entry.key, entry.id);

@@ -1,0 +1,39 @@
+// State entry keys: stateKeyOf's encoding (injective, split back by splitStateKey) and
+// stateKeyOfEvent's value (that it is one string object per view is not observable from
+// JavaScript; benchmarks/issue-11.md has its effect).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { getRoomVersion } from '@roomgraph/room-versions';
+import { splitStateKey, stateKeyOf, stateKeyOfEvent, toRoomEvent } from '../src/view.js';
+
+const rules = getRoomVersion('10');
+const member = (user: string) =>
+  toRoomEvent({ event_id: `$m${user}`, type: 'm.room.member', state_key: user, sender: user, content: { membership: 'join' }, auth_events: [], prev_events: [] }, rules);
+
+describe('state keys', () => {
+  it('stateKeyOf is split back into the same pair, and distinct pairs get distinct keys', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.string(), fc.string(), (t1, k1, t2, k2) => {
+        expect(splitStateKey(stateKeyOf(t1, k1))).toEqual([t1, k1]);
+        expect(stateKeyOf(t1, k1) === stateKeyOf(t2, k2)).toBe(t1 === t2 && k1 === k2);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('stateKeyOfEvent is the key of the event\'s own pair, every time it is asked', () => {
+    const a = member('@a:x');
+    const b = member('@b:x');
+    const ka = stateKeyOfEvent(a);
+    expect(ka).toBe(stateKeyOf('m.room.member', '@a:x'));
+    expect(stateKeyOfEvent(b)).toBe(stateKeyOf('m.room.member', '@b:x'));
+    expect(stateKeyOfEvent(a)).toBe(ka);
+    const again = member('@a:x'); // another view of an equal event
+    expect(stateKeyOfEvent(again)).toBe(ka);
+  });
+
+  it('stateKeyOfEvent of an event without a state key is the key of (type, \'\')', () => {
+    const msg = toRoomEvent({ event_id: '$msg', type: 'm.room.message', sender: '@a:x', content: {}, auth_events: [], prev_events: [] }, rules);
+    expect(stateKeyOfEvent(msg)).toBe(stateKeyOf('m.room.message', ''));
+  });
+});
