@@ -1,11 +1,11 @@
-// Auth events selection as pairs (authEventTypes) and as state keys (authStateKeys, with its
-// member key cache), and the small state lookup (stateEntriesOf), each against a plain model:
+// Auth events selection as pairs (authEventTypes), as state keys (authStateKeys, with its
+// member key cache) and into a reused buffer (authPairsInto), and the small state lookup (stateEntriesOf), each against a plain model:
 // the selection as the spec lists it, and a map keyed by stateKeyOf.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type JsonObject, isJsonObject } from '@roomgraph/canonical-json';
 import { ROOM_VERSIONS, getRoomVersion, type RoomVersionRules } from '@roomgraph/room-versions';
-import { MEMBER_KEY_CACHE_SIZE, authEventTypes, authStateKeys } from '../src/authEventsSelection.js';
+import { AuthPairBuffer, MEMBER_KEY_CACHE_SIZE, authEventTypes, authPairsInto, authStateKeys } from '../src/authEventsSelection.js';
 import { type RoomEvent, stateEntriesOf, stateKeyOf, stateLookupOf, toRoomEvent } from '../src/view.js';
 
 /** Server-Server API › Auth events selection, written out plainly. */
@@ -46,13 +46,17 @@ const selectionInput = fc.record({
 const versions = fc.constantFrom(...ROOM_VERSIONS.values());
 
 describe('auth events selection', () => {
-  it('authEventTypes and authStateKeys list the spec\'s pairs, in its order, in every room version', () => {
+  it('authEventTypes, authStateKeys and authPairsInto list the spec\'s pairs, in its order, in every room version', () => {
+    const buffer = new AuthPairBuffer(); // one for every run: longer selections, then shorter ones
     fc.assert(
       fc.property(selectionInput, versions, fc.boolean(), (e, rules, includeCreate) => {
         const want = modelSelection(e, rules, includeCreate);
         const opts = includeCreate ? { includeCreate: true } : undefined;
         expect(authEventTypes(e, rules, opts).map(([t, k]) => [t, k])).toEqual(want);
         expect(authStateKeys(e, rules, opts)).toEqual(want.map(([t, k]) => stateKeyOf(t, k)));
+        authPairsInto(e, rules, buffer, opts);
+        expect(buffer.length).toBe(want.length);
+        expect(want.map((_p, i) => [buffer.types[i], buffer.stateKeys[i]])).toEqual(want);
       }),
       { numRuns: 2000 },
     );
