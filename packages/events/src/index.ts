@@ -10,6 +10,7 @@ export {
   isStateEvent,
   stateKeyOf,
   stateKeyOfEvent,
+  shareStateKey,
   splitStateKey,
   stateLookupOf,
   type StateEntries,

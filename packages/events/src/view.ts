@@ -71,6 +71,20 @@ export function stateKeyOfEvent(event: RoomEvent): string {
   return k;
 }
 
+/**
+ * Makes `key` the string {@link stateKeyOfEvent} returns for `event` from now on, when the event
+ * has none yet and `key` is its key (equal to `stateKeyOf(type, state_key)`): for a caller that
+ * built a state map's keys itself and wants look-ups by event to find them by reference. Returns
+ * whether `key` is now the event's key string.
+ */
+export function shareStateKey(event: RoomEvent, key: string): boolean {
+  const had = eventKeys.get(event);
+  if (had !== undefined) return had === key;
+  if (key !== stateKeyOf(event.type, event.stateKey ?? '')) return false;
+  eventKeys.set(event, key);
+  return true;
+}
+
 /** Splits a key made by {@link stateKeyOf} back into (type, state_key). */
 export function splitStateKey(key: string): readonly [type: string, stateKey: string] {
   const colon = key.indexOf(':');

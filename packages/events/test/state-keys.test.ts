@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { getRoomVersion } from '@roomgraph/room-versions';
-import { splitStateKey, stateKeyOf, stateKeyOfEvent, toRoomEvent } from '../src/view.js';
+import { shareStateKey, splitStateKey, stateKeyOf, stateKeyOfEvent, toRoomEvent } from '../src/view.js';
 
 const rules = getRoomVersion('10');
 const member = (user: string) =>
@@ -35,5 +35,19 @@ describe('state keys', () => {
   it('stateKeyOfEvent of an event without a state key is the key of (type, \'\')', () => {
     const msg = toRoomEvent({ event_id: '$msg', type: 'm.room.message', sender: '@a:x', content: {}, auth_events: [], prev_events: [] }, rules);
     expect(stateKeyOfEvent(msg)).toBe(stateKeyOf('m.room.message', ''));
+  });
+
+  it('shareStateKey takes only the event\'s own key, and only while it has none', () => {
+    const a = member('@c:x');
+    expect(shareStateKey(a, stateKeyOf('m.room.member', '@d:x'))).toBe(false); // another pair's key
+    expect(shareStateKey(a, stateKeyOf('m.room.topic', '@c:x'))).toBe(false);
+    expect(stateKeyOfEvent(a)).toBe(stateKeyOf('m.room.member', '@c:x')); // unaffected
+    const b = member('@e:x');
+    const user = '@e:x';
+    const key = `13:m.room.member${user}`; // built apart from stateKeyOf, equal content
+    expect(shareStateKey(b, key)).toBe(true);
+    expect(stateKeyOfEvent(b)).toBe(key);
+    expect(shareStateKey(b, stateKeyOf('m.room.member', '@e:x'))).toBe(true); // equal to the one it has
+    expect(shareStateKey(b, stateKeyOf('m.room.member', '@f:x'))).toBe(false);
   });
 });

@@ -3,7 +3,7 @@
  * @packageDocumentation
  */
 import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
-import { type RoomEvent, splitStateKey, stateKeyOf, stateKeyOfEvent, toRoomEvent } from '@roomgraph/events';
+import { type RoomEvent, shareStateKey, splitStateKey, stateKeyOf, toRoomEvent } from '@roomgraph/events';
 import { getRoomVersion, type RoomVersionRules } from '@roomgraph/room-versions';
 import { resolveStateDeltaSync } from '@roomgraph/state-res';
 import { CliError, defineJsonCommand } from '../framework.js';
@@ -44,12 +44,11 @@ export function resolveInputOf(input: JsonValue): ResolveInput {
     const e = toRoomEvent(j, rules);
     events.set(e.eventId, e);
   }
-  // One key string per event (its view's `stateKeyOfEvent`, which state resolution uses too),
-  // shared by every set that names it, and the event's own ID string as the value: the sets then
-  // hold the same key and ID objects as each other, as the views and as the resolution's own
-  // look-ups (hashes computed once; comparing two sets' entries, or an entry with an event's ID or
-  // key, is a pointer comparison).
-  const entryOf = new Map<string, { readonly key: string; readonly id: string }>();
+  // One key string per event, shared by every set that names it, and the event's own ID string as
+  // the value: the sets then hold the same key and ID objects as each other and as the views
+  // (hashes computed once; comparing two sets' entries, or an entry with an event's ID, is a
+  // pointer comparison).
+  const entryOf = new Map<string, { readonly key: string; readonly id: string; readonly event: RoomEvent; named: number }>();
   const sets = rawSets.map((set, i) => {
     if (!Array.isArray(set)) throw new CliError('BAD_INPUT', `state_sets[${i}] must be an array of event IDs`);
     const m = new Map<string, string>();
@@ -60,13 +59,22 @@ export function resolveInputOf(input: JsonValue): ResolveInput {
         const e = events.get(id);
         if (e === undefined) throw new CliError('UNKNOWN_EVENT', `state_sets[${i}] names ${id}, which is not in events`);
         if (e.stateKey === undefined) throw new CliError('BAD_INPUT', `state_sets[${i}] names ${id}, which is not a state event`);
-        entry = { key: stateKeyOfEvent(e), id: e.eventId };
+        entry = { key: stateKeyOf(e.type, e.stateKey), id: e.eventId, event: e, named: 0 };
         entryOf.set(id, entry);
       }
+      if (entry.named === i) entry.named = i + 1; // (a set naming an event twice counts once)
       m.set(entry.key, entry.id);
     }
     return m;
   });
+  // The events some set does not name are the ones state resolution may check and look up by
+  // their own key: that key is the sets' string (compared by reference, not character by
+  // character). Only those: registering every event would cost the views more than it saves.
+  if (sets.length > 1) {
+    entryOf.forEach((entry) => {
+      if (entry.named < sets.length) shareStateKey(entry.event, entry.key);
+    });
+  }
   return { rules, events, sets };
 }
 
