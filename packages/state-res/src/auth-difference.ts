@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { stateKeyOf } from '@roomgraph/events';
+import { type RoomEvent, stateKeyOf } from '@roomgraph/events';
 import type { ResolutionRun, ResolutionStep } from './run.js';
 
 /**
@@ -15,8 +15,9 @@ import type { ResolutionRun, ResolutionStep } from './run.js';
  * descendant search that stops at the first unconflicted event) or, without one, a walk of
  * closure(U), which is O(room) unless every candidate is found early.
  *
- * IDs in `known` (the conflicted events, already in the full conflicted set the caller builds) are
- * left out of the result, so they need no closure(U) check: the caller's union is unchanged, and
+ * `perSetEvents`, when given, holds the event of each root of `perSet` (`undefined`: not at hand),
+ * sparing a look-up per root. IDs in `known` (the conflicted events, already in the full
+ * conflicted set the caller builds) are left out of the result, so they need no closure(U) check: the caller's union is unchanged, and
  * the checks that remain are for the few non-conflicted events of the conflicted auth chains.
  */
 export function* authDifferenceGen(
@@ -25,10 +26,13 @@ export function* authDifferenceGen(
   isUnconflictedEvent: (id: string, key: string) => boolean,
   iterateUnconflicted: () => Iterable<string>,
   known: ReadonlySet<string> = new Set(),
+  perSetEvents?: readonly (readonly (RoomEvent | undefined)[])[],
 ): Generator<ResolutionStep, Set<string>, void> {
   const n = perSet.length;
   const count = new Map<string, number>();
-  for (const roots of perSet) {
+  for (let s = 0; s < n; s++) {
+    const roots = perSet[s] as readonly string[];
+    const rootEvents = perSetEvents?.[s];
     // An ID is marked visited when it is pushed, so each is pushed once (the auth events the
     // roots share, such as the create, PL and JR events, are not pushed again per root).
     const visited = new Set<string>();
@@ -38,7 +42,7 @@ export function* authDifferenceGen(
     for (let i = 0; i < roots.length; i++) {
       const id = roots[i] as string;
       if (known.has(id)) {
-        const e = run.events.get(id);
+        const e = rootEvents !== undefined ? rootEvents[i] : run.events.get(id);
         if (e !== undefined) pushUnvisited(stack, e.authEvents, visited);
       } else if (!visited.has(id)) {
         visited.add(id);

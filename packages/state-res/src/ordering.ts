@@ -53,13 +53,26 @@ class Heap {
  * algorithm, ties by higher sender PL, then smaller `origin_server_ts`, then smaller event ID).
  * Like Synapse, the auth chain is followed only through events of the full conflicted set.
  */
-export function powerSort(run: ResolutionRun, fullConflicted: ReadonlySet<string>): string[] {
+export function powerSort(
+  run: ResolutionRun,
+  fullConflicted: ReadonlySet<string>,
+  listed?: { readonly ids: readonly string[]; readonly events: readonly (RoomEvent | undefined)[] },
+): string[] {
   const graph = new Map<string, string[]>(); // event → its auth events within the set
   const stack: string[] = [];
-  fullConflicted.forEach((id) => {
-    const e = run.events.get(id);
-    if (e !== undefined && isPowerEvent(e)) stack.push(id);
-  });
+  if (listed !== undefined) {
+    // The set's IDs and their events (`undefined`: not at hand), in the set's order.
+    const { ids, events } = listed;
+    for (let i = 0; i < ids.length; i++) {
+      const e = events[i];
+      if (e !== undefined && isPowerEvent(e)) stack.push(ids[i] as string);
+    }
+  } else {
+    fullConflicted.forEach((id) => {
+      const e = run.events.get(id);
+      if (e !== undefined && isPowerEvent(e)) stack.push(id);
+    });
+  }
   while (stack.length > 0) {
     const id = stack.pop() as string;
     if (graph.has(id)) continue;

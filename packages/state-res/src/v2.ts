@@ -65,20 +65,37 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   yield* run.loadClosure(conflictedIds);
 
   // Full conflicted set (G12, G20), starting from the loaded conflicted events (usually all).
-  let allLoaded = true;
+  // Its events are looked up once here and kept in lists (`fullIds` / `fullEvents`, in the order
+  // of `full`), which the steps below walk instead of looking each ID up again.
+  const fullIds: string[] = [];
+  const fullEvents: (RoomEvent | undefined)[] = [];
   conflictedIds.forEach((id) => {
-    if (allLoaded && !run.events.has(id)) allLoaded = false;
+    const e = run.events.get(id);
+    if (e !== undefined) {
+      fullIds.push(id);
+      fullEvents.push(e);
+    }
   });
-  let full = conflictedIds;
-  if (!allLoaded) {
-    full = new Set<string>();
-    for (const x of conflictedIds) if (run.events.has(x)) full.add(x);
-  }
+  const full = fullIds.length === conflictedIds.size ? conflictedIds : new Set(fullIds);
+  const addToFull = (id: string): void => {
+    const n = full.size;
+    full.add(id);
+    if (full.size !== n) {
+      fullIds.push(id);
+      fullEvents.push(run.events.get(id));
+    }
+  };
+  // Each set's conflicted events (`undefined`: not at hand), for the auth difference's roots.
+  const perSetEvents = perSet.map((ids) => {
+    const out = new Array<RoomEvent | undefined>(ids.length);
+    for (let i = 0; i < ids.length; i++) out[i] = run.events.get(ids[i] as string);
+    return out;
+  });
   const subgraphRoots = rules.stateResolution.considerConflictedStateSubgraph ? [...full] : [];
-  const diff = yield* authDifferenceGen(run, perSet, isUnconflictedEvent, iterateUnconflicted, full);
-  diff.forEach((id) => void full.add(id));
+  const diff = yield* authDifferenceGen(run, perSet, isUnconflictedEvent, iterateUnconflicted, full, perSetEvents);
+  diff.forEach(addToFull);
   if (rules.stateResolution.considerConflictedStateSubgraph) {
-    for (const id of conflictedStateSubgraphOf(full.size > 0 ? subgraphRoots : [], run.lookup)) full.add(id);
+    for (const id of conflictedStateSubgraphOf(full.size > 0 ? subgraphRoots : [], run.lookup)) addToFull(id);
   }
 
   // Load the unconflicted events the auth checks may consult, and their auth chains (bounded by
@@ -88,15 +105,15 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
     const needed = new Set<string>();
     needed.add(stateKeyOf('m.room.power_levels', ''));
     needed.add(stateKeyOf('m.room.create', ''));
-    for (const id of full) {
-      for (const k of authKeysOf(run.events.get(id) as RoomEvent, rules)) needed.add(k);
+    for (const e of fullEvents) {
+      if (e !== undefined) for (const k of authKeysOf(e, rules)) needed.add(k);
     }
     const neededIds: string[] = [];
     if (rules.authorization.roomIdFromCreateEvent) {
       // v12: the create event is named by the room ID, not listed in auth_events (G22).
       const rooms = new Set<string>();
-      for (const id of full) {
-        const r = (run.events.get(id) as RoomEvent).roomId;
+      for (const e of fullEvents) {
+        const r = e?.roomId;
         if (r !== undefined && r.startsWith('!')) rooms.add(r);
       }
       for (const r of rooms) neededIds.push('$' + r.slice(1));
@@ -109,7 +126,7 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   }
 
   // Step 1: power events and their auth ancestors in the full conflicted set, power-sorted.
-  const sortedPower = powerSort(run, full);
+  const sortedPower = powerSort(run, full, { ids: fullIds, events: fullEvents });
   if (run.due()) yield null;
 
   // Step 2: iterative auth checks from the unconflicted map (v2) or an empty map (v2.1, G21).
@@ -128,9 +145,14 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   // Step 3: the rest, by mainline order of the partially resolved power levels.
   const inPower = new Set(sortedPower);
   const leftover: string[] = [];
-  full.forEach((id) => {
-    if (!inPower.has(id)) leftover.push(id);
-  });
+  const leftoverEvents: (RoomEvent | undefined)[] = [];
+  for (let i = 0; i < fullIds.length; i++) {
+    const id = fullIds[i] as string;
+    if (!inPower.has(id)) {
+      leftover.push(id);
+      leftoverEvents.push(fullEvents[i]);
+    }
+  }
   // Step 4: iterative auth checks on the partial state. The events whose check reads no key
   // another remaining event writes, and whose key no other remaining event reads or writes, give
   // the same outcome at any place in the order and leave the same state (independent-checks.ts
@@ -141,7 +163,7 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   if (restSplitting.enabled) {
     const start = new Map(overlay); // the pass's starting state, where it differs from the fallback
     const record = checkRecordOf(leftover.length);
-    yield* authCheckPass(checkOne, run, leftover, undefined, record);
+    yield* authCheckPass(checkOne, run, leftover, leftoverEvents, record);
     const dependentAt = dependentIndices(record);
     if (dependentAt.length > 0) {
       const dependent: string[] = new Array<string>(dependentAt.length);
