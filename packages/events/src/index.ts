@@ -9,6 +9,7 @@ export {
   type StateMap,
   isStateEvent,
   stateKeyOf,
+  flatStateKeyOf,
   stateKeyOfEvent,
   shareStateKey,
   splitStateKey,

@@ -51,6 +51,16 @@ export function stateKeyOf(type: string, stateKey: string): string {
   return `${type.length}:${type}${stateKey}`;
 }
 
+/**
+ * {@link stateKeyOf} built as one flat string. (V8 makes `a + b` of 13 or more characters a
+ * rope of its parts, flattened only when something needs it flat — possibly long after, and then
+ * far from where it was made. For keys stored in large maps and looked up many times, one flat
+ * string from the start makes each look-up cheaper.) Equal to `stateKeyOf(type, stateKey)`.
+ */
+export function flatStateKeyOf(type: string, stateKey: string): string {
+  return [type.length, ':', type, stateKey].join('');
+}
+
 /** The key of each event view asked for so far (dropped with the view). */
 const eventKeys = new WeakMap<RoomEvent, string>();
 

@@ -4,17 +4,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { getRoomVersion } from '@roomgraph/room-versions';
-import { shareStateKey, splitStateKey, stateKeyOf, stateKeyOfEvent, toRoomEvent } from '../src/view.js';
+import { flatStateKeyOf, shareStateKey, splitStateKey, stateKeyOf, stateKeyOfEvent, toRoomEvent } from '../src/view.js';
 
 const rules = getRoomVersion('10');
 const member = (user: string) =>
   toRoomEvent({ event_id: `$m${user}`, type: 'm.room.member', state_key: user, sender: user, content: { membership: 'join' }, auth_events: [], prev_events: [] }, rules);
 
 describe('state keys', () => {
-  it('stateKeyOf is split back into the same pair, and distinct pairs get distinct keys', () => {
+  it('stateKeyOf (and flatStateKeyOf, equal to it) is split back into the same pair, and distinct pairs get distinct keys', () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), fc.string(), fc.string(), (t1, k1, t2, k2) => {
         expect(splitStateKey(stateKeyOf(t1, k1))).toEqual([t1, k1]);
+        expect(flatStateKeyOf(t1, k1)).toBe(stateKeyOf(t1, k1));
         expect(stateKeyOf(t1, k1) === stateKeyOf(t2, k2)).toBe(t1 === t2 && k1 === k2);
       }),
       { numRuns: 2000 },

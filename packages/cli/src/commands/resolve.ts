@@ -3,7 +3,7 @@
  * @packageDocumentation
  */
 import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
-import { type RoomEvent, shareStateKey, splitStateKey, stateKeyOf, toRoomEvent } from '@roomgraph/events';
+import { type RoomEvent, flatStateKeyOf, shareStateKey, splitStateKey, toRoomEvent } from '@roomgraph/events';
 import { getRoomVersion, type RoomVersionRules } from '@roomgraph/room-versions';
 import { resolveStateDeltaSync } from '@roomgraph/state-res';
 import { CliError, defineJsonCommand } from '../framework.js';
@@ -21,7 +21,7 @@ export interface ResolveInput {
   readonly rules: RoomVersionRules;
   /** Every input event by ID. */
   readonly events: Map<string, RoomEvent>;
-  /** The state sets: state key ({@link stateKeyOf}) → event ID. */
+  /** The state sets: state key (`stateKeyOf` of `@roomgraph/events`) → event ID. */
   readonly sets: Map<string, string>[];
 }
 
@@ -44,10 +44,10 @@ export function resolveInputOf(input: JsonValue): ResolveInput {
     const e = toRoomEvent(j, rules);
     events.set(e.eventId, e);
   }
-  // One key string per event, shared by every set that names it, and the event's own ID string as
-  // the value: the sets then hold the same key and ID objects as each other and as the views
-  // (hashes computed once; comparing two sets' entries, or an entry with an event's ID, is a
-  // pointer comparison).
+  // One key string per event (flat: `flatStateKeyOf`), shared by every set that names it, and the
+  // event's own ID string as the value: the sets then hold the same key and ID objects as each
+  // other and as the views (hashes computed once; comparing two sets' entries, or an entry with an
+  // event's ID, is a pointer comparison).
   const entryOf = new Map<string, { readonly key: string; readonly id: string; readonly event: RoomEvent; named: number }>();
   const sets = rawSets.map((set, i) => {
     if (!Array.isArray(set)) throw new CliError('BAD_INPUT', `state_sets[${i}] must be an array of event IDs`);
@@ -59,7 +59,7 @@ export function resolveInputOf(input: JsonValue): ResolveInput {
         const e = events.get(id);
         if (e === undefined) throw new CliError('UNKNOWN_EVENT', `state_sets[${i}] names ${id}, which is not in events`);
         if (e.stateKey === undefined) throw new CliError('BAD_INPUT', `state_sets[${i}] names ${id}, which is not a state event`);
-        entry = { key: stateKeyOf(e.type, e.stateKey), id: e.eventId, event: e, named: 0 };
+        entry = { key: flatStateKeyOf(e.type, e.stateKey), id: e.eventId, event: e, named: 0 };
         entryOf.set(id, entry);
       }
       if (entry.named === i) entry.named = i + 1; // (a set naming an event twice counts once)
