@@ -61,31 +61,26 @@ export function flatStateKeyOf(type: string, stateKey: string): string {
   return [type.length, ':', type, stateKey].join('');
 }
 
-/** The key of each event view asked for so far (dropped with the view). */
+/** The key strings given to event views with {@link shareStateKey} (dropped with the view). */
 const eventKeys = new WeakMap<RoomEvent, string>();
 
 /**
- * The key ({@link stateKeyOf}) of a state event's own (type, state_key), made once per event view
- * and then the same string object every time: maps keyed by it compare their keys by reference
- * and hash each once, where keys built again per use are compared character by character (and,
- * before V8 flattens them, piece by piece). Build state maps with it when the keys are later
- * looked up by event (state resolution does). For an event without a state key, the key of
- * (type, '').
+ * The key ({@link stateKeyOf}) of an event's own (type, state_key): the string registered for this
+ * view with {@link shareStateKey} when there is one — a state map's own key object, which that
+ * map's look-ups then compare by reference instead of character by character — else a new string
+ * (not remembered: registering every event would cost more than most callers save). For an event
+ * without a state key, the key of (type, '').
  */
 export function stateKeyOfEvent(event: RoomEvent): string {
-  let k = eventKeys.get(event);
-  if (k === undefined) {
-    k = stateKeyOf(event.type, event.stateKey ?? '');
-    eventKeys.set(event, k);
-  }
-  return k;
+  return eventKeys.get(event) ?? stateKeyOf(event.type, event.stateKey ?? '');
 }
 
 /**
- * Makes `key` the string {@link stateKeyOfEvent} returns for `event` from now on, when the event
- * has none yet and `key` is its key (equal to `stateKeyOf(type, state_key)`): for a caller that
- * built a state map's keys itself and wants look-ups by event to find them by reference. Returns
- * whether `key` is now the event's key string.
+ * Registers `key` as the string {@link stateKeyOfEvent} returns for `event`, when the event has
+ * none yet and `key` is its key (equal to `stateKeyOf(type, state_key)`): for a caller that built
+ * a state map's keys itself and will have the event's key looked up in it (state resolution looks
+ * up the keys of the events some state set does not name). Returns whether `key` is now the
+ * event's key string.
  */
 export function shareStateKey(event: RoomEvent, key: string): boolean {
   const had = eventKeys.get(event);

@@ -1,6 +1,6 @@
-// State entry keys: stateKeyOf's encoding (injective, split back by splitStateKey) and
-// stateKeyOfEvent's value (that it is one string object per view is not observable from
-// JavaScript; benchmarks/issue-11.md has its effect).
+// State entry keys: stateKeyOf's encoding (injective, split back by splitStateKey; flatStateKeyOf
+// equal to it), stateKeyOfEvent's value and shareStateKey's checks (that the string returned is
+// the registered object is not observable from JavaScript; benchmarks/issue-11.md has its effect).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { getRoomVersion } from '@roomgraph/room-versions';

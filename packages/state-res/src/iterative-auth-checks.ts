@@ -204,10 +204,11 @@ export function authCheckerOver(
     // over the event's own auth events wherever it has one; G16 AMBIGUOUS). The state is filled
     // in first and the auth events then only fill what it left empty, so an auth event the state
     // replaces costs no write.
-    // The event's own key (a member event's sender or target) is its view's key string, the one
-    // the caller's state maps hold when built with `stateKeyOfEvent` (then each look-up of it
-    // compares by reference); the shared keys (create, PL, JR) are the same few strings for every
-    // event. Other keys are built here, once per use: most are looked up once.
+    // The event's own key (a member event's sender or target) is `stateKeyOfEvent`'s: the
+    // caller's state map key object when the caller registered it (`shareStateKey`; then each
+    // look-up of it compares by reference), else built here. The shared keys (create, PL, JR) are
+    // the same few strings for every event. Other keys are built here, once per use: most are
+    // looked up once.
     const ownKey = event.stateKey === '' ? sharedKeyOf(event.type) : stateKeyOfEvent(event);
     authPairsInto(event, rules, pairs);
     const types = pairs.types;

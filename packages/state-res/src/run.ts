@@ -173,8 +173,8 @@ export function authKeysFull(e: RoomEvent, rules: RoomVersionRules): AuthKeys {
   for (let i = 0; i < types.length; i++) {
     const [t, sk] = types[i] as readonly [string, string];
     // The shared keys (create, PL, JR) are the same few strings for every event; the event's own
-    // key (a member event's sender or target) is the one `stateKeyOfEvent` gives, so that string is
-    // hashed once for both uses.
+    // key (a member event's sender or target) is the one `stateKeyOfEvent` gives (the caller's
+    // state map key when it registered one).
     keys.push(sk === '' ? sharedKeyOf(t) : t === e.type && sk === e.stateKey ? stateKeyOfEvent(e) : stateKeyOf(t, sk));
     shared.push(sk === '');
   }
