@@ -6,7 +6,7 @@
  */
 import type { JsonObject, JsonValue } from '@roomgraph/canonical-json';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
-import { type StateLookup, stateKeyOf } from './view.js';
+import { type StateLookup, flatStateKeyOf, stateKeyOf } from './view.js';
 
 /** The fields of an event that auth events selection reads. */
 export interface AuthSelectionInput {
@@ -26,27 +26,31 @@ function obj(v: JsonValue | undefined): JsonObject | undefined {
 
 /** Where {@link authSelection} puts each (type, state_key) pair it lists, into `out`. */
 interface PairSink<O> {
-  pair(out: O, type: string, stateKey: string): void;
+  create(out: O): void;
+  powerLevels(out: O): void;
+  joinRules(out: O): void;
+  member(out: O, userId: string): void;
+  thirdPartyInvite(out: O, token: string): void;
 }
 
 /** Auth events selection: the pairs of `event`, in the spec's order, given to `sink` with `out`. */
 function authSelection<O>(event: AuthSelectionInput, rules: RoomVersionRules, includeCreate: boolean, sink: PairSink<O>, out: O): O {
   if (event.type === 'm.room.create') return out;
-  if (rules.eventFormat.createEventInAuthEvents || includeCreate) sink.pair(out, 'm.room.create', '');
-  sink.pair(out, 'm.room.power_levels', '');
-  sink.pair(out, 'm.room.member', event.sender);
+  if (rules.eventFormat.createEventInAuthEvents || includeCreate) sink.create(out);
+  sink.powerLevels(out);
+  sink.member(out, event.sender);
   if (event.type === 'm.room.member' && event.stateKey !== undefined) {
-    if (event.stateKey !== event.sender) sink.pair(out, 'm.room.member', event.stateKey);
+    if (event.stateKey !== event.sender) sink.member(out, event.stateKey);
     const membership = event.content['membership'];
-    if (membership === 'join' || membership === 'invite' || membership === 'knock') sink.pair(out, 'm.room.join_rules', '');
+    if (membership === 'join' || membership === 'invite' || membership === 'knock') sink.joinRules(out);
     if (membership === 'invite') {
       const tpi = obj(event.content['third_party_invite']);
       const token = obj(tpi?.['signed'])?.['token'];
-      if (typeof token === 'string') sink.pair(out, 'm.room.third_party_invite', token);
+      if (typeof token === 'string') sink.thirdPartyInvite(out, token);
     }
     if (membership === 'join' && rules.authorization.restrictedJoinRule) {
       const via = event.content['join_authorised_via_users_server'];
-      if (typeof via === 'string' && via !== event.sender && via !== event.stateKey) sink.pair(out, 'm.room.member', via);
+      if (typeof via === 'string' && via !== event.sender && via !== event.stateKey) sink.member(out, via);
     }
   }
   return out;
@@ -58,14 +62,11 @@ const POWER_LEVELS_PAIR: Pair = Object.freeze(['m.room.power_levels', ''] as con
 const JOIN_RULES_PAIR: Pair = Object.freeze(['m.room.join_rules', ''] as const);
 /** Pairs as arrays (the constant ones shared and frozen). */
 const PAIRS: PairSink<Pair[]> = {
-  pair(out, type, stateKey) {
-    if (stateKey === '') {
-      if (type === 'm.room.create') return void out.push(CREATE_PAIR);
-      if (type === 'm.room.power_levels') return void out.push(POWER_LEVELS_PAIR);
-      if (type === 'm.room.join_rules') return void out.push(JOIN_RULES_PAIR);
-    }
-    out.push([type, stateKey]);
-  },
+  create: (out) => void out.push(CREATE_PAIR),
+  powerLevels: (out) => void out.push(POWER_LEVELS_PAIR),
+  joinRules: (out) => void out.push(JOIN_RULES_PAIR),
+  member: (out, userId) => void out.push(['m.room.member', userId]),
+  thirdPartyInvite: (out, token) => void out.push(['m.room.third_party_invite', token]),
 };
 
 /**
@@ -89,24 +90,23 @@ export const MEMBER_KEY_CACHE_SIZE = 4096;
 /** User ID → `stateKeyOf('m.room.member', userId)`: the same flat string for every event of a sender. */
 const memberKeys = new Map<string, string>();
 
-const CREATE_KEY = stateKeyOf('m.room.create', '');
-const POWER_LEVELS_KEY = stateKeyOf('m.room.power_levels', '');
-const JOIN_RULES_KEY = stateKeyOf('m.room.join_rules', '');
+const CREATE_KEY = flatStateKeyOf('m.room.create', '');
+const POWER_LEVELS_KEY = flatStateKeyOf('m.room.power_levels', '');
+const JOIN_RULES_KEY = flatStateKeyOf('m.room.join_rules', '');
 /** Pairs as state keys (the constant ones and members' made once). */
 const KEYS: PairSink<string[]> = {
-  pair(out, type, stateKey) {
-    if (type === 'm.room.member') {
-      let k = memberKeys.get(stateKey);
-      if (k === undefined) {
-        if (memberKeys.size >= MEMBER_KEY_CACHE_SIZE) memberKeys.clear();
-        memberKeys.set(stateKey, (k = stateKeyOf('m.room.member', stateKey)));
-      }
-      out.push(k);
-    } else if (stateKey === '' && type === 'm.room.create') out.push(CREATE_KEY);
-    else if (stateKey === '' && type === 'm.room.power_levels') out.push(POWER_LEVELS_KEY);
-    else if (stateKey === '' && type === 'm.room.join_rules') out.push(JOIN_RULES_KEY);
-    else out.push(stateKeyOf(type, stateKey));
+  create: (out) => void out.push(CREATE_KEY),
+  powerLevels: (out) => void out.push(POWER_LEVELS_KEY),
+  joinRules: (out) => void out.push(JOIN_RULES_KEY),
+  member(out, userId) {
+    let k = memberKeys.get(userId);
+    if (k === undefined) {
+      if (memberKeys.size >= MEMBER_KEY_CACHE_SIZE) memberKeys.clear();
+      memberKeys.set(userId, (k = flatStateKeyOf('m.room.member', userId)));
+    }
+    out.push(k);
   },
+  thirdPartyInvite: (out, token) => void out.push(stateKeyOf('m.room.third_party_invite', token)),
 };
 
 /**
@@ -139,13 +139,18 @@ export class AuthPairBuffer {
 
 /** Pairs into an {@link AuthPairBuffer}, from index `length` on. */
 const BUFFER: PairSink<AuthPairBuffer> = {
-  pair(out, type, stateKey) {
-    const i = out.length;
-    out.types[i] = type;
-    out.stateKeys[i] = stateKey;
-    out.length = i + 1;
-  },
+  create: (out) => pushPair(out, 'm.room.create', ''),
+  powerLevels: (out) => pushPair(out, 'm.room.power_levels', ''),
+  joinRules: (out) => pushPair(out, 'm.room.join_rules', ''),
+  member: (out, userId) => pushPair(out, 'm.room.member', userId),
+  thirdPartyInvite: (out, token) => pushPair(out, 'm.room.third_party_invite', token),
 };
+function pushPair(out: AuthPairBuffer, type: string, stateKey: string): void {
+  const i = out.length;
+  out.types[i] = type;
+  out.stateKeys[i] = stateKey;
+  out.length = i + 1;
+}
 
 /**
  * The pairs {@link authEventTypes} lists for `event` (with the same `options`), in the same order,
