@@ -139,18 +139,12 @@ export class AuthPairBuffer {
 
 /** Pairs into an {@link AuthPairBuffer}, from index `length` on. */
 const BUFFER: PairSink<AuthPairBuffer> = {
-  create: (out) => pushPair(out, 'm.room.create', ''),
-  powerLevels: (out) => pushPair(out, 'm.room.power_levels', ''),
-  joinRules: (out) => pushPair(out, 'm.room.join_rules', ''),
-  member: (out, userId) => pushPair(out, 'm.room.member', userId),
-  thirdPartyInvite: (out, token) => pushPair(out, 'm.room.third_party_invite', token),
+  create: (out) => void (out.types[out.length] = 'm.room.create', out.stateKeys[out.length++] = ''),
+  powerLevels: (out) => void (out.types[out.length] = 'm.room.power_levels', out.stateKeys[out.length++] = ''),
+  joinRules: (out) => void (out.types[out.length] = 'm.room.join_rules', out.stateKeys[out.length++] = ''),
+  member: (out, userId) => void (out.types[out.length] = 'm.room.member', out.stateKeys[out.length++] = userId),
+  thirdPartyInvite: (out, token) => void (out.types[out.length] = 'm.room.third_party_invite', out.stateKeys[out.length++] = token),
 };
-function pushPair(out: AuthPairBuffer, type: string, stateKey: string): void {
-  const i = out.length;
-  out.types[i] = type;
-  out.stateKeys[i] = stateKey;
-  out.length = i + 1;
-}
 
 /**
  * The pairs {@link authEventTypes} lists for `event` (with the same `options`), in the same order,

@@ -47,7 +47,7 @@ export function asObject(v: JsonValue | undefined): JsonObject | undefined {
 
 /** Whether `o` has its own property `key`. */
 export function has(o: JsonObject | undefined, key: string): boolean {
-  return o !== undefined && Object.prototype.hasOwnProperty.call(o, key);
+  return o !== undefined && Object.hasOwn(o, key);
 }
 
 /** `o[key]` when it is an own property. */

@@ -79,10 +79,11 @@ export function checkMember(
   // F0.8 AMBIGUOUS: no join rules event → 'invite' (the reference server's default). A join_rules
   // event without a join_rule also reads as 'invite' there.
   const joinRuleRaw = jrEvent === undefined ? 'invite' : has(jrEvent.content, 'join_rule') ? jrEvent.content['join_rule'] : 'invite';
+  // (A join or leave of one's own: one look-up for both.)
+  const senderMembership = membershipOf(authState.get('m.room.member', sender));
   const t: MemberTransition = {
-    event, content, authState, flags, create, pls, sender, target,
-    senderMembership: membershipOf(authState.get('m.room.member', sender)),
-    targetMembership: membershipOf(authState.get('m.room.member', target)),
+    event, content, authState, flags, create, pls, sender, target, senderMembership,
+    targetMembership: target === sender ? senderMembership : membershipOf(authState.get('m.room.member', target)),
     joinRule: typeof joinRuleRaw === 'string' ? joinRuleRaw : undefined,
     joinRuleRaw,
   };
