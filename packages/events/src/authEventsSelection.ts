@@ -139,11 +139,26 @@ export class AuthPairBuffer {
 
 /** Pairs into an {@link AuthPairBuffer}, from index `length` on. */
 const BUFFER: PairSink<AuthPairBuffer> = {
-  create: (out) => void (out.types[out.length] = 'm.room.create', out.stateKeys[out.length++] = ''),
-  powerLevels: (out) => void (out.types[out.length] = 'm.room.power_levels', out.stateKeys[out.length++] = ''),
-  joinRules: (out) => void (out.types[out.length] = 'm.room.join_rules', out.stateKeys[out.length++] = ''),
-  member: (out, userId) => void (out.types[out.length] = 'm.room.member', out.stateKeys[out.length++] = userId),
-  thirdPartyInvite: (out, token) => void (out.types[out.length] = 'm.room.third_party_invite', out.stateKeys[out.length++] = token),
+  create(out) {
+    out.types[out.length] = 'm.room.create';
+    out.stateKeys[out.length++] = '';
+  },
+  powerLevels(out) {
+    out.types[out.length] = 'm.room.power_levels';
+    out.stateKeys[out.length++] = '';
+  },
+  joinRules(out) {
+    out.types[out.length] = 'm.room.join_rules';
+    out.stateKeys[out.length++] = '';
+  },
+  member(out, userId) {
+    out.types[out.length] = 'm.room.member';
+    out.stateKeys[out.length++] = userId;
+  },
+  thirdPartyInvite(out, token) {
+    out.types[out.length] = 'm.room.third_party_invite';
+    out.stateKeys[out.length++] = token;
+  },
 };
 
 /**
