@@ -191,8 +191,12 @@ function refIds(value: JsonValue | undefined, pairs: boolean): readonly string[]
   if (!Array.isArray(value)) return [];
   // A frozen list of ID strings (a parsed PDU's) is the list itself: no copy per view.
   if (!pairs && Object.isFrozen(value) && (value as readonly JsonValue[]).every((x) => typeof x === 'string')) return value as readonly string[];
+  // (An indexed loop: views are often made in bulk by code V8 has not optimised yet, where each
+  // `for…of` step allocates an iterator result.)
+  const items = value as readonly JsonValue[];
   const out: string[] = [];
-  for (const item of value as readonly JsonValue[]) {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
     if (typeof item === 'string') out.push(item);
     else if (pairs && Array.isArray(item) && typeof item[0] === 'string') out.push(item[0]);
   }

@@ -37,9 +37,11 @@ export function resolveInputOf(input: JsonValue): ResolveInput {
   const rawSets = obj['state_sets'];
   if (!Array.isArray(rawEvents)) throw new CliError('BAD_INPUT', 'events must be an array');
   if (!Array.isArray(rawSets)) throw new CliError('BAD_INPUT', 'state_sets must be an array');
+  // (Indexed loops here: this runs once per process, in V8's interpreter, where each `for…of`
+  // step allocates an iterator result — garbage the young generation then has to make room for.)
   const events = new Map<string, RoomEvent>();
-  for (const raw of rawEvents) {
-    const j = requireObject(raw);
+  for (let r = 0; r < rawEvents.length; r++) {
+    const j = requireObject(rawEvents[r] as JsonValue);
     if (typeof j['event_id'] !== 'string') throw new CliError('BAD_INPUT', 'every event needs a string event_id');
     const e = toRoomEvent(j, rules);
     events.set(e.eventId, e);
@@ -52,7 +54,8 @@ export function resolveInputOf(input: JsonValue): ResolveInput {
   const sets = rawSets.map((set, i) => {
     if (!Array.isArray(set)) throw new CliError('BAD_INPUT', `state_sets[${i}] must be an array of event IDs`);
     const m = new Map<string, string>();
-    for (const id of set) {
+    for (let k = 0; k < set.length; k++) {
+      const id: unknown = set[k];
       if (typeof id !== 'string') throw new CliError('BAD_INPUT', `state_sets[${i}] must hold event ID strings`);
       let entry = entryOf.get(id);
       if (entry === undefined) {
