@@ -17,8 +17,9 @@ import type { ResolutionRun, ResolutionStep } from './run.js';
  *
  * `perSetEvents`, when given, holds the event of each root of `perSet` (`undefined`: not at hand),
  * sparing a look-up per root. IDs in `known` (the conflicted events, already in the full
- * conflicted set the caller builds) are left out of the result, so they need no closure(U) check: the caller's union is unchanged, and
- * the checks that remain are for the few non-conflicted events of the conflicted auth chains.
+ * conflicted set the caller builds) are left out of the result, so they need no closure(U)
+ * check: the caller's union is unchanged, and the checks that remain are for the few
+ * non-conflicted events of the conflicted auth chains.
  */
 export function* authDifferenceGen(
   run: ResolutionRun,

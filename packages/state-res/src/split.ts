@@ -147,26 +147,15 @@ export function splitWithPerSet(
     }
     // From the break on: `first`'s keys by lookup in `second`, and `second`'s keys not in `first`
     // (its entries before the break are keys of `first`).
-    // (The usual differences — a key in one set only — filed here rather than by a call each.)
     for (let j = i; j < na; j++) {
       const k = ka[j] as string;
       const a = va[j] as string;
       const b = second.get(k);
-      if (b === undefined) {
-        if (missingIsConflict) {
-          conflicted.set(k, [a]);
-          if (perSet !== undefined) perSet[0].push(a);
-        }
-      } else if (a !== b) into(k, a, b);
+      if (a !== b) into(k, a, b);
     }
     for (let j = i; j < nb; j++) {
       const k = kb[j] as string;
-      if (first.has(k)) continue;
-      const b = vb[j] as string;
-      if (missingIsConflict) {
-        conflicted.set(k, [b]);
-        if (perSet !== undefined) perSet[1].push(b);
-      } else extra.set(k, b);
+      if (!first.has(k)) into(k, undefined, vb[j] as string);
     }
     return { conflicted, extraUnconflicted: extra };
   }

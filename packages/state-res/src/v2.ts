@@ -134,8 +134,7 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   const overlay = new Map<string, string>();
   const get = (k: string): string | undefined => {
     const v = overlay.get(k);
-    if (v !== undefined || emptyStart) return v;
-    return conflictedKeys.has(k) ? undefined : first.get(k); // the unconflicted value
+    return v !== undefined || emptyStart ? v : unconflictedValue(k);
   };
   const set = (k: string, id: string): void => void overlay.set(k, id);
   // One checker for steps 2 and 4 (both over this partial state).
