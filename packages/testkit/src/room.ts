@@ -18,6 +18,7 @@ import type { JsonObject } from '@roomgraph/canonical-json';
 import { encodeBase64, signingKeyFromSeed, type SigningKey } from '@roomgraph/crypto';
 import { buildEvent, selectAuthEvents, stateKeyOf, type Pdu } from '@roomgraph/events';
 import { getRoomVersion, type RoomVersionRules } from '@roomgraph/room-versions';
+import { CitableEvents } from './citable-events.js';
 
 /** Options of {@link generateRoom}. */
 export interface GenerateRoomOptions {
@@ -76,7 +77,8 @@ export interface GeneratedRoom {
   /**
    * The events in a topological order (every event after its `prev_events` and `auth_events`),
    * built as they are iterated: a million-event room streams in constant memory besides the
-   * current state. Each call starts again from the create event and yields the same events.
+   * current state (the events it names, at most twice over between prunes). Each call starts again
+   * from the create event and yields the same events.
    */
   events(): IterableIterator<Pdu>;
 }
@@ -153,7 +155,7 @@ interface BuildArgs {
 
 function* buildRoomEvents(rules: RoomVersionRules, a: BuildArgs): Generator<Pdu, void, undefined> {
   const auth = rules.authorization;
-  const byId = new Map<string, Pdu>();
+  const byId = new CitableEvents<Pdu>();
   // Events a later event may name as prev/auth event: the current state's events and the heads.
   let state = new Map<string, string>();
   let roomId = a.roomId;
@@ -199,12 +201,9 @@ function* buildRoomEvents(rules: RoomVersionRules, a: BuildArgs): Generator<Pdu,
     if (pdu.stateKey !== undefined) s.set(stateKeyOf(pdu.type, pdu.stateKey), pdu.eventId);
     return s;
   };
-  // Only events still referenced (state, heads) are kept in byId: a million-event room stays small.
-  const prune = (heads: readonly string[]): void => {
-    if (byId.size < 4096) return;
-    const keep = new Set<string>([...state.values(), ...heads]);
-    for (const id of byId.keys()) if (!keep.has(id)) byId.delete(id);
-  };
+  // Only events still referenced (state, heads) are kept in byId: a million-event room stays
+  // small (its current state and the heads, and at most as many again between prunes).
+  const prune = (heads: readonly string[]): void => byId.prune(() => [...state.values(), ...heads]);
 
   const createContent: JsonObject = auth.creatorInContent ? { creator: a.admin, room_version: rules.id } : { room_version: rules.id };
   const create = make('m.room.create', '', a.admin, createContent, [], state);
