@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RoomEvent } from '@roomgraph/events';
-import { listsEachOnce, listsEachOnceIn, sameIdSet } from '../src/receipt/id-sets.js';
+import { allAmong, listsEachOnce, listsEachOnceIn, sameExtremities, sameIdSet } from '../src/receipt/id-sets.js';
 
 /** Check 6's former test: the prev events as a Set equal the forward extremities as a Set. */
 function modelSameSet(a: readonly string[], b: readonly string[]): boolean {
@@ -75,6 +75,17 @@ describe('id sets', () => {
         { numRuns: 3000 },
       );
     });
+
+    it(`sameExtremities and allAmong (forward extremities: no repeats) are Set equality and inclusion (lists up to ${max})`, () => {
+      fc.assert(
+        fc.property(pair(max), ([a, b]) => {
+          const x = [...new Set(a)];
+          expect(sameExtremities(x, b)).toBe(modelSameSet(x, b));
+          expect(allAmong(x, b)).toBe(x.every((id) => b.includes(id)));
+        }),
+        { numRuns: 3000 },
+      );
+    });
   }
 
   it('decides the plain cases', () => {
@@ -88,5 +99,12 @@ describe('id sets', () => {
     expect(listsEachOnce(many, [...many].reverse())).toBe(true);
     expect(listsEachOnce([...many, '$0'], many)).toBe(false);
     expect(sameIdSet(many, many.slice(1))).toBe(false);
+    expect(sameExtremities(['$b', '$a'], ['$a', '$b', '$a'])).toBe(true);
+    expect(sameExtremities(many, ['$0'])).toBe(false);
+    expect(allAmong(['$a'], ['$b', '$a'])).toBe(true);
+    expect(allAmong(['$a', '$c'], ['$b', '$a'])).toBe(false);
+    expect(allAmong(many.slice(0, 3), many)).toBe(true);
+    expect(allAmong(many, many.slice(0, 3))).toBe(false);
+    expect(allAmong([], [])).toBe(true);
   });
 });

@@ -28,6 +28,30 @@ export function sameIdSet(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /**
+ * `sameIdSet(extremities, prevEvents)` for a room's forward extremities, which hold no repeats
+ * (the store keeps them so): more of them than prev events cannot be the same set — answered at
+ * once, however many extremities a room has gathered.
+ */
+export function sameExtremities(extremities: readonly string[], prevEvents: readonly string[]): boolean {
+  return extremities.length <= prevEvents.length && sameIdSet(extremities, prevEvents);
+}
+
+/**
+ * Whether every ID of `extremities` (a room's forward extremities: no repeats) is among
+ * `prevEvents` — at once `false` where there are more of them than prev events.
+ */
+export function allAmong(extremities: readonly string[], prevEvents: readonly string[]): boolean {
+  if (extremities.length > prevEvents.length) return false;
+  if (prevEvents.length > SMALL) {
+    const set = new Set(prevEvents);
+    for (let i = 0; i < extremities.length; i++) if (!set.has(extremities[i] as string)) return false;
+    return true;
+  }
+  for (let i = 0; i < extremities.length; i++) if (!prevEvents.includes(extremities[i] as string)) return false;
+  return true;
+}
+
+/**
  * Whether `claimed` lists each of the distinct IDs of `calculated` exactly once and nothing else
  * (the sorted `claimed` equals the sorted distinct `calculated`).
  */

@@ -31,14 +31,14 @@ import { isJsonObject } from '@roomgraph/canonical-json';
 import { type Pdu, type RoomEvent, type StateEntries, authStateKeys, distinctIds, parsePdu, stateEntriesOf, stateKeyOf } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { type CommitResult, type EventStatus, type NewSnapshot, type RoomCommit, type RoomInfo, type SnapshotId, type SnapshotRef, type StoredEvent, isStoreError } from '@roomgraph/store';
-import type { EngineContext } from '../context.js';
+import { type EngineContext, SPEC_MAX_PREV_EVENTS } from '../context.js';
 import { stateAfter } from '../state/after.js';
 import { isRejectedStatus } from '../stored.js';
 import type { PduOutcome } from '../types.js';
 import type { Identified } from './identify.js';
 import { notifyCommitted } from './commit.js';
 import { type EventLinks, type LinkNow, NOT_AT_HAND, extremitiesAfterNow } from './extremities.js';
-import { listsEachOnceIn, sameIdSet } from './id-sets.js';
+import { allAmong, listsEachOnceIn, sameExtremities } from './id-sets.js';
 import { type Verdict, outcomeOf, verdictOf } from './outcome.js';
 import { settleInvite } from '../join/pending-invites.js';
 
@@ -564,6 +564,13 @@ class Walk {
     // The commit (commit.ts): extremities and current state only move for an accepted event.
     let extremities: string[] | undefined;
     if (verdict === undefined && softFail === undefined) {
+      // The block commits an accepted event only where it is then the room's one forward
+      // extremity (#plan). In a room of more extremities than an event may cite, that needs each
+      // of them among its prev events — or retired by the walk through its rejected or
+      // soft-failed prev events, left to the per-event path — and is asked first: the walks below
+      // would read every extremity, and `step` reads one missing event per retry — quadratic in
+      // the extremities, per event (~80 ms per event at 1,000 extremities).
+      if (this.#extremities.length > SPEC_MAX_PREV_EVENTS && !allAmong(this.#extremities, event.prevEvents)) return false;
       const now = extremitiesAfterNow(this.#extremities, event, this.#linkNow);
       if (now === NOT_AT_HAND) return MISS;
       extremities = now;
@@ -641,7 +648,7 @@ class Walk {
 
   /** The current state to soft-fail `event` against (check 6), or `undefined` when the check is skipped (its prev events are the extremities, or no current state). */
   #softFailState(event: Pdu): BState | undefined {
-    if (this.#current === undefined || sameIdSet(this.#extremities, event.prevEvents)) return undefined;
+    if (this.#current === undefined || sameExtremities(this.#extremities, event.prevEvents)) return undefined;
     return { base: this.#current, overlay: EMPTY };
   }
 

@@ -16,7 +16,7 @@ import { stateAfter } from '../state/after.js';
 import { resolveStates } from '../state/resolve.js';
 import { type VState, stored } from '../state/vstate.js';
 import type { ServerKeys } from './auth-events.js';
-import { sameIdSet } from './id-sets.js';
+import { sameExtremities } from './id-sets.js';
 import { type Verdict, verdictOf } from './outcome.js';
 
 /**
@@ -27,7 +27,7 @@ export async function checkSoftFail(
   ctx: EngineContext, roomId: string, rules: RoomVersionRules, room: RoomInfo, event: RoomEvent,
   before: VState, prevsWereMissing: boolean, serverKeys: ServerKeys,
 ): Promise<Verdict | undefined> {
-  if (sameIdSet(room.forwardExtremities, event.prevEvents)) return undefined;
+  if (sameExtremities(room.forwardExtremities, event.prevEvents)) return undefined;
   let current: VState = stored(room.currentState ?? null);
   if (prevsWereMissing) {
     const extStates: VState[] = [];

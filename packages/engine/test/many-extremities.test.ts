@@ -1,0 +1,63 @@
+// A room with many forward extremities (many branches from one event: a forky room, or a server
+// sending many concurrent events on purpose). Receiving one more event must read the extremities
+// a bounded number of times: the block path (receipt/import-block.ts) used to walk them with one
+// store read per retry — every extremity read anew for each one missing, quadratic per event
+// (~80 ms per event at 1,000 extremities) — and must still give what the per-event path gives.
+import { describe, expect, it } from 'vitest';
+import type { JsonObject } from '@roomgraph/canonical-json';
+import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
+import { createMemoryStore } from '@roomgraph/store-memory';
+import { StaticKeySource } from '@roomgraph/transport';
+import { RoomEngine } from '../src/index.js';
+import { fixedClock, watchedStore } from './harness.js';
+
+const key = signingKeyFromSeed(new Uint8Array(32).fill(5), 'k');
+const keys = new StaticKeySource({ 'a.example': { [key.keyId]: encodeBase64(key.publicKey) } });
+const BRANCHES = 150;
+
+/** A room on a.example whose last BRANCHES messages all follow one event, and its PDUs in order. */
+async function forkyRoom(): Promise<{ roomId: string; pdus: JsonObject[]; extremities: string[]; state: unknown }> {
+  const a = await RoomEngine.open({ ownsStore: true, serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: fixedClock() });
+  const roomId = await a.createRoom({ roomVersion: '10', creator: '@admin:a.example', preset: 'public_chat' });
+  await a.createLocalEvent(roomId, { type: 'm.room.member', stateKey: '@u:a.example', sender: '@u:a.example', content: { membership: 'join' } });
+  const [base] = await a.forwardExtremities(roomId);
+  for (let i = 0; i < BRANCHES; i++) {
+    await a.createLocalEvent(roomId, { type: 'm.room.message', sender: i % 2 === 0 ? '@admin:a.example' : '@u:a.example', content: { body: `branch ${i}` }, prevEvents: [base!] });
+  }
+  const pdus = (await a.timeline(roomId, { limit: 1000 })).map((e) => e.json);
+  const out = { roomId, pdus, extremities: await a.forwardExtremities(roomId), state: (await a.currentState(roomId)).toJSON() };
+  await a.close();
+  return out;
+}
+
+describe('a room with many forward extremities', () => {
+  for (const mode of ['batch', 'single', 'trusted'] as const) {
+    it(`receiving each event reads the stored events a bounded number of times (${mode})`, async () => {
+      const room = await forkyRoom();
+      expect(room.extremities).toHaveLength(BRANCHES);
+      // Single-event reads (`getEvent`, what the block walk's retries use) and the IDs read in all.
+      let single = 0;
+      let ids = 0;
+      const store = watchedStore(createMemoryStore(), {
+        getEvent: () => { single++; ids++; },
+        getEvents: (list) => { ids += (list as readonly string[]).length; },
+      });
+      const b = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store, keys });
+      const receive = async (pdu: JsonObject): Promise<string> =>
+        mode === 'single' ? (await b.receivePdu('a.example', pdu)).status : (await b.receivePdus('a.example', [pdu], { trusted: mode === 'trusted' }))[0]!.status;
+      const last = room.pdus.length - 1;
+      for (let i = 0; i < last; i++) expect(await receive(room.pdus[i]!)).toBe('accepted');
+      // The last event, with BRANCHES - 1 extremities stored: the per-event path reads them once
+      // or twice (the child walk, the current state); the quadratic walk read them ~BRANCHES² / 2
+      // times, one `getEvent` each.
+      single = 0;
+      ids = 0;
+      expect(await receive(room.pdus[last]!)).toBe('accepted');
+      expect(single).toBeLessThan(20);
+      expect(ids).toBeLessThan(4 * BRANCHES);
+      expect(await b.forwardExtremities(room.roomId)).toEqual(room.extremities);
+      expect((await b.currentState(room.roomId)).toJSON()).toEqual(room.state);
+      await b.close();
+    });
+  }
+});
