@@ -11,6 +11,7 @@
  * | `resolution` | room ID → state resolution's cache (events, sender power, rejected events) | `resolutionRooms` (default 100) rooms × `resolutionEventsPerRoom` (default 10,000) events |
  * | `serverCounts` | room ID → joined members per server at a snapshot | `serverCountsRooms` (default 1,000) rooms |
  * | `noParked` | room IDs known to have no parked events | `noParkedRooms` (default 100,000) rooms |
+ * | `parked` | room ID → its parked events' dependencies, and the parked events citing each (`receipt/parked.ts`) | `parkedRooms` (default 1,000) rooms |
  * | `invites` | room and user → an invite received for a local user | `invites` (default 10,000) |
  * | `roomRules` | room ID → its version's rules (`receipt/identify.ts`) | `roomVersions` (default 10,000) |
  *
@@ -27,6 +28,8 @@
  * - `serverCounts`: keyed by the current-state snapshot it describes, which is read from the store
  *   each time (the store caches no room record another process can change). Kept.
  * - `noParked`: "nothing parked" — another process may have parked an event since. Forgotten.
+ * - `parked`: the room's park as this process last read it — another process may have parked or
+ *   taken events since. Forgotten.
  * - `invites`: the store's invites (`RoomStore.listInvites`), loaded once on first use
  *   (`join/pending-invites.ts`) and written through; an invite another process receives later is
  *   not seen here until this one restarts.
@@ -43,6 +46,7 @@ import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { ResolutionCache } from '@roomgraph/state-res';
 import { LruCache, type SnapshotId } from '@roomgraph/store';
 import { EngineError } from './errors.js';
+import type { ParkedIndex } from './receipt/parked.js';
 import type { EngineCacheSizes, EngineLimits } from './types.js';
 
 /** The default bounds of the engine's caches (see {@link EngineCacheSizes}). */
@@ -53,6 +57,7 @@ export const DEFAULT_ENGINE_CACHE_SIZES: Readonly<Required<EngineCacheSizes>> = 
   resolutionEventsPerRoom: 10_000,
   serverCountsRooms: 1_000,
   noParkedRooms: 100_000,
+  parkedRooms: 1_000,
   invites: 10_000,
   roomVersions: 10_000,
 });
@@ -135,6 +140,8 @@ export class EngineCaches {
   readonly serverCounts: LruCache<string, ServerCounts>;
   /** Rooms with no parked events (so the store need not be scanned after every event). */
   readonly noParked: LruCache<string, true>;
+  /** room ID → what the retries know of its parked events (`receipt/parked.ts`). */
+  readonly parked: LruCache<string, ParkedIndex>;
   /**
    * room ID → its version's rules, for rooms the store knows (a room's version never changes):
    * identifying a received PDU then reads nothing from the store (`receipt/identify.ts`).
@@ -188,6 +195,7 @@ export class EngineCaches {
     this.resolution = new LruCache(this.sizes.resolutionRooms);
     this.serverCounts = new LruCache(this.sizes.serverCountsRooms);
     this.noParked = new LruCache(this.sizes.noParkedRooms);
+    this.parked = new LruCache(this.sizes.parkedRooms);
     this.roomRules = new LruCache(this.sizes.roomVersions);
   }
 
@@ -210,6 +218,7 @@ export class EngineCaches {
    */
   forgetRoomFacts(roomId: string): void {
     this.noParked.delete(roomId);
+    this.parked.delete(roomId);
     const c = this.resolution.peek(roomId);
     if (c !== undefined && c.unsettled.size > 0) this.resolution.delete(roomId);
   }

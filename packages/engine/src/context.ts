@@ -41,8 +41,6 @@ export const MAX_NESTING_STATE_IDS: Nesting = 1;
 export const MAX_NESTING_AUTH_FETCH: Nesting = 8;
 /** Events are parked (waiting for what they cite) only at this nesting; deeper ones are just reported. */
 export const PARK_NESTING: Nesting = 0;
-/** Rounds of retrying a room's parked events after an event arrives. */
-export const MAX_PARKED_RETRY_ROUNDS = 100;
 /** Events read when looking for an accepted child of an event (see `receipt/extremities.ts`). */
 export const MAX_CHILD_WALK = 10_000;
 /** The spec's hard limit on `prev_events` (room versions › event format); local events stay below it. */
@@ -84,7 +82,12 @@ export interface ResolvedLimits {
   readonly maxMissingEvents: number;
   /** `prev_events` of a local event (at most {@link SPEC_MAX_PREV_EVENTS}). */
   readonly maxPrevEvents: number;
+  /** Parked events per room (`receipt/parked.ts`). */
+  readonly maxParkedPerRoom: number;
 }
+
+/** The default of {@link ResolvedLimits.maxParkedPerRoom}. */
+export const DEFAULT_MAX_PARKED_PER_ROOM = 10_000;
 
 /** Everything the engine's modules share. Built once per engine by {@link createEngineContext}. */
 export interface EngineContext {
@@ -129,6 +132,7 @@ export function createEngineContext(options: RoomEngineOptions, process: (ctx: E
     limits: {
       maxMissingEvents: options.limits?.maxMissingEvents ?? 100,
       maxPrevEvents: Math.min(SPEC_MAX_PREV_EVENTS, options.limits?.maxPrevEvents ?? 10),
+      maxParkedPerRoom: positiveLimit('maxParkedPerRoom', options.limits?.maxParkedPerRoom, DEFAULT_MAX_PARKED_PER_ROOM),
     },
     caches,
     outbox: new Outbox(options.store),
@@ -153,4 +157,11 @@ export function signerOf(ctx: EngineContext): { serverName: string; key: Signing
 /** The parsed view of a stored event (cached). */
 export function viewOf(ctx: EngineContext, e: { readonly eventId: string; readonly json: Pdu['json'] }, rules: RoomVersionRules): RoomEvent {
   return ctx.caches.view(e, rules);
+}
+
+/** A limit of `RoomEngineOptions.limits`: `given`, or `dflt` when not given. @throws {@link EngineError} `ENGINE_INVALID_ARGUMENT` unless a positive integer. */
+function positiveLimit(name: string, given: number | undefined, dflt: number): number {
+  const v = given ?? dflt;
+  if (!Number.isSafeInteger(v) || v < 1) throw new EngineError('ENGINE_INVALID_ARGUMENT', `limits.${name} must be a positive integer, not ${String(given)}`);
+  return v;
 }

@@ -19,6 +19,7 @@ export const ENGINE_OUTCOME_CODES = Object.freeze({
   'signature.missing-key': 'Check 2: a required signature is by a key that could not be found, or one not valid at the event\'s time; dropped.',
   'signature.bad-signature': 'Check 2: a required signature does not verify; dropped.',
   'auth_events.missing': 'Check 4: auth events could not be had from the sending server; parked (an outlier: dropped) until they arrive.',
+  'park.full': 'Checks 4–5: the event would be parked (its auth or prev events could not be had), but its room already holds `limits.maxParkedPerRoom` (default 10,000) parked events; dropped.',
   'create.duplicate': 'A second create event for a room that has one; stored as a rejected outlier.',
 } as const);
 

@@ -78,6 +78,12 @@ export interface EngineLimits {
   readonly maxMissingEvents?: number;
   /** Maximum `prev_events` of a local event (default 10; the spec's hard limit is 20). */
   readonly maxPrevEvents?: number;
+  /**
+   * Maximum parked events per room (default 10,000): past it, a received event that would be
+   * parked (its prev or auth events could not be had) is dropped instead, with rule `park.full` —
+   * so a server sending events that cite what nobody has cannot fill the store.
+   */
+  readonly maxParkedPerRoom?: number;
   /** Parsed-event cache size (default 50,000); the same as `caches.events`. */
   readonly eventCacheSize?: number;
   /** Bounds of the engine's caches (each defaults to `DEFAULT_ENGINE_CACHE_SIZES`). */
@@ -101,6 +107,8 @@ export interface EngineCacheSizes {
   readonly serverCountsRooms?: number;
   /** Rooms remembered as having nothing parked (default 100,000). */
   readonly noParkedRooms?: number;
+  /** Rooms whose parked events' dependencies are kept, so a retry looks only at the ones an event stored since may free (default 1,000). */
+  readonly parkedRooms?: number;
   /** Invites received for local users that are remembered (default 10,000). */
   readonly invites?: number;
   /** Rooms whose version is remembered, so that identifying a received PDU needs no store read (default 10,000). */

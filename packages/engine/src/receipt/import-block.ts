@@ -40,6 +40,7 @@ import { notifyCommitted } from './commit.js';
 import { type EventLinks, type LinkNow, NOT_AT_HAND, extremitiesAfterNow } from './extremities.js';
 import { allAmong, listsEachOnceIn, sameExtremities } from './id-sets.js';
 import { type Verdict, outcomeOf, verdictOf } from './outcome.js';
+import { parkedIndexOf } from './parked.js';
 import { settleInvite } from '../join/pending-invites.js';
 
 /** At most this many events per block (one `commitMany`): bounds the in-memory state overlays. */
@@ -203,7 +204,8 @@ async function blockRoom(ctx: EngineContext, roomId: string): Promise<RoomInfo |
   const room = await store.getRoom(roomId);
   if (room === undefined || !ctx.versions.has(room.roomVersion)) return undefined;
   if (store.supports.parkedEvents && ctx.caches.noParked.get(roomId) === undefined) {
-    if ((await store.listParkedEvents(roomId)).length > 0) return undefined;
+    const parked = await parkedIndexOf(ctx, roomId, ctx.versions.get(room.roomVersion));
+    if (parked !== undefined && parked.deps.size > 0) return undefined;
     ctx.caches.noParked.set(roomId, true);
   }
   return room;
