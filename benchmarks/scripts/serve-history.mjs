@@ -1,9 +1,9 @@
 // What serving history costs in a big room: a room of MEMBERS joins spread over 26 servers (from
 // generateRoom, the generator `roomgraph gen-room` uses), imported by an engine; then a server with
 // members in it asks for history — `GET /backfill` of 100 events from the room's newest event and
-// over its joins (each join has a state of its own), `GET /event` of one join — and the time of
-// each answer is printed (median of 5 requests, each answered by a new view of what that server
-// may see, as every request is).
+// over its joins (each join has a state of its own), `GET /event` of one join, `GET /state_ids` and
+// `POST /get_missing_events` at the newest event. Each answer's time is printed (median of 5
+// requests, each answered by a new view of what that server may see, as every request is).
 //   node benchmarks/scripts/serve-history.mjs [MEMBERS]     (default 20000)
 import { RoomEngine } from '@roomgraph/engine';
 import { createMemoryStore } from '@roomgraph/store-memory';
@@ -32,4 +32,6 @@ console.log(`room of ${members} members over 26 servers, ${pdus.length} events`)
 await time('backfill 100 from the newest event (b.example)', () => engine.onBackfill('b.example', room.roomId, [tip], 100));
 await time('backfill 100 from a join halfway (b.example)', () => engine.onBackfill('b.example', room.roomId, [joinId], 100));
 await time('one join event (b.example)', async () => [await engine.onGetEvent('b.example', joinId)]);
+await time('state_ids at the newest event (b.example)', async () => (await engine.onGetStateIds('b.example', room.roomId, tip)).pduIds);
+await time('get_missing_events, 100 before the newest event (b.example)', () => engine.onGetMissingEvents('b.example', room.roomId, { earliestEvents: [], latestEvents: [tip], limit: 100 }));
 await engine.close();
