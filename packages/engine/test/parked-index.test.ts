@@ -6,11 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '@roomgraph/canonical-json';
 import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
-import { buildEvent, parsePdu } from '@roomgraph/events';
+import { type Pdu, buildEvent, parsePdu } from '@roomgraph/events';
 import { getRoomVersion } from '@roomgraph/room-versions';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { StaticKeySource } from '@roomgraph/transport';
 import { RoomEngine } from '../src/index.js';
+import { ParkedIndex } from '../src/receipt/parked.js';
 import { fixedClock, watchedStore } from './harness.js';
 
 const key = signingKeyFromSeed(new Uint8Array(32).fill(6), 'k');
@@ -115,5 +116,28 @@ describe('the park limit', () => {
 
   it('rejects a limit that is not a positive integer', async () => {
     await expect(RoomEngine.open({ serverName: 'b.example', store: createMemoryStore(), keys, limits: { maxParkedPerRoom: 0 } })).rejects.toMatchObject({ code: 'ENGINE_INVALID_ARGUMENT' });
+  });
+});
+
+describe('ParkedIndex', () => {
+  const pdu = (eventId: string, prevEvents: string[], authEvents: string[]): Pdu => ({ eventId, prevEvents, authEvents }) as unknown as Pdu;
+
+  it('knows each parked event by what it cites, and forgets it whole', () => {
+    const index = new ParkedIndex(0);
+    index.add(pdu('$x', ['$p'], ['$a', '$p']));
+    index.add(pdu('$y', ['$p', '$q'], ['$a']));
+    expect(index.deps.get('$x')).toEqual(['$p', '$a']);
+    expect([...index.citing(['$q'])]).toEqual(['$y']);
+    expect([...index.citing(['$p', '$zz'])].sort()).toEqual(['$x', '$y']);
+    index.stuck.add('$x');
+    index.remove('$x');
+    expect([...index.citing(['$p', '$a'])]).toEqual(['$y']);
+    expect(index.stuck.has('$x')).toBe(false);
+    // Parked again with other references: the old ones are forgotten.
+    index.add(pdu('$y', ['$r'], []));
+    expect([...index.citing(['$p', '$q', '$a'])]).toEqual([]);
+    expect([...index.citing(['$r'])]).toEqual(['$y']);
+    index.remove('$y');
+    expect(index.waiters.size).toBe(0);
   });
 });

@@ -31,7 +31,14 @@ export async function park(ctx: EngineContext, req: ProcessRequest, reason: stri
     }
     await ctx.store.parkEvents([{ eventId: req.pdu.eventId, roomId: req.roomId, json: req.pdu.json, origin: req.origin, receivedTs: ctx.now() }]);
     ctx.caches.noParked.delete(req.roomId);
-    ctx.caches.parked.get(req.roomId)?.add(req.pdu);
+    const parked = ctx.caches.parked.get(req.roomId);
+    if (parked !== undefined) {
+      parked.add(req.pdu);
+      // Parked with every prev and auth event stored (what it lacks is further away, e.g. the
+      // state at a prev event stored as an outlier): no stored event would name it as waiting.
+      const deps = parked.deps.get(req.pdu.eventId) ?? [];
+      if ((await ctx.store.hasEvents(deps)).size === deps.length) parked.stuck.add(req.pdu.eventId);
+    }
   }
   return outcome;
 }
