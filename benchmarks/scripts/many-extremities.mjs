@@ -8,6 +8,7 @@ import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
 import { RoomEngine } from '@roomgraph/engine';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { StaticKeySource } from '@roomgraph/transport';
+import { roomPdus } from '../lib/room-pdus.mjs';
 
 const key = signingKeyFromSeed(new Uint8Array(32).fill(7), 'bench');
 const keys = new StaticKeySource({ 'a.example': { [key.keyId]: encodeBase64(key.publicKey) } });
@@ -24,13 +25,7 @@ for (let i = 0; i < N; i++) {
   await src.createLocalEvent(roomId, { type: 'm.room.message', sender: '@admin:a.example', content: { msgtype: 'm.text', body: `m${i}` }, prevEvents: [base] });
   if ((i + 1) % 1000 === 0) { note('create (local)', i, (performance.now() - t) / 1000); t = performance.now(); }
 }
-const pdus = [];
-for (let from; ;) {
-  const page = await src.timeline(roomId, { limit: 5000, ...(from !== undefined ? { from } : {}) });
-  pdus.push(...page.map((e) => e.json));
-  if (page.length < 5000) break;
-  from = page[page.length - 1].stream + 1;
-}
+const pdus = await roomPdus(src, roomId);
 await src.close();
 const head = pdus.length - N; // the room's first events (create, join, power levels, …)
 for (const mode of modes) {

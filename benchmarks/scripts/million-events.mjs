@@ -87,7 +87,11 @@ async function* lines(file) {
 
 function dirBytes(dir) {
   let n = 0;
-  for (const f of readdirSync(dir, { withFileTypes: true })) n += f.isDirectory() ? dirBytes(join(dir, f.name)) : statSync(join(dir, f.name)).size;
+  for (const f of readdirSync(dir, { withFileTypes: true })) {
+    if (f.isDirectory()) n += dirBytes(join(dir, f.name));
+    // (A table file LevelDB's compaction removes while the directory is walked is not counted.)
+    else n += statSync(join(dir, f.name), { throwIfNoEntry: false })?.size ?? 0;
+  }
   return n;
 }
 

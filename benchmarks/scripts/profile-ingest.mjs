@@ -18,6 +18,7 @@ import { createMemoryStore } from '@roomgraph/store-memory';
 import { StaticKeySource } from '@roomgraph/transport';
 import { LevelRoomStore } from '@roomgraph/store-level';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { roomPdus } from '../lib/room-pdus.mjs';
 const kind = process.argv[3] ?? 'memory';
 const dirs = [];
 // 'level-journal': LevelDB opened as the CLI and the engine suite open it ({ journal: true }).
@@ -35,8 +36,7 @@ else {
   const roomId = await src.createRoom({ roomVersion: '10', creator: '@admin:a.example', preset: 'public_chat' });
   for (let i = 0; i < members; i++) { const u = `@u${i}:a.example`; await src.createLocalEvent(roomId, { type: 'm.room.member', stateKey: u, sender: u, content: { membership: 'join', displayname: `User ${i}` } }); }
   for (let i = 0; i < messages; i++) { const u = `@u${i % members}:a.example`; await src.createLocalEvent(roomId, { type: 'm.room.message', sender: u, content: { msgtype: 'm.text', body: `message ${i} `.repeat(8) } }); }
-  pdus = []; let from;
-  for (;;) { const page = await src.timeline(roomId, { limit: 5000, ...(from !== undefined ? { from } : {}) }); pdus.push(...page.map((e) => e.json)); if (page.length < 5000) break; from = page[page.length - 1].stream + 1; }
+  pdus = await roomPdus(src, roomId);
   writeFileSync(F, JSON.stringify(pdus));
 }
 const mode = process.argv[2] ?? 'single';

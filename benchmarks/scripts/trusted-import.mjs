@@ -20,6 +20,7 @@ import { parsePdu } from '@roomgraph/events';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { LevelRoomStore } from '@roomgraph/store-level';
 import { StaticKeySource } from '@roomgraph/transport';
+import { roomPdus } from '../lib/room-pdus.mjs';
 
 const { values: opt } = parseArgs({ options: {
   members: { type: 'string', default: '1000' }, messages: { type: 'string', default: '2000' },
@@ -44,13 +45,7 @@ async function buildRoom() {
   for (let i = 0; i < messages; i++) {
     await src.createLocalEvent(roomId, { type: 'm.room.message', sender: `@u${i % members}:a.example`, content: { msgtype: 'm.text', body: `message ${i} `.repeat(8) } });
   }
-  const out = [];
-  for (let from;;) {
-    const page = await src.timeline(roomId, { limit: 5000, ...(from !== undefined ? { from } : {}) });
-    out.push(...page.map((e) => e.json));
-    if (page.length < 5000) break;
-    from = page[page.length - 1].stream + 1;
-  }
+  const out = await roomPdus(src, roomId);
   await src.close();
   return out;
 }

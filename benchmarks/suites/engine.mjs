@@ -18,22 +18,11 @@ import { createMemoryStore } from '@roomgraph/store-memory';
 import { LevelRoomStore } from '@roomgraph/store-level';
 import { StaticKeySource } from '@roomgraph/transport';
 import { record } from '../lib/measure.mjs';
+import { roomPdus } from '../lib/room-pdus.mjs';
 
 const VERSION = '10';
 const key = signingKeyFromSeed(new Uint8Array(32).fill(7), 'bench');
 const keys = new StaticKeySource({ 'a.example': { [key.keyId]: encodeBase64(key.publicKey) } });
-
-/** Every PDU of a room on `engine`, in stream order. */
-async function allPdus(engine, roomId) {
-  const out = [];
-  let from;
-  for (;;) {
-    const page = await engine.timeline(roomId, { limit: 5000, ...(from !== undefined ? { from } : {}) });
-    out.push(...page.map((e) => e.json));
-    if (page.length < 5000) return out;
-    from = page[page.length - 1].stream + 1;
-  }
-}
 
 /** Builds a room with `members` joined users and `messages` messages on a source engine; returns the PDUs in order. */
 async function buildRoom(members, messages) {
@@ -48,7 +37,7 @@ async function buildRoom(members, messages) {
     const u = `@u${i % members}:a.example`;
     await src.createLocalEvent(roomId, { type: 'm.room.message', sender: u, content: { msgtype: 'm.text', body: `message ${i} `.repeat(8) } });
   }
-  const timeline = await allPdus(src, roomId);
+  const timeline = await roomPdus(src, roomId);
   await src.close();
   return timeline;
 }
@@ -164,7 +153,7 @@ export async function mergeCost(members, perFork) {
   const tipA = await fork('a');
   const tipB = await fork('b');
   const merge = await src.createLocalEvent(roomId, { type: 'm.room.message', sender: '@admin:a.example', content: { body: 'merge' }, prevEvents: [tipA, tipB] });
-  const pdus = await allPdus(src, roomId);
+  const pdus = await roomPdus(src, roomId);
   const dst = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store: createMemoryStore(), keys });
   const last = pdus.pop();
   for (let i = 0; i < pdus.length; i += 200) await dst.receivePdus('a.example', pdus.slice(i, i + 200), { trusted: true });

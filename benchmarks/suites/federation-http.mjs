@@ -15,6 +15,7 @@ import { createMemoryStore } from '@roomgraph/store-memory';
 import { LevelRoomStore } from '@roomgraph/store-level';
 import { StaticKeySource } from '@roomgraph/transport';
 import { record } from '../lib/measure.mjs';
+import { roomPdus } from '../lib/room-pdus.mjs';
 
 const key = signingKeyFromSeed(new Uint8Array(32).fill(7), 'bench');
 const keys = new StaticKeySource({ 'a.example': { [key.keyId]: encodeBase64(key.publicKey) } });
@@ -30,13 +31,7 @@ async function buildRoom(total) {
   const roomId = await src.createRoom({ roomVersion: '10', creator: '@admin:a.example', preset: 'public_chat' });
   for (let i = 0; i < 100; i++) await src.createLocalEvent(roomId, { type: 'm.room.member', stateKey: `@u${i}:a.example`, sender: `@u${i}:a.example`, content: { membership: 'join' } });
   for (let i = 0; i < total - 105; i++) await src.createLocalEvent(roomId, { type: 'm.room.message', sender: `@u${i % 100}:a.example`, content: { msgtype: 'm.text', body: `message ${i} `.repeat(8) } });
-  const pdus = [];
-  for (let from; ;) {
-    const page = await src.timeline(roomId, { limit: 5000, ...(from !== undefined ? { from } : {}) });
-    pdus.push(...page.map((e) => e.json));
-    if (page.length < 5000) break;
-    from = page[page.length - 1].stream + 1;
-  }
+  const pdus = await roomPdus(src, roomId);
   await src.close();
   return pdus;
 }

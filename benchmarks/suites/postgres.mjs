@@ -19,6 +19,7 @@ import { createMemoryStore } from '@roomgraph/store-memory';
 import { LevelRoomStore } from '@roomgraph/store-level';
 import { PostgresRoomStore } from '@roomgraph/store-postgres';
 import { StaticKeySource } from '@roomgraph/transport';
+import { roomPdus } from '../lib/room-pdus.mjs';
 
 const VERSION = '10';
 const SEED = 7;
@@ -26,18 +27,6 @@ const key = signingKeyFromSeed(new Uint8Array(32).fill(SEED), 'bench');
 const keys = new StaticKeySource({ 'a.example': { [key.keyId]: encodeBase64(key.publicKey) } });
 const SERVER = process.env.ROOMGRAPH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const WORKER = fileURLToPath(new URL('../scripts/postgres-worker.mjs', import.meta.url));
-
-/** Every PDU of a room on `engine`, in stream order. */
-async function allPdus(engine, roomId) {
-  const out = [];
-  let from;
-  for (;;) {
-    const page = await engine.timeline(roomId, { limit: 5000, ...(from !== undefined ? { from } : {}) });
-    out.push(...page.map((e) => e.json));
-    if (page.length < 5000) return out;
-    from = page[page.length - 1].stream + 1;
-  }
-}
 
 /** A room of `members` joins then `messages` messages, built on a source engine; its PDUs in order. */
 async function buildRoom(members, messages, tag) {
@@ -51,7 +40,7 @@ async function buildRoom(members, messages, tag) {
   for (let i = 0; i < messages; i++) {
     await src.createLocalEvent(roomId, { type: 'm.room.message', sender: `@u${i % members}:a.example`, content: { msgtype: 'm.text', body: `message ${i} `.repeat(8) } });
   }
-  const pdus = await allPdus(src, roomId);
+  const pdus = await roomPdus(src, roomId);
   await src.close();
   return pdus;
 }
