@@ -11,7 +11,7 @@
  * | `resolution` | room ID → state resolution's cache (events, sender power, rejected events) | `resolutionRooms` (default 100) rooms × `resolutionEventsPerRoom` (default 10,000) events |
  * | `serverCounts` | room ID → joined members per server at a snapshot | `serverCountsRooms` (default 1,000) rooms |
  * | `noParked` | room IDs known to have no parked events | `noParkedRooms` (default 100,000) rooms |
- * | `parked` | room ID → its parked events' dependencies, and the parked events citing each (`receipt/parked.ts`) | `parkedRooms` (default 1,000) rooms |
+ * | `parked` | room ID → its parked events' dependencies, and the parked events citing each (`receipt/parked.ts`) | `parkedRooms` (default 100) rooms × `limits.maxParkedPerRoom` (default 10,000) parked events |
  * | `invites` | room and user → an invite received for a local user | `invites` (default 10,000) |
  * | `roomRules` | room ID → its version's rules (`receipt/identify.ts`) | `roomVersions` (default 10,000) |
  *
@@ -57,7 +57,7 @@ export const DEFAULT_ENGINE_CACHE_SIZES: Readonly<Required<EngineCacheSizes>> = 
   resolutionEventsPerRoom: 10_000,
   serverCountsRooms: 1_000,
   noParkedRooms: 100_000,
-  parkedRooms: 1_000,
+  parkedRooms: 100,
   invites: 10_000,
   roomVersions: 10_000,
 });

@@ -107,7 +107,7 @@ export interface EngineCacheSizes {
   readonly serverCountsRooms?: number;
   /** Rooms remembered as having nothing parked (default 100,000). */
   readonly noParkedRooms?: number;
-  /** Rooms whose parked events' dependencies are kept, so a retry looks only at the ones an event stored since may free (default 1,000). */
+  /** Rooms whose parked events' dependencies are kept, so a retry looks only at the ones an event stored since may free (default 100; a few hundred bytes per parked event, up to `limits.maxParkedPerRoom` per room; a room evicted reads its park again when next touched). */
   readonly parkedRooms?: number;
   /** Invites received for local users that are remembered (default 10,000). */
   readonly invites?: number;
