@@ -100,9 +100,9 @@ export class StateView implements ReadonlyMap<string, string> {
   }
 
   get(key: string): string | undefined {
+    // (An overlay's values are event IDs or `null`, never `undefined`: one look-up tells.)
     const o = this.#overlay.get(key);
     if (o !== undefined) return o ?? undefined;
-    if (o === null || this.#overlay.has(key)) return undefined;
     return this.#base.get(key);
   }
 
