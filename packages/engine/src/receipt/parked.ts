@@ -152,18 +152,22 @@ export async function retryParked(ctx: EngineContext, roomId: string, rules: Roo
   let candidates: Set<string> = await storedSince(ctx, roomId, index);
   if (fresh) candidates = new Set(index.deps.keys());
   else for (const id of index.stuck) candidates.add(id);
+  // The park as it is now, read once when something is ready: within this call (the room's lock
+  // held) only its own retries change it, and a record parked again keeps its PDU.
+  let park: ReadonlyMap<string, { readonly at: number; readonly record: ParkedEvent }> | undefined;
   // Every round takes at least one event not tried yet, or is the last.
   while (candidates.size > 0) {
     const ready = await readyOf(ctx, index, candidates, tried);
     if (ready.size === 0) break;
+    park ??= new Map((await store.listParkedEvents(roomId)).map((record, at) => [record.eventId, { at, record }]));
     // In the park's order (as parked: the order they would have been taken in).
-    const records: ParkedEvent[] = [];
-    for (const p of await store.listParkedEvents(roomId)) if (ready.has(p.eventId)) records.push(p);
-    if (records.length < ready.size) {
-      // Gone from the park (another process took them).
-      const listed = new Set(records.map((p) => p.eventId));
-      for (const id of ready) if (!listed.has(id)) index.remove(id);
+    const found: { readonly at: number; readonly record: ParkedEvent }[] = [];
+    for (const id of ready) {
+      const p = park.get(id);
+      if (p !== undefined) found.push(p);
+      else index.remove(id); // gone from the park (another process took it)
     }
+    const records = found.sort((a, b) => a.at - b.at).map((p) => p.record);
     for (const p of records) {
       const id = p.eventId;
       tried.add(id);
