@@ -137,28 +137,19 @@ export class AuthPairBuffer {
   length = 0;
 }
 
+/** Appends the pair (`type`, `stateKey`) to `out`, at index `length`. */
+function put(out: AuthPairBuffer, type: string, stateKey: string): void {
+  out.types[out.length] = type;
+  out.stateKeys[out.length++] = stateKey;
+}
+
 /** Pairs into an {@link AuthPairBuffer}, from index `length` on. */
 const BUFFER: PairSink<AuthPairBuffer> = {
-  create(out) {
-    out.types[out.length] = 'm.room.create';
-    out.stateKeys[out.length++] = '';
-  },
-  powerLevels(out) {
-    out.types[out.length] = 'm.room.power_levels';
-    out.stateKeys[out.length++] = '';
-  },
-  joinRules(out) {
-    out.types[out.length] = 'm.room.join_rules';
-    out.stateKeys[out.length++] = '';
-  },
-  member(out, userId) {
-    out.types[out.length] = 'm.room.member';
-    out.stateKeys[out.length++] = userId;
-  },
-  thirdPartyInvite(out, token) {
-    out.types[out.length] = 'm.room.third_party_invite';
-    out.stateKeys[out.length++] = token;
-  },
+  create: (out) => put(out, 'm.room.create', ''),
+  powerLevels: (out) => put(out, 'm.room.power_levels', ''),
+  joinRules: (out) => put(out, 'm.room.join_rules', ''),
+  member: (out, userId) => put(out, 'm.room.member', userId),
+  thirdPartyInvite: (out, token) => put(out, 'm.room.third_party_invite', token),
 };
 
 /**

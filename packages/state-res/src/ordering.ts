@@ -47,6 +47,12 @@ class Heap {
   }
 }
 
+/** The IDs of `set` and their events (`undefined`: not at hand), in the set's order. */
+function listOf(run: ResolutionRun, set: ReadonlySet<string>): { readonly ids: readonly string[]; readonly events: readonly (RoomEvent | undefined)[] } {
+  const ids = [...set];
+  return { ids, events: ids.map((id) => run.events.get(id)) };
+}
+
 /**
  * Step 1 of v2 (G13, G17): the power events of the full conflicted set plus the events of their
  * auth chains in the full conflicted set, sorted by the reverse topological power ordering (Kahn's
@@ -60,18 +66,12 @@ export function powerSort(
 ): string[] {
   const graph = new Map<string, string[]>(); // event → its auth events within the set
   const stack: string[] = [];
-  if (listed !== undefined) {
-    // The set's IDs and their events (`undefined`: not at hand), in the set's order.
-    const { ids, events } = listed;
-    for (let i = 0; i < ids.length; i++) {
-      const e = events[i];
-      if (e !== undefined && isPowerEvent(e)) stack.push(ids[i] as string);
-    }
-  } else {
-    fullConflicted.forEach((id) => {
-      const e = run.events.get(id);
-      if (e !== undefined && isPowerEvent(e)) stack.push(id);
-    });
+  // The set's IDs and their events (`undefined`: not at hand), in the set's order: `listed` when
+  // the caller has them at hand, else looked up here.
+  const { ids, events } = listed ?? listOf(run, fullConflicted);
+  for (let i = 0; i < ids.length; i++) {
+    const e = events[i];
+    if (e !== undefined && isPowerEvent(e)) stack.push(ids[i] as string);
   }
   while (stack.length > 0) {
     const id = stack.pop() as string;
