@@ -5,7 +5,8 @@
 //   node benchmarks/scripts/parked-events.mjs [P]     (default 2000)
 import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
 import { RoomEngine } from '@roomgraph/engine';
-import { buildEvent } from '@roomgraph/events';
+import { buildEvent, parsePdu } from '@roomgraph/events';
+import { getRoomVersion } from '@roomgraph/room-versions';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { StaticKeySource } from '@roomgraph/transport';
 const key = signingKeyFromSeed(new Uint8Array(32).fill(7), 'bench');
@@ -19,11 +20,9 @@ const legit = [];
 for (let i = 0; i < 300; i++) legit.push((await src.createLocalEvent(roomId, { type: 'm.room.message', sender: '@admin:a.example', content: { body: `m${i}` } })).json);
 const dst = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store: createMemoryStore(), keys });
 await dst.receivePdus('a.example', head);
-const auth = (await Promise.all(head.map(async (j) => j))).filter((j) => ['m.room.create', 'm.room.power_levels'].includes(j.type) || (j.type === 'm.room.member' && j.state_key === '@admin:a.example'));
-const { parsePdu } = await import('@roomgraph/events');
-const { getRoomVersion } = await import('@roomgraph/room-versions');
+// The orphans' auth events: the create event, the power levels and the sender's join.
 const rules = getRoomVersion('10');
-const authPdus = auth.map((j) => parsePdu(j, rules));
+const authPdus = head.filter((j) => j.type === 'm.room.create' || j.type === 'm.room.power_levels' || (j.type === 'm.room.member' && j.state_key === '@admin:a.example')).map((j) => parsePdu(j, rules));
 let t = performance.now();
 for (let i = 0; i < P; i++) {
   const fakePrev = { eventId: `$fake${String(i).padStart(35, '0')}AAAA`, depth: 5 };
@@ -38,3 +37,5 @@ for (let i = 0; i < legit.length; i++) {
   if (o.status !== 'accepted') throw new Error(o.status);
   if ((i + 1) % 100 === 0) { console.log('legit', i + 1, ((performance.now() - t) / 100).toFixed(2), 'ms/event'); t = performance.now(); }
 }
+await src.close();
+await dst.close();

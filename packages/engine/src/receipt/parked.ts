@@ -31,13 +31,11 @@ export async function park(ctx: EngineContext, req: ProcessRequest, reason: stri
     }
     await ctx.store.parkEvents([{ eventId: req.pdu.eventId, roomId: req.roomId, json: req.pdu.json, origin: req.origin, receivedTs: ctx.now() }]);
     ctx.caches.noParked.delete(req.roomId);
-    const parked = ctx.caches.parked.get(req.roomId);
-    if (parked !== undefined) {
-      parked.add(req.pdu);
+    if (index !== undefined) {
+      const deps = index.add(req.pdu);
       // Parked with every prev and auth event stored (what it lacks is further away, e.g. the
       // state at a prev event stored as an outlier): no stored event would name it as waiting.
-      const deps = parked.deps.get(req.pdu.eventId) ?? [];
-      if ((await ctx.store.hasEvents(deps)).size === deps.length) parked.stuck.add(req.pdu.eventId);
+      if ((await ctx.store.hasEvents(deps)).size === deps.length) index.stuck.add(req.pdu.eventId);
     }
   }
   return outcome;
@@ -60,9 +58,9 @@ export class ParkedIndex {
   /** Whether every parked event has been looked at since the index was read from the store. */
   checked = false;
   /**
-   * Parked events retried with all their dependencies stored that were parked again (what they
-   * lack is further away: e.g. the state at a prev event stored without it): looked at after
-   * every event stored, as the engine did for every parked event.
+   * Parked events whose dependencies were all stored when they were parked, or when a retry left
+   * them parked (what they lack is further away: e.g. the state at a prev event stored without
+   * it): looked at after every event stored, as the engine did for every parked event.
    */
   readonly stuck = new Set<string>();
 
@@ -70,8 +68,8 @@ export class ParkedIndex {
     this.stream = stream;
   }
 
-  /** Records (or replaces) a parked event. */
-  add(pdu: Pdu): void {
+  /** Records (or replaces) a parked event; returns its dependencies. */
+  add(pdu: Pdu): readonly string[] {
     this.remove(pdu.eventId);
     const deps = distinctIds([...pdu.prevEvents, ...pdu.authEvents]);
     this.deps.set(pdu.eventId, deps);
@@ -80,6 +78,7 @@ export class ParkedIndex {
       if (w === undefined) this.waiters.set(d, (w = new Set<string>()));
       w.add(pdu.eventId);
     }
+    return deps;
   }
 
   /** Forgets a parked event. */
@@ -178,8 +177,8 @@ export async function retryParked(ctx: EngineContext, roomId: string, rules: Roo
         continue;
       }
       // The park record goes only after the event's own commit (the store orders the delete
-      // after it), so a crash in between leaves the event parked, not lost. An event parked
-      // again has just replaced its record (and its index entry: see `park`).
+      // after it), so a crash in between leaves the event parked, not lost. An event that parks
+      // again keeps its record (a retry runs below the parking nesting: `park` stores nothing).
       const outcome = await ctx.process({ origin: p.origin ?? domainOf(pdu.sender) ?? '', pdu, rules, roomId, nesting: NESTING_FETCHED });
       if (outcome.status !== 'parked') {
         await store.deleteParkedEvents(roomId, [id]);
