@@ -3,12 +3,16 @@
 // a bounded number of times: the block path (receipt/import-block.ts) used to walk them with one
 // store read per retry — every extremity read anew for each one missing, quadratic per event
 // (~80 ms per event at 1,000 extremities) — and must still give what the per-event path gives.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { JsonObject } from '@roomgraph/canonical-json';
 import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
+import { type RoomEvent, stateKeyOf, toRoomEvent } from '@roomgraph/events';
+import { getRoomVersion } from '@roomgraph/room-versions';
+import { resolveStateSync } from '@roomgraph/state-res';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { StaticKeySource } from '@roomgraph/transport';
-import { RoomEngine } from '../src/index.js';
+import { RoomEngine, RoomState } from '../src/index.js';
+import { StateView } from '../src/state/vstate.js';
 import { fixedClock, watchedStore } from './harness.js';
 
 const key = signingKeyFromSeed(new Uint8Array(32).fill(5), 'k');
@@ -60,4 +64,48 @@ describe('a room with many forward extremities', () => {
       await b.close();
     });
   }
+});
+
+// Many extremities, each with a state of its own (every branch a new user's join): the room's
+// current state is the resolution of all their states. The engine hands them to the resolution as
+// one base with an overlay each (state-res `layers`), so splitting them costs the overlays' size;
+// as plain state maps every differing key was looked up in every state — keys × states, ~2 × 150²
+// state reads for one event here (~19 ms per event at 600 extremities).
+describe('a room with many forward extremities, each with its own state', () => {
+  it('receiving an event reads the extremities’ states in proportion to their differences, and resolves them as the spec says', async () => {
+    const a = await RoomEngine.open({ ownsStore: true, serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: fixedClock() });
+    const roomId = await a.createRoom({ roomVersion: '10', creator: '@admin:a.example', preset: 'public_chat' });
+    const [base] = await a.forwardExtremities(roomId);
+    for (let i = 0; i < BRANCHES; i++) {
+      const u = `@j${i}:a.example`;
+      await a.createLocalEvent(roomId, { type: 'm.room.member', stateKey: u, sender: u, content: { membership: 'join' }, prevEvents: [base!] });
+    }
+    const pdus = (await a.timeline(roomId, { limit: 1000 })).map((e) => e.json);
+    const want = (await a.currentState(roomId)).toJSON();
+    await a.close();
+    const b = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store: createMemoryStore(), keys });
+    const last = pdus.length - 1;
+    for (let i = 0; i < last; i++) expect((await b.receivePdu('a.example', pdus[i]!)).status).toBe('accepted');
+    const reads = vi.spyOn(StateView.prototype, 'get');
+    expect((await b.receivePdu('a.example', pdus[last]!)).status).toBe('accepted');
+    expect(reads.mock.calls.length).toBeLessThan(4 * BRANCHES); // 156 here; 67,656 as plain maps
+    reads.mockRestore();
+    const extremities = await b.forwardExtremities(roomId);
+    expect(extremities).toHaveLength(BRANCHES);
+    const got = await b.currentState(roomId);
+    expect(got.toJSON()).toEqual(want);
+    expect(got.ofType('m.room.member').size).toBe(BRANCHES + 1);
+    // The same as state-res resolving the extremities' states as plain maps.
+    const rules = getRoomVersion('10');
+    const events = new Map<string, RoomEvent>();
+    for (const e of await b.timeline(roomId, { limit: 1000 })) events.set(e.eventId, toRoomEvent(e.json, rules, e.eventId));
+    const sets = await Promise.all(extremities.map(async (x) => {
+      const m = new Map<string, string>();
+      for (const { type, stateKey, eventId } of await b.stateAt(x, { after: true })) m.set(stateKeyOf(type, stateKey), eventId);
+      return m;
+    }));
+    const plain = resolveStateSync(rules, sets, events);
+    expect(RoomState.fromStateMap(plain).equals(got)).toBe(true);
+    await b.close();
+  });
 });

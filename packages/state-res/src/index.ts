@@ -19,7 +19,7 @@ export {
   iterativeAuthChecks,
 } from './api.js';
 export { type AuthChecker, type StateDelta, DEFAULT_RESOLUTION_CACHE_EVENTS, ResolutionCache, type ResolutionCacheOptions, defaultAuthChecker } from './run.js';
-export { type Split, splitStateSets } from './split.js';
+export { type Split, type StateLayers, splitStateSets } from './split.js';
 export { type AuthChainProvider, ChainCoverIndex } from './chainCover.js';
 export { type EventLookup, isPowerEvent, parsePowerLevel, senderPowerLevel, createEventFor, creatorsOf } from './power.js';
 export { compareCodePoints } from '@roomgraph/canonical-json';

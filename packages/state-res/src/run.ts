@@ -14,6 +14,7 @@ import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { checkStateDependentAuth } from '@roomgraph/auth';
 import type { AuthChainProvider } from './chainCover.js';
 import { StateResolutionError } from './errors.js';
+import type { StateLayers } from './split.js';
 import { senderPowerLevel } from './power.js';
 /** A step yielded by an algorithm: IDs to load, or `null` (a point to yield to the event loop). */
 export type ResolutionStep = readonly string[] | null;
@@ -131,6 +132,8 @@ export interface ResolutionInput {
   readonly rules: RoomVersionRules;
   readonly stateSets: readonly ReadonlyMap<string, string>[];
   readonly conflictedKeys: Iterable<string> | undefined;
+  /** The state sets as a shared base and an overlay per set (validated against their count). */
+  readonly layers?: StateLayers | undefined;
   readonly cache: ResolutionCache;
   readonly isRejected: (id: string) => boolean;
   readonly provider: AuthChainProvider | undefined;

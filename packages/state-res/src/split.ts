@@ -7,6 +7,17 @@
 import { compareCodePoints } from '@roomgraph/canonical-json';
 // Unconflicted / conflicted split (checklist G4, G10)
 
+/**
+ * State sets given as one shared base and a small overlay per set (see {@link ResolveOptions}'s
+ * `layers`): set `i` is `base` with `overlays[i]` applied, a `null` value removing the key.
+ */
+export interface StateLayers {
+  /** The state every set builds on. */
+  readonly base: ReadonlyMap<string, string>;
+  /** One per state set, in the order of the sets: state key → event ID, or `null` (absent). */
+  readonly overlays: readonly ReadonlyMap<string, string | null>[];
+}
+
 /** The outcome of splitting state sets. */
 export interface Split {
   /** Conflicted key → the distinct event IDs found for it (sorted, code point order). */
@@ -93,6 +104,74 @@ function splitKeys(stateSets: readonly ReadonlyMap<string, string>[], keyList: I
 }
 
 /**
+ * {@link splitKeys} over layered sets ({@link StateLayers}): only a key some overlay names can
+ * differ between the sets, and its values are the overlays' plus the base's (for the sets whose
+ * overlay does not name it) — O(Σ overlay sizes) instead of O(keys × sets). With `perSet` (one
+ * list per set) it also gives each set's values at the conflicted keys (a set's missing values
+ * left out; the overlay's first, then the base's).
+ */
+function splitLayers(layers: StateLayers, missingIsConflict: boolean, perSet: string[][] | undefined): Split {
+  const { base, overlays } = layers;
+  const n = overlays.length;
+  const conflicted = new Map<string, string[]>();
+  const extra = new Map<string, string>();
+  // Per key an overlay names: how many overlays name it, whether one removes it, and the values
+  // they give (repeats included).
+  const named = new Map<string, { count: number; removed: boolean; values: string[] }>();
+  for (let s = 0; s < n; s++) {
+    (overlays[s] as ReadonlyMap<string, string | null>).forEach((v, k) => {
+      let r = named.get(k);
+      if (r === undefined) named.set(k, (r = { count: 0, removed: false, values: [] }));
+      r.count++;
+      if (v === null) r.removed = true;
+      else r.values.push(v);
+    });
+  }
+  const first = overlays[0] as ReadonlyMap<string, string | null>;
+  // The conflicted keys where some set takes the base's value, and that value.
+  const fromBase: [string, string][] = [];
+  named.forEach((r, key) => {
+    const values = r.values;
+    let missing = r.removed;
+    let baseValue: string | undefined;
+    if (r.count < n) {
+      baseValue = base.get(key);
+      if (baseValue === undefined) missing = true;
+      else values.push(baseValue);
+    }
+    if (values.length === 0) return; // absent from every set
+    let distinct = values;
+    if (values.length > 1) {
+      values.sort(compareCodePoints);
+      distinct = [values[0] as string];
+      for (let i = 1; i < values.length; i++) if (values[i] !== values[i - 1]) distinct.push(values[i] as string);
+    }
+    if (distinct.length > 1 || (missing && missingIsConflict)) {
+      conflicted.set(key, distinct);
+      if (baseValue !== undefined) fromBase.push([key, baseValue]);
+    } else {
+      const value = distinct[0] as string;
+      const f = first.has(key) ? (first.get(key) ?? undefined) : base.get(key);
+      if (f !== value) extra.set(key, value);
+    }
+  });
+  if (perSet !== undefined) {
+    for (let s = 0; s < n; s++) {
+      const o = overlays[s] as ReadonlyMap<string, string | null>;
+      const out = perSet[s] as string[];
+      o.forEach((v, k) => {
+        if (v !== null && conflicted.has(k)) out.push(v);
+      });
+      for (let i = 0; i < fromBase.length; i++) {
+        const [k, v] = fromBase[i] as [string, string];
+        if (!o.has(k)) out.push(v);
+      }
+    }
+  }
+  return { conflicted, extraUnconflicted: extra };
+}
+
+/**
  * Splits state sets into conflicted keys and unconflicted entries. `missingIsConflict` is the v2
  * rule (G10: a key absent from some set is conflicted); v1 treats it as unconflicted (G4, like
  * Synapse's `_seperate`). With `conflictedKeys` only those keys are examined: the caller promises
@@ -100,23 +179,26 @@ function splitKeys(stateSets: readonly ReadonlyMap<string, string>[], keyList: I
  */
 export function splitStateSets(
   stateSets: readonly ReadonlyMap<string, string>[],
-  options: { readonly conflictedKeys?: Iterable<string> | undefined; readonly missingIsConflict?: boolean } = {},
+  options: { readonly conflictedKeys?: Iterable<string> | undefined; readonly missingIsConflict?: boolean; readonly layers?: StateLayers | undefined } = {},
 ): Split {
   return splitWithPerSet(stateSets, options, undefined);
 }
 
 /**
- * {@link splitStateSets}; with two sets and no `conflictedKeys` it also fills `perSet` (when
- * given) with each set's values at the conflicted keys, in the order of `conflicted` (a set's
- * missing values left out); otherwise it leaves `perSet` as it is (internal: state resolution v2).
+ * {@link splitStateSets}; with `layers`, or with two sets and no `conflictedKeys`, it also fills
+ * `perSet` (when given: one list per set) with each set's values at the conflicted keys (a set's
+ * missing values left out; with two sets in the order of `conflicted`); otherwise it leaves
+ * `perSet` as it is (internal: state resolution v2). `layers` (which must describe `stateSets`)
+ * takes precedence over `conflictedKeys`.
  */
 export function splitWithPerSet(
   stateSets: readonly ReadonlyMap<string, string>[],
-  options: { readonly conflictedKeys?: Iterable<string> | undefined; readonly missingIsConflict?: boolean },
-  perSet: [string[], string[]] | undefined,
+  options: { readonly conflictedKeys?: Iterable<string> | undefined; readonly missingIsConflict?: boolean; readonly layers?: StateLayers | undefined },
+  perSet: string[][] | undefined,
 ): Split {
   if (stateSets.length === 0) return { conflicted: new Map(), extraUnconflicted: new Map() };
   const missingIsConflict = options.missingIsConflict ?? true;
+  if (options.layers !== undefined) return splitLayers(options.layers, missingIsConflict, perSet);
   if (options.conflictedKeys !== undefined) return splitKeys(stateSets, options.conflictedKeys, missingIsConflict);
   if (stateSets.length === 1) return { conflicted: new Map(), extraUnconflicted: new Map() };
   // Fast path for keys of the first set: compare values directly before falling back.
@@ -130,7 +212,7 @@ export function splitWithPerSet(
     // runs, each iterator step would allocate a result and an entry pair and cost several calls.
     // Each differing key is filed as it is found (its values are at hand).
     const second = stateSets[1] as ReadonlyMap<string, string>;
-    const into = twoSetSplit(conflicted, extra, missingIsConflict, perSet);
+    const into = twoSetSplit(conflicted, extra, missingIsConflict, perSet as [string[], string[]] | undefined);
     const ka = [...first.keys()];
     const va = [...first.values()];
     const kb = [...second.keys()];

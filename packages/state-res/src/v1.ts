@@ -14,7 +14,7 @@ export function* resolveV1Gen(input: ResolutionInput): Generator<ResolutionStep,
   const { rules, stateSets, check } = input;
   const run = new ResolutionRun(input);
   const first = stateSets[0] as ReadonlyMap<string, string>;
-  const split = splitStateSets(stateSets, { conflictedKeys: input.conflictedKeys, missingIsConflict: false });
+  const split = splitStateSets(stateSets, { conflictedKeys: input.conflictedKeys, missingIsConflict: false, layers: input.layers });
   // The unconflicted state map's value of a key (`undefined`: conflicted or absent).
   const unconflictedValue = (key: string): string | undefined =>
     split.conflicted.has(key) ? undefined : (split.extraUnconflicted.get(key) ?? first.get(key));

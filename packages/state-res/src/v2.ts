@@ -27,9 +27,11 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   const { rules, stateSets } = input;
   const run = new ResolutionRun(input);
   const first = stateSets[0] as ReadonlyMap<string, string>;
-  // (With two sets and no hint the split also gives each set's conflicted events.)
-  const perSetOfSplit: [string[], string[]] = [[], []];
-  const split = splitWithPerSet(stateSets, { conflictedKeys: input.conflictedKeys, missingIsConflict: true }, perSetOfSplit);
+  // (With layers, or with two sets and no hint, the split also gives each set's conflicted events.)
+  const perSetFilled = input.layers !== undefined || (stateSets.length === 2 && input.conflictedKeys === undefined);
+  const perSetOfSplit: string[][] = [];
+  for (let s = 0; s < stateSets.length; s++) perSetOfSplit.push([]);
+  const split = splitWithPerSet(stateSets, { conflictedKeys: input.conflictedKeys, missingIsConflict: true, layers: input.layers }, perSetOfSplit);
   const conflictedKeys = split.conflicted;
   // The unconflicted state map's value of a key (`undefined`: conflicted or absent).
   const unconflictedValue = (key: string): string | undefined => (conflictedKeys.has(key) ? undefined : first.get(key));
@@ -42,10 +44,9 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   // (Callbacks and indexed loops here and below: the first resolution of a process runs in V8's
   // interpreter, where each `for…of` step and `[k, v]` destructuring costs several calls.)
   const conflictedIds = new Set<string>();
-  const perSetFilled = stateSets.length === 2 && input.conflictedKeys === undefined;
   if (perSetFilled) {
-    // Each set's values at the conflicted keys: every conflicted event, read from two arrays.
-    for (let s = 0; s < 2; s++) {
+    // Each set's values at the conflicted keys: every conflicted event, read from the sets' lists.
+    for (let s = 0; s < perSetOfSplit.length; s++) {
       const ids = perSetOfSplit[s] as string[];
       for (let i = 0; i < ids.length; i++) conflictedIds.add(ids[i] as string);
     }

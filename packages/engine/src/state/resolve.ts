@@ -9,7 +9,7 @@
  */
 import type { RoomEvent } from '@roomgraph/events';
 import type { RoomVersionRules } from '@roomgraph/room-versions';
-import { resolveStateDelta } from '@roomgraph/state-res';
+import { type StateLayers, resolveStateDelta } from '@roomgraph/state-res';
 import type { SnapshotId } from '@roomgraph/store';
 import type { EngineContext } from '../context.js';
 import { isPromotableOutlier, isRejectedStatus } from '../stored.js';
@@ -21,20 +21,30 @@ import { type VState, StateView, sameVState, stored, viewOf } from './vstate.js'
  */
 export async function resolveStates(ctx: EngineContext, roomId: string, rules: RoomVersionRules, states: readonly VState[], inFlight?: RoomEvent): Promise<VState> {
   const store = ctx.store;
+  // Deduplicated, comparing only states of one base (a room with many forward extremities gives
+  // many states, most of them of distinct bases).
   const distinct: VState[] = [];
-  for (const s of states) if (!distinct.some((d) => sameVState(d, s))) distinct.push(s);
+  const byBase = new Map<SnapshotId | null, VState[]>();
+  for (const s of states) {
+    const same = byBase.get(s.base);
+    if (same === undefined) byBase.set(s.base, [s]);
+    else if (same.some((d) => sameVState(d, s))) continue;
+    else same.push(s);
+    distinct.push(s);
+  }
   if (distinct.length === 1) return distinct[0] as VState;
   if (distinct.length === 0) return stored(null);
   const first = distinct[0] as VState;
   let maps: ReadonlyMap<string, string>[];
-  let conflictedKeys: Set<string> | undefined;
+  let layers: StateLayers | undefined;
   if (distinct.every((s) => s.base !== null)) {
     // Every state is a stored snapshot plus an overlay: materialise only the first base and
     // express the others as overlays on it, from the store's snapshot diffs (proportional to
-    // the deltas between the snapshots). Those diffs and overlays are also the only keys that
-    // can differ, so the resolution's split costs O(conflict), not O(room).
+    // the deltas between the snapshots). Handed to the resolution as those layers: the overlays'
+    // keys are the only ones that can differ, so its split costs O(Σ overlays) — not O(room),
+    // nor O(overlay keys × states) for a room with many extremities, each with a state of its own.
     const base0 = await (store.stateReader?.(first.base as SnapshotId) ?? store.loadState(first.base as SnapshotId));
-    conflictedKeys = new Set<string>(first.overlay.keys());
+    const overlays: ReadonlyMap<string, string | null>[] = [first.overlay];
     maps = [new StateView(base0, first.overlay)];
     for (const s of distinct.slice(1)) {
       const overlay = new Map<string, string | null>();
@@ -42,9 +52,10 @@ export async function resolveStates(ctx: EngineContext, roomId: string, rules: R
         for (const [k, [, b]] of await store.diffStates(first.base as SnapshotId, s.base as SnapshotId)) overlay.set(k, b ?? null);
       }
       for (const [k, v] of s.overlay) overlay.set(k, v);
-      for (const k of overlay.keys()) conflictedKeys.add(k);
+      overlays.push(overlay);
       maps.push(new StateView(base0, overlay));
     }
+    layers = { base: base0, overlays };
   } else {
     maps = await Promise.all(distinct.map((s) => viewOf(store, s)));
   }
@@ -67,7 +78,7 @@ export async function resolveStates(ctx: EngineContext, roomId: string, rules: R
       return out;
     },
     isRejected: (id: string) => rejected.has(id),
-  }, { cache, ...(conflictedKeys !== undefined ? { conflictedKeys } : {}) });
+  }, { cache, ...(layers !== undefined ? { layers } : {}) });
   // The result relative to the first state: its overlay plus the resolution's changes.
   const overlay = new Map(first.overlay);
   for (const [k, v] of delta.changes) overlay.set(k, v ?? null);

@@ -1,0 +1,216 @@
+// State sets given as layers (`ResolveOptions.layers`: one shared base and an overlay per set, as
+// the engine has them for a room with many forward extremities): the split over the overlays must
+// give what the plain split gives, and a resolution what it gives without the layers — in every
+// algorithm (v1, v2, v2.1).
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { type JsonObject, compareCodePoints } from '@roomgraph/canonical-json';
+import { type RoomEvent, authEventTypes, stateKeyOf, toRoomEvent } from '@roomgraph/events';
+import { type RoomVersionRules, getRoomVersion } from '@roomgraph/room-versions';
+import { type StateLayers, StateResolutionError, resolveStateDeltaSync, resolveStateSync, splitStateSets } from '@roomgraph/state-res';
+import { splitWithPerSet } from '../src/split.js';
+import { eventsOf, readJson, rulesFromCreate } from './helpers.js';
+
+/**
+ * Layers describing `sets`: `base` (default: the first set) and each set's differences from it as
+ * its overlay.
+ */
+function layersOf(sets: readonly ReadonlyMap<string, string>[], base: ReadonlyMap<string, string> = sets[0] as ReadonlyMap<string, string>): StateLayers {
+  return {
+    base,
+    overlays: sets.map((s) => {
+      const o = new Map<string, string | null>();
+      for (const [k, v] of s) if (base.get(k) !== v) o.set(k, v);
+      for (const k of base.keys()) if (!s.has(k)) o.set(k, null);
+      return o;
+    }),
+  };
+}
+
+const sorted = (xs: readonly string[]): string[] => [...xs].sort(compareCodePoints);
+
+describe('the split over layers', () => {
+  it('gives the plain split, and each set’s values at the conflicted keys', () => {
+    const op = fc.tuple(fc.constantFrom('set', 'delete', 'same'), fc.integer({ min: 0, max: 14 }), fc.integer({ min: 0, max: 2 }));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 10 }),
+        fc.array(fc.array(op, { maxLength: 6 }), { minLength: 2, maxLength: 7 }),
+        fc.array(op, { maxLength: 4 }),
+        (n, forks, baseOps) => {
+          // The sets are forks of one state; the layers' base is another fork of it (not one of the
+          // sets), so overlays both add to and remove from it, and may restate its values.
+          const root = new Map(Array.from({ length: n }, (_, i) => [`k${i}`, `$${i}`] as [string, string]));
+          const apply = (m: Map<string, string>, ops: readonly (readonly [string, number, number])[], o?: Map<string, string | null>): void => {
+            for (const [kind, k, v] of ops) {
+              const key = `k${k}`;
+              if (kind === 'set') { m.set(key, `$${k}.${v}`); o?.set(key, `$${k}.${v}`); }
+              else if (kind === 'delete') { m.delete(key); o?.set(key, null); }
+              else if (m.has(key)) o?.set(key, m.get(key) as string); // an overlay entry equal to the base
+            }
+          };
+          const base = new Map(root);
+          apply(base, baseOps);
+          const sets: Map<string, string>[] = [];
+          const overlays: Map<string, string | null>[] = [];
+          for (const ops of forks) {
+            // The overlay: the set's differences from the base, plus the ops' own entries.
+            const set = new Map(root);
+            apply(set, ops);
+            const o = new Map<string, string | null>();
+            for (const [k, v] of set) if (base.get(k) !== v) o.set(k, v);
+            for (const k of base.keys()) if (!set.has(k)) o.set(k, null);
+            apply(new Map(set), ops, o);
+            sets.push(set);
+            overlays.push(o);
+          }
+          const layers = { base, overlays };
+          for (const missingIsConflict of [true, false]) {
+            const want = splitStateSets(sets, { missingIsConflict });
+            const perSet = sets.map((): string[] => []);
+            const got = splitWithPerSet(sets, { missingIsConflict, layers }, perSet);
+            expect([...got.conflicted].sort()).toEqual([...want.conflicted].sort());
+            expect([...got.extraUnconflicted].sort()).toEqual([...want.extraUnconflicted].sort());
+            expect(splitStateSets(sets, { missingIsConflict, layers }).conflicted).toEqual(got.conflicted);
+            const keys = [...got.conflicted.keys()];
+            expect(perSet.map(sorted)).toEqual(sets.map((m) => sorted(keys.map((k) => m.get(k)).filter((v): v is string => v !== undefined))));
+          }
+        },
+      ),
+      { numRuns: 800 },
+    );
+  });
+});
+
+// A room whose state forks many ways from one point: each set is the base state plus one branch's
+// event (a join, a leave, a ban, a topic, a join rules or power levels change) — a room with many
+// forward extremities, each with a state of its own.
+const ADMIN = '@admin:a.example';
+const MOD = '@mod:a.example';
+
+function forkedRoom(version: string, branches: number, seed: number): { rules: RoomVersionRules; events: Map<string, RoomEvent>; sets: Map<string, string>[]; forkedFrom: Map<string, string> } {
+  const rules = getRoomVersion(version);
+  const v12 = rules.authorization.roomIdFromCreateEvent;
+  const roomId = v12 ? '!CREATE' : '!room:a.example';
+  const events = new Map<string, RoomEvent>();
+  const state = new Map<string, string>();
+  let ts = 0;
+  let rnd = seed;
+  const next = (k: number): number => {
+    rnd = (rnd * 1103515245 + 12345) % 2147483648;
+    return rnd % k;
+  };
+  const make = (id: string, sender: string, type: string, stateKey: string, content: JsonObject, before: ReadonlyMap<string, string>): string => {
+    const eventId = `$${id}`;
+    const proto = toRoomEvent({ type, state_key: stateKey, sender, content, room_id: roomId }, rules, eventId);
+    const auth: string[] = [];
+    for (const [t, sk] of authEventTypes(proto, rules)) {
+      const a = before.get(stateKeyOf(t, sk));
+      if (a !== undefined && !(v12 && t === 'm.room.create')) auth.push(a);
+    }
+    const json: JsonObject = { type, state_key: stateKey, sender, content, room_id: roomId, origin_server_ts: ts++, auth_events: auth, prev_events: [], depth: ts };
+    events.set(eventId, toRoomEvent(json, rules, eventId));
+    return eventId;
+  };
+  const put = (id: string, sender: string, type: string, stateKey: string, content: JsonObject): void => {
+    state.set(stateKeyOf(type, stateKey), make(id, sender, type, stateKey, content, state));
+  };
+  put('CREATE', ADMIN, 'm.room.create', '', v12 ? { room_version: version } : { creator: ADMIN, room_version: version });
+  put('JA', ADMIN, 'm.room.member', ADMIN, { membership: 'join' });
+  put('PL', ADMIN, 'm.room.power_levels', '', { users: v12 ? { [MOD]: 50 } : { [ADMIN]: 100, [MOD]: 50 }, kick: 50, ban: 50 });
+  put('JR', ADMIN, 'm.room.join_rules', '', { join_rule: 'public' });
+  put('JM', MOD, 'm.room.member', MOD, { membership: 'join' });
+  for (let i = 0; i < 6; i++) put(`J${i}`, `@u${i}:b.example`, 'm.room.member', `@u${i}:b.example`, { membership: 'join' });
+  const sets: Map<string, string>[] = [];
+  for (let b = 0; b < branches; b++) {
+    const set = new Map(state);
+    const k = next(8);
+    const u = `@u${next(6)}:b.example`;
+    const id = `B${b}`;
+    const add = (sender: string, type: string, stateKey: string, content: JsonObject): void => {
+      set.set(stateKeyOf(type, stateKey), make(id, sender, type, stateKey, content, state));
+    };
+    if (k <= 2) add(`@n${b}:c.example`, 'm.room.member', `@n${b}:c.example`, { membership: 'join' });
+    else if (k === 3) add(u, 'm.room.member', u, { membership: 'leave' });
+    else if (k === 4) add(next(2) === 0 ? MOD : ADMIN, 'm.room.member', next(2) === 0 ? u : MOD, { membership: 'ban' });
+    else if (k === 5) add(next(2) === 0 ? u : MOD, 'm.room.topic', '', { topic: id });
+    else if (k === 6) add(next(2) === 0 ? ADMIN : MOD, 'm.room.join_rules', '', { join_rule: next(2) === 0 ? 'invite' : 'public' });
+    else add(next(2) === 0 ? ADMIN : MOD, 'm.room.power_levels', '', { users: { [ADMIN]: 100, [MOD]: next(2) === 0 ? 0 : 100 }, kick: 50, ban: 50 });
+    sets.push(set);
+  }
+  return { rules, events, sets, forkedFrom: state };
+}
+
+describe('resolution with layers', () => {
+  for (const version of ['1', '2', '10', '11', '12']) {
+    it(`gives the resolution without them: many forks of one state (room version ${version})`, () => {
+      for (let seed = 1; seed <= 12; seed++) {
+        const { rules, events, sets, forkedFrom } = forkedRoom(version, 2 + (seed % 3) * 20, seed);
+        const want = resolveStateSync(rules, sets, events);
+        expect(resolveStateSync(rules, sets, events, { layers: layersOf(sets) })).toEqual(want);
+        // The delta too, and with a base that is none of the sets (the state all forked from:
+        // every set has an overlay, as the engine gives them).
+        expect(resolveStateDeltaSync(rules, sets, events, { layers: layersOf(sets, forkedFrom) })).toEqual(resolveStateDeltaSync(rules, sets, events));
+      }
+    });
+  }
+
+  // The ruma fixtures (MIT; see test/fixtures/ruma-state-res/LICENSE) resolved event by event,
+  // every resolution with the layers of its sets as well: the same at every step.
+  const dir = 'ruma-state-res/';
+  for (const files of [
+    ['bootstrap-public-chat', 'ban-vs-power-levels-alice', 'ban-vs-power-levels-bob'],
+    ['bootstrap-public-chat', 'topic-vs-ban-common', 'topic-vs-ban-alice', 'topic-vs-ban-bob'],
+    ['bootstrap-public-chat', 'join-rules-vs-join-common', 'join-rules-vs-join-alice', 'join-rules-vs-join-ella'],
+    ['bootstrap-public-chat', 'concurrent-joins-charlie', 'concurrent-joins-ella'],
+  ]) {
+    it(`gives the resolution without them at every event of ${files.slice(1).join(', ')}`, () => {
+      const jsons = files.flatMap((f) => readJson<JsonObject[]>(`${dir}fixtures/${f}.json`));
+      const rules = rulesFromCreate(jsons);
+      const events = eventsOf(jsons, rules);
+      const after = new Map<string, Map<string, string>>();
+      let compared = 0;
+      const visit = (id: string): Map<string, string> => {
+        const done = after.get(id);
+        if (done !== undefined) return done;
+        const e = events.get(id) as RoomEvent;
+        const prevs = e.prevEvents.filter((p) => events.has(p)).map(visit);
+        const s = new Map(prevs.length > 1 ? resolveBoth(prevs) : (prevs[0] ?? []));
+        if (e.stateKey !== undefined) s.set(stateKeyOf(e.type, e.stateKey), id);
+        after.set(id, s);
+        return s;
+      };
+      const resolveBoth = (sets: Map<string, string>[]): Map<string, string> => {
+        const want = resolveStateSync(rules, sets, events);
+        expect(resolveStateSync(rules, sets, events, { layers: layersOf(sets) })).toEqual(want);
+        expect(resolveStateSync(rules, sets, events, { layers: layersOf(sets, sets[sets.length - 1]) })).toEqual(want);
+        compared++;
+        return want;
+      };
+      // Every event, then the forward extremities (where these fixtures' forks meet).
+      const referenced = new Set([...events.values()].flatMap((e) => e.prevEvents));
+      for (const id of events.keys()) visit(id);
+      resolveBoth([...events.keys()].filter((id) => !referenced.has(id)).sort().map(visit));
+      expect(compared).toBeGreaterThan(0);
+    });
+  }
+
+  it('are checked: one overlay per state set, maps only', () => {
+    const { rules, events, sets } = forkedRoom('10', 3, 1);
+    const layers = layersOf(sets);
+    const bad = (l: unknown): unknown => {
+      try {
+        resolveStateSync(rules, sets, events, { layers: l as StateLayers });
+        return undefined;
+      } catch (e) {
+        return e instanceof StateResolutionError ? e.code : e;
+      }
+    };
+    expect(bad({ base: layers.base, overlays: layers.overlays.slice(1) })).toBe('INVALID_INPUT');
+    expect(bad({ base: {}, overlays: layers.overlays })).toBe('INVALID_INPUT');
+    expect(bad({ base: layers.base, overlays: [...layers.overlays.slice(1), [['k', 'v']]] })).toBe('INVALID_INPUT');
+    expect(bad({ base: layers.base })).toBe('INVALID_INPUT');
+    expect(bad(null)).toBe('INVALID_INPUT');
+    expect(bad(layers)).toBeUndefined();
+  });
+});
