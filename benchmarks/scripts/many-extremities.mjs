@@ -4,7 +4,9 @@
 // prev_events) and of b.example receiving them in each mode — how the cost of one event grows
 // with the number of extremities the room already has. KIND `messages` (default): every branch
 // has the same state; `joins`: each branch is a new user's join, so every extremity has a state
-// of its own and the current state is a resolution over all of them:
+// of its own and the current state is a resolution over all of them; `leaves`: N users join first
+// (in a line), then each branch is one of them leaving — every extremity changes a different key
+// the others keep:
 //   node benchmarks/scripts/many-extremities.mjs [N [MODES [KIND [STEP]]]]
 //   (N default 4000; MODES default batch,single,trusted; STEP default 1000)
 import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
@@ -19,18 +21,24 @@ const N = Number(process.argv[2] ?? 4000);
 const modes = (process.argv[3] ?? 'batch,single,trusted').split(',');
 const kind = process.argv[4] ?? 'messages';
 const STEP = Number(process.argv[5] ?? 1000);
-if (kind !== 'messages' && kind !== 'joins') throw new Error(`KIND is messages or joins, not ${kind}`);
+if (!['messages', 'joins', 'leaves'].includes(kind)) throw new Error(`KIND is messages, joins or leaves, not ${kind}`);
 let clock = 1_700_000_000_000;
 const src = await RoomEngine.open({ ownsStore: true, serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: () => (clock += 1) });
 const roomId = await src.createRoom({ roomVersion: '10', creator: '@admin:a.example', preset: 'public_chat' });
+if (kind === 'leaves') {
+  for (let i = 0; i < N; i++) {
+    const u = `@j${i}:a.example`;
+    await src.createLocalEvent(roomId, { type: 'm.room.member', stateKey: u, sender: u, content: { membership: 'join' } });
+  }
+}
 const [base] = await src.forwardExtremities(roomId);
 const rows = new Map();
 const note = (what, i, ms) => { const r = rows.get(what) ?? []; r.push(ms); rows.set(what, r); };
 let t = performance.now();
 for (let i = 0; i < N; i++) {
   const u = `@j${i}:a.example`;
-  await src.createLocalEvent(roomId, kind === 'joins'
-    ? { type: 'm.room.member', stateKey: u, sender: u, content: { membership: 'join' }, prevEvents: [base] }
+  await src.createLocalEvent(roomId, kind !== 'messages'
+    ? { type: 'm.room.member', stateKey: u, sender: u, content: { membership: kind === 'joins' ? 'join' : 'leave' }, prevEvents: [base] }
     : { type: 'm.room.message', sender: '@admin:a.example', content: { msgtype: 'm.text', body: `m${i}` }, prevEvents: [base] });
   if ((i + 1) % STEP === 0) { note('create (local)', i, (performance.now() - t) / STEP); t = performance.now(); }
 }

@@ -62,6 +62,130 @@ export function* authDifferenceGen(
   count.forEach((c, id) => {
     if (c < n && !known.has(id) && run.events.has(id)) candidates.add(id);
   });
+  return yield* outsideUnconflicted(run, candidates, isUnconflictedEvent, iterateUnconflicted);
+}
+
+/**
+ * {@link authDifferenceGen} for many state sets given by their conflicted events' memberships
+ * (`rootSets`: each conflicted event and, as a bitset, the sets among `n` whose value at its key
+ * it is — what the split over layers gives). Counting each set's closure separately costs sets ×
+ * (conflicted events + shared history); here the closure of all conflicted events is walked once,
+ * each event after every event citing it, and each event gets the union of the memberships of
+ * the conflicted events whose auth chains hold it: it is in every set's closure iff that union
+ * has every set. The same candidates as the per-set counts (an event a set's closure holds is in
+ * the auth chain of one of that set's conflicted events), at O(closure edges × sets / 32). An
+ * auth cycle (impossible among hashed event IDs, possible in hand-made input) breaks the
+ * ordering: then the per-set count runs instead.
+ */
+export function* authDifferenceOfRootSets(
+  run: ResolutionRun,
+  rootSets: ReadonlyMap<string, Uint32Array>,
+  n: number,
+  isUnconflictedEvent: (id: string, key: string) => boolean,
+  iterateUnconflicted: () => Iterable<string>,
+  known: ReadonlySet<string>,
+): Generator<ResolutionStep, Set<string>, void> {
+  // Post-order of the closure (every event after its auth events), by an explicit stack.
+  const order: string[] = [];
+  const mark = new Map<string, boolean>(); // false: on the stack; true: done
+  const stack: string[] = [];
+  const at: number[] = [];
+  let cyclic = false;
+  for (const root of rootSets.keys()) {
+    if (mark.has(root)) continue;
+    mark.set(root, false);
+    stack.push(root);
+    at.push(0);
+    while (stack.length > 0) {
+      const top = stack.length - 1;
+      const id = stack[top] as string;
+      const auth = run.events.get(id)?.authEvents;
+      const i = at[top] as number;
+      if (auth !== undefined && i < auth.length) {
+        at[top] = i + 1;
+        const a = auth[i] as string;
+        const m = mark.get(a);
+        if (m === undefined) {
+          mark.set(a, false);
+          stack.push(a);
+          at.push(0);
+        } else if (!m) cyclic = true;
+      } else {
+        stack.pop();
+        at.pop();
+        mark.set(id, true);
+        order.push(id);
+      }
+    }
+    if (run.due()) yield null;
+  }
+  if (cyclic) {
+    const perSet: string[][] = Array.from({ length: n }, () => []);
+    rootSets.forEach((bits, id) => {
+      for (let s = 0; s < n; s++) if ((((bits[s >>> 5] as number) >>> (s & 31)) & 1) === 1) (perSet[s] as string[]).push(id);
+    });
+    return yield* authDifferenceGen(run, perSet, isUnconflictedEvent, iterateUnconflicted, known);
+  }
+  // Memberships pushed from each event to its auth events, citing events first.
+  const words = (n + 31) >>> 5;
+  const reached = new Map<string, Uint32Array>(); // an event → the sets whose closure holds it
+  for (let j = order.length - 1; j >= 0; j--) {
+    const id = order[j] as string;
+    const e = run.events.get(id);
+    if (e === undefined || e.authEvents.length === 0) continue;
+    const own = rootSets.get(id);
+    const via = reached.get(id);
+    let out: Uint32Array;
+    if (own === undefined) out = via as Uint32Array; // (reached: every event in the order is a root or cited by one before it)
+    else if (via === undefined) out = own;
+    else {
+      out = via.slice();
+      for (let w = 0; w < words; w++) out[w] = ((out[w] as number) | (own[w] as number)) >>> 0;
+    }
+    const auth = e.authEvents;
+    for (let i = 0; i < auth.length; i++) {
+      const a = auth[i] as string;
+      const b = reached.get(a);
+      if (b === undefined) reached.set(a, out.slice());
+      else for (let w = 0; w < words; w++) b[w] = ((b[w] as number) | (out[w] as number)) >>> 0;
+    }
+    if (run.due()) yield null;
+  }
+  const full = fullMask(n);
+  const candidates = new Set<string>();
+  reached.forEach((bits, id) => {
+    if (known.has(id) || !run.events.has(id)) return;
+    for (let w = 0; w < words; w++) {
+      if (bits[w] !== full[w]) {
+        candidates.add(id);
+        return;
+      }
+    }
+  });
+  return yield* outsideUnconflicted(run, candidates, isUnconflictedEvent, iterateUnconflicted);
+}
+
+/** A bitset with bits `0 … n − 1` set. */
+function fullMask(n: number): Uint32Array {
+  const words = (n + 31) >>> 5;
+  const m = new Uint32Array(words);
+  for (let w = 0; w < words; w++) {
+    const width = Math.min(32, n - w * 32);
+    m[w] = width === 32 ? 0xffffffff : (2 ** width - 1);
+  }
+  return m;
+}
+
+/**
+ * The auth difference's candidates (events in some but not every closure of the conflicted
+ * events) that are not in closure(U), U the unconflicted events (see {@link authDifferenceGen}).
+ */
+function* outsideUnconflicted(
+  run: ResolutionRun,
+  candidates: Set<string>,
+  isUnconflictedEvent: (id: string, key: string) => boolean,
+  iterateUnconflicted: () => Iterable<string>,
+): Generator<ResolutionStep, Set<string>, void> {
   if (candidates.size === 0) return candidates;
 
   const provider = run.input.provider;

@@ -110,19 +110,20 @@ function splitKeys(stateSets: readonly ReadonlyMap<string, string>[], keyList: I
  * list per set) it also gives each set's values at the conflicted keys (a set's missing values
  * left out; the overlay's first, then the base's).
  */
-function splitLayers(layers: StateLayers, missingIsConflict: boolean, perSet: string[][] | undefined): Split {
+function splitLayers(layers: StateLayers, missingIsConflict: boolean, perSet: string[][] | undefined, rootSets: Map<string, Uint32Array> | undefined): Split {
   const { base, overlays } = layers;
   const n = overlays.length;
   const conflicted = new Map<string, string[]>();
   const extra = new Map<string, string>();
   // Per key an overlay names: how many overlays name it, whether one removes it, and the values
   // they give (repeats included).
-  const named = new Map<string, { count: number; removed: boolean; values: string[] }>();
+  const named = new Map<string, { count: number; removed: boolean; values: string[]; sets: number[] }>();
   for (let s = 0; s < n; s++) {
     (overlays[s] as ReadonlyMap<string, string | null>).forEach((v, k) => {
       let r = named.get(k);
-      if (r === undefined) named.set(k, (r = { count: 0, removed: false, values: [] }));
+      if (r === undefined) named.set(k, (r = { count: 0, removed: false, values: [], sets: [] }));
       r.count++;
+      r.sets.push(s);
       if (v === null) r.removed = true;
       else r.values.push(v);
     });
@@ -155,6 +156,38 @@ function splitLayers(layers: StateLayers, missingIsConflict: boolean, perSet: st
       if (f !== value) extra.set(key, value);
     }
   });
+  if (rootSets !== undefined) {
+    // Each conflicted event's sets as a bitset: the base's value at a key for every set whose
+    // overlay does not name the key, an overlay's value for its set.
+    const words = (n + 31) >>> 5;
+    const entry = (id: string): Uint32Array => {
+      let b = rootSets.get(id);
+      if (b === undefined) rootSets.set(id, (b = new Uint32Array(words)));
+      return b;
+    };
+    for (let i = 0; i < fromBase.length; i++) {
+      const [k, v] = fromBase[i] as [string, string];
+      const b = entry(v);
+      const naming = (named.get(k) as { sets: number[] }).sets;
+      const not = new Uint32Array(words);
+      for (let j = 0; j < naming.length; j++) {
+        const x = naming[j] as number;
+        not[x >>> 5] = (not[x >>> 5] as number) | (1 << (x & 31));
+      }
+      for (let w = 0; w < words; w++) {
+        const width = Math.min(32, n - w * 32);
+        const all = width === 32 ? 0xffffffff : (1 << width) - 1;
+        b[w] = ((b[w] as number) | (all & ~(not[w] as number))) >>> 0;
+      }
+    }
+    for (let s = 0; s < n; s++) {
+      (overlays[s] as ReadonlyMap<string, string | null>).forEach((v, k) => {
+        if (v === null || !conflicted.has(k)) return;
+        const b = entry(v);
+        b[s >>> 5] = ((b[s >>> 5] as number) | (1 << (s & 31))) >>> 0;
+      });
+    }
+  }
   if (perSet !== undefined) {
     for (let s = 0; s < n; s++) {
       const o = overlays[s] as ReadonlyMap<string, string | null>;
@@ -185,7 +218,9 @@ export function splitStateSets(
 }
 
 /**
- * {@link splitStateSets}; with `layers`, or with two sets and no `conflictedKeys`, it also fills
+ * {@link splitStateSets}; with `layers` and `rootSets`, it fills `rootSets` with each conflicted
+ * event (a set's value at a conflicted key) and the sets that have it, as a bitset (bit `i`: set
+ * `i`). With `layers`, or with two sets and no `conflictedKeys`, it also fills
  * `perSet` (when given: one list per set) with each set's values at the conflicted keys (a set's
  * missing values left out; with two sets in the order of `conflicted`); otherwise it leaves
  * `perSet` as it is (internal: state resolution v2). `layers` (which must describe `stateSets`)
@@ -195,10 +230,11 @@ export function splitWithPerSet(
   stateSets: readonly ReadonlyMap<string, string>[],
   options: { readonly conflictedKeys?: Iterable<string> | undefined; readonly missingIsConflict?: boolean; readonly layers?: StateLayers | undefined },
   perSet: string[][] | undefined,
+  rootSets?: Map<string, Uint32Array>,
 ): Split {
   if (stateSets.length === 0) return { conflicted: new Map(), extraUnconflicted: new Map() };
   const missingIsConflict = options.missingIsConflict ?? true;
-  if (options.layers !== undefined) return splitLayers(options.layers, missingIsConflict, perSet);
+  if (options.layers !== undefined) return splitLayers(options.layers, missingIsConflict, perSet, rootSets);
   if (options.conflictedKeys !== undefined) return splitKeys(stateSets, options.conflictedKeys, missingIsConflict);
   if (stateSets.length === 1) return { conflicted: new Map(), extraUnconflicted: new Map() };
   // Fast path for keys of the first set: compare values directly before falling back.

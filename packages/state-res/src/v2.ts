@@ -6,7 +6,7 @@
  * @module
  */
 import { type RoomEvent, stateKeyOf } from '@roomgraph/events';
-import { authDifferenceGen } from './auth-difference.js';
+import { authDifferenceGen, authDifferenceOfRootSets } from './auth-difference.js';
 import { conflictedStateSubgraphOf } from './conflicted-subgraph.js';
 import { dependentIndices } from './independent-checks.js';
 import { authCheckPass, authCheckerOver, checkRecordOf } from './iterative-auth-checks.js';
@@ -27,11 +27,14 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   const { rules, stateSets } = input;
   const run = new ResolutionRun(input);
   const first = stateSets[0] as ReadonlyMap<string, string>;
-  // (With layers, or with two sets and no hint, the split also gives each set's conflicted events.)
-  const perSetFilled = input.layers !== undefined || (stateSets.length === 2 && input.conflictedKeys === undefined);
+  // With layers for more than two sets, the split gives each conflicted event's sets (a bitset:
+  // the sets' lists would repeat the base's values at the conflicted keys in every set); with
+  // layers for two, or with two sets and no hint, each set's conflicted events.
+  const rootSets = input.layers !== undefined && stateSets.length > 2 ? new Map<string, Uint32Array>() : undefined;
+  const perSetFilled = rootSets === undefined && (input.layers !== undefined || (stateSets.length === 2 && input.conflictedKeys === undefined));
   const perSetOfSplit: string[][] = [];
-  for (let s = 0; s < stateSets.length; s++) perSetOfSplit.push([]);
-  const split = splitWithPerSet(stateSets, { conflictedKeys: input.conflictedKeys, missingIsConflict: true, layers: input.layers }, perSetOfSplit);
+  if (rootSets === undefined) for (let s = 0; s < stateSets.length; s++) perSetOfSplit.push([]);
+  const split = splitWithPerSet(stateSets, { conflictedKeys: input.conflictedKeys, missingIsConflict: true, layers: input.layers }, rootSets === undefined ? perSetOfSplit : undefined, rootSets);
   const conflictedKeys = split.conflicted;
   // The unconflicted state map's value of a key (`undefined`: conflicted or absent).
   const unconflictedValue = (key: string): string | undefined => (conflictedKeys.has(key) ? undefined : first.get(key));
@@ -44,7 +47,9 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   // (Callbacks and indexed loops here and below: the first resolution of a process runs in V8's
   // interpreter, where each `for…of` step and `[k, v]` destructuring costs several calls.)
   const conflictedIds = new Set<string>();
-  if (perSetFilled) {
+  if (rootSets !== undefined) {
+    rootSets.forEach((_sets, id) => conflictedIds.add(id));
+  } else if (perSetFilled) {
     // Each set's values at the conflicted keys: every conflicted event, read from the sets' lists.
     for (let s = 0; s < perSetOfSplit.length; s++) {
       const ids = perSetOfSplit[s] as string[];
@@ -55,7 +60,7 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
       for (let i = 0; i < ids.length; i++) conflictedIds.add(ids[i] as string);
     });
   }
-  const perSet = perSetFilled ? perSetOfSplit : stateSets.map((s) => {
+  const perSet = perSetFilled || rootSets !== undefined ? perSetOfSplit : stateSets.map((s) => {
     const out: string[] = [];
     conflictedKeys.forEach((_ids, k) => {
       const v = s.get(k);
@@ -93,7 +98,9 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
     return out;
   });
   const subgraphRoots = rules.stateResolution.considerConflictedStateSubgraph ? [...full] : [];
-  const diff = yield* authDifferenceGen(run, perSet, isUnconflictedEvent, iterateUnconflicted, full, perSetEvents);
+  const diff = rootSets !== undefined
+    ? yield* authDifferenceOfRootSets(run, rootSets, stateSets.length, isUnconflictedEvent, iterateUnconflicted, full)
+    : yield* authDifferenceGen(run, perSet, isUnconflictedEvent, iterateUnconflicted, full, perSetEvents);
   diff.forEach(addToFull);
   if (rules.stateResolution.considerConflictedStateSubgraph) {
     for (const id of conflictedStateSubgraphOf(full.size > 0 ? subgraphRoots : [], run.lookup)) addToFull(id);

@@ -9,6 +9,8 @@ import { type RoomEvent, authEventTypes, stateKeyOf, toRoomEvent } from '@roomgr
 import { type RoomVersionRules, getRoomVersion } from '@roomgraph/room-versions';
 import { type StateLayers, StateResolutionError, resolveStateDeltaSync, resolveStateSync, splitStateSets } from '@roomgraph/state-res';
 import { splitWithPerSet } from '../src/split.js';
+import { authDifferenceGen, authDifferenceOfRootSets } from '../src/auth-difference.js';
+import { ResolutionCache, ResolutionRun, defaultAuthChecker } from '../src/run.js';
 import { eventsOf, readJson, rulesFromCreate } from './helpers.js';
 
 /**
@@ -35,7 +37,7 @@ describe('the split over layers', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 10 }),
-        fc.array(fc.array(op, { maxLength: 6 }), { minLength: 2, maxLength: 7 }),
+        fc.array(fc.array(op, { maxLength: 6 }), { minLength: 2, maxLength: 40 }),
         fc.array(op, { maxLength: 4 }),
         (n, forks, baseOps) => {
           // The sets are forks of one state; the layers' base is another fork of it (not one of the
@@ -74,10 +76,71 @@ describe('the split over layers', () => {
             expect(splitStateSets(sets, { missingIsConflict, layers }).conflicted).toEqual(got.conflicted);
             const keys = [...got.conflicted.keys()];
             expect(perSet.map(sorted)).toEqual(sets.map((m) => sorted(keys.map((k) => m.get(k)).filter((v): v is string => v !== undefined))));
+            // The same as each conflicted event's sets (bit i: set i), as state resolution v2 takes
+            // them for more than two sets.
+            const rootSets = new Map<string, Uint32Array>();
+            splitWithPerSet(sets, { missingIsConflict, layers }, undefined, rootSets);
+            const members = new Map<string, number[]>();
+            sets.forEach((m, i) => {
+              for (const k of keys) {
+                const v = m.get(k);
+                if (v !== undefined) members.set(v, [...(members.get(v) ?? []), i]);
+              }
+            });
+            const bitsOf = (xs: readonly number[]): number[] => {
+              const out = new Array<number>((sets.length + 31) >>> 5).fill(0);
+              for (const x of xs) out[x >>> 5] = (out[x >>> 5]! | (1 << (x & 31))) >>> 0;
+              return out;
+            };
+            expect(new Map([...rootSets].map(([id, b]) => [id, [...b]]))).toEqual(new Map([...members].map(([id, xs]) => [id, bitsOf(xs)])));
           }
         },
       ),
       { numRuns: 800 },
+    );
+  });
+});
+
+describe('the auth difference from each conflicted event’s sets', () => {
+  it('gives the candidates the per-set closures give, on random auth graphs (cycles too)', () => {
+    const rules = getRoomVersion('10');
+    const drive = <T>(gen: Generator<unknown, T, void>): T => {
+      for (;;) {
+        const r = gen.next();
+        if (r.done === true) return r.value;
+      }
+    };
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.nat(), { maxLength: 4 }), { minLength: 1, maxLength: 40 }),
+        fc.boolean(),
+        fc.array(fc.array(fc.nat(), { maxLength: 6 }), { minLength: 3, maxLength: 45 }),
+        (parents, cycles, setsRaw) => {
+          // Event i cites earlier events (any event, with `cycles`); IDs past the end are missing.
+          const events = new Map<string, RoomEvent>();
+          const n = parents.length;
+          parents.forEach((ps, i) => {
+            const auth = [...new Set(ps.map((p) => `$e${cycles ? p % (n + 2) : i === 0 ? n : p % i}`))].filter((a) => a !== `$e${i}`);
+            events.set(`$e${i}`, toRoomEvent({ type: 'm.room.topic', state_key: '', sender: '@a:x', content: {}, auth_events: auth, prev_events: [] }, rules, `$e${i}`));
+          });
+          const perSet = setsRaw.map((xs) => [...new Set(xs.map((x) => `$e${x % (n + 1)}`))]);
+          const rootSets = new Map<string, Uint32Array>();
+          perSet.forEach((ids, s) => {
+            for (const id of ids) {
+              let b = rootSets.get(id);
+              if (b === undefined) rootSets.set(id, (b = new Uint32Array((perSet.length + 31) >>> 5)));
+              b[s >>> 5] = (b[s >>> 5]! | (1 << (s & 31))) >>> 0;
+            }
+          });
+          const known = new Set([...rootSets.keys()].filter((id) => events.has(id)));
+          const run = (): ResolutionRun => new ResolutionRun({ rules, stateSets: [], conflictedKeys: undefined, cache: new ResolutionCache(), isRejected: () => false, provider: undefined, check: defaultAuthChecker, tickEvery: 7, direct: events });
+          const none = (): boolean => false;
+          const want = drive(authDifferenceGen(run(), perSet, none, () => [], known));
+          const got = drive(authDifferenceOfRootSets(run(), rootSets, perSet.length, none, () => [], known));
+          expect(sorted([...got])).toEqual(sorted([...want]));
+        },
+      ),
+      { numRuns: 600 },
     );
   });
 });
@@ -194,6 +257,25 @@ describe('resolution with layers', () => {
       expect(compared).toBeGreaterThan(0);
     });
   }
+
+  it('gives the resolution without them where auth events form a cycle (hand-made input)', () => {
+    for (const version of ['2', '10']) {
+      const { rules, events, sets } = forkedRoom(version, 6, 3);
+      // Two more topics whose auth events cite each other, in two of the sets.
+      const topicOf = (id: string, other: string): RoomEvent => {
+        const create = sets[0]!.get(stateKeyOf('m.room.create', ''))!;
+        const pl = sets[0]!.get(stateKeyOf('m.room.power_levels', ''))!;
+        const admin = sets[0]!.get(stateKeyOf('m.room.member', ADMIN))!;
+        return toRoomEvent({ type: 'm.room.topic', state_key: '', sender: ADMIN, content: { topic: id }, room_id: '!room:a.example', origin_server_ts: 900, auth_events: [create, pl, admin, other], prev_events: [], depth: 900 }, rules, id);
+      };
+      events.set('$X', topicOf('$X', '$Y'));
+      events.set('$Y', topicOf('$Y', '$X'));
+      sets[1]!.set(stateKeyOf('m.room.topic', ''), '$X');
+      sets[2]!.set(stateKeyOf('m.room.topic', ''), '$Y');
+      const want = resolveStateSync(rules, sets, events);
+      expect(resolveStateSync(rules, sets, events, { layers: layersOf(sets) })).toEqual(want);
+    }
+  });
 
   it('are checked: one overlay per state set, maps only', () => {
     const { rules, events, sets } = forkedRoom('10', 3, 1);
