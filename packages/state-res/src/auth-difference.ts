@@ -6,6 +6,7 @@
  */
 import { type RoomEvent, stateKeyOf } from '@roomgraph/events';
 import type { ResolutionRun, ResolutionStep } from './run.js';
+import type { RootSets } from './split.js';
 
 /**
  * Auth difference (G11) as Synapse computes it: closures Ĉᵢ include the state events themselves.
@@ -67,8 +68,8 @@ export function* authDifferenceGen(
 
 /**
  * {@link authDifferenceGen} for many state sets given by their conflicted events' memberships
- * (`rootSets`: each conflicted event and, as a bitset, the sets among `n` whose value at its key
- * it is — what the split over layers gives). Counting each set's closure separately costs sets ×
+ * (`rootSets`: each conflicted event and the sets among `n` whose value at its key it is — what
+ * the split over layers gives). Counting each set's closure separately costs sets ×
  * (conflicted events + shared history); here the closure of all conflicted events is walked once,
  * each event after every event citing it, and each event gets the union of the memberships of
  * the conflicted events whose auth chains hold it: it is in every set's closure iff that union
@@ -79,7 +80,7 @@ export function* authDifferenceGen(
  */
 export function* authDifferenceOfRootSets(
   run: ResolutionRun,
-  rootSets: ReadonlyMap<string, Uint32Array>,
+  rootSets: ReadonlyMap<string, RootSets>,
   n: number,
   isUnconflictedEvent: (id: string, key: string) => boolean,
   iterateUnconflicted: () => Iterable<string>,
@@ -122,32 +123,32 @@ export function* authDifferenceOfRootSets(
   if (cyclic) {
     const perSet: string[][] = Array.from({ length: n }, () => []);
     rootSets.forEach((bits, id) => {
-      for (let s = 0; s < n; s++) if ((((bits[s >>> 5] as number) >>> (s & 31)) & 1) === 1) (perSet[s] as string[]).push(id);
+      if (typeof bits === 'number') (perSet[bits] as string[]).push(id);
+      else for (let s = 0; s < n; s++) if ((((bits[s >>> 5] as number) >>> (s & 31)) & 1) === 1) (perSet[s] as string[]).push(id);
     });
     return yield* authDifferenceGen(run, perSet, isUnconflictedEvent, iterateUnconflicted, known);
   }
-  // Memberships pushed from each event to its auth events, citing events first.
+  // Memberships pushed from each event to its auth events, citing events first: the sets that
+  // reached the event, and its own sets when it is a conflicted event.
   const words = (n + 31) >>> 5;
   const reached = new Map<string, Uint32Array>(); // an event → the sets whose closure holds it
+  const into = (a: string): Uint32Array => {
+    let b = reached.get(a);
+    if (b === undefined) reached.set(a, (b = new Uint32Array(words)));
+    return b;
+  };
   for (let j = order.length - 1; j >= 0; j--) {
     const id = order[j] as string;
     const e = run.events.get(id);
     if (e === undefined || e.authEvents.length === 0) continue;
     const own = rootSets.get(id);
     const via = reached.get(id);
-    let out: Uint32Array;
-    if (own === undefined) out = via as Uint32Array; // (reached: every event in the order is a root or cited by one before it)
-    else if (via === undefined) out = own;
-    else {
-      out = via.slice();
-      for (let w = 0; w < words; w++) out[w] = ((out[w] as number) | (own[w] as number)) >>> 0;
-    }
     const auth = e.authEvents;
     for (let i = 0; i < auth.length; i++) {
-      const a = auth[i] as string;
-      const b = reached.get(a);
-      if (b === undefined) reached.set(a, out.slice());
-      else for (let w = 0; w < words; w++) b[w] = ((b[w] as number) | (out[w] as number)) >>> 0;
+      const b = into(auth[i] as string);
+      if (via !== undefined) for (let w = 0; w < words; w++) b[w] = ((b[w] as number) | (via[w] as number)) >>> 0;
+      if (typeof own === 'number') b[own >>> 5] = ((b[own >>> 5] as number) | (1 << (own & 31))) >>> 0;
+      else if (own !== undefined) for (let w = 0; w < words; w++) b[w] = ((b[w] as number) | (own[w] as number)) >>> 0;
     }
     if (run.due()) yield null;
   }

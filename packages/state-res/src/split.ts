@@ -18,6 +18,12 @@ export interface StateLayers {
   readonly overlays: readonly ReadonlyMap<string, string | null>[];
 }
 
+/**
+ * The state sets among `n` whose value at a key is a given event: a bitset (bit `i`: set `i`), or
+ * one set's index when it is that set's alone.
+ */
+export type RootSets = Uint32Array | number;
+
 /** The outcome of splitting state sets. */
 export interface Split {
   /** Conflicted key → the distinct event IDs found for it (sorted, code point order). */
@@ -110,7 +116,7 @@ function splitKeys(stateSets: readonly ReadonlyMap<string, string>[], keyList: I
  * list per set) it also gives each set's values at the conflicted keys (a set's missing values
  * left out; the overlay's first, then the base's).
  */
-function splitLayers(layers: StateLayers, missingIsConflict: boolean, perSet: string[][] | undefined, rootSets: Map<string, Uint32Array> | undefined): Split {
+function splitLayers(layers: StateLayers, missingIsConflict: boolean, perSet: string[][] | undefined, rootSets: Map<string, RootSets> | undefined): Split {
   const { base, overlays } = layers;
   const n = overlays.length;
   const conflicted = new Map<string, string[]>();
@@ -161,8 +167,11 @@ function splitLayers(layers: StateLayers, missingIsConflict: boolean, perSet: st
     // overlay does not name the key, an overlay's value for its set.
     const words = (n + 31) >>> 5;
     const entry = (id: string): Uint32Array => {
-      let b = rootSets.get(id);
-      if (b === undefined) rootSets.set(id, (b = new Uint32Array(words)));
+      const x = rootSets.get(id);
+      if (typeof x === 'object') return x;
+      const b = new Uint32Array(words);
+      if (x !== undefined) b[x >>> 5] = (1 << (x & 31)) >>> 0;
+      rootSets.set(id, b);
       return b;
     };
     for (let i = 0; i < fromBase.length; i++) {
@@ -183,6 +192,11 @@ function splitLayers(layers: StateLayers, missingIsConflict: boolean, perSet: st
     for (let s = 0; s < n; s++) {
       (overlays[s] as ReadonlyMap<string, string | null>).forEach((v, k) => {
         if (v === null || !conflicted.has(k)) return;
+        const x = rootSets.get(v);
+        if (x === undefined || x === s) {
+          rootSets.set(v, s); // (most overlay values are one set's: no bitset)
+          return;
+        }
         const b = entry(v);
         b[s >>> 5] = ((b[s >>> 5] as number) | (1 << (s & 31))) >>> 0;
       });
@@ -219,8 +233,7 @@ export function splitStateSets(
 
 /**
  * {@link splitStateSets}; with `layers` and `rootSets`, it fills `rootSets` with each conflicted
- * event (a set's value at a conflicted key) and the sets that have it, as a bitset (bit `i`: set
- * `i`). With `layers`, or with two sets and no `conflictedKeys`, it also fills
+ * event (a set's value at a conflicted key) and the sets that have it ({@link RootSets}). With `layers`, or with two sets and no `conflictedKeys`, it also fills
  * `perSet` (when given: one list per set) with each set's values at the conflicted keys (a set's
  * missing values left out; with two sets in the order of `conflicted`); otherwise it leaves
  * `perSet` as it is (internal: state resolution v2). `layers` (which must describe `stateSets`)
@@ -230,7 +243,7 @@ export function splitWithPerSet(
   stateSets: readonly ReadonlyMap<string, string>[],
   options: { readonly conflictedKeys?: Iterable<string> | undefined; readonly missingIsConflict?: boolean; readonly layers?: StateLayers | undefined },
   perSet: string[][] | undefined,
-  rootSets?: Map<string, Uint32Array>,
+  rootSets?: Map<string, RootSets>,
 ): Split {
   if (stateSets.length === 0) return { conflicted: new Map(), extraUnconflicted: new Map() };
   const missingIsConflict = options.missingIsConflict ?? true;

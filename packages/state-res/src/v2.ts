@@ -12,7 +12,7 @@ import { dependentIndices } from './independent-checks.js';
 import { authCheckPass, authCheckerOver, checkRecordOf } from './iterative-auth-checks.js';
 import { mainlineSortGen, powerSort } from './ordering.js';
 import { ResolutionRun, type ResolutionInput, type ResolutionStep, type StateDelta, authKeysOf } from './run.js';
-import { splitWithPerSet } from './split.js';
+import { type RootSets, splitWithPerSet } from './split.js';
 // State resolution v2 / v2.1
 
 /**
@@ -30,7 +30,7 @@ export function* resolveV2Gen(input: ResolutionInput): Generator<ResolutionStep,
   // With layers for more than two sets, the split gives each conflicted event's sets (a bitset:
   // the sets' lists would repeat the base's values at the conflicted keys in every set); with
   // layers for two, or with two sets and no hint, each set's conflicted events.
-  const rootSets = input.layers !== undefined && stateSets.length > 2 ? new Map<string, Uint32Array>() : undefined;
+  const rootSets = input.layers !== undefined && stateSets.length > 2 ? new Map<string, RootSets>() : undefined;
   const perSetFilled = rootSets === undefined && (input.layers !== undefined || (stateSets.length === 2 && input.conflictedKeys === undefined));
   const perSetOfSplit: string[][] = [];
   if (rootSets === undefined) for (let s = 0; s < stateSets.length; s++) perSetOfSplit.push([]);

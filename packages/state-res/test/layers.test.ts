@@ -8,7 +8,7 @@ import { type JsonObject, compareCodePoints } from '@roomgraph/canonical-json';
 import { type RoomEvent, authEventTypes, stateKeyOf, toRoomEvent } from '@roomgraph/events';
 import { type RoomVersionRules, getRoomVersion } from '@roomgraph/room-versions';
 import { type StateLayers, StateResolutionError, resolveStateDeltaSync, resolveStateSync, splitStateSets } from '@roomgraph/state-res';
-import { splitWithPerSet } from '../src/split.js';
+import { type RootSets, splitWithPerSet } from '../src/split.js';
 import { authDifferenceGen, authDifferenceOfRootSets } from '../src/auth-difference.js';
 import { ResolutionCache, ResolutionRun, defaultAuthChecker } from '../src/run.js';
 import { eventsOf, readJson, rulesFromCreate } from './helpers.js';
@@ -78,7 +78,7 @@ describe('the split over layers', () => {
             expect(perSet.map(sorted)).toEqual(sets.map((m) => sorted(keys.map((k) => m.get(k)).filter((v): v is string => v !== undefined))));
             // The same as each conflicted event's sets (bit i: set i), as state resolution v2 takes
             // them for more than two sets.
-            const rootSets = new Map<string, Uint32Array>();
+            const rootSets = new Map<string, RootSets>();
             splitWithPerSet(sets, { missingIsConflict, layers }, undefined, rootSets);
             const members = new Map<string, number[]>();
             sets.forEach((m, i) => {
@@ -92,7 +92,7 @@ describe('the split over layers', () => {
               for (const x of xs) out[x >>> 5] = (out[x >>> 5]! | (1 << (x & 31))) >>> 0;
               return out;
             };
-            expect(new Map([...rootSets].map(([id, b]) => [id, [...b]]))).toEqual(new Map([...members].map(([id, xs]) => [id, bitsOf(xs)])));
+            expect(new Map([...rootSets].map(([id, b]) => [id, typeof b === 'number' ? bitsOf([b]) : [...b]]))).toEqual(new Map([...members].map(([id, xs]) => [id, bitsOf(xs)])));
           }
         },
       ),
@@ -124,12 +124,19 @@ describe('the auth difference from each conflicted event’s sets', () => {
             events.set(`$e${i}`, toRoomEvent({ type: 'm.room.topic', state_key: '', sender: '@a:x', content: {}, auth_events: auth, prev_events: [] }, rules, `$e${i}`));
           });
           const perSet = setsRaw.map((xs) => [...new Set(xs.map((x) => `$e${x % (n + 1)}`))]);
-          const rootSets = new Map<string, Uint32Array>();
+          // Each event's sets: one set's index where it is one set's alone (as the split gives them).
+          const rootSets = new Map<string, RootSets>();
           perSet.forEach((ids, s) => {
             for (const id of ids) {
-              let b = rootSets.get(id);
-              if (b === undefined) rootSets.set(id, (b = new Uint32Array((perSet.length + 31) >>> 5)));
+              const x = rootSets.get(id);
+              if (x === undefined) {
+                rootSets.set(id, s);
+                continue;
+              }
+              const b = typeof x === 'number' ? new Uint32Array((perSet.length + 31) >>> 5) : x;
+              if (typeof x === 'number') b[x >>> 5] = (1 << (x & 31)) >>> 0;
               b[s >>> 5] = (b[s >>> 5]! | (1 << (s & 31))) >>> 0;
+              rootSets.set(id, b);
             }
           });
           const known = new Set([...rootSets.keys()].filter((id) => events.has(id)));
