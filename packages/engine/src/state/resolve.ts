@@ -3,7 +3,7 @@
  * state over several forward extremities, are the resolution of their states with the room
  * version's algorithm (Server-Server API › Room State; room versions › State resolution; the
  * algorithms themselves live in `@roomgraph/state-res`). This module feeds them the states in
- * place, from the store, with the conflicted keys computed from snapshot diffs.
+ * place, from the store: one stored base and each state's overlay on it (from snapshot diffs), as layers.
  *
  * @module
  */
