@@ -27,24 +27,48 @@ export const MAX_BACKFILL_LIMIT = 1000;
 export const MAX_BACKFILL_FROM = 20;
 
 /**
+ * What {@link backwardExtremities} knows of a room (one entry of `EngineCaches.backward`): the
+ * prev events its stored (non-outlier) events cite, each with the depth of its deepest citing
+ * event, as of the room's stream position `stream`. Events not stored are the backward
+ * extremities; each call reads only the events stored since (a promoted or replaced event moves
+ * to a new stream position, so it is read again), and drops what it finds stored. So a room's
+ * history is read once per process, not at every backfill (1M events read for each call before).
+ */
+export class BackwardIndex {
+  /** Cited prev event → the depth of its deepest citing event. */
+  readonly cited = new Map<string, number>();
+  /** The room's last stream position read (0: nothing read yet). */
+  stream = 0;
+}
+
+/**
  * The room's backward extremities: events referenced as `prev_events` by its stored (non-outlier)
  * events but not stored themselves, or stored only as outliers. Deepest referencing events first.
- * Reads the room's timeline (O(events)).
+ * Reads the room's events stored since the last call in this process (the whole timeline the
+ * first time), and the candidates.
  * @throws {@link EngineError} `ENGINE_UNKNOWN_ROOM`.
  */
 export async function backwardExtremities(ctx: EngineContext, roomId: string): Promise<string[]> {
   await knownRoom(ctx, roomId);
-  const depthOfChild = new Map<string, number>();
-  let from: number | undefined;
+  let index = ctx.caches.backward.get(roomId);
+  if (index === undefined) ctx.caches.backward.set(roomId, (index = new BackwardIndex()));
+  const { cited } = index;
   for (;;) {
-    const page = await ctx.store.timeline(roomId, { limit: PAGE, statuses: ['accepted', 'soft-failed', 'rejected'], ...(from !== undefined ? { from } : {}) });
-    for (const e of page) for (const p of e.prevEvents) depthOfChild.set(p, Math.max(depthOfChild.get(p) ?? -1, e.depth));
+    const page = await ctx.store.timeline(roomId, { limit: PAGE, statuses: ['accepted', 'soft-failed', 'rejected'], from: index.stream + 1 });
+    for (const e of page) {
+      for (const p of e.prevEvents) {
+        const d = cited.get(p);
+        if (d === undefined || d < e.depth) cited.set(p, e.depth);
+      }
+      if (e.stream > index.stream) index.stream = e.stream;
+    }
     if (page.length < PAGE) break;
-    from = page[page.length - 1]!.stream + 1;
   }
-  const known = await ctx.store.getEvents([...depthOfChild.keys()]);
-  return [...depthOfChild]
-    .filter(([id]) => { const e = known.get(id); return e === undefined || e.status === 'outlier'; })
+  // Candidates stored since as non-outliers are not extremities (and never will be again: an
+  // event stored stays stored; an outlier promoted is accepted, soft-failed or rejected).
+  const known = await ctx.store.getEvents([...cited.keys()]);
+  for (const [id, e] of known) if (e.status !== 'outlier') cited.delete(id);
+  return [...cited]
     .map(([eventId, depth]) => ({ eventId, depth }))
     .sort(byDepthDescThenId)
     .map((e) => e.eventId);

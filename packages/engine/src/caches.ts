@@ -12,6 +12,7 @@
  * | `serverCounts` | room ID → joined members per server at a snapshot | `serverCountsRooms` (default 1,000) rooms |
  * | `noParked` | room IDs known to have no parked events | `noParkedRooms` (default 100,000) rooms |
  * | `parked` | room ID → its parked events' dependencies, and the parked events citing each (`receipt/parked.ts`) | `parkedRooms` (default 100) rooms × `limits.maxParkedPerRoom` (default 10,000) parked events |
+ * | `backward` | room ID → the prev events its stored events cite, as of a stream position (`backfill.ts`: the backward extremities without reading the whole timeline at each backfill) | `backwardRooms` (default 1,000) rooms × the room's backward extremities |
  * | `invites` | room and user → an invite received for a local user | `invites` (default 10,000) |
  * | `roomRules` | room ID → its version's rules (`receipt/identify.ts`) | `roomVersions` (default 10,000) |
  *
@@ -30,6 +31,8 @@
  * - `noParked`: "nothing parked" — another process may have parked an event since. Forgotten.
  * - `parked`: the room's park as this process last read it — another process may have parked or
  *   taken events since. Forgotten.
+ * - `backward`: read forward from a room stream position; another process's commits (and
+ *   promotions: a changed event moves to a new stream position) come after it. Kept.
  * - `invites`: the store's invites (`RoomStore.listInvites`), loaded once on first use
  *   (`join/pending-invites.ts`) and written through; an invite another process receives later is
  *   not seen here until this one restarts.
@@ -46,6 +49,7 @@ import type { RoomVersionRules } from '@roomgraph/room-versions';
 import { ResolutionCache } from '@roomgraph/state-res';
 import { LruCache, type SnapshotId } from '@roomgraph/store';
 import { EngineError } from './errors.js';
+import type { BackwardIndex } from './backfill.js';
 import type { ParkedIndex } from './receipt/parked.js';
 import type { EngineCacheSizes, EngineLimits } from './types.js';
 
@@ -58,6 +62,7 @@ export const DEFAULT_ENGINE_CACHE_SIZES: Readonly<Required<EngineCacheSizes>> = 
   serverCountsRooms: 1_000,
   noParkedRooms: 100_000,
   parkedRooms: 100,
+  backwardRooms: 1_000,
   invites: 10_000,
   roomVersions: 10_000,
 });
@@ -142,6 +147,8 @@ export class EngineCaches {
   readonly noParked: LruCache<string, true>;
   /** room ID → what the retries know of its parked events (`receipt/parked.ts`). */
   readonly parked: LruCache<string, ParkedIndex>;
+  /** room ID → the prev events its stored events cite (`backfill.ts`). */
+  readonly backward: LruCache<string, BackwardIndex>;
   /**
    * room ID → its version's rules, for rooms the store knows (a room's version never changes):
    * identifying a received PDU then reads nothing from the store (`receipt/identify.ts`).
@@ -196,6 +203,7 @@ export class EngineCaches {
     this.serverCounts = new LruCache(this.sizes.serverCountsRooms);
     this.noParked = new LruCache(this.sizes.noParkedRooms);
     this.parked = new LruCache(this.sizes.parkedRooms);
+    this.backward = new LruCache(this.sizes.backwardRooms);
     this.roomRules = new LruCache(this.sizes.roomVersions);
   }
 

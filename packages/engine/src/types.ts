@@ -109,6 +109,8 @@ export interface EngineCacheSizes {
   readonly noParkedRooms?: number;
   /** Rooms whose parked events' dependencies are kept, so a retry looks only at the ones an event stored since may free (default 100; a few hundred bytes per parked event, up to `limits.maxParkedPerRoom` per room; a room evicted reads its park again when next touched). */
   readonly parkedRooms?: number;
+  /** Rooms whose cited prev events are kept, so finding the backward extremities reads only the events stored since (default 1,000; an entry holds the room's backward extremities). */
+  readonly backwardRooms?: number;
   /** Invites received for local users that are remembered (default 10,000). */
   readonly invites?: number;
   /** Rooms whose version is remembered, so that identifying a received PDU needs no store read (default 10,000). */

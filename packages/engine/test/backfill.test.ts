@@ -115,4 +115,42 @@ describe.each(STORE_KINDS)('backfill (%s store)', (kind) => {
       expect((await b.engine.getEvent(forgedId))?.status).toBe('accepted');
     });
   });
+
+  // Finding the backward extremities read the room's whole timeline at every call — each backfill
+  // page of a 1M-event room read 1M events. Now each call reads the events stored since the last.
+  it('finding the backward extremities reads only the events stored since the last look', async () => {
+    await withFed(kind, async (fed) => {
+      const a = fed.add('a.test');
+      const b = fed.add('b.test');
+      const roomId = await a.engine.createRoom({ roomVersion: '10', creator: '@alice:a.test', preset: 'public_chat', roomIdLocalpart: 'bfread' });
+      const old = await history(a, roomId, 60);
+      await b.engine.joinRemoteRoom(roomId, 'a.test', '@bob:b.test');
+      let read = 0;
+      const timeline = b.store.timeline.bind(b.store);
+      (b.store as { timeline: typeof timeline }).timeline = async (room, options) => {
+        const page = await timeline(room, options);
+        read += page.length;
+        return page;
+      };
+      const readBy = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
+        read = 0;
+        const r = await fn();
+        return [r, read];
+      };
+      expect(await b.engine.backwardExtremities(roomId)).toEqual([old[old.length - 1]]);
+      // Nothing stored since: nothing read again.
+      expect(await readBy(() => b.engine.backwardExtremities(roomId))).toEqual([[old[old.length - 1]], 0]);
+      for (let page = 1; page <= 5; page++) {
+        const [got] = await readBy(() => b.engine.backfill(roomId, 'a.test', { limit: 10 }));
+        expect(got.map((o) => o.status)).toEqual(Array(10).fill('accepted'));
+        // The 10 events the page stored, no more (the whole timeline read would be 10 × page + the join's).
+        const [ext, n] = await readBy(() => b.engine.backwardExtremities(roomId));
+        expect(n).toBe(10);
+        expect(ext).toEqual([old[old.length - 1 - 10 * page]]);
+      }
+      // A new event of the room: read once.
+      await send(a, [b], roomId, { type: 'm.room.message', sender: '@alice:a.test', content: { body: 'new' } });
+      expect((await readBy(() => b.engine.backwardExtremities(roomId)))[1]).toBe(1);
+    });
+  });
 });
