@@ -6,7 +6,8 @@
 // has the same state; `joins`: each branch is a new user's join, so every extremity has a state
 // of its own and the current state is a resolution over all of them; `leaves`: N users join first
 // (in a line), then each branch is one of them leaving — every extremity changes a different key
-// the others keep:
+// the others keep; `forked`: N joins as for `joins`, then N messages in a line on the last of them
+// (a server building on its own branch: the room keeps N extremities, N distinct states):
 //   node benchmarks/scripts/many-extremities.mjs [N [MODES [KIND [STEP]]]]
 //   (N default 4000; MODES default batch,single,trusted; STEP default 1000)
 import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
@@ -21,7 +22,8 @@ const N = Number(process.argv[2] ?? 4000);
 const modes = (process.argv[3] ?? 'batch,single,trusted').split(',');
 const kind = process.argv[4] ?? 'messages';
 const STEP = Number(process.argv[5] ?? 1000);
-if (!['messages', 'joins', 'leaves'].includes(kind)) throw new Error(`KIND is messages, joins or leaves, not ${kind}`);
+if (!['messages', 'joins', 'leaves', 'forked'].includes(kind)) throw new Error(`KIND is messages, joins, leaves or forked, not ${kind}`);
+const timed = kind === 'forked' ? 2 * N : N; // events timed (and reported by STEP)
 let clock = 1_700_000_000_000;
 const src = await RoomEngine.open({ ownsStore: true, serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: () => (clock += 1) });
 const roomId = await src.createRoom({ roomVersion: '10', creator: '@admin:a.example', preset: 'public_chat' });
@@ -38,13 +40,20 @@ let t = performance.now();
 for (let i = 0; i < N; i++) {
   const u = `@j${i}:a.example`;
   await src.createLocalEvent(roomId, kind !== 'messages'
-    ? { type: 'm.room.member', stateKey: u, sender: u, content: { membership: kind === 'joins' ? 'join' : 'leave' }, prevEvents: [base] }
+    ? { type: 'm.room.member', stateKey: u, sender: u, content: { membership: kind === 'leaves' ? 'leave' : 'join' }, prevEvents: [base] }
     : { type: 'm.room.message', sender: '@admin:a.example', content: { msgtype: 'm.text', body: `m${i}` }, prevEvents: [base] });
   if ((i + 1) % STEP === 0) { note('create (local)', i, (performance.now() - t) / STEP); t = performance.now(); }
 }
+if (kind === 'forked') {
+  let [prev] = (await src.timeline(roomId, { limit: 1, direction: 'backwards' })).map((e) => e.eventId);
+  for (let i = 0; i < N; i++) {
+    ({ eventId: prev } = await src.createLocalEvent(roomId, { type: 'm.room.message', sender: '@admin:a.example', content: { msgtype: 'm.text', body: `m${i}` }, prevEvents: [prev] }));
+    if ((N + i + 1) % STEP === 0) { note('create (local)', N + i, (performance.now() - t) / STEP); t = performance.now(); }
+  }
+}
 const pdus = await roomPdus(src, roomId);
 await src.close();
-const head = pdus.length - N; // the room's first events (create, join, power levels, …)
+const head = pdus.length - timed; // the room's first events (create, join, power levels, …)
 for (const mode of modes) {
   const dst = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store: createMemoryStore(), keys });
   await dst.receivePdus('a.example', pdus.slice(0, head), { trusted: mode === 'trusted' });
@@ -59,6 +68,8 @@ for (const mode of modes) {
   if (x !== N) throw new Error(`${mode}: ${x} forward extremities, expected ${N}`);
   await dst.close();
 }
-console.log(`ms per event, by the extremities the room already had (${N} ${kind} on one event)`);
-console.log(['', ...Array.from({ length: Math.floor(N / STEP) }, (_, k) => `${k * STEP}–${(k + 1) * STEP}`)].join(' | '));
+console.log(kind === 'forked'
+  ? `ms per event, by events received (${N} joins on one event, then ${N} messages in a line on the last: ${N} extremities)`
+  : `ms per event, by the extremities the room already had (${N} ${kind} on one event)`);
+console.log(['', ...Array.from({ length: Math.floor(timed / STEP) }, (_, k) => `${k * STEP}–${(k + 1) * STEP}`)].join(' | '));
 for (const [what, ms] of rows) console.log([what, ...ms.map((m) => m.toFixed(2))].join(' | '));

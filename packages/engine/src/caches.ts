@@ -8,7 +8,7 @@
  * |---|---|---|
  * | `views` | event ID → parsed {@link RoomEvent} | `events` (default 50,000; `limits.eventCacheSize` also sets it) |
  * | `stateAfter` | event ID → snapshot of the state after it (where one was written) | `stateAfter` (default 200,000) |
- * | `resolution` | room ID → state resolution's cache (events, sender power, rejected events) | `resolutionRooms` (default 100) rooms × `resolutionEventsPerRoom` (default 10,000) events |
+ * | `resolution` | room ID → state resolution's cache (events, sender power, rejected events; the current state last resolved, with the identity of its states) | `resolutionRooms` (default 100) rooms × `resolutionEventsPerRoom` (default 10,000) events |
  * | `serverCounts` | room ID → joined members per server at a snapshot | `serverCountsRooms` (default 1,000) rooms |
  * | `noParked` | room IDs known to have no parked events | `noParkedRooms` (default 100,000) rooms |
  * | `parked` | room ID → its parked events' dependencies, and the parked events citing each (`receipt/parked.ts`) | `parkedRooms` (default 100) rooms × `limits.maxParkedPerRoom` (default 10,000) parked events |
@@ -98,6 +98,12 @@ export interface RoomResolutionCache {
    * them (see {@link EngineCaches.forgetRoomFacts}; this engine's own promotions update `rejected`).
    */
   readonly unsettled: Set<string>;
+  /**
+   * The room's current state as this process last resolved it (`receipt/commit.ts`): the
+   * identity of the states it was resolved from (`state/resolve.ts` `stateSetKey`) and the
+   * snapshot written for it. Forgotten with the cache, and when an outlier of the room is promoted.
+   */
+  current?: { readonly key: string; readonly snapshot: SnapshotId } | undefined;
 }
 
 /** Joined members per server of a room, as of one current-state snapshot. */
@@ -237,9 +243,20 @@ export class EngineCaches {
    */
   settled(roomId: string, eventId: string, rejected: boolean): void {
     const c = this.resolution.peek(roomId);
-    if (c === undefined || !c.unsettled.delete(eventId)) return;
+    if (c === undefined) return;
+    c.current = undefined; // (a promotion may reject an event a resolution used)
+    if (!c.unsettled.delete(eventId)) return;
     if (rejected) c.rejected.add(eventId);
     else c.rejected.delete(eventId);
+  }
+
+  /**
+   * Remembers that the room's current state `snapshot` is the resolution of the states with
+   * identity `key` (kept with the room's resolution cache; see {@link RoomResolutionCache.current}).
+   */
+  resolvedCurrent(roomId: string, key: string, snapshot: SnapshotId): void {
+    const c = this.resolution.peek(roomId);
+    if (c !== undefined) c.current = { key, snapshot };
   }
 
   /** The room's resolution cache, forgetting which events were missing (they may have arrived). */

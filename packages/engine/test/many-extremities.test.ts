@@ -109,3 +109,65 @@ describe('a room with many forward extremities, each with its own state', () => 
     await b.close();
   });
 });
+
+// A room that stays forked — many extremities with states of their own — while a server builds
+// on one branch: each message leaves the set of the extremities' states as it was, so the current
+// state is the one already resolved from them. It used to be resolved again for every message
+// (and written as a new snapshot each time).
+describe('a room that stays forked', () => {
+  it('an event that leaves the extremities’ states as they were is not resolved again, and the state is right', async () => {
+    const a = await RoomEngine.open({ ownsStore: true, serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: fixedClock() });
+    const roomId = await a.createRoom({ roomVersion: '10', creator: '@admin:a.example', preset: 'public_chat' });
+    const [base] = await a.forwardExtremities(roomId);
+    const FORKS = 40;
+    for (let i = 0; i < FORKS; i++) {
+      const u = `@f${i}:a.example`;
+      await a.createLocalEvent(roomId, { type: 'm.room.member', stateKey: u, sender: u, content: { membership: 'join' }, prevEvents: [base!] });
+    }
+    let prev = (await a.timeline(roomId, { limit: 1, direction: 'backwards' }))[0]!.eventId;
+    for (let i = 0; i < 20; i++) {
+      prev = (await a.createLocalEvent(roomId, { type: 'm.room.message', sender: '@admin:a.example', content: { body: `m${i}` }, prevEvents: [prev] })).eventId;
+    }
+    // A state event on the branch changes its state: resolved again.
+    const topic = await a.createLocalEvent(roomId, { type: 'm.room.topic', stateKey: '', sender: '@admin:a.example', content: { topic: 'later' }, prevEvents: [prev] });
+    const pdus = (await a.timeline(roomId, { limit: 1000 })).map((e) => e.json);
+    const want = (await a.currentState(roomId)).toJSON();
+    await a.close();
+
+    let diffs = 0;
+    let snapshots = 0;
+    const store = watchedStore(createMemoryStore(), {
+      diffStates: () => { diffs++; },
+      commit: (c) => { snapshots += (c as { snapshots?: readonly unknown[] }).snapshots?.length ?? 0; },
+    });
+    const b = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store, keys });
+    const perEvent: [number, number][] = [];
+    for (const pdu of pdus) {
+      diffs = 0;
+      snapshots = 0;
+      expect((await b.receivePdu('a.example', pdu)).status).toBe('accepted');
+      perEvent.push([diffs, snapshots]);
+    }
+    const messages = perEvent.slice(pdus.length - 21, pdus.length - 1);
+    // The first message's states differ from the last join's (its own state is now stored): one
+    // resolution; the other 19 none, and no snapshot written (the current state is unchanged).
+    expect(messages[0]![0]).toBeGreaterThan(FORKS / 2);
+    for (const [d, n] of messages.slice(1)) expect([d, n]).toEqual([0, 0]);
+    const [topicDiffs] = perEvent[pdus.length - 1]!;
+    expect(topicDiffs).toBeGreaterThan(FORKS / 2);
+    expect(await b.forwardExtremities(roomId)).toHaveLength(FORKS);
+    expect((await b.forwardExtremities(roomId)).includes(topic.eventId)).toBe(true);
+    expect((await b.currentState(roomId)).toJSON()).toEqual(want);
+    // And the state-res answer over the extremities' states as plain maps.
+    const rules = getRoomVersion('10');
+    const events = new Map<string, RoomEvent>();
+    for (const e of await b.timeline(roomId, { limit: 1000 })) events.set(e.eventId, toRoomEvent(e.json, rules, e.eventId));
+    const sets = await Promise.all((await b.forwardExtremities(roomId)).map(async (x) => {
+      const m = new Map<string, string>();
+      for (const { type, stateKey, eventId } of await b.stateAt(x, { after: true })) m.set(stateKeyOf(type, stateKey), eventId);
+      return m;
+    }));
+    expect(RoomState.fromStateMap(resolveStateSync(rules, sets, events)).equals(await b.currentState(roomId))).toBe(true);
+    await b.close();
+  });
+});

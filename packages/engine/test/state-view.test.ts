@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { StateView } from '../src/state/vstate.js';
+import { type VState, StateView } from '../src/state/vstate.js';
+import { stateSetKey } from '../src/state/resolve.js';
+import { EngineCaches } from '../src/caches.js';
 
 // The engine hands state resolution map views (a stored base read in place plus an overlay); they
 // must behave exactly like the materialised map.
@@ -25,5 +27,49 @@ describe('StateView', () => {
       view.forEach((v, k) => seen.push([k, v]));
       expect(new Map(seen)).toEqual(want);
     }), { numRuns: 300 });
+  });
+});
+
+// The identity of a set of states under which the engine remembers the current state resolved
+// from them (receipt/commit.ts): equal exactly when the sets hold the same states, whatever the
+// order, repeats, or the characters of the state keys and event IDs.
+describe('stateSetKey', () => {
+  it('is equal exactly for the same set of states', () => {
+    const str = fc.constantFrom('a', 'b', '\u0000', '\u0001', '"', ',', 'a\u0000b', '[', '\ud800');
+    const state = fc.record({
+      base: fc.option(fc.integer({ min: 0, max: 3 }), { nil: null }),
+      overlay: fc.array(fc.tuple(str, fc.option(str, { nil: null })), { maxLength: 3 }).map((es) => new Map(es)),
+    });
+    const same = (x: VState, y: VState): boolean => x.base === y.base && x.overlay.size === y.overlay.size && [...x.overlay].every(([k, v]) => y.overlay.has(k) && y.overlay.get(k) === v);
+    const sameSets = (xs: readonly VState[], ys: readonly VState[]): boolean => xs.every((x) => ys.some((y) => same(x, y))) && ys.every((y) => xs.some((x) => same(x, y)));
+    fc.assert(fc.property(fc.array(state, { maxLength: 4 }), fc.array(state, { maxLength: 4 }), fc.integer(), (xs, ys, seed) => {
+      expect(stateSetKey(xs) === stateSetKey(ys)).toBe(sameSets(xs, ys));
+      // Reordered, repeated, overlays built in another order: the same identity.
+      const shuffled = fc.sample(fc.shuffledSubarray([...xs, ...xs], { minLength: 2 * xs.length }), { seed, numRuns: 1 })[0]!
+        .map((s) => ({ base: s.base, overlay: new Map([...s.overlay].reverse()) }));
+      expect(stateSetKey(shuffled)).toBe(stateSetKey(xs));
+    }), { numRuns: 500 });
+    // Sets a joined text would confuse.
+    const pairs: [VState[], VState[]][] = [
+      [[{ base: 1, overlay: new Map([['a\u0000b', 'c']]) }], [{ base: 1, overlay: new Map([['a', 'b\u0000c']]) }]],
+      [[{ base: 1, overlay: new Map([['a', null]]) }], [{ base: 1, overlay: new Map([['a', 'null']]) }]],
+      [[{ base: null, overlay: new Map() }], [{ base: 0, overlay: new Map() }]],
+      [[{ base: 1, overlay: new Map([['a', 'b'], ['c', 'd']]) }], [{ base: 1, overlay: new Map([['a', 'b\u0001c\u0000d']]) }]],
+      [[{ base: 1, overlay: new Map() }, { base: 2, overlay: new Map() }], [{ base: 12, overlay: new Map() }]],
+    ];
+    for (const [x, y] of pairs) expect(stateSetKey(x)).not.toBe(stateSetKey(y));
+  });
+});
+
+describe('the remembered current state', () => {
+  it('is forgotten when an outlier of its room is promoted', () => {
+    const caches = new EngineCaches();
+    caches.resolutionOf('!r:x');
+    caches.resolvedCurrent('!r:x', 'k', 7);
+    expect(caches.resolution.peek('!r:x')?.current).toEqual({ key: 'k', snapshot: 7 });
+    caches.resolvedCurrent('!other:x', 'k', 8); // (no resolution cache for that room: nothing kept)
+    expect(caches.resolution.peek('!other:x')).toBeUndefined();
+    caches.settled('!r:x', '$promoted', false);
+    expect(caches.resolution.peek('!r:x')?.current).toBeUndefined();
   });
 });

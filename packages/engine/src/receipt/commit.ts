@@ -13,8 +13,8 @@ import type { RoomVersionRules } from '@roomgraph/room-versions';
 import type { EventStatus, RoomInfo } from '@roomgraph/store';
 import type { EngineContext } from '../context.js';
 import { stateAfter } from '../state/after.js';
-import { resolveStates } from '../state/resolve.js';
-import { type VState, SnapshotPlan, sameVState, withEntry } from '../state/vstate.js';
+import { type ResolutionInfo, resolveStates, stateSetKey } from '../state/resolve.js';
+import { type VState, SnapshotPlan, sameVState, stored, withEntry } from '../state/vstate.js';
 import type { PduOutcome, StateChange } from '../types.js';
 import { newExtremities } from './extremities.js';
 import { type Verdict, outcomeOf } from './outcome.js';
@@ -48,6 +48,7 @@ export async function commitEvent(ctx: EngineContext, input: CommitInput): Promi
   let currentRef: ReturnType<SnapshotPlan['ref']> | undefined;
   let afterRef: ReturnType<SnapshotPlan['ref']> | undefined;
   let newCurrent: VState | undefined;
+  let currentKey: string | undefined; // the states the new current state was resolved from
   if (extremities !== undefined) {
     const others = extremities.filter((x) => x !== event.eventId);
     if (others.length === 0) {
@@ -59,7 +60,18 @@ export async function commitEvent(ctx: EngineContext, input: CommitInput): Promi
         const e = got.get(x);
         if (e !== undefined) states.push(stateAfter(ctx, e));
       }
-      newCurrent = await resolveStates(ctx, roomId, rules, states, event);
+      // The same states as those the room's current state was resolved from (an event on one of
+      // several extremities that leaves the states as they were: a message, in a room that stays
+      // forked): that current state, without resolving again or writing another snapshot of it.
+      currentKey = stateSetKey(states);
+      const memo = ctx.caches.resolution.peek(roomId)?.current;
+      if (memo !== undefined && memo.key === currentKey && room?.currentState === memo.snapshot) {
+        newCurrent = stored(memo.snapshot);
+      } else {
+        const info: ResolutionInfo = { complete: true };
+        newCurrent = await resolveStates(ctx, roomId, rules, states, event, info);
+        if (!info.complete) currentKey = undefined; // (an event left out may arrive: not remembered)
+      }
     }
     if (isState && sameVState(newCurrent, after)) {
       afterRef = plan.ref(after);
@@ -84,6 +96,7 @@ export async function commitEvent(ctx: EngineContext, input: CommitInput): Promi
   }
   // A promoted outlier may be in the room's resolution cache, loaded while it was an outlier.
   if (res.promoted) ctx.caches.settled(roomId, event.eventId, res.event.status === 'rejected');
+  else if (currentKey !== undefined && !res.duplicate && res.room.currentState !== undefined) ctx.caches.resolvedCurrent(roomId, currentKey, res.room.currentState);
   const outcome: PduOutcome = { ...outcomeOf(res.event, res.duplicate, redactedOnReceipt), ...(res.promoted ? { promoted: true } : {}) };
   const settling = !res.duplicate && outcome.status === 'accepted' ? settleInvite(ctx, roomId, event.json) : undefined;
   if (settling !== undefined) await settling;

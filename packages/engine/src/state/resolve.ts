@@ -15,11 +15,42 @@ import type { EngineContext } from '../context.js';
 import { isPromotableOutlier, isRejectedStatus } from '../stored.js';
 import { type VState, StateView, sameVState, stored, viewOf } from './vstate.js';
 
+/** What {@link resolveStates} tells besides the state. */
+export interface ResolutionInfo {
+  /**
+   * Set to `false` when an event the resolution asked for was not in the store (it was left out,
+   * as the algorithm does with missing events): the answer may change once the event arrives.
+   */
+  complete: boolean;
+}
+
+/**
+ * An identity of a set of states (the same for the same states in any order or repeated): their
+ * bases and overlays, sorted. Two sets with one identity resolve to the same state (the result of
+ * a resolution does not depend on the order of the states; snapshots never change).
+ */
+export function stateSetKey(states: readonly VState[]): string {
+  // (JSON texts: unambiguous whatever the state keys hold.)
+  const keys = new Set<string>();
+  for (const s of states) {
+    if (s.overlay.size === 0) {
+      keys.add(JSON.stringify(s.base));
+      continue;
+    }
+    const entries = [...s.overlay].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    keys.add(JSON.stringify([s.base, entries]));
+  }
+  return JSON.stringify([...keys].sort());
+}
+
 /**
  * Resolves several states (deduplicated) with the room's algorithm. `inFlight` is the event being
- * committed: part of its own "state after" but not stored yet.
+ * committed: part of its own "state after" but not stored yet. `info`, when given, learns whether
+ * every event the resolution asked for was stored.
  */
-export async function resolveStates(ctx: EngineContext, roomId: string, rules: RoomVersionRules, states: readonly VState[], inFlight?: RoomEvent): Promise<VState> {
+export async function resolveStates(
+  ctx: EngineContext, roomId: string, rules: RoomVersionRules, states: readonly VState[], inFlight?: RoomEvent, info?: ResolutionInfo,
+): Promise<VState> {
   const store = ctx.store;
   // Deduplicated, comparing only states of one base (a room with many forward extremities gives
   // many states, most of them of distinct bases).
@@ -67,6 +98,7 @@ export async function resolveStates(ctx: EngineContext, roomId: string, rules: R
       const got = await store.getEvents(ids);
       const out = new Map<string, RoomEvent>();
       if (inFlight !== undefined && ids.includes(inFlight.eventId)) out.set(inFlight.eventId, inFlight);
+      if (info !== undefined && got.size + out.size < ids.length) info.complete = false;
       for (const [id, e] of got) {
         if (isRejectedStatus(e)) rejected.add(id);
         else rejected.delete(id);
