@@ -76,6 +76,31 @@ describe('parked events', () => {
     await b.close();
   });
 
+  it('parked events freed one at a time: each retry reads the records it frees, not the park', async () => {
+    const r = await room(120);
+    let listed = 0;
+    let read: number[] = [];
+    const store = watchedStore(createMemoryStore(), {
+      listParkedEvents: () => { listed++; },
+      getParkedEvents: (_room, ids) => { read.push((ids as readonly string[]).length); },
+    });
+    const b = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store, keys });
+    await b.receivePdus('a.example', r.head);
+    // Every other event of the line first: each cites the one before it, missing — 60 parked.
+    for (let i = 1; i < r.line.length; i += 2) expect((await b.receivePdu('a.example', r.line[i]!)).status).toBe('parked');
+    expect(await store.listParkedEvents(r.roomId)).toHaveLength(60);
+    // Then the others, in order: each frees one parked event.
+    listed = 0;
+    read = [];
+    for (let i = 0; i < r.line.length; i += 2) expect((await b.receivePdu('a.example', r.line[i]!)).status).toBe('accepted');
+    // (Was: the whole park listed at each of the 60 — 60 × the park read for 60 events taken.)
+    expect(listed).toBe(0);
+    expect(read).toEqual(Array(60).fill(1));
+    expect(await store.listParkedEvents(r.roomId)).toHaveLength(0);
+    expect((await b.timeline(r.roomId, { limit: 1000 })).filter((e) => e.status === 'accepted')).toHaveLength(r.head.length + r.line.length);
+    await b.close();
+  });
+
   it('parked events left by an earlier process are all looked at by the first retry of the next', async () => {
     const r = await room(5);
     const store = createMemoryStore();

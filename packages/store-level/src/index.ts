@@ -852,6 +852,13 @@ export class LevelRoomStore extends AbstractRoomStore {
     return values.map((v) => Object.freeze(JSON.parse(v)) as ParkedEvent);
   }
 
+  protected override async _getParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<readonly ParkedEvent[]> {
+    const values = await this.#t.parked.getMany(eventIds.map((id) => `${roomId}\x00${id}`));
+    const out: ParkedEvent[] = [];
+    for (const v of values) if (v !== undefined) out.push(Object.freeze(JSON.parse(v)) as ParkedEvent);
+    return out;
+  }
+
   protected override async _deleteParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<void> {
     await this.#db.batch(
       eventIds.map((id) => ({ type: 'del' as const, sublevel: this.#t.parked, key: `${roomId}\x00${id}` })),

@@ -141,6 +141,17 @@ export class MemoryRoomStore extends AbstractRoomStore {
     return [...(this.#parked.get(roomId)?.values() ?? [])];
   }
 
+  protected override async _getParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<readonly ParkedEvent[]> {
+    const m = this.#parked.get(roomId);
+    if (m === undefined) return [];
+    const out: ParkedEvent[] = [];
+    for (const id of eventIds) {
+      const e = m.get(id);
+      if (e !== undefined) out.push(e);
+    }
+    return out;
+  }
+
   protected override async _deleteParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<void> {
     const m = this.#parked.get(roomId);
     if (m === undefined) return;

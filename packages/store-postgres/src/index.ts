@@ -177,6 +177,7 @@ export class PostgresRoomStore extends AbstractRoomStore {
       getKeys: `SELECT record FROM ${s}.server_keys WHERE server_hash = sha256(convert_to($1::text, 'UTF8')) AND server = $1 ORDER BY key_id COLLATE "C"`,
       park: `INSERT INTO ${s}.parked_events (room_id, event_id, record) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (room_id, event_id) DO UPDATE SET record = excluded.record`,
       listParked: `SELECT record FROM ${s}.parked_events WHERE room_id = $1`,
+      getParked: `SELECT record FROM ${s}.parked_events WHERE room_id = $1 AND event_id = ANY($2::text[])`,
       unpark: `DELETE FROM ${s}.parked_events WHERE room_id = $1 AND event_id = ANY($2::text[])`,
       putInvites: `INSERT INTO ${s}.invites (room_id, user_id, record) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (room_id, user_id) DO UPDATE SET record = excluded.record`,
       listInvites: `SELECT record FROM ${s}.invites`,
@@ -529,6 +530,21 @@ export class PostgresRoomStore extends AbstractRoomStore {
     if (this.status !== 'open') throw new StoreError('STORE_NOT_OPEN', `store is ${this.status}`);
     const list = [...(await this._listParkedEvents(roomId))];
     return list.sort(compareParkedEvents);
+  }
+
+  /** Some parked events of a room, oldest first: without a flush, as {@link PostgresRoomStore.listParkedEvents}. */
+  override async getParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<readonly ParkedEvent[]> {
+    if (this.status !== 'open') throw new StoreError('STORE_NOT_OPEN', `store is ${this.status}`);
+    if (!Array.isArray(eventIds)) throw new StoreError('STORE_INVALID_COMMIT', 'eventIds must be an array');
+    const ids = [...new Set(eventIds.filter((id): id is EventId => typeof id === 'string'))];
+    if (ids.length === 0) return [];
+    const list = [...(await this._getParkedEvents(roomId, ids))];
+    return list.sort(compareParkedEvents);
+  }
+
+  protected override async _getParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<readonly ParkedEvent[]> {
+    const rows = await this.#run<{ record: string }[]>('reading parked events', this.#q['getParked']!, [toText(roomId), toTexts(eventIds)]);
+    return rows.map((r) => Object.freeze(JSON.parse(r.record)) as ParkedEvent);
   }
 
   protected override async _listParkedEvents(roomId: RoomId): Promise<readonly ParkedEvent[]> {

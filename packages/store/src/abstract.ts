@@ -296,6 +296,15 @@ export abstract class AbstractRoomStore implements RoomStore {
   protected abstract _listParkedEvents(roomId: RoomId): Promise<readonly ParkedEvent[]>;
   /** Deletes parked events. */
   protected abstract _deleteParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<void>;
+  /**
+   * Gets the parked events of a room with the given (distinct) IDs, any order, unknown ones left
+   * out. The default filters {@link AbstractRoomStore._listParkedEvents}: a store that can read
+   * them by ID overrides it.
+   */
+  protected async _getParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<readonly ParkedEvent[]> {
+    const wanted = new Set(eventIds);
+    return (await this._listParkedEvents(roomId)).filter((e) => wanted.has(e.eventId));
+  }
   /** Puts invites (one per room and user, replacing). */
   protected abstract _putInvites(invites: readonly StoredInvite[]): Promise<void>;
   /** Lists every invite (any order). */
@@ -1197,6 +1206,17 @@ export abstract class AbstractRoomStore implements RoomStore {
     this.#assertOpen();
     await this.#written();
     const list = [...(await this._listParkedEvents(roomId))];
+    return list.sort(compareParkedEvents);
+  }
+
+  /** See {@link RoomStore.getParkedEvents}. */
+  async getParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<readonly ParkedEvent[]> {
+    this.#assertOpen();
+    if (!Array.isArray(eventIds)) throw invalid('eventIds must be an array');
+    await this.#written();
+    const ids = [...new Set(eventIds.filter((id): id is EventId => typeof id === 'string'))];
+    if (ids.length === 0) return [];
+    const list = [...(await this._getParkedEvents(roomId, ids))];
     return list.sort(compareParkedEvents);
   }
 

@@ -854,6 +854,15 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         ]);
         assert.deepEqual((await store.listParkedEvents(ROOM)).map((e) => e.eventId), ['$p1', '$p2']);
         assert.equal((await store.listParkedEvents(ROOM))[1]!.origin, 'b.org');
+        // Read by ID (when the store can): the listing's order and records; unknown IDs, repeats
+        // and another room's events left out.
+        if (store.getParkedEvents !== undefined) {
+          assert.deepEqual(await store.getParkedEvents(ROOM, ['$p2', '$nope', '$p1', '$q', '$p2']), await store.listParkedEvents(ROOM));
+          assert.deepEqual((await store.getParkedEvents(ROOM, ['$p2'])).map((e) => [e.eventId, e.origin, e.json]), [['$p2', 'b.org', { a: 1 }]]);
+          assert.deepEqual(await store.getParkedEvents(ROOM, []), []);
+          assert.deepEqual(await store.getParkedEvents('!nowhere:x', ['$p1']), []);
+          assert.deepEqual((await store.getParkedEvents('!other:x', ['$q', '$p1'])).map((e) => e.eventId), ['$q']);
+        }
         await store.deleteParkedEvents(ROOM, ['$p1', '$nope']);
         assert.deepEqual((await store.listParkedEvents(ROOM)).map((e) => e.eventId), ['$p2']);
         assert.deepEqual((await store.listParkedEvents('!other:x')).map((e) => e.eventId), ['$q']);

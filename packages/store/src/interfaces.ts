@@ -386,6 +386,12 @@ export interface RoomStore {
   parkEvents(events: readonly ParkedEvent[]): Promise<void>;
   /** Parked events of a room, oldest first. */
   listParkedEvents(roomId: RoomId): Promise<readonly ParkedEvent[]>;
+  /**
+   * The parked events of a room with the IDs `eventIds` (unknown IDs are left out), in the order of
+   * {@link RoomStore.listParkedEvents} — without reading the rest of the park. Optional: without
+   * it, a caller filters {@link RoomStore.listParkedEvents}.
+   */
+  getParkedEvents?(roomId: RoomId, eventIds: readonly EventId[]): Promise<readonly ParkedEvent[]>;
   /** Removes parked events (unknown IDs are ignored). */
   deleteParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<void>;
 

@@ -151,22 +151,33 @@ export async function retryParked(ctx: EngineContext, roomId: string, rules: Roo
   let candidates: Set<string> = await storedSince(ctx, roomId, index);
   if (fresh) candidates = new Set(index.deps.keys());
   else for (const id of index.stuck) candidates.add(id);
-  // The park as it is now, read once when something is ready: within this call (the room's lock
-  // held) only its own retries change it, and a record parked again keeps its PDU.
+  // Without a read by ID, the park as it is now, read once when something is ready: within this
+  // call (the room's lock held) only its own retries change it, and a record parked again keeps
+  // its PDU.
   let park: ReadonlyMap<string, { readonly at: number; readonly record: ParkedEvent }> | undefined;
   // Every round takes at least one event not tried yet, or is the last.
   while (candidates.size > 0) {
     const ready = await readyOf(ctx, index, candidates, tried);
     if (ready.size === 0) break;
-    park ??= new Map((await store.listParkedEvents(roomId)).map((record, at) => [record.eventId, { at, record }]));
-    // In the park's order (as parked: the order they would have been taken in).
-    const found: { readonly at: number; readonly record: ParkedEvent }[] = [];
-    for (const id of ready) {
-      const p = park.get(id);
-      if (p !== undefined) found.push(p);
-      else index.remove(id); // gone from the park (another process took it)
+    // The ready events' records, in the park's order (as parked: the order they would have been
+    // taken in) — read by ID where the store can (the rest of the park is not read: ~10,000
+    // parked events would be read at every event that frees one).
+    let records: ParkedEvent[];
+    if (store.getParkedEvents !== undefined) {
+      records = [...(await store.getParkedEvents(roomId, [...ready]))];
+    } else {
+      park ??= new Map((await store.listParkedEvents(roomId)).map((record, at) => [record.eventId, { at, record }]));
+      const found: { readonly at: number; readonly record: ParkedEvent }[] = [];
+      for (const id of ready) {
+        const p = park.get(id);
+        if (p !== undefined) found.push(p);
+      }
+      records = found.sort((a, b) => a.at - b.at).map((p) => p.record);
     }
-    const records = found.sort((a, b) => a.at - b.at).map((p) => p.record);
+    if (records.length < ready.size) {
+      const have = new Set(records.map((p) => p.eventId));
+      for (const id of ready) if (!have.has(id)) index.remove(id); // gone from the park (another process took it)
+    }
     for (const p of records) {
       const id = p.eventId;
       tried.add(id);
