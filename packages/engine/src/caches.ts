@@ -10,6 +10,7 @@
  * | `stateAfter` | event ID → snapshot of the state after it (where one was written) | `stateAfter` (default 200,000) |
  * | `resolution` | room ID → state resolution's cache (events, sender power, rejected events; the current state last resolved, with the identity of its states) | `resolutionRooms` (default 100) rooms × `resolutionEventsPerRoom` (default 10,000) events |
  * | `serverCounts` | room ID → joined members per server at a snapshot | `serverCountsRooms` (default 1,000) rooms |
+ * | `memberKeys` | room ID → its current state's member keys by server, at a snapshot (`federation/servers.ts`: what a server may see, without scanning every member per request) | `memberKeysRooms` (default 100) rooms × their members |
  * | `noParked` | room IDs known to have no parked events | `noParkedRooms` (default 100,000) rooms |
  * | `parked` | room ID → its parked events' dependencies, and the parked events citing each (`receipt/parked.ts`) | `parkedRooms` (default 100) rooms × `limits.maxParkedPerRoom` (default 10,000) parked events |
  * | `backward` | room ID → the prev events its stored events cite, as of a stream position (`backfill.ts`: the backward extremities without reading the whole timeline at each backfill) | `backwardRooms` (default 1,000) rooms × the room's backward extremities |
@@ -28,6 +29,8 @@
  *   room's entry is forgotten when it loaded such an outlier.
  * - `serverCounts`: keyed by the current-state snapshot it describes, which is read from the store
  *   each time (the store caches no room record another process can change). Kept.
+ * - `memberKeys`: keyed by the current-state snapshot it describes, read from the store each time
+ *   and moved forward through state diffs. Kept.
  * - `noParked`: "nothing parked" — another process may have parked an event since. Forgotten.
  * - `parked`: the room's park as this process last read it — another process may have parked or
  *   taken events since. Forgotten.
@@ -60,6 +63,7 @@ export const DEFAULT_ENGINE_CACHE_SIZES: Readonly<Required<EngineCacheSizes>> = 
   resolutionRooms: 100,
   resolutionEventsPerRoom: 10_000,
   serverCountsRooms: 1_000,
+  memberKeysRooms: 100,
   noParkedRooms: 100_000,
   parkedRooms: 100,
   backwardRooms: 1_000,
@@ -114,6 +118,14 @@ export interface ServerCounts {
   readonly counts: Map<string, number>;
 }
 
+/** The member state keys of a room's current state, grouped by their user's server (`federation/servers.ts`). */
+export interface MemberKeys {
+  /** The snapshot the keys describe. */
+  snapshot: SnapshotId;
+  /** Server name → the member state keys of its users. */
+  readonly byServer: Map<string, Set<string>>;
+}
+
 /** An invite for a local user received over federation (`PUT /v2/invite`), as countersigned. */
 export interface ReceivedInvite {
   /** The room invited to. */
@@ -149,6 +161,8 @@ export class EngineCaches {
   readonly resolution: LruCache<string, RoomResolutionCache>;
   /** room ID → joined members per server (see `federation/servers.ts`). */
   readonly serverCounts: LruCache<string, ServerCounts>;
+  /** room ID → its current state's member keys by server (see `federation/servers.ts`). */
+  readonly memberKeys: LruCache<string, MemberKeys>;
   /** Rooms with no parked events (so the store need not be scanned after every event). */
   readonly noParked: LruCache<string, true>;
   /** room ID → what the retries know of its parked events (`receipt/parked.ts`). */
@@ -207,6 +221,7 @@ export class EngineCaches {
     this.stateAfter = new LruCache(this.sizes.stateAfter);
     this.resolution = new LruCache(this.sizes.resolutionRooms);
     this.serverCounts = new LruCache(this.sizes.serverCountsRooms);
+    this.memberKeys = new LruCache(this.sizes.memberKeysRooms);
     this.noParked = new LruCache(this.sizes.noParkedRooms);
     this.parked = new LruCache(this.sizes.parkedRooms);
     this.backward = new LruCache(this.sizes.backwardRooms);

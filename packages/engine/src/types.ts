@@ -105,6 +105,8 @@ export interface EngineCacheSizes {
   readonly resolutionEventsPerRoom?: number;
   /** Rooms whose joined members per server are kept (default 1,000). */
   readonly serverCountsRooms?: number;
+  /** Rooms whose current-state member keys are kept grouped by server, so a server's request reads its own members' entries only (default 100; an entry holds the room's member keys). */
+  readonly memberKeysRooms?: number;
   /** Rooms remembered as having nothing parked (default 100,000). */
   readonly noParkedRooms?: number;
   /** Rooms whose parked events' dependencies are kept, so a retry looks only at the ones an event stored since may free (default 100; a few hundred bytes per parked event, up to `limits.maxParkedPerRoom` per room; a room evicted reads its park again when next touched). */

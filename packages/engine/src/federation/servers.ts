@@ -9,12 +9,14 @@
 import type { JsonObject } from '@roomgraph/canonical-json';
 import { type Pdu, domainOf, stateKeyOf } from '@roomgraph/events';
 import type { SnapshotId, StoredEvent } from '@roomgraph/store';
-import type { ServerCounts } from '../caches.js';
+import type { MemberKeys, ServerCounts } from '../caches.js';
 import type { EngineContext } from '../context.js';
 import { joinedUser } from '../stored.js';
 
 /** A state diff larger than this recounts the members instead of moving the counts. */
 export const MAX_COUNTS_DIFF = 10_000;
+/** The state key prefix of `m.room.member` entries. */
+const MEMBER_PREFIX = stateKeyOf('m.room.member', '');
 /** Member events read per batch. */
 const MEMBER_BATCH = 512;
 
@@ -87,6 +89,51 @@ async function deliver(ctx: EngineContext, destinations: readonly string[], pdus
   if (t === undefined || to.length === 0 || pdus.length === 0) return;
   if (t.queuePdus !== undefined) { await t.queuePdus(to, pdus); return; }
   await Promise.all(to.map((d) => t.sendPdus(d, pdus).catch(() => undefined)));
+}
+
+/**
+ * The member state keys (`m.room.member` entries, any membership) of `server`'s users in the room's
+ * current state. Grouped by server once per room (O(members)), then moved forward through state
+ * diffs as the current state changes, so that each request of a server (what it may see) does not
+ * scan every member of a 100k-member room.
+ */
+export async function memberKeysOf(ctx: EngineContext, roomId: string, server: string): Promise<readonly string[]> {
+  const room = await ctx.store.getRoom(roomId);
+  if (room?.currentState === undefined) return [];
+  const to = room.currentState;
+  let cached = ctx.caches.memberKeys.get(roomId);
+  if (cached !== undefined && cached.snapshot !== to && !(await advanceMemberKeys(ctx, cached, to))) cached = undefined;
+  if (cached === undefined) {
+    const byServer = new Map<string, Set<string>>();
+    for (const key of (await ctx.store.loadState(to)).keys()) fileMemberKey(byServer, key, true);
+    cached = { snapshot: to, byServer };
+    ctx.caches.memberKeys.set(roomId, cached);
+  }
+  return [...(cached.byServer.get(server) ?? [])];
+}
+
+/** Files (or, with `present` false, removes) a state key under its user's server when it is a member key. */
+function fileMemberKey(byServer: Map<string, Set<string>>, key: string, present: boolean): void {
+  if (!key.startsWith(MEMBER_PREFIX)) return;
+  const server = domainOf(key.slice(MEMBER_PREFIX.length));
+  if (server === undefined) return;
+  let keys = byServer.get(server);
+  if (present) {
+    if (keys === undefined) byServer.set(server, (keys = new Set()));
+    keys.add(key);
+  } else if (keys !== undefined) {
+    keys.delete(key);
+    if (keys.size === 0) byServer.delete(server);
+  }
+}
+
+/** Moves cached member keys from their snapshot to `to` through the state diff; `false` when the diff is too large to be worth it. */
+async function advanceMemberKeys(ctx: EngineContext, cached: MemberKeys, to: SnapshotId): Promise<boolean> {
+  const diff = await ctx.store.diffStates(cached.snapshot, to);
+  if (diff.size > MAX_COUNTS_DIFF) return false;
+  for (const [key, [, b]] of diff) fileMemberKey(cached.byServer, key, b !== undefined);
+  cached.snapshot = to;
+  return true;
 }
 
 /** Sends PDUs to every other server in the room (its current state), except `skip`, and to `also`. */

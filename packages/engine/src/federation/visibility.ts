@@ -23,22 +23,25 @@ import { domainOf, redact, stateKeyOf } from '@roomgraph/events';
 import type { SnapshotId, StoredEvent } from '@roomgraph/store';
 import type { EngineContext } from '../context.js';
 import { isJsonObject } from '@roomgraph/canonical-json';
+import { memberKeysOf } from './servers.js';
 
 const HV_KEY = stateKeyOf('m.room.history_visibility', '');
-const MEMBER_PREFIX = stateKeyOf('m.room.member', '');
 
 /** What a server gets of an event. */
 export type Disclosure = 'full' | 'redacted' | 'withheld';
 
-/** The memberships of `server`'s users and the history visibility, in one state. */
+/** The history visibility and the memberships of `server`'s users, in one state. */
 interface Standing {
   readonly visibility: string;
-  /** The server's users → their membership. */
-  readonly memberships: ReadonlyMap<string, string>;
+  /**
+   * The server's users → their membership (read when first asked: a `shared` event needs none
+   * when the server has a joined member now).
+   */
+  memberships(): Promise<ReadonlyMap<string, string>>;
 }
 
-function has(s: Standing, membership: string): boolean {
-  for (const m of s.memberships.values()) if (m === membership) return true;
+function has(memberships: ReadonlyMap<string, string>, membership: string): boolean {
+  for (const m of memberships.values()) if (m === membership) return true;
   return false;
 }
 
@@ -69,22 +72,15 @@ export class ServerView {
     this.#now ??= (async () => {
       const room = await this.#ctx.store.getRoom(this.#roomId);
       if (room?.currentState === undefined) return { joined: false, standing: false };
-      const s = await this.#standingIn(room.currentState);
-      return { joined: has(s, 'join'), standing: s.memberships.size > 0 };
+      const m = await (await this.#standingIn(room.currentState)).memberships();
+      return { joined: has(m, 'join'), standing: m.size > 0 };
     })();
     return this.#now;
   }
 
   /** See {@link #keys}. */
   #serverKeys(): Promise<readonly string[]> {
-    this.#keys ??= (async () => {
-      const room = await this.#ctx.store.getRoom(this.#roomId);
-      if (room?.currentState === undefined) return [];
-      const state = await this.#ctx.store.loadState(room.currentState);
-      const keys: string[] = [];
-      for (const key of state.keys()) if (key.startsWith(MEMBER_PREFIX) && domainOf(key.slice(MEMBER_PREFIX.length)) === this.#server) keys.push(key);
-      return keys;
-    })();
+    this.#keys ??= memberKeysOf(this.#ctx, this.#roomId, this.#server);
     return this.#keys;
   }
 
@@ -92,34 +88,43 @@ export class ServerView {
     let p = this.#snapshots.get(snapshot);
     if (p === undefined) {
       p = (async () => {
-        const keys = [HV_KEY, ...(await this.#serverKeys())];
-        const found = await this.#ctx.store.getStateEntries(snapshot, keys);
-        const ids: string[] = [];
-        for (const id of found) if (id !== undefined) ids.push(id);
-        const hv = found[0];
-        const events = await this.#ctx.store.getEvents(ids);
-        let visibility = 'shared';
-        const memberships = new Map<string, string>();
-        for (const e of events.values()) {
-          const content = e.json['content'];
-          if (!isJsonObject(content)) continue;
-          if (e.eventId === hv) { if (typeof content['history_visibility'] === 'string') visibility = content['history_visibility']; continue; }
-          if (typeof content['membership'] === 'string' && e.stateKey !== undefined) memberships.set(e.stateKey, content['membership']);
-        }
-        return { visibility, memberships };
+        const [hv] = await this.#ctx.store.getStateEntries(snapshot, [HV_KEY]);
+        const content = hv === undefined ? undefined : (await this.#ctx.store.getEvent(hv))?.json['content'];
+        const visibility = isJsonObject(content) && typeof content['history_visibility'] === 'string' ? content['history_visibility'] : 'shared';
+        let memberships: Promise<ReadonlyMap<string, string>> | undefined;
+        return { visibility, memberships: () => (memberships ??= this.#membershipsIn(snapshot)) };
       })();
       this.#snapshots.set(snapshot, p);
     }
     return p;
   }
 
-  /** Whether a state (visibility and this server's memberships in it) lets the server see an event. */
+  /** The memberships of the server's users in a state: point look-ups of their member keys. */
+  async #membershipsIn(snapshot: SnapshotId): Promise<ReadonlyMap<string, string>> {
+    const found = await this.#ctx.store.getStateEntries(snapshot, await this.#serverKeys());
+    const ids: string[] = [];
+    for (const id of found) if (id !== undefined) ids.push(id);
+    const events = await this.#ctx.store.getEvents(ids);
+    const memberships = new Map<string, string>();
+    for (const e of events.values()) {
+      const content = e.json['content'];
+      if (isJsonObject(content) && typeof content['membership'] === 'string' && e.stateKey !== undefined) memberships.set(e.stateKey, content['membership']);
+    }
+    return memberships;
+  }
+
+  /**
+   * Whether a state (visibility and this server's memberships in it) lets the server see an event.
+   * (The rules in another order than the module comment's — any one of them showing the event
+   * is enough — so that a `shared` event is settled by the server's joined member now, without
+   * reading its memberships in that state.)
+   */
   async #allows(s: Standing): Promise<boolean> {
     if (s.visibility === 'world_readable') return true;
-    if (has(s, 'join')) return true;
-    if (s.visibility === 'invited' && has(s, 'invite')) return true;
-    if (s.visibility === 'shared') return (await this.now()).joined;
-    return false;
+    if (s.visibility === 'shared' && (await this.now()).joined) return true;
+    const m = await s.memberships();
+    if (has(m, 'join')) return true;
+    return s.visibility === 'invited' && has(m, 'invite');
   }
 
   /** Whether the server may see `e` (see the module comment). */
@@ -134,7 +139,9 @@ export class ServerView {
         after = { visibility: content['history_visibility'], memberships: before.memberships };
         if (await this.#allows(before)) return true; // the more permissive of before and after
       } else if (e.type === 'm.room.member' && domainOf(e.stateKey) === this.#server && typeof content['membership'] === 'string') {
-        after = { visibility: before.visibility, memberships: new Map([...before.memberships, [e.stateKey, content['membership']]]) };
+        const key = e.stateKey;
+        const membership = content['membership'];
+        after = { visibility: before.visibility, memberships: async () => new Map([...await before.memberships(), [key, membership]]) };
       }
     }
     return this.#allows(after);

@@ -10,7 +10,7 @@ import { StaticKeySource } from '@roomgraph/transport';
 if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc');
 const EVENTS_PER_ROOM = 48;
 /** Small bounds, so that a short run passes every one of them many times over. */
-const BOUNDED = { events: 200, stateAfter: 200, resolutionRooms: 4, resolutionEventsPerRoom: 64, serverCountsRooms: 4, noParkedRooms: 8, parkedRooms: 4, backwardRooms: 4, invites: 8 };
+const BOUNDED = { events: 200, stateAfter: 200, resolutionRooms: 4, resolutionEventsPerRoom: 64, serverCountsRooms: 4, noParkedRooms: 8, parkedRooms: 4, backwardRooms: 4, memberKeysRooms: 4, invites: 8 };
 
 function heapAfterGc() {
   for (let i = 0; i < 6; i++) globalThis.gc();
