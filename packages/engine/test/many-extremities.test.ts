@@ -66,6 +66,31 @@ describe('a room with many forward extremities', () => {
   }
 });
 
+/** A room on a.example whose last `count` events are users' joins, each on the same one event. */
+async function joinBranches(count: number, prefix: string): Promise<{ a: RoomEngine; roomId: string }> {
+  const a = await RoomEngine.open({ ownsStore: true, serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: fixedClock() });
+  const roomId = await a.createRoom({ roomVersion: '10', creator: '@admin:a.example', preset: 'public_chat' });
+  const [base] = await a.forwardExtremities(roomId);
+  for (let i = 0; i < count; i++) {
+    const u = `@${prefix}${i}:a.example`;
+    await a.createLocalEvent(roomId, { type: 'm.room.member', stateKey: u, sender: u, content: { membership: 'join' }, prevEvents: [base!] });
+  }
+  return { a, roomId };
+}
+
+/** What state-res gives for the states after `engine`'s forward extremities, as plain maps. */
+async function plainCurrentState(engine: RoomEngine, roomId: string): Promise<RoomState> {
+  const rules = getRoomVersion('10');
+  const events = new Map<string, RoomEvent>();
+  for (const e of await engine.timeline(roomId, { limit: 1000 })) events.set(e.eventId, toRoomEvent(e.json, rules, e.eventId));
+  const sets = await Promise.all((await engine.forwardExtremities(roomId)).map(async (x) => {
+    const m = new Map<string, string>();
+    for (const { type, stateKey, eventId } of await engine.stateAt(x, { after: true })) m.set(stateKeyOf(type, stateKey), eventId);
+    return m;
+  }));
+  return RoomState.fromStateMap(resolveStateSync(rules, sets, events));
+}
+
 // Many extremities, each with a state of its own (every branch a new user's join): the room's
 // current state is the resolution of all their states. The engine hands them to the resolution as
 // one base with an overlay each (state-res `layers`), so splitting them costs the overlays' size;
@@ -73,13 +98,7 @@ describe('a room with many forward extremities', () => {
 // state reads for one event here (~19 ms per event at 600 extremities).
 describe('a room with many forward extremities, each with its own state', () => {
   it('receiving an event reads the extremities’ states in proportion to their differences, and resolves them as the spec says', async () => {
-    const a = await RoomEngine.open({ ownsStore: true, serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: fixedClock() });
-    const roomId = await a.createRoom({ roomVersion: '10', creator: '@admin:a.example', preset: 'public_chat' });
-    const [base] = await a.forwardExtremities(roomId);
-    for (let i = 0; i < BRANCHES; i++) {
-      const u = `@j${i}:a.example`;
-      await a.createLocalEvent(roomId, { type: 'm.room.member', stateKey: u, sender: u, content: { membership: 'join' }, prevEvents: [base!] });
-    }
+    const { a, roomId } = await joinBranches(BRANCHES, 'j');
     const pdus = (await a.timeline(roomId, { limit: 1000 })).map((e) => e.json);
     const want = (await a.currentState(roomId)).toJSON();
     await a.close();
@@ -96,16 +115,7 @@ describe('a room with many forward extremities, each with its own state', () => 
     expect(got.toJSON()).toEqual(want);
     expect(got.ofType('m.room.member').size).toBe(BRANCHES + 1);
     // The same as state-res resolving the extremities' states as plain maps.
-    const rules = getRoomVersion('10');
-    const events = new Map<string, RoomEvent>();
-    for (const e of await b.timeline(roomId, { limit: 1000 })) events.set(e.eventId, toRoomEvent(e.json, rules, e.eventId));
-    const sets = await Promise.all(extremities.map(async (x) => {
-      const m = new Map<string, string>();
-      for (const { type, stateKey, eventId } of await b.stateAt(x, { after: true })) m.set(stateKeyOf(type, stateKey), eventId);
-      return m;
-    }));
-    const plain = resolveStateSync(rules, sets, events);
-    expect(RoomState.fromStateMap(plain).equals(got)).toBe(true);
+    expect((await plainCurrentState(b, roomId)).equals(got)).toBe(true);
     await b.close();
   });
 });
@@ -116,14 +126,8 @@ describe('a room with many forward extremities, each with its own state', () => 
 // (and written as a new snapshot each time).
 describe('a room that stays forked', () => {
   it('an event that leaves the extremities’ states as they were is not resolved again, and the state is right', async () => {
-    const a = await RoomEngine.open({ ownsStore: true, serverName: 'a.example', signingKey: key, store: createMemoryStore(), keys, now: fixedClock() });
-    const roomId = await a.createRoom({ roomVersion: '10', creator: '@admin:a.example', preset: 'public_chat' });
-    const [base] = await a.forwardExtremities(roomId);
     const FORKS = 40;
-    for (let i = 0; i < FORKS; i++) {
-      const u = `@f${i}:a.example`;
-      await a.createLocalEvent(roomId, { type: 'm.room.member', stateKey: u, sender: u, content: { membership: 'join' }, prevEvents: [base!] });
-    }
+    const { a, roomId } = await joinBranches(FORKS, 'f');
     let prev = (await a.timeline(roomId, { limit: 1, direction: 'backwards' }))[0]!.eventId;
     for (let i = 0; i < 20; i++) {
       prev = (await a.createLocalEvent(roomId, { type: 'm.room.message', sender: '@admin:a.example', content: { body: `m${i}` }, prevEvents: [prev] })).eventId;
@@ -159,15 +163,7 @@ describe('a room that stays forked', () => {
     expect((await b.forwardExtremities(roomId)).includes(topic.eventId)).toBe(true);
     expect((await b.currentState(roomId)).toJSON()).toEqual(want);
     // And the state-res answer over the extremities' states as plain maps.
-    const rules = getRoomVersion('10');
-    const events = new Map<string, RoomEvent>();
-    for (const e of await b.timeline(roomId, { limit: 1000 })) events.set(e.eventId, toRoomEvent(e.json, rules, e.eventId));
-    const sets = await Promise.all((await b.forwardExtremities(roomId)).map(async (x) => {
-      const m = new Map<string, string>();
-      for (const { type, stateKey, eventId } of await b.stateAt(x, { after: true })) m.set(stateKeyOf(type, stateKey), eventId);
-      return m;
-    }));
-    expect(RoomState.fromStateMap(resolveStateSync(rules, sets, events)).equals(await b.currentState(roomId))).toBe(true);
+    expect((await plainCurrentState(b, roomId)).equals(await b.currentState(roomId))).toBe(true);
     await b.close();
   });
 });
