@@ -30,17 +30,24 @@ export interface ResolutionInfo {
  * a resolution does not depend on the order of the states; snapshots never change).
  */
 export function stateSetKey(states: readonly VState[]): string {
-  // (JSON texts: unambiguous whatever the state keys hold.)
-  const keys = new Set<string>();
+  // Stored snapshots (most states: an extremity's state after it) by their numbers, sorted; any
+  // other state as the JSON text of its base and sorted overlay (unambiguous whatever the state
+  // keys hold). The two parts are told apart by the `|` between them (no JSON text or number
+  // list holds one outside a string).
+  const stored: number[] = [];
+  const others = new Set<string>();
   for (const s of states) {
-    if (s.overlay.size === 0) {
-      keys.add(JSON.stringify(s.base));
+    if (s.overlay.size === 0 && s.base !== null) {
+      stored.push(s.base);
       continue;
     }
     const entries = [...s.overlay].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    keys.add(JSON.stringify([s.base, entries]));
+    others.add(JSON.stringify([s.base, entries]));
   }
-  return JSON.stringify([...keys].sort());
+  stored.sort((a, b) => a - b);
+  let text = '';
+  for (let i = 0; i < stored.length; i++) if (i === 0 || stored[i] !== stored[i - 1]) text += (text === '' ? '' : ',') + String(stored[i]);
+  return others.size === 0 ? text : text + '|' + JSON.stringify([...others].sort());
 }
 
 /**
