@@ -6,7 +6,7 @@
  */
 import { type RoomEvent, stateKeyOf } from '@roomgraph/events';
 import type { ResolutionRun, ResolutionStep } from './run.js';
-import type { RootSets } from './split.js';
+import { type RootSets, fullMask } from './split.js';
 
 /**
  * Auth difference (G11) as Synapse computes it: closures Ĉᵢ include the state events themselves.
@@ -164,17 +164,6 @@ export function* authDifferenceOfRootSets(
     }
   });
   return yield* outsideUnconflicted(run, candidates, isUnconflictedEvent, iterateUnconflicted);
-}
-
-/** A bitset with bits `0 … n − 1` set. */
-function fullMask(n: number): Uint32Array {
-  const words = (n + 31) >>> 5;
-  const m = new Uint32Array(words);
-  for (let w = 0; w < words; w++) {
-    const width = Math.min(32, n - w * 32);
-    m[w] = width === 32 ? 0xffffffff : (2 ** width - 1);
-  }
-  return m;
 }
 
 /**

@@ -24,6 +24,17 @@ export interface StateLayers {
  */
 export type RootSets = Uint32Array | number;
 
+/** A bitset with bits `0 … n − 1` set (the sets of {@link RootSets}: every set). */
+export function fullMask(n: number): Uint32Array {
+  const words = (n + 31) >>> 5;
+  const m = new Uint32Array(words);
+  for (let w = 0; w < words; w++) {
+    const width = Math.min(32, n - w * 32);
+    m[w] = width === 32 ? 0xffffffff : 2 ** width - 1;
+  }
+  return m;
+}
+
 /** The outcome of splitting state sets. */
 export interface Split {
   /** Conflicted key → the distinct event IDs found for it (sorted, code point order). */
@@ -166,6 +177,7 @@ function splitLayers(layers: StateLayers, missingIsConflict: boolean, perSet: st
     // Each conflicted event's sets as a bitset: the base's value at a key for every set whose
     // overlay does not name the key, an overlay's value for its set.
     const words = (n + 31) >>> 5;
+    const full = fullMask(n);
     const entry = (id: string): Uint32Array => {
       const x = rootSets.get(id);
       if (typeof x === 'object') return x;
@@ -183,11 +195,7 @@ function splitLayers(layers: StateLayers, missingIsConflict: boolean, perSet: st
         const x = naming[j] as number;
         not[x >>> 5] = (not[x >>> 5] as number) | (1 << (x & 31));
       }
-      for (let w = 0; w < words; w++) {
-        const width = Math.min(32, n - w * 32);
-        const all = width === 32 ? 0xffffffff : (1 << width) - 1;
-        b[w] = ((b[w] as number) | (all & ~(not[w] as number))) >>> 0;
-      }
+      for (let w = 0; w < words; w++) b[w] = ((b[w] as number) | ((full[w] as number) & ~(not[w] as number))) >>> 0;
     }
     for (let s = 0; s < n; s++) {
       (overlays[s] as ReadonlyMap<string, string | null>).forEach((v, k) => {
@@ -233,11 +241,12 @@ export function splitStateSets(
 
 /**
  * {@link splitStateSets}; with `layers` and `rootSets`, it fills `rootSets` with each conflicted
- * event (a set's value at a conflicted key) and the sets that have it ({@link RootSets}). With `layers`, or with two sets and no `conflictedKeys`, it also fills
- * `perSet` (when given: one list per set) with each set's values at the conflicted keys (a set's
- * missing values left out; with two sets in the order of `conflicted`); otherwise it leaves
- * `perSet` as it is (internal: state resolution v2). `layers` (which must describe `stateSets`)
- * takes precedence over `conflictedKeys`.
+ * event (a set's value at a conflicted key) and the sets that have it ({@link RootSets}). With
+ * `layers`, or with two sets and no `conflictedKeys`, it also fills `perSet` (when given: one list
+ * per set) with each set's values at the conflicted keys (a set's missing values left out; with
+ * two sets in the order of `conflicted`); otherwise it leaves `perSet` as it is (internal: state
+ * resolution v2). `layers` (which must describe `stateSets`) takes precedence over
+ * `conflictedKeys`.
  */
 export function splitWithPerSet(
   stateSets: readonly ReadonlyMap<string, string>[],
