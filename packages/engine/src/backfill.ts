@@ -53,16 +53,28 @@ export async function backwardExtremities(ctx: EngineContext, roomId: string): P
   let index = ctx.caches.backward.get(roomId);
   if (index === undefined) ctx.caches.backward.set(roomId, (index = new BackwardIndex()));
   const { cited } = index;
+  // The events read are stored (and not outliers): a prev event among them, or among the page
+  // before (most events cite the one just before them), is not a candidate, and one cited earlier
+  // stops being one — so the map holds about the backward extremities, not every prev event of a
+  // 1M-event room's first read.
+  let before = new Set<string>();
   for (;;) {
     const page = await ctx.store.timeline(roomId, { limit: PAGE, statuses: ['accepted', 'soft-failed', 'rejected'], from: index.stream + 1 });
+    const here = new Set<string>();
+    for (const e of page) {
+      here.add(e.eventId);
+      cited.delete(e.eventId);
+    }
     for (const e of page) {
       for (const p of e.prevEvents) {
+        if (here.has(p) || before.has(p)) continue;
         const d = cited.get(p);
         if (d === undefined || d < e.depth) cited.set(p, e.depth);
       }
       if (e.stream > index.stream) index.stream = e.stream;
     }
     if (page.length < PAGE) break;
+    before = here;
   }
   // Candidates stored since as non-outliers are not extremities (and never will be again: an
   // event stored stays stored; an outlier promoted is accepted, soft-failed or rejected).

@@ -7,7 +7,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '@roomgraph/canonical-json';
-import { STORE_KINDS, type Server, interceptHandler, roomView, send, withFed } from './harness.js';
+import { signingKeyFromSeed } from '@roomgraph/crypto';
+import { createMemoryStore } from '@roomgraph/store-memory';
+import { StaticKeySource } from '@roomgraph/transport';
+import { RoomEngine } from '../src/index.js';
+import { STORE_KINDS, type Server, interceptHandler, roomView, seedOf, send, watchedStore, withFed } from './harness.js';
 
 async function history(a: Server, roomId: string, n: number): Promise<string[]> {
   const ids: string[] = [];
@@ -152,5 +156,24 @@ describe.each(STORE_KINDS)('backfill (%s store)', (kind) => {
       await send(a, [b], roomId, { type: 'm.room.message', sender: '@alice:a.test', content: { body: 'new' } });
       expect((await readBy(() => b.engine.backwardExtremities(roomId)))[1]).toBe(1);
     });
+  });
+});
+
+// The first look at a room's backward extremities reads its timeline once; a prev event among the
+// events read (most events cite the one just before them) is no candidate, so what is kept — and
+// looked up in the store at the end — is about the backward extremities, not every prev event of
+// the room (1M of them in a 1M-event room).
+describe('the first look at the backward extremities', () => {
+  it('keeps no candidate for a room whose timeline it has whole', async () => {
+    let asked = 0;
+    const store = watchedStore(createMemoryStore(), { getEvents: (ids) => { asked += (ids as readonly string[]).length; } });
+    const a = await RoomEngine.open({ ownsStore: true, serverName: 'a.test', store, signingKey: signingKeyFromSeed(seedOf(1), 'k'), keys: new StaticKeySource({}) });
+    const roomId = await a.createRoom({ roomVersion: '10', creator: '@alice:a.test', preset: 'public_chat' });
+    for (let i = 0; i < 50; i++) await a.createLocalEvent(roomId, { type: 'm.room.message', sender: '@alice:a.test', content: { body: `m${i}` } });
+    asked = 0;
+    expect(await a.backwardExtremities(roomId)).toEqual([]);
+    // Was: every prev event of the room's 55 events looked up.
+    expect(asked).toBe(0);
+    await a.close();
   });
 });
