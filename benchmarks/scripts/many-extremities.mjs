@@ -54,8 +54,10 @@ if (kind === 'forked') {
 const pdus = await roomPdus(src, roomId);
 await src.close();
 const head = pdus.length - timed; // the room's first events (create, join, power levels, …)
+const entries = [];
 for (const mode of modes) {
-  const dst = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store: createMemoryStore(), keys });
+  const store = createMemoryStore();
+  const dst = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store, keys });
   await dst.receivePdus('a.example', pdus.slice(0, head), { trusted: mode === 'trusted' });
   t = performance.now();
   for (let i = head; i < pdus.length; i += 100) {
@@ -66,6 +68,7 @@ for (const mode of modes) {
   }
   const x = (await dst.forwardExtremities(roomId)).length;
   if (x !== N) throw new Error(`${mode}: ${x} forward extremities, expected ${N}`);
+  entries.push(`${mode} ${(await store.stats()).snapshotEntries}`);
   await dst.close();
 }
 console.log(kind === 'forked'
@@ -73,3 +76,4 @@ console.log(kind === 'forked'
   : `ms per event, by the extremities the room already had (${N} ${kind} on one event)`);
 console.log(['', ...Array.from({ length: Math.floor(timed / STEP) }, (_, k) => `${k * STEP}–${(k + 1) * STEP}`)].join(' | '));
 for (const [what, ms] of rows) console.log([what, ...ms.map((m) => m.toFixed(2))].join(' | '));
+console.log(`state entries stored in snapshot layers by the receiving store: ${entries.join(', ')}`);

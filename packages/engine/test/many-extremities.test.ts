@@ -102,9 +102,14 @@ describe('a room with many forward extremities, each with its own state', () => 
     const pdus = (await a.timeline(roomId, { limit: 1000 })).map((e) => e.json);
     const want = (await a.currentState(roomId)).toJSON();
     await a.close();
-    const b = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store: createMemoryStore(), keys });
+    const store = createMemoryStore();
+    const b = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store, keys });
     const last = pdus.length - 1;
     for (let i = 0; i < last; i++) expect((await b.receivePdu('a.example', pdus[i]!)).status).toBe('accepted');
+    // The snapshots written: each new current state is stored as a change of the previous one
+    // (about the event's own entry), not of the new event's state (every other branch's joins:
+    // ~BRANCHES² / 2 entries in all — 12,823 here before).
+    expect((await store.stats()).snapshotEntries).toBeLessThan(20 * BRANCHES);
     const reads = vi.spyOn(StateView.prototype, 'get');
     expect((await b.receivePdu('a.example', pdus[last]!)).status).toBe('accepted');
     expect(reads.mock.calls.length).toBeLessThan(4 * BRANCHES); // 156 here; 67,656 as plain maps

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type VState, StateView } from '../src/state/vstate.js';
+import type { RoomStore } from '@roomgraph/store';
+import { type VState, StateView, rebase } from '../src/state/vstate.js';
 import { stateSetKey } from '../src/state/resolve.js';
 import { EngineCaches } from '../src/caches.js';
 
@@ -71,5 +72,49 @@ describe('the remembered current state', () => {
     expect(caches.resolution.peek('!other:x')).toBeUndefined();
     caches.settled('!r:x', '$promoted', false);
     expect(caches.resolution.peek('!r:x')?.current).toBeUndefined();
+  });
+});
+
+// A state re-expressed as an overlay on another stored snapshot (receipt/commit.ts writes a new
+// current state as a change of the previous one): the same state, whatever the two bases and the
+// overlay hold.
+describe('rebase', () => {
+  it('gives the same state as an overlay on the other snapshot', async () => {
+    const key = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f');
+    const val = fc.constantFrom('$1', '$2', '$3');
+    await fc.assert(fc.asyncProperty(
+      fc.dictionary(key, val), fc.dictionary(key, val), fc.dictionary(key, fc.option(val, { nil: null })),
+      async (a, b, o) => {
+        const snapshots = new Map<number, Map<string, string>>([[1, new Map(Object.entries(a))], [2, new Map(Object.entries(b))]]);
+        // The two reads `rebase` makes, over the maps (a store answers them from its snapshots).
+        const store = {
+          async diffStates(x: number, y: number) {
+            const sx = snapshots.get(x)!;
+            const sy = snapshots.get(y)!;
+            const d = new Map<string, readonly [string | undefined, string | undefined]>();
+            for (const k of new Set([...sx.keys(), ...sy.keys()])) if (sx.get(k) !== sy.get(k)) d.set(k, [sx.get(k), sy.get(k)]);
+            return d;
+          },
+          async getStateEntries(s: number, keys: readonly string[]) {
+            return keys.map((k) => snapshots.get(s)!.get(k));
+          },
+        } as unknown as RoomStore;
+        const overlay = new Map(Object.entries(o));
+        const apply = (base: ReadonlyMap<string, string>, ov: ReadonlyMap<string, string | null>): Map<string, string> => {
+          const m = new Map(base);
+          for (const [k, v] of ov) (v === null ? m.delete(k) : m.set(k, v));
+          return m;
+        };
+        const want = apply(snapshots.get(1)!, overlay);
+        const got = await rebase(store, { base: 1, overlay }, 2);
+        expect(got.base).toBe(2);
+        expect(apply(snapshots.get(2)!, got.overlay)).toEqual(want);
+        // Only the keys where the other snapshot differs from the state.
+        for (const [k, v] of got.overlay) expect(snapshots.get(2)!.get(k)).not.toBe(v ?? undefined);
+        // Onto its own base, or from the empty state: unchanged.
+        expect(await rebase(store, { base: 2, overlay }, 2)).toEqual({ base: 2, overlay });
+        expect((await rebase(store, { base: null, overlay }, 2)).base).toBeNull();
+      },
+    ), { numRuns: 400 });
   });
 });

@@ -14,11 +14,14 @@ import type { EventStatus, RoomInfo } from '@roomgraph/store';
 import type { EngineContext } from '../context.js';
 import { stateAfter } from '../state/after.js';
 import { type ResolutionInfo, resolveStates, stateSetKey } from '../state/resolve.js';
-import { type VState, SnapshotPlan, sameVState, stored, withEntry } from '../state/vstate.js';
+import { type VState, SnapshotPlan, rebase, sameVState, stored, withEntry } from '../state/vstate.js';
 import type { PduOutcome, StateChange } from '../types.js';
 import { newExtremities } from './extremities.js';
 import { type Verdict, outcomeOf } from './outcome.js';
 import { settleInvite } from '../join/pending-invites.js';
+
+/** A resolved current state's overlay larger than this is tried as a change of the previous current state. */
+const REBASE_MIN_OVERLAY = 16;
 
 /** What {@link commitEvent} stores. */
 export interface CommitInput {
@@ -71,6 +74,15 @@ export async function commitEvent(ctx: EngineContext, input: CommitInput): Promi
         const info: ResolutionInfo = { complete: true };
         newCurrent = await resolveStates(ctx, roomId, rules, states, event, info);
         if (!info.complete) currentKey = undefined; // (an event left out may arrive: not remembered)
+        // Written as a change of the previous current state where that is smaller: resolved over
+        // many extremities it differs from the new event's state by every other branch's changes,
+        // from the previous current state by about the event's own (a snapshot that size per
+        // event, not one growing with the branches).
+        const previous = room?.currentState;
+        if (previous !== undefined && newCurrent.overlay.size > REBASE_MIN_OVERLAY) {
+          const rebased = await rebase(store, newCurrent, previous);
+          if (rebased.overlay.size < newCurrent.overlay.size) newCurrent = rebased;
+        }
       }
     }
     if (isState && sameVState(newCurrent, after)) {

@@ -55,6 +55,49 @@ export async function lookup(store: RoomStore, state: VState, keys: readonly str
   return out;
 }
 
+/**
+ * `state` as an overlay on the stored snapshot `onto` (the same state): the keys where they differ.
+ * Costs the store's diff of the two bases and a point look-up per overlay key the diff does not
+ * name. (A room's new current state resolved over many extremities is expressed on the new
+ * event's state; on the previous current state it is usually a few entries, where on the event's
+ * state it holds every other branch's changes — a new snapshot that size per event.)
+ */
+export async function rebase(store: RoomStore, state: VState, onto: SnapshotId): Promise<VState> {
+  // (On the empty state nothing is shared: the overlay is the whole state already.)
+  if (state.base === onto || state.base === null) return state;
+  const diff = await store.diffStates(state.base, onto);
+  return { base: onto, overlay: await overlayOnto(store, diff, state.overlay, onto) };
+}
+
+/**
+ * The overlay on `onto` of the state base + `overlay`, where `diff` is the diff from that base to
+ * `onto` (`[in base, in onto]` per differing key).
+ */
+async function overlayOnto(
+  store: RoomStore, diff: ReadonlyMap<string, readonly [string | undefined, string | undefined]>,
+  overlay: ReadonlyMap<string, string | null>, onto: SnapshotId,
+): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  // Keys the diff names: the state's value is the overlay's, else the base's (the diff's first).
+  for (const [k, [inBase, inOnto]] of diff) {
+    const o = overlay.get(k); // (an overlay's values are IDs or null, never undefined)
+    const mine = o !== undefined ? (o ?? undefined) : inBase;
+    if (mine !== inOnto) out.set(k, mine ?? null);
+  }
+  // Overlay keys the diff does not name: `onto` holds the base's value there.
+  const rest: string[] = [];
+  for (const k of overlay.keys()) if (!diff.has(k)) rest.push(k);
+  if (rest.length > 0) {
+    const there = await store.getStateEntries(onto, rest);
+    for (let i = 0; i < rest.length; i++) {
+      const k = rest[i] as string;
+      const mine = overlay.get(k) ?? undefined;
+      if (mine !== there[i]) out.set(k, mine ?? null);
+    }
+  }
+  return out;
+}
+
 /** The full state as a map (O(state); cached by the store for the base). */
 export async function materialise(store: RoomStore, state: VState): Promise<Map<string, string>> {
   const base = state.base === null ? new Map<string, string>() : new Map(await store.loadState(state.base));
