@@ -7,23 +7,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stateKeyOf } from '@roomgraph/events';
-import type { RoomStore } from '@roomgraph/store';
 import { resolveStateSync } from '@roomgraph/state-res';
 import { createMemoryStore } from '@roomgraph/store-memory';
 import { propertyRuns, roomDag } from '@roomgraph/testkit';
 import { StaticKeySource } from '@roomgraph/transport';
 import { RoomEngine } from '../src/index.js';
-
-/** The store without `commitMany`: every event goes by the per-event path (commit.ts). */
-function perEvent(store: RoomStore): RoomStore {
-  return new Proxy(store, {
-    get(target, p) {
-      if (p === 'commitMany') return undefined;
-      const v: unknown = Reflect.get(target, p, target);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
+import { withoutCommitMany } from './harness.js';
 
 /** A state as a map keyed by `stateKeyOf`. */
 function flat(state: Iterable<{ readonly type: string; readonly stateKey: string; readonly eventId: string }>): Map<string, string> {
@@ -37,7 +26,7 @@ describe('the engine’s states equal the plain resolution’s on generated fork
     it(`room version ${v}: the state after every event, and the current state`, async () => {
       let widest = 0;
       await fc.assert(fc.asyncProperty(roomDag({ roomVersions: v, ids: 'real', maxActions: 40, maxForks: 6 }), async (dag) => {
-        const engine = await RoomEngine.open({ ownsStore: true, serverName: 'z.example', store: perEvent(createMemoryStore()), keys: new StaticKeySource({}) });
+        const engine = await RoomEngine.open({ ownsStore: true, serverName: 'z.example', store: withoutCommitMany(createMemoryStore()), keys: new StaticKeySource({}) });
         try {
           for (const e of dag.events) {
             const o = await engine.receivePdus('a.example', [dag.pdus!.get(e.eventId)!.json], { trusted: true });

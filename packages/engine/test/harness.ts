@@ -245,3 +245,14 @@ export function watchedStore(store: RoomStore, before: { readonly [M in keyof Ro
     },
   });
 }
+
+/** `store` without `commitMany`: every event goes by the per-event path (`receipt/commit.ts`). */
+export function withoutCommitMany(store: RoomStore): RoomStore {
+  return new Proxy(store, {
+    get(target, p) {
+      if (p === 'commitMany') return undefined;
+      const v: unknown = Reflect.get(target, p, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}

@@ -19,6 +19,7 @@ import { type RoomDag, propertyRuns, roomDag } from '@roomgraph/testkit';
 import { StaticKeySource } from '@roomgraph/transport';
 import { type EngineNotification, RoomEngine } from '../src/index.js';
 import { type Flat, MAX_FLAT_CHAIN, extendFlat, flatGet } from '../src/receipt/import-block.js';
+import { withoutCommitMany } from './harness.js';
 
 /** The longest run of consecutive state events in any of the rooms (in their event order). */
 function longestStateRun(rooms: readonly RoomDag[]): number {
@@ -105,17 +106,6 @@ function counting(store: RoomStore, counter: { n: number }): RoomStore {
           return target.commitMany!(commits, options);
         };
       }
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
-
-/** The store without `commitMany`: the engine then takes the per-event path for every PDU. */
-function withoutCommitMany(store: RoomStore): RoomStore {
-  return new Proxy(store, {
-    get(target, p) {
-      if (p === 'commitMany') return undefined;
-      const v: unknown = Reflect.get(target, p, target);
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   });
