@@ -8,11 +8,16 @@
 // (in a line), then each branch is one of them leaving — every extremity changes a different key
 // the others keep; `forked`: N joins as for `joins`, then N messages in a line on the last of them
 // (a server building on its own branch: the room keeps N extremities, N distinct states):
-//   node benchmarks/scripts/many-extremities.mjs [N [MODES [KIND [STEP]]]]
-//   (N default 4000; MODES default batch,single,trusted; STEP default 1000)
+//   node benchmarks/scripts/many-extremities.mjs [N [MODES [KIND [STEP [STORE]]]]]
+//   (N default 4000; MODES default batch,single,trusted; STEP default 1000; STORE: the receiving
+//   store, memory (default) or level — LevelDB in a temporary directory)
 import { encodeBase64, signingKeyFromSeed } from '@roomgraph/crypto';
 import { RoomEngine } from '@roomgraph/engine';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createMemoryStore } from '@roomgraph/store-memory';
+import { LevelRoomStore } from '@roomgraph/store-level';
 import { StaticKeySource } from '@roomgraph/transport';
 import { roomPdus } from '../lib/room-pdus.mjs';
 
@@ -22,6 +27,8 @@ const N = Number(process.argv[2] ?? 4000);
 const modes = (process.argv[3] ?? 'batch,single,trusted').split(',');
 const kind = process.argv[4] ?? 'messages';
 const STEP = Number(process.argv[5] ?? 1000);
+const storeKind = process.argv[6] ?? 'memory';
+if (storeKind !== 'memory' && storeKind !== 'level') throw new Error(`STORE is memory or level, not ${storeKind}`);
 if (!['messages', 'joins', 'leaves', 'forked'].includes(kind)) throw new Error(`KIND is messages, joins, leaves or forked, not ${kind}`);
 const timed = kind === 'forked' ? 2 * N : N; // events timed (and reported by STEP)
 let clock = 1_700_000_000_000;
@@ -56,7 +63,8 @@ await src.close();
 const head = pdus.length - timed; // the room's first events (create, join, power levels, …)
 const entries = [];
 for (const mode of modes) {
-  const store = createMemoryStore();
+  const dir = storeKind === 'level' ? mkdtempSync(join(tmpdir(), 'rg-extremities-')) : undefined;
+  const store = dir !== undefined ? new LevelRoomStore(dir) : createMemoryStore();
   const dst = await RoomEngine.open({ ownsStore: true, serverName: 'b.example', store, keys });
   await dst.receivePdus('a.example', pdus.slice(0, head), { trusted: mode === 'trusted' });
   t = performance.now();
@@ -70,6 +78,7 @@ for (const mode of modes) {
   if (x !== N) throw new Error(`${mode}: ${x} forward extremities, expected ${N}`);
   entries.push(`${mode} ${(await store.stats()).snapshotEntries}`);
   await dst.close();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 }
 console.log(kind === 'forked'
   ? `ms per event, by events received (${N} joins on one event, then ${N} messages in a line on the last: ${N} extremities)`
