@@ -16,7 +16,7 @@
  * @packageDocumentation
  */
 import { randomBytes } from 'node:crypto';
-import { AbstractRoomStore, StoreError, compareParkedEvents, type AbstractStoreOptions, type StoreWriteBatch, type TimelineRange, type SnapshotLayer } from '@roomgraph/store';
+import { AbstractRoomStore, StoreError, type AbstractStoreOptions, type StoreWriteBatch, type TimelineRange, type SnapshotLayer } from '@roomgraph/store';
 import type { EventId, InviteKey, ParkedEvent, RoomId, RoomInfo, RoomLockHandle, ServerKeyRecord, SnapshotId, StoreStats, StoredEvent, StoredInvite } from '@roomgraph/store';
 import { decodeEvent, decodeLayer, decodeRoom, encodeEvent, encodeLayer, fromText, toText, toTexts, type RoomRow } from './codec.js';
 import { MIGRATIONS, SCHEMA_VERSION, quoteIdent, versionTableSql } from './schema.js';
@@ -521,25 +521,13 @@ export class PostgresRoomStore extends AbstractRoomStore {
   }
 
   /**
-   * The room's parked events, oldest first. Unlike the base class it does not first wait for this
-   * instance's queued commits to be written (a flush): parking and unparking write only after a
-   * flush and are awaited, so the table already holds every park this instance made, and a flush
-   * here would end every group commit after a room lock taken anew (the engine then reads the park).
+   * A read of the park does not first wait for this instance's queued commits to be written (a
+   * flush), unlike the base class: parking and unparking write only after a flush and are awaited,
+   * so the table already holds every park this instance made, and a flush here would end every
+   * group commit after a room lock taken anew (the engine then reads the park).
    */
-  override async listParkedEvents(roomId: RoomId): Promise<readonly ParkedEvent[]> {
-    if (this.status !== 'open') throw new StoreError('STORE_NOT_OPEN', `store is ${this.status}`);
-    const list = [...(await this._listParkedEvents(roomId))];
-    return list.sort(compareParkedEvents);
-  }
-
-  /** Some parked events of a room, oldest first: without a flush, as {@link PostgresRoomStore.listParkedEvents}. */
-  override async getParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<readonly ParkedEvent[]> {
-    if (this.status !== 'open') throw new StoreError('STORE_NOT_OPEN', `store is ${this.status}`);
-    if (!Array.isArray(eventIds)) throw new StoreError('STORE_INVALID_COMMIT', 'eventIds must be an array');
-    const ids = [...new Set(eventIds.filter((id): id is EventId => typeof id === 'string'))];
-    if (ids.length === 0) return [];
-    const list = [...(await this._getParkedEvents(roomId, ids))];
-    return list.sort(compareParkedEvents);
+  protected override _beforeParkRead(): Promise<void> {
+    return Promise.resolve();
   }
 
   protected override async _getParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<readonly ParkedEvent[]> {

@@ -141,7 +141,7 @@ function compareIds(a: string, b: string): number {
 
 /**
  * The order `RoomStore.listParkedEvents` answers in: oldest first (`receivedTs`), then by event ID.
- * For a store that overrides `listParkedEvents` (the PostgreSQL store reads without a flush).
+ * For a store that implements `RoomStore` itself, or overrides `listParkedEvents`.
  */
 export function compareParkedEvents(x: ParkedEvent, y: ParkedEvent): number {
   return x.receivedTs - y.receivedTs || compareIds(x.eventId, y.eventId);
@@ -1201,10 +1201,20 @@ export abstract class AbstractRoomStore implements RoomStore {
     await this._parkEvents(events.map((e) => Object.freeze({ ...e })));
   }
 
+  /**
+   * What a read of the park waits for first: by default every commit queued so far written (a
+   * park record only disappears once the commit that replaces it is durable; see
+   * {@link AbstractRoomStore.parkEvents}). A store whose park writes already wait for that may
+   * answer at once.
+   */
+  protected _beforeParkRead(): Promise<void> {
+    return this.#written();
+  }
+
   /** See {@link RoomStore.listParkedEvents}. */
   async listParkedEvents(roomId: RoomId): Promise<readonly ParkedEvent[]> {
     this.#assertOpen();
-    await this.#written();
+    await this._beforeParkRead();
     const list = [...(await this._listParkedEvents(roomId))];
     return list.sort(compareParkedEvents);
   }
@@ -1213,7 +1223,7 @@ export abstract class AbstractRoomStore implements RoomStore {
   async getParkedEvents(roomId: RoomId, eventIds: readonly EventId[]): Promise<readonly ParkedEvent[]> {
     this.#assertOpen();
     if (!Array.isArray(eventIds)) throw invalid('eventIds must be an array');
-    await this.#written();
+    await this._beforeParkRead();
     const ids = [...new Set(eventIds.filter((id): id is EventId => typeof id === 'string'))];
     if (ids.length === 0) return [];
     const list = [...(await this._getParkedEvents(roomId, ids))];
